@@ -1,0 +1,32 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both build .venv first.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+
+.PHONY: demo test lint bench notebooks clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@# dot: the system graphviz when present, else graphviz-pure's dot-compatible binary
+	@if command -v dot >/dev/null 2>&1; then echo "using system dot: $$(command -v dot)"; \
+	else ln -sf graphviz-pure $(BIN)/dot && echo "using $(BIN)/dot -> graphviz-pure"; fi
+	touch $(STAMP)
+
+demo: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m tapegrad.cli demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+test: lint
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest tests
+
+bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[bench]' || echo "comparators not installed; skipped"
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,420 @@
+"""The primitives: a small closed set, each a numpy forward beside its vector-Jacobian products.
+
+An entry reads::
+
+    name = Primitive("name", forward, vjp_0, vjp_1, ...)
+
+forward(*arrays, **params) -> ndarray
+    numpy in, numpy out.
+vjp_i(g, out, *inputs, **params) -> Tensor
+    the gradient for input i, written with Tensor ops: g is the upstream gradient (out's
+    shape), out and inputs are the record's Tensors. Because the rules are Tensor
+    expressions, the same rule runs fast under no_grad for a first-order backward and is
+    recorded for higher-order gradients (create_graph=True). `None` marks an input that never
+    gets a gradient (a condition).
+
+The engine calls vjp_i only for inputs that require grad, sums its result back to input i's
+shape (undoing broadcasting in one place), and casts it to input i's dtype. The values a
+primitive saves for backward are exactly the arguments its vjps read; the engine checks that
+none of them was changed in place before it uses them. Everything outside this file is a
+composition of these entries.
+"""
+
+from __future__ import annotations
+
+import dis
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .tape import Node, ShapeError, TapeError, TapegradIndexError, _check_finite, _state, _user_site
+from .tensor import Tensor, _as_array, _is_scalar
+
+Vjp = Callable[..., Tensor]
+
+
+def _reads(fn: Callable[..., Any] | None) -> set[str]:
+    """Names of the arguments a vjp reads (these are the values its record must keep)."""
+    if fn is None:
+        return set()
+    names: set[str] = set()
+    for ins in dis.get_instructions(fn):
+        if ins.opname.startswith(("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE")):
+            arg = ins.argval
+            names.update(arg if isinstance(arg, tuple) else (arg,))
+    return names
+
+
+class Primitive:
+    """A primitive op: a numpy forward and one vjp per input (or one shared vjp taking `i`
+    for n-ary ops such as concatenate). Calling it applies the forward and records a Node."""
+
+    __slots__ = ("name", "forward", "vjps", "saved_inputs", "saves_out", "view", "variadic",
+                 "constant", "_label")
+
+    def __init__(self, name: str, forward: Callable[..., np.ndarray], *vjps: Vjp | None,
+                 view: bool = False, variadic: bool = False,
+                 label: Callable[[dict[str, Any]], str] | None = None) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.view = view
+        self.variadic = variadic
+        self._label = label
+        self.constant = not vjps  # a mask or comparison: its output never needs a gradient
+        argnames: list[str] = []
+        read: set[str] = set()
+        for fn in vjps:
+            if fn is not None:
+                code = fn.__code__
+                argnames = list(code.co_varnames[:code.co_argcount])
+                read |= _reads(fn)
+        self.saves_out = "out" in read
+        # positional input names follow (g, out, ...); a variadic vjp reads only shapes
+        inputs = [] if variadic else argnames[2:2 + len(vjps)]
+        self.saved_inputs = tuple(k for k, n in enumerate(inputs) if n in read)
+
+    def vjp(self, i: int, g: Tensor, out: Tensor, inputs: tuple[Tensor, ...],
+            params: dict[str, Any]) -> Tensor:
+        if self.variadic:
+            return self.vjps[0](g, out, *inputs, i=i, **params)  # type: ignore[misc]
+        fn = self.vjps[i]
+        if fn is None:
+            raise TapeError(f"{self.name}: input {i} has no gradient")
+        return fn(g, out, *inputs, **params)
+
+    def label(self, params: dict[str, Any]) -> str:
+        if self._label is not None:
+            return self._label(params)
+        shown = [f"{k}={_fmt(v)}" for k, v in params.items() if v is not None and v is not False]
+        return f"{self.name}({', '.join(shown)})" if shown else self.name
+
+    def __call__(self, *args: Any, **params: Any) -> Tensor:
+        inputs = _tensors(args)
+        arrays = [t._data for t in inputs]
+        try:
+            data = self.forward(*arrays, **params)
+        except ShapeError as e:
+            raise ShapeError(f"{self.name}: {e}") from None
+        except IndexError as e:
+            index = _index_text(params.get("index"))
+            raise TapegradIndexError(f"{self.name}: index [{index}] is invalid for shape "
+                                     f"{arrays[0].shape}: {e}") from None
+        except (ValueError, TypeError) as e:
+            shapes = " and ".join(str(a.shape) for a in arrays)
+            raise ShapeError(f"{self.name}: invalid for shapes {shapes}: {e}") from None
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        st = _state
+        if st.anomaly:
+            _check_finite(data, f"'{self.name}' in forward at {_user_site()}")
+        if st.grad_enabled and not self.constant and any(t._requires_grad for t in inputs):
+            out = Tensor._make(data, True)
+            node = Node(self, tuple(inputs), out, params)
+            out._node = node
+            if st.anomaly:
+                node.site = _user_site()
+            for tape in st.tapes:
+                tape.records.append(node)
+                if tape.retain_grads:
+                    out._retains_grad = True
+        else:
+            out = Tensor._make(data, False)
+        if self.view and np.may_share_memory(data, arrays[0]):
+            out._version = inputs[0]._version  # a view changes when its base changes
+        return out
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, tuple) and len(v) == 1:
+        return _fmt(v[0])
+    if isinstance(v, np.dtype):
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _tensors(args: tuple[Any, ...]) -> list[Tensor]:
+    """Inputs as Tensors; Python and numpy scalars take the dtype of the tensor inputs, so
+    `x * 0.5` stays float32."""
+    like = None
+    for a in args:
+        if isinstance(a, Tensor):
+            like = a
+            break
+    out = []
+    for a in args:
+        if isinstance(a, Tensor):
+            out.append(a)
+        elif _is_scalar(a) and like is not None:
+            dt = like.dtype
+            if dt.kind in "iub" and isinstance(a, (float, np.floating)):
+                dt = np.dtype(np.float32)
+            out.append(Tensor._make(np.asarray(a, dtype=dt), False))
+        else:
+            out.append(Tensor._make(_as_array(a, None), False))
+    return out
+
+
+# ====================================================================== helpers for rules
+def _keep_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The shape of a reduction over `axis` with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if d in axis else n for d, n in enumerate(shape))
+
+
+def _unreduce(g: Tensor, a: Tensor, axis: tuple[int, ...] | None) -> Tensor:
+    """Broadcast the gradient of a reduction of `a` back to a's shape."""
+    return broadcast_to(reshape(g, shape=_keep_shape(a.shape, axis)), shape=a.shape)
+
+
+def sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """Sum g down to `shape` (the inverse of broadcasting), as the engine does for every vjp."""
+    shape = tuple(shape)
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + d for d, n in enumerate(shape)
+                                      if n == 1 and g.shape[lead + d] != 1)
+    if axes:
+        g = sum(g, axis=axes, keepdims=True)
+    return reshape(g, shape=shape) if g.shape != shape else g
+
+
+# ====================================================================== elementwise
+add = Primitive("add", np.add,
+                lambda g, out, a, b: g,
+                lambda g, out, a, b: g)
+sub = Primitive("sub", np.subtract,
+                lambda g, out, a, b: g,
+                lambda g, out, a, b: neg(g))
+mul = Primitive("mul", np.multiply,
+                lambda g, out, a, b: mul(g, b),
+                lambda g, out, a, b: mul(g, a))
+div = Primitive("div", np.divide,
+                lambda g, out, a, b: div(g, b),
+                lambda g, out, a, b: neg(mul(g, div(out, b))))
+neg = Primitive("neg", np.negative,
+                lambda g, out, a: neg(g))
+# a ** b with a tensor exponent; d/db a^b = a^b log a (defined where a > 0)
+pow = Primitive("pow", np.power,
+                lambda g, out, a, b: mul(g, mul(b, pow(a, sub(b, 1)))),
+                lambda g, out, a, b: mul(g, mul(out, log(where(greater(a, 0), a, 1)))))
+# a ** p with a constant exponent p
+pow_scalar = Primitive("pow", lambda a, exponent: np.power(a, exponent),
+                       lambda g, out, a, exponent: mul(g, mul(pow_scalar(a, exponent=exponent - 1),
+                                                              exponent)))
+square = Primitive("square", np.square,
+                   lambda g, out, a: mul(g, mul(a, 2)))
+exp = Primitive("exp", np.exp,
+                lambda g, out, a: mul(g, out))
+log = Primitive("log", np.log,
+                lambda g, out, a: div(g, a))
+log1p = Primitive("log1p", np.log1p,
+                  lambda g, out, a: div(g, add(a, 1)))
+sqrt = Primitive("sqrt", np.sqrt,
+                 lambda g, out, a: div(g, mul(out, 2)))
+tanh = Primitive("tanh", np.tanh,
+                 lambda g, out, a: mul(g, sub(1, square(out))))
+
+
+def _sigmoid(a: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(a))  # never overflows
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+
+
+sigmoid = Primitive("sigmoid", _sigmoid,
+                    lambda g, out, a: mul(g, mul(out, sub(1, out))))
+# relu'(0) = 0, as in PyTorch
+relu = Primitive("relu", lambda a: np.maximum(a, 0),
+                 lambda g, out, a: mul(g, greater(a, 0)))
+abs = Primitive("abs", np.abs,
+                lambda g, out, a: mul(g, sign(a)))
+clip = Primitive("clip", lambda a, lo, hi: np.clip(a, lo, hi),
+                 lambda g, out, a, lo, hi: mul(g, inside(a, lo=lo, hi=hi)))
+# ties send half the gradient to each side, as PyTorch does
+maximum = Primitive("maximum", np.maximum,
+                    lambda g, out, a, b: mul(g, ge_split(a, b)),
+                    lambda g, out, a, b: mul(g, ge_split(b, a)))
+minimum = Primitive("minimum", np.minimum,
+                    lambda g, out, a, b: mul(g, ge_split(b, a)),
+                    lambda g, out, a, b: mul(g, ge_split(a, b)))
+where = Primitive("where", np.where,
+                  None,
+                  lambda g, out, c, a, b: where(c, g, 0),
+                  lambda g, out, c, a, b: where(c, 0, g))
+cast = Primitive("cast", lambda a, dtype: a.astype(dtype),
+                 lambda g, out, a, dtype: cast(g, dtype=a.dtype))
+
+
+# constants: masks and comparisons, whose outputs never carry a gradient
+greater = Primitive("greater", lambda a, b: np.greater(a, b).astype(_float(a)))
+sign = Primitive("sign", lambda a: np.sign(a))
+inside = Primitive("inside", lambda a, lo, hi: ((a >= lo if lo is not None else True)
+                                                & (a <= hi if hi is not None else True)
+                                                ).astype(a.dtype))
+ge_split = Primitive("ge_split", lambda a, b: (np.greater(a, b)
+                                               + 0.5 * np.equal(a, b)).astype(_float(a, b)))
+
+
+def _float(*arrays: np.ndarray) -> np.dtype:
+    dt = np.result_type(*arrays)
+    return dt if dt.kind == "f" else np.dtype(np.float32)
+
+
+# ====================================================================== reductions
+sum = Primitive("sum", lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims),
+                lambda g, out, a, axis, keepdims: _unreduce(g, a, axis))
+
+
+def _count(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> int:
+    return int(np.prod(shape)) if axis is None else int(np.prod([shape[d] for d in axis]))
+
+
+mean = Primitive("mean", lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
+                 lambda g, out, a, axis, keepdims:
+                 _unreduce(div(g, _count(a.shape, axis)), a, axis))
+
+
+def _extreme_vjp(g: Tensor, out: Tensor, a: Tensor, axis: tuple[int, ...] | None,
+                 keepdims: bool) -> Tensor:
+    """max/min: the gradient goes to the positions that attain the extreme, split evenly
+    among ties (as torch.amax does)."""
+    hit = equal_mask(a, _unreduce(out, a, axis))
+    return div(mul(_unreduce(g, a, axis), hit), _unreduce(sum(hit, axis=axis, keepdims=False),
+                                                          a, axis))
+
+
+equal_mask = Primitive("equal", lambda a, b: np.equal(a, b).astype(a.dtype))
+max = Primitive("max", lambda a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims),
+                _extreme_vjp)
+min = Primitive("min", lambda a, axis, keepdims: np.min(a, axis=axis, keepdims=keepdims),
+                _extreme_vjp)
+
+
+def _logsumexp(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+# d/da logsumexp(a) = softmax(a) = exp(a - logsumexp(a))
+logsumexp = Primitive("logsumexp", _logsumexp,
+                      lambda g, out, a, axis, keepdims:
+                      mul(_unreduce(g, a, axis), exp(sub(a, _unreduce(out, a, axis)))))
+
+
+# ====================================================================== shape
+def _inverse(axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(k) for k in np.argsort(axes))
+
+
+reshape = Primitive("reshape", lambda a, shape: np.reshape(a, shape),
+                    lambda g, out, a, shape: reshape(g, shape=a.shape), view=True)
+transpose = Primitive("transpose", lambda a, axes: np.transpose(a, axes),
+                      lambda g, out, a, axes: transpose(g, axes=_inverse(axes)),
+                      view=True)
+broadcast_to = Primitive("broadcast_to", lambda a, shape: np.broadcast_to(a, shape),
+                         lambda g, out, a, shape: sum_to(g, a.shape), view=True)
+
+
+def _index_text(index: Any) -> str:
+    """An index tuple as written in Python: '0:2, ...'."""
+    def one(k: Any) -> str:
+        if isinstance(k, slice):
+            return (f"{'' if k.start is None else k.start}:{'' if k.stop is None else k.stop}"
+                    + ("" if k.step is None else f":{k.step}"))
+        if k is Ellipsis:
+            return "..."
+        if k is None:
+            return "None"
+        if isinstance(k, np.ndarray):
+            return f"<{k.dtype.name} {'x'.join(map(str, k.shape))}>"
+        return str(k)
+
+    index = index if isinstance(index, tuple) else (index,)
+    return ", ".join(one(k) for k in index)
+
+
+def _is_advanced(index: tuple[Any, ...]) -> bool:
+    return any(isinstance(k, np.ndarray) for k in index)
+
+
+def _scatter(g: np.ndarray, shape: tuple[int, ...], index: tuple[Any, ...]) -> np.ndarray:
+    z = np.zeros(shape, dtype=g.dtype)
+    if _is_advanced(index):
+        np.add.at(z, index, g)  # repeated indices accumulate
+    else:
+        z[index] = g
+    return z
+
+
+getitem = Primitive("getitem", lambda a, index: a[index],
+                    lambda g, out, a, index: scatter(g, shape=a.shape, index=index),
+                    view=True, label=lambda p: f"getitem[{_index_text(p['index'])}]")
+# the adjoint of getitem: g placed (added, for repeated indices) into zeros of `shape`
+scatter = Primitive("scatter", _scatter,
+                    lambda g, out, s, shape, index: getitem(g, index=index))
+
+
+def _concat_vjp(g: Tensor, out: Tensor, *inputs: Tensor, axis: int, i: int) -> Tensor:
+    start = int(np.sum([t.shape[axis] for t in inputs[:i]], dtype=np.int64))
+    index = (slice(None),) * axis + (slice(start, start + inputs[i].shape[axis]),)
+    return getitem(g, index=index)
+
+
+concatenate = Primitive("concatenate", lambda *arrays, axis: np.concatenate(arrays, axis),
+                        _concat_vjp, variadic=True)
+
+
+# ====================================================================== linear algebra
+def _swap(t: Tensor) -> Tensor:
+    axes = tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2)
+    return transpose(t, axes=axes)
+
+
+def _matmul_vjp_a(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    if a.ndim == 1 and b.ndim == 1:  # dot product: out is a scalar
+        return mul(g, b)
+    if b.ndim == 1:  # (..., n, k) @ (k,) -> (..., n)
+        return mul(reshape(g, shape=g.shape + (1,)), b)
+    if a.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
+        return reshape(matmul(b, reshape(g, shape=g.shape + (1,))), shape=g.shape[:-1]
+                       + (b.shape[-2],))
+    return matmul(g, _swap(b))  # dL/dA = G Bᵀ
+
+
+def _matmul_vjp_b(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    if a.ndim == 1 and b.ndim == 1:
+        return mul(g, a)
+    if b.ndim == 1:
+        gb = matmul(_swap(a), reshape(g, shape=g.shape + (1,)))
+        return reshape(gb, shape=gb.shape[:-1])
+    if a.ndim == 1:
+        return mul(reshape(a, shape=(a.shape[0], 1)), reshape(g, shape=g.shape[:-1] + (1,)
+                                                             + g.shape[-1:]))
+    return matmul(_swap(a), g)  # dL/dB = Aᵀ G
+
+
+def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError("matmul needs at least 1-D operands, got a 0-d tensor; use * for "
+                         "scalars")
+    k_a = a.shape[-1]
+    k_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if k_a != k_b:
+        raise ShapeError(f"shapes {a.shape} and {b.shape} are not aligned "
+                         f"({k_a} != {k_b})")
+    return np.matmul(a, b)
+
+
+matmul = Primitive("matmul", _matmul, _matmul_vjp_a, _matmul_vjp_b)
+
+
+clone = Primitive("clone", np.copy,
+                  lambda g, out, a: g)

@@ -1,0 +1,103 @@
+"""tg.save / tg.load: nested dicts of arrays and plain values in one .npz file.
+
+Arrays go into the archive as entries; everything else (the nesting, numbers, strings,
+lists) into a JSON entry. Nothing is ever pickled: loading uses allow_pickle=False and
+rejects object arrays, so a file can carry data but never code."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from typing import Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+_STRUCTURE = "__structure__"
+
+
+def _flatten(obj: Any, arrays: dict[str, np.ndarray], path: str) -> Any:
+    if isinstance(obj, Tensor):
+        obj = obj.numpy()
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind not in "fiub":
+            raise TypeError(f"save: {path or 'value'} has dtype {obj.dtype}; only numeric "
+                            "arrays are saved")
+        key = f"a{len(arrays)}"
+        arrays[key] = np.asarray(obj)
+        return {"__array__": key}
+    if isinstance(obj, dict):
+        for k in obj:
+            if not isinstance(k, (str, int)):
+                raise TypeError(f"save: key {k!r} at {path or 'top'} must be a str or int")
+        return {"__dict__": [[k, _flatten(v, arrays, f"{path}/{k}")] for k, v in obj.items()]}
+    if isinstance(obj, (list, tuple)):
+        items = [_flatten(v, arrays, f"{path}/{i}") for i, v in enumerate(obj)]
+        return {"__tuple__": items} if isinstance(obj, tuple) else items
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise TypeError(f"save: cannot save {type(obj).__name__} at {path or 'top'}; save "
+                    "tensors, arrays, numbers, strings, lists and dicts (state_dict())")
+
+
+def _unflatten(obj: Any, arrays: Any, path: str) -> Any:
+    if isinstance(obj, dict):
+        if "__array__" in obj:
+            return Tensor(arrays[obj["__array__"]])
+        if "__tuple__" in obj:
+            return tuple(_unflatten(v, arrays, path) for v in obj["__tuple__"])
+        return {k: _unflatten(v, arrays, path) for k, v in obj["__dict__"]}
+    if isinstance(obj, list):
+        return [_unflatten(v, arrays, path) for v in obj]
+    return obj
+
+
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
+    """Write obj (a state dict, or any nesting of dicts/lists of tensors and plain values)
+    to `path` atomically: a temporary file in the same folder, then a rename, so a crash
+    midway leaves any previous file intact."""
+    arrays: dict[str, np.ndarray] = {}
+    structure = _flatten(obj, arrays, "")
+    arrays[_STRUCTURE] = np.frombuffer(json.dumps(structure).encode(), dtype=np.uint8)
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tapegrad-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load(path: str | os.PathLike[str]) -> Any:
+    """Read what `save` wrote. Refuses pickles and object arrays (ValueError), and reports a
+    truncated or corrupt file as a ValueError naming it."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+        with np.load(io.BytesIO(raw), allow_pickle=False) as archive:
+            arrays = {k: archive[k] for k in archive.files}
+    except FileNotFoundError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as e:
+        raise ValueError(f"load: {path} is not a tapegrad checkpoint (or is corrupt or "
+                         f"truncated): {e}") from None
+    if _STRUCTURE not in arrays:
+        raise ValueError(f"load: {path} is an .npz without tapegrad's structure entry")
+    try:
+        structure = json.loads(arrays.pop(_STRUCTURE).tobytes().decode())
+        return _unflatten(structure, arrays, "")
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"load: {path} has a corrupt structure entry: {e}") from None

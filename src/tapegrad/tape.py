@@ -1,0 +1,475 @@
+"""The tape: Node records, grad mode, name scopes, and the reverse sweep.
+
+Every primitive applied while grad mode is on, to at least one input that requires grad,
+creates a Node record: the primitive, its input Tensors, a weak reference to its output,
+its parameters, a sequence number that only ever increases, and the name scope that was
+current (modules push their names). The output Tensor owns its Node, and a Node owns its
+inputs, so a graph lives exactly as long as the tensors that end it: no registry, no cycle.
+
+`backward` and `grad` sweep the records an output depends on in decreasing sequence order,
+iteratively (a chain of any length never touches Python's recursion limit). Each record
+turns the gradient of its output into gradients for its inputs with its primitive's vjps.
+"""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+import os
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from functools import wraps
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .ops import Primitive
+    from .tensor import Tensor
+
+F = TypeVar("F", bound=Callable[..., Any])
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class TapeError(RuntimeError, ValueError):
+    """An engine-state error: freed records, in-place changes to saved values, anomalies."""
+
+
+class ShapeError(ValueError):
+    """Inputs an op cannot take: misaligned or unbroadcastable shapes, bad axes."""
+
+
+class TapegradIndexError(IndexError, ValueError):
+    """An index out of range (an IndexError that plain ValueError handlers catch too)."""
+
+
+class _State(threading.local):
+    """Per-thread engine state: a no_grad block in one thread leaves the others recording."""
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.scope: tuple[str, ...] = ()
+        self.tapes: list[Tape] = []
+        self.anomaly = False
+
+
+_state = _State()
+_seq = itertools.count()
+
+
+# ---------------------------------------------------------------------------- grad mode
+class _GradMode:
+    """Context manager and decorator that sets grad mode for the current thread."""
+
+    enabled: bool
+
+    def __enter__(self) -> None:
+        self._prev = _state.grad_enabled
+        _state.grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad_enabled = self._prev
+
+    def __call__(self, fn: F) -> F:
+        enabled = self.enabled
+
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            prev = _state.grad_enabled
+            _state.grad_enabled = enabled
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _state.grad_enabled = prev
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradMode):
+    """Record nothing inside: `with tg.no_grad(): ...` or `@tg.no_grad()`."""
+
+    enabled = False
+
+
+class enable_grad(_GradMode):
+    """Record again inside a no_grad block."""
+
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    return _state.grad_enabled
+
+
+class name_scope:
+    """Push `name` onto the scope that new records carry (nn.Module does this per call)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        self._prev = _state.scope
+        _state.scope = self._prev + (self.name,)
+
+    def __exit__(self, *exc: object) -> None:
+        _state.scope = self._prev
+
+
+class detect_anomaly:
+    """Inside, the first NaN/Inf made by a forward op or a vjp raises a TapeError naming the
+    op and the line of user code that created its record."""
+
+    def __enter__(self) -> detect_anomaly:
+        self._prev = _state.anomaly
+        _state.anomaly = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _state.anomaly = self._prev
+
+
+def _user_site() -> str:
+    """'file:line: code' of the innermost stack frame outside the tapegrad package."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)
+                                                ).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}: {code}"
+
+
+def _check_finite(array: np.ndarray, what: str) -> None:
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        bad = "NaN" if np.isnan(array).any() else "Inf"
+        raise TapeError(f"detect_anomaly: {what} produced {bad}")
+
+
+# ---------------------------------------------------------------------------- records
+class Node:
+    """One record on the tape: `out = prim(*inputs, **params)`.
+
+    inputs   the input Tensors (kept: they are the graph's edges and the vjps' saved values)
+    output   the output Tensor (weakly held: the output owns its Node, not the other way)
+    seq      position on the tape; the sweep visits records in decreasing seq
+    scope    the name scope the record was made in, e.g. ('net', 'bn1')
+    """
+
+    __slots__ = ("prim", "inputs", "params", "seq", "scope", "versions", "_out",
+                 "out_version", "freed", "site")
+
+    def __init__(self, prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
+                 params: dict[str, Any]) -> None:
+        self.prim = prim
+        self.inputs = inputs
+        self.params = params
+        self.seq = next(_seq)
+        self.scope = _state.scope
+        self.versions = [inputs[i]._version[0] for i in prim.saved_inputs]
+        self._out = out._weak()
+        self.out_version = out._version[0]
+        self.freed = False
+        self.site: str | None = None
+
+    @property
+    def op(self) -> str:
+        return self.prim.name
+
+    @property
+    def output(self) -> Tensor | None:
+        return self._out()
+
+    def label(self) -> str:
+        """The op with its parameters, e.g. 'sum(axis=0)'."""
+        return self.prim.label(self.params)
+
+    def __repr__(self) -> str:
+        ins = ", ".join(_describe(t) for t in self.inputs)
+        out = self.output
+        shape = tuple(out.shape) if out is not None else "?"
+        scope = f"  [{'/'.join(self.scope)}]" if self.scope else ""
+        return f"#{self.seq} {self.label()}({ins}) -> {shape}{scope}"
+
+    def check_saved(self) -> None:
+        """Raise if the record was freed or a value its vjps read was changed in place."""
+        if self.freed:
+            raise TapeError(
+                f"backward through '{self.op}' (record #{self.seq}) a second time: its saved "
+                "values were freed after the first backward; pass retain_graph=True to the "
+                "first backward (or tg.grad) to keep them")
+        for i, v in zip(self.prim.saved_inputs, self.versions):
+            t = self.inputs[i]
+            if t._version[0] != v:
+                raise TapeError(
+                    f"'{self.op}' (record #{self.seq}) saved input {i} {_describe(t)} at "
+                    f"version {v}, but it was changed in place since (now version "
+                    f"{t._version[0]}); its gradient would be wrong. Change values under "
+                    "no_grad only after backward, or clone them before changing them")
+        if self.prim.saves_out:
+            out = self._out()
+            if out is not None and out._version[0] != self.out_version:
+                raise TapeError(f"'{self.op}' (record #{self.seq}) saved its output, which "
+                                "was changed in place since; its gradient would be wrong")
+
+
+def _describe(t: Tensor) -> str:
+    shape = "x".join(map(str, t.shape)) or "scalar"
+    return f"{t.name}:{shape}" if t.name else shape
+
+
+class Tape:
+    """`with tg.Tape() as tape:` keeps every record made inside, in order, for display.
+
+    Tensors recorded inside also keep their gradient after backward (`retain_grads`), so a
+    notebook can show the gradient of every intermediate value, not only of the leaves.
+    """
+
+    def __init__(self, retain_grads: bool = True) -> None:
+        self.records: list[Node] = []
+        self.retain_grads = retain_grads
+
+    def __enter__(self) -> Tape:
+        _state.tapes.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _state.tapes.remove(self)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.records)
+
+    def __repr__(self) -> str:
+        if not self.records:
+            return "Tape(empty)"
+        return "\n".join(map(repr, self.records))
+
+
+# ---------------------------------------------------------------------------- the sweep
+class Step:
+    """One step of the reverse sweep: the record, the gradient arriving at its output, and
+    the gradients it sends to each of its inputs (None where an input needs none)."""
+
+    __slots__ = ("record", "grad_output", "grad_inputs")
+
+    def __init__(self, record: Node, grad_output: Tensor,
+                 grad_inputs: tuple[Tensor | None, ...]) -> None:
+        self.record = record
+        self.grad_output = grad_output
+        self.grad_inputs = grad_inputs
+
+    def __repr__(self) -> str:
+        def show(g: Tensor | None) -> str:
+            return "-" if g is None else np.array2string(g.numpy(), precision=4)
+
+        ins = ", ".join(f"{_describe(t)} <- {show(g)}"
+                        for t, g in zip(self.record.inputs, self.grad_inputs))
+        return f"{self.record.label()} #{self.record.seq}: g={show(self.grad_output)} -> {ins}"
+
+
+def _graph_nodes(roots: Sequence[Tensor]) -> list[Node]:
+    """All records the roots depend on, checked, in decreasing sequence order."""
+    seen: set[int] = set()
+    nodes: list[Node] = []
+    stack = [r._node for r in roots if r._node is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        node.check_saved()
+        nodes.append(node)
+        stack.extend(t._node for t in node.inputs if t._node is not None)
+    nodes.sort(key=attrgetter("seq"), reverse=True)
+    return nodes
+
+
+def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str
+                ) -> list[Tensor]:
+    from .tensor import Tensor
+
+    out = []
+    for k, root in enumerate(roots):
+        g = None if grads is None else grads[k]
+        if g is None:
+            if root.size != 1:
+                raise ValueError(
+                    f"{who}: output {k} has shape {tuple(root.shape)}; backward without a "
+                    "gradient needs a scalar (one element). Pass the gradient of the output, "
+                    "e.g. backward(tg.ones_like(y)), or reduce it first (y.sum())")
+            g = Tensor._make(np.ones(root.shape, dtype=root.dtype), False)
+        else:
+            g = g if isinstance(g, Tensor) else Tensor(np.asarray(g, dtype=root.dtype))
+            if g.shape != root.shape:
+                raise ValueError(f"{who}: gradient for output {k} has shape {tuple(g.shape)}, "
+                                 f"but the output has shape {tuple(root.shape)}")
+        out.append(g)
+    return out
+
+
+def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
+           create_graph: bool, pending: dict[int, Tensor], done: dict[int, Tensor]
+           ) -> Iterator[Step]:
+    """Walk `nodes` (already checked and ordered), yielding each step.
+
+    `pending` maps id(tensor) -> gradient not yet consumed; after the walk it holds the
+    leaves' gradients. `done` receives id(non-leaf tensor) -> its complete gradient."""
+    from .ops import add, cast, sum_to
+
+    owned: set[int] = set()  # gradients this sweep allocated, safe to add into in place
+    for root, g in zip(roots, grads):
+        _accumulate(pending, owned, id(root), g, create_graph, add)
+    anomaly = _state.anomaly
+    prev_mode = _state.grad_enabled
+    _state.grad_enabled = create_graph
+    try:
+        for node in nodes:
+            out = node._out()
+            g = pending.pop(id(out), None) if out is not None else None
+            if g is None:
+                continue
+            done[id(out)] = g
+            prim = node.prim
+            inputs = node.inputs
+            sent: list[Tensor | None] = []
+            for i, inp in enumerate(inputs):
+                if not inp._requires_grad:
+                    sent.append(None)
+                    continue
+                gi = prim.vjp(i, g, out, inputs, node.params)
+                if gi.shape != inp.shape:
+                    gi = sum_to(gi, inp.shape)
+                if gi.dtype != inp.dtype:
+                    gi = cast(gi, dtype=inp.dtype)
+                if anomaly:
+                    _check_finite(gi._data, f"the vjp of '{prim.name}' (input {i}) in "
+                                  f"backward, for the record created at {node.site}")
+                _accumulate(pending, owned, id(inp), gi, create_graph, add)
+                sent.append(gi)
+            yield Step(node, g, tuple(sent))
+    finally:
+        _state.grad_enabled = prev_mode
+
+
+def _accumulate(pending: dict[int, Tensor], owned: set[int], key: int, g: Tensor,
+                create_graph: bool, add: Callable[..., Tensor]) -> None:
+    prev = pending.get(key)
+    if prev is None:
+        pending[key] = g  # may be shared with another input's gradient: never written into
+    elif key in owned and not create_graph:
+        np.add(prev._data, g._data, out=prev._data)
+    else:
+        pending[key] = add(prev, g)
+        owned.add(key)
+
+
+def _leaves_and_retained(roots: Sequence[Tensor], nodes: list[Node]) -> dict[int, Tensor]:
+    """id -> tensor for every tensor in the graph whose .grad backward fills."""
+    keep: dict[int, Tensor] = {}
+    for r in roots:
+        if r._requires_grad and (r._node is None or r._retains_grad):
+            keep[id(r)] = r
+    for node in nodes:
+        for t in node.inputs:
+            if t._requires_grad and (t._node is None or t._retains_grad):
+                keep[id(t)] = t
+    return keep
+
+
+def _release(nodes: list[Node]) -> None:
+    for node in nodes:
+        node.freed = True
+
+
+def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
+             retain_graph: bool = False, create_graph: bool = False) -> None:
+    """Accumulate d(roots)/d(leaf) into `.grad` of every leaf that requires grad (and of
+    tensors that retain their grad). Nothing is written unless the whole sweep succeeds."""
+    from .tensor import Tensor
+
+    for r in roots:
+        if not r._requires_grad:
+            raise TapeError("backward: the output does not require grad (no input that "
+                            "requires grad took part, or it was computed under no_grad)")
+    root_grads = _root_grads(roots, grads, "backward")
+    nodes = _graph_nodes(roots)
+    targets = _leaves_and_retained(roots, nodes)
+    pending: dict[int, Tensor] = {}
+    done: dict[int, Tensor] = {}
+    for _step in _sweep(roots, root_grads, nodes, create_graph, pending, done):
+        pass
+    results: dict[int, Tensor] = {}
+    for key, t in targets.items():
+        g = pending.get(key) if t._node is None else done.get(key)
+        if g is not None:
+            results[key] = g
+    if not (retain_graph or create_graph):
+        _release(nodes)
+    for key, g in results.items():
+        t = targets[key]
+        if not create_graph:
+            g = Tensor._make(g._data, False)
+        if t.grad is None:
+            t.grad = g
+        else:
+            t.grad = t.grad + g if create_graph else Tensor._make(t.grad._data + g._data, False)
+
+
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """The gradients of `outputs` with respect to `inputs`, as a tuple; `.grad` is untouched.
+
+    With create_graph=True the gradients are themselves recorded, so they can be
+    differentiated again (Hessians, Hessian-vector products)."""
+    from .tensor import Tensor
+
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if isinstance(grad_outputs, Tensor) or (grad_outputs is not None and len(outs) == 1
+                                             and not isinstance(grad_outputs, (list, tuple))):
+        grad_outputs = [grad_outputs]
+    for k, t in enumerate(ins):
+        if not isinstance(t, Tensor) or not t._requires_grad:
+            raise ValueError(f"grad: input {k} does not require grad")
+    for k, t in enumerate(outs):
+        if not t._requires_grad:
+            raise ValueError(f"grad: output {k} does not require grad (it does not depend "
+                             "on any input that requires grad)")
+    if retain_graph is None:
+        retain_graph = create_graph
+    root_grads = _root_grads(outs, grad_outputs, "grad")
+    nodes = _graph_nodes(outs)
+    pending: dict[int, Tensor] = {}
+    done: dict[int, Tensor] = {}
+    for _step in _sweep(outs, root_grads, nodes, create_graph, pending, done):
+        pass
+    if not retain_graph:
+        _release(nodes)
+    result: list[Tensor | None] = []
+    for k, t in enumerate(ins):
+        g = done.get(id(t)) if t._node is not None else pending.get(id(t))
+        if g is None and not allow_unused:
+            raise ValueError(f"grad: input {k} ({_describe(t)}) was not used to compute the "
+                             "outputs; pass allow_unused=True to get None for it")
+        if g is not None and not create_graph:
+            g = Tensor._make(g._data, False)
+        result.append(g)
+    return tuple(result)
+
+
+def backward_steps(loss: Tensor, grad_output: Any = None) -> Iterator[Step]:
+    """Iterate over the reverse sweep one record at a time, for teaching and debugging.
+
+    Yields a Step per record, in the order backward visits them: the record, the upstream
+    gradient at its output, and the gradients it sends to its inputs. The graph is kept and
+    no `.grad` is changed, so `loss.backward()` still works afterwards."""
+    root_grads = _root_grads([loss], None if grad_output is None else [grad_output],
+                             "backward_steps")
+    nodes = _graph_nodes([loss])
+    yield from _sweep([loss], root_grads, nodes, False, {}, {})

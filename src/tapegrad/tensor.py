@@ -1,0 +1,689 @@
+"""Tensor: an ndarray, an optional gradient, and the record of the op that made it.
+
+Operators and methods apply primitives from ops.py, which put records on the tape; the
+composites among the methods (var, std, softmax, ...) are plain expressions of primitives.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from . import random as _random
+from . import tape as _tape
+from .tape import ShapeError, TapeError, TapegradIndexError
+
+_DTYPES = {
+    "float32": np.float32, "float": np.float32, "float64": np.float64, "double": np.float64,
+    "float16": np.float16, "half": np.float16, "int64": np.int64, "long": np.int64,
+    "int32": np.int32, "int": np.int64, "int8": np.int8, "uint8": np.uint8, "bool": np.bool_,
+}
+float32, float64, float16 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.float16)
+int64, int32, bool_ = np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.bool_)
+
+
+def as_dtype(dtype: Any, who: str = "Tensor") -> np.dtype | None:
+    """A numpy dtype from a dtype, a name ('float32') or a numpy type; None stays None."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, str) and dtype in _DTYPES:
+        return np.dtype(_DTYPES[dtype])
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{who}: unknown dtype {dtype!r}; use e.g. tg.float32, 'float64', "
+                        "'int64', 'bool'") from None
+    if dt.kind not in "fiub":
+        raise TypeError(f"{who}: dtype {dt} is not supported (floats, ints and bool are)")
+    return dt
+
+
+def _is_scalar(x: Any) -> bool:
+    return isinstance(x, (int, float, bool, np.number, np.bool_))
+
+
+def _as_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
+    """Data as a fresh ndarray: Python floats become float32, ndarrays keep their dtype."""
+    if isinstance(data, Tensor):
+        arr = data._data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    else:
+        try:
+            arr = np.array(data)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"Tensor: cannot make a tensor from {type(data).__name__}: {e}"
+                             ) from None
+        if dtype is None and arr.dtype == np.float64 and not isinstance(data, np.floating):
+            dtype = float32
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"Tensor: cannot make a tensor of dtype {arr.dtype} "
+                        f"(from {type(data).__name__}); give numbers")
+    return np.array(arr, dtype=dtype, copy=True)
+
+
+def _axes(axis: Any, ndim: int, who: str) -> tuple[int, ...] | None:
+    """Normalize an `axis` argument (None, int or tuple; negatives allowed) to a sorted tuple."""
+    if axis is None:
+        return None
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in items:
+        if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
+            raise TypeError(f"{who}: axis must be an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ShapeError(f"{who}: axis {a} is out of range for a {ndim}-d tensor")
+        out.append(int(a) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ShapeError(f"{who}: repeated axis in {axis!r}")
+    return tuple(sorted(out)) if ndim else None
+
+
+def _shape_arg(shape: tuple[Any, ...], who: str) -> tuple[int, ...]:
+    """Accept f(2, 3) and f((2, 3))."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"{who}: shape must be ints, got {shape!r}")
+    return tuple(int(n) for n in shape)
+
+
+class _LiveArray(np.ndarray):
+    """A view of a tensor's storage, returned by `t.data`: writing into it (`t.data[...] = v`,
+    `t.data *= 2`) changes the tensor and bumps its version, so a backward that saved the old
+    values raises instead of returning a wrong gradient."""
+
+    _version: list[int] | None
+
+    def __array_finalize__(self, obj: Any) -> None:
+        # views of a live array stay live; copies (which own their memory) do not
+        self._version = getattr(obj, "_version", None) if self.base is not None else None
+
+    def _bump(self) -> None:
+        if self._version is not None:
+            self._version[0] += 1
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._bump()
+        np.asarray(self).__setitem__(key, np.asarray(value))
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        out = kwargs.get("out")
+        if out:
+            for o in out:
+                if isinstance(o, _LiveArray):
+                    o._bump()
+            kwargs["out"] = tuple(np.asarray(o) if isinstance(o, _LiveArray) else o
+                                  for o in out)
+        inputs = tuple(np.asarray(x) if isinstance(x, _LiveArray) else x for x in inputs)
+        return getattr(ufunc, method)(*inputs, **kwargs)
+
+    def fill(self, value: Any) -> None:
+        self._bump()
+        np.asarray(self).fill(value)
+
+    def __repr__(self) -> str:
+        return repr(np.asarray(self))
+
+    def __str__(self) -> str:
+        return str(np.asarray(self))
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it.
+
+    Tensor(data, requires_grad=False, dtype=None, name=None)
+        data: array-like; Python floats become float32, ndarrays keep their dtype.
+        requires_grad: gradients flow to this tensor (floating dtypes only).
+        name: shown by viz and in error messages.
+    """
+
+    __slots__ = ("_data", "grad", "_requires_grad", "name", "_node", "_version",
+                 "_retains_grad", "__weakref__")
+    __array_ufunc__ = None  # `ndarray op tensor` defers to the tensor's reflected operator
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+                 name: str | None = None) -> None:
+        self._data = _as_array(data, as_dtype(dtype))
+        self.grad: Tensor | None = None
+        self._node: _tape.Node | None = None
+        self._version = [0]
+        self._retains_grad = False
+        self._requires_grad = False
+        self.name = name
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
+        """Wrap an ndarray without copying or checking (the engine's fast path)."""
+        t = object.__new__(cls)
+        t._data = data
+        t.grad = None
+        t._requires_grad = requires_grad
+        t.name = None
+        t._node = None
+        t._version = [0]
+        t._retains_grad = False
+        return t
+
+    def _weak(self) -> weakref.ref[Tensor]:
+        return weakref.ref(self)
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def data(self) -> np.ndarray:
+        """The live ndarray; writing into it changes the tensor and bumps its version."""
+        view = self._data.view(_LiveArray)
+        view._version = self._version
+        return view
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if arr.dtype.kind not in "fiub":
+            raise TypeError(f"Tensor.data: cannot hold dtype {arr.dtype}")
+        self._data = arr.view(np.ndarray) if isinstance(arr, _LiveArray) else arr
+        self._version[0] += 1
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._node is not None:
+            raise ValueError("requires_grad can only be changed on leaf tensors (this one was "
+                             f"made by '{self._node.op}'); use detach() for a new leaf")
+        if value and self._data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require grad, this one is "
+                            f"{self._data.dtype}; convert it first, e.g. t.float()")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, value: bool = True) -> Tensor:
+        self.requires_grad = value
+        return self
+
+    @property
+    def record(self) -> _tape.Node | None:
+        """The tape record of the op that made this tensor (None for leaves)."""
+        return self._node
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in `.grad` after backward."""
+        self._retains_grad = True
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._data.dtype
+
+    @property
+    def size(self) -> int:
+        return self._data.size
+
+    @property
+    def T(self) -> Tensor:
+        """All axes reversed (the matrix transpose for 2-D)."""
+        return self.transpose()
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two axes swapped (a batch of matrices transposed)."""
+        return self.transpose(-2, -1)
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self) -> np.ndarray:
+        """The data as an ndarray (shared memory, like `data`)."""
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self._data if dtype is None else self._data.astype(dtype)
+
+    def item(self) -> float | int | bool:
+        if self._data.size != 1:
+            raise ValueError(f"item: only a one-element tensor converts to a Python number, "
+                             f"this one has shape {self.shape}")
+        return self._data.item()
+
+    def tolist(self) -> Any:
+        return self._data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is "
+                             "ambiguous; use (t > 0).all() or .any()")
+        return bool(self._data.item())
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def detach(self) -> Tensor:
+        """The same data (shared memory) as a new leaf that does not require grad."""
+        t = Tensor._make(self._data, False)
+        t._version = self._version
+        t.name = self.name
+        return t
+
+    def clone(self) -> Tensor:
+        """A copy, recorded: gradients flow back through it."""
+        return ops.clone(self)
+
+    def astype(self, dtype: Any) -> Tensor:
+        dt = as_dtype(dtype, "astype")
+        return self if dt == self.dtype else ops.cast(self, dtype=dt)
+
+    def float(self) -> Tensor:
+        return self.astype(float32)
+
+    def double(self) -> Tensor:
+        return self.astype(float64)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._data, separator=", ", precision=4,
+                               prefix="tensor(", threshold=100)
+        extra = []
+        if self.dtype not in (float32, int64, bool_):
+            extra.append(f"dtype={self.dtype}")
+        if self.name:
+            extra.append(f"name={self.name!r}")
+        if self._node is not None:
+            extra.append(f"op={self._node.label()}")
+        elif self._requires_grad:
+            extra.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extra)})"
+
+    # ------------------------------------------------------------------ gradients
+    def backward(self, grad: Any = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
+        """Accumulate the gradient of this tensor into `.grad` of every leaf it depends on.
+        `grad` is required unless the tensor has one element (dL/dself, same shape)."""
+        _tape.backward([self], None if grad is None else [grad], retain_graph=retain_graph,
+                       create_graph=create_graph)
+
+    def zero_grad(self) -> None:
+        self.grad = None
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other: Any) -> Tensor:
+        return ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return ops.div(other, self)
+
+    def __neg__(self) -> Tensor:
+        return ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        if _is_scalar(exponent):
+            return ops.pow_scalar(self, exponent=exponent)
+        return ops.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return ops.pow(base, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return ops.matmul(other, self)
+
+    # comparisons give tensors without grad; hashing stays by identity
+    def _compare(self, other: Any, fn: Any) -> Tensor:
+        other = other._data if isinstance(other, Tensor) else other
+        try:
+            return Tensor._make(np.asarray(fn(self._data, other)), False)
+        except ValueError as e:
+            raise ShapeError(f"{fn.__name__}: {e}") from None
+
+    def __lt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> Tensor:
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal)
+
+    __hash__ = object.__hash__
+
+    def all(self) -> bool:
+        return bool(self._data.all())
+
+    def any(self) -> bool:
+        return bool(self._data.any())
+
+    # ------------------------------------------------------------------ elementwise
+    def exp(self) -> Tensor:
+        return ops.exp(self)
+
+    def log(self) -> Tensor:
+        return ops.log(self)
+
+    def log1p(self) -> Tensor:
+        return ops.log1p(self)
+
+    def sqrt(self) -> Tensor:
+        return ops.sqrt(self)
+
+    def square(self) -> Tensor:
+        return ops.square(self)
+
+    def tanh(self) -> Tensor:
+        return ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return ops.relu(self)
+
+    def abs(self) -> Tensor:
+        return ops.abs(self)
+
+    def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
+        """Values limited to [lo, hi]; the gradient is 1 inside (bounds included), 0 outside."""
+        if lo is None and hi is None:
+            raise ValueError("clip: give lo, hi or both")
+        return ops.clip(self, lo=lo, hi=hi)
+
+    clamp = clip
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        return functional.softmax(self, axis)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        return functional.log_softmax(self, axis)
+
+    # ------------------------------------------------------------------ reductions
+    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.sum(self, axis=_axes(axis, self.ndim, "sum"), keepdims=keepdims)
+
+    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.mean(self, axis=_axes(axis, self.ndim, "mean"), keepdims=keepdims)
+
+    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        self._nonempty("max")
+        return ops.max(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
+
+    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        self._nonempty("min")
+        return ops.min(self, axis=_axes(axis, self.ndim, "min"), keepdims=keepdims)
+
+    def _nonempty(self, who: str) -> None:
+        if self.size == 0:
+            raise ShapeError(f"{who}: the tensor is empty (shape {self.shape})")
+
+    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """mean((x - mean(x))²) · n/(n - ddof): the population variance unless ddof is given."""
+        axes = _axes(axis, self.ndim, "var")
+        n = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
+        if n - ddof <= 0:
+            raise ValueError(f"var: {n} values are too few for ddof={ddof}")
+        centered = self - self.mean(axis=axes, keepdims=True)
+        v = centered.square().mean(axis=axes, keepdims=keepdims)
+        return v * (n / (n - ddof)) if ddof else v
+
+    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        return self.var(axis, keepdims, ddof).sqrt()
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+        return ops.logsumexp(self, axis=_axes(axis, self.ndim, "logsumexp"), keepdims=keepdims)
+
+    def argmax(self, axis: int | None = None) -> Tensor:
+        return Tensor._make(np.asarray(np.argmax(self._data, axis=axis)), False)
+
+    def argmin(self, axis: int | None = None) -> Tensor:
+        return Tensor._make(np.asarray(np.argmin(self._data, axis=axis)), False)
+
+    # ------------------------------------------------------------------ shape
+    def reshape(self, *shape: Any) -> Tensor:
+        shape = _shape_arg(shape, "reshape")
+        known = int(np.prod([n for n in shape if n != -1]))
+        if shape.count(-1) == 1 and known and self.size % known == 0:
+            shape = tuple(self.size // known if n == -1 else n for n in shape)
+        if int(np.prod(shape)) != self.size or any(n < 0 for n in shape):
+            raise ShapeError(f"reshape: cannot reshape a tensor of shape {self.shape} "
+                             f"({self.size} elements) into {shape}")
+        return self if shape == self.shape else ops.reshape(self, shape=shape)
+
+    view = reshape
+
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        """Axes start_axis..end_axis merged into one (all of them by default)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = start_axis % self.ndim, end_axis % self.ndim
+        return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
+
+    def squeeze(self, axis: Any = None) -> Tensor:
+        axes = _axes(axis, self.ndim, "squeeze")
+        if axes is None:
+            axes = tuple(d for d, n in enumerate(self.shape) if n == 1)
+        for d in axes:
+            if self.shape[d] != 1:
+                raise ShapeError(f"squeeze: axis {d} has size {self.shape[d]}, not 1")
+        return self.reshape(tuple(n for d, n in enumerate(self.shape) if d not in axes))
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        nd = self.ndim + 1
+        if not -nd <= axis < nd:
+            raise ShapeError(f"unsqueeze: axis {axis} is out of range for {nd}-d output")
+        axis %= nd
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def transpose(self, *axes: Any) -> Tensor:
+        """t.transpose() reverses the axes; t.transpose(a, b) swaps two axes (as in PyTorch);
+        t.transpose((2, 0, 1)) permutes them (as in numpy)."""
+        nd = self.ndim
+        if not axes:
+            perm = tuple(reversed(range(nd)))
+        elif len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+            a, b = (_axes(ax, nd, "transpose")[0] for ax in axes)  # type: ignore[index]
+            p = list(range(nd))
+            p[a], p[b] = p[b], p[a]
+            perm = tuple(p)
+        else:
+            return self.permute(*axes)
+        return self if perm == tuple(range(nd)) else ops.transpose(self, axes=perm)
+
+    def permute(self, *axes: Any) -> Tensor:
+        perm = _shape_arg(axes, "permute")
+        if sorted(p % max(self.ndim, 1) for p in perm) != list(range(self.ndim)):
+            raise ShapeError(f"permute: {perm} is not a permutation of the {self.ndim} axes "
+                             f"of a tensor of shape {self.shape}")
+        return ops.transpose(self, axes=tuple(p % self.ndim for p in perm))
+
+    def broadcast_to(self, *shape: Any) -> Tensor:
+        shape = _shape_arg(shape, "broadcast_to")
+        return self if shape == self.shape else ops.broadcast_to(self, shape=shape)
+
+    expand = broadcast_to
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return ops.getitem(self, index=_index(index))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self._requires_grad and _tape.is_grad_enabled():
+            raise TapeError("in-place assignment to a tensor that requires grad would hide it "
+                            "from the tape; use `with tg.no_grad():` or t.data[...] = v")
+        value = value._data if isinstance(value, Tensor) else value
+        try:
+            self._data[_index(index)] = value
+        except IndexError as e:
+            raise TapegradIndexError(f"setitem: {e} (shape {self.shape})") from None
+        except ValueError as e:
+            raise ShapeError(f"setitem: {e}") from None
+        self._version[0] += 1
+
+
+def _index(index: Any) -> tuple[Any, ...]:
+    """An index as a tuple, with tensors and lists turned into ndarrays."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for k in items:
+        if isinstance(k, Tensor):
+            k = k._data
+        elif isinstance(k, list):
+            k = np.asarray(k)
+        if isinstance(k, np.ndarray) and k.dtype.kind not in "iub":
+            raise TypeError(f"getitem: index arrays must be integers or booleans, got {k.dtype}")
+        out.append(k)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------- factories
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None,
+           name: str | None = None) -> Tensor:
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+def _factory(data: np.ndarray, requires_grad: bool, name: str | None = None) -> Tensor:
+    t = Tensor._make(data, False)
+    t.name = name
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.zeros(_shape_arg(shape, "zeros"), as_dtype(dtype) or float32),
+                    requires_grad)
+
+
+def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.ones(_shape_arg(shape, "ones"), as_dtype(dtype) or float32),
+                    requires_grad)
+
+
+def full(shape: Any, fill_value: float, dtype: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    shape = _shape_arg((shape,) if isinstance(shape, int) else tuple(shape), "full")
+    return _factory(np.full(shape, fill_value, as_dtype(dtype) or float32), requires_grad)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.zeros(t.shape, as_dtype(dtype) or t.dtype), requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.ones(t.shape, as_dtype(dtype) or t.dtype), requires_grad)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    data = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    dt = as_dtype(dtype) or (float32 if data.dtype.kind == "f" else int64)
+    return _factory(data.astype(dt), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.eye(n, m, dtype=as_dtype(dtype) or float32), requires_grad)
+
+
+def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1), from tapegrad's generator (see tg.manual_seed)."""
+    dt = as_dtype(dtype) or float32
+    return _factory(_random.generator().random(_shape_arg(shape, "rand")).astype(dt),
+                    requires_grad)
+
+
+def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal, from tapegrad's generator (see tg.manual_seed)."""
+    dt = as_dtype(dtype) or float32
+    return _factory(_random.generator().standard_normal(_shape_arg(shape, "randn")).astype(dt),
+                    requires_grad)
+
+
+def _tensor_list(tensors: Sequence[Any], who: str) -> list[Tensor]:
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
+        raise TypeError(f"{who}: expected a non-empty list or tuple of tensors")
+    return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors along an existing axis."""
+    ts = _tensor_list(tensors, "concatenate")
+    nd = ts[0].ndim
+    if nd == 0:
+        raise ShapeError("concatenate: 0-d tensors cannot be joined; use stack")
+    ax = _axes(axis, nd, "concatenate")[0]  # type: ignore[index]
+    for k, t in enumerate(ts):
+        if t.ndim != nd or t.shape[:ax] + t.shape[ax + 1:] != ts[0].shape[:ax] + ts[0].shape[
+                ax + 1:]:
+            raise ShapeError(f"concatenate: tensor {k} has shape {t.shape}, which does not "
+                             f"match {ts[0].shape} outside axis {ax}")
+    return ops.concatenate(*ts, axis=ax)
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """Join tensors of equal shape along a new axis."""
+    ts = _tensor_list(tensors, "stack")
+    for k, t in enumerate(ts):
+        if t.shape != ts[0].shape:
+            raise ShapeError(f"stack: tensor {k} has shape {t.shape}, tensor 0 has "
+                             f"{ts[0].shape}; stack needs equal shapes")
+    nd = ts[0].ndim + 1
+    if not -nd <= axis < nd:
+        raise ShapeError(f"stack: axis {axis} is out of range for {nd}-d output")
+    return concatenate([t.unsqueeze(axis % nd) for t in ts], axis=axis % nd)
+
+
+from . import functional, ops  # noqa: E402  (the methods above call into these)

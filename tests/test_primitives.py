@@ -1,0 +1,176 @@
+"""Tier 1: every primitive alone against finite differences, in float64, with broadcast
+shapes on both sides; and second derivatives through the vjps."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+
+def rnd(rng, *shape, positive=False):
+    a = rng.standard_normal(shape)
+    if positive:
+        a = np.abs(a) + 0.5
+    return tg.Tensor(a, requires_grad=True)
+
+
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "maximum": tg.maximum,
+    "minimum": tg.minimum,
+    "pow": lambda a, b: a ** b,
+}
+SHAPE_PAIRS = [((3,), (3,)), ((2, 3), (3,)), ((3,), (2, 3)), ((2, 1, 4), (3, 1)), ((), (2, 2)),
+               ((4, 1), ())]
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@pytest.mark.parametrize("shapes", SHAPE_PAIRS)
+def test_binary_broadcast(name, shapes, rng):
+    positive = name in ("pow", "div")
+    a, b = rnd(rng, *shapes[0], positive=positive), rnd(rng, *shapes[1], positive=positive)
+    assert tg.gradcheck(BINARY[name], [a, b])
+    expected = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide,
+                "maximum": np.maximum, "minimum": np.minimum, "pow": np.power}[name]
+    np.testing.assert_allclose(BINARY[name](a, b).numpy(), expected(a.numpy(), b.numpy()))
+
+
+UNARY = {
+    "neg": (lambda x: -x, False),
+    "exp": (lambda x: x.exp(), False),
+    "log": (lambda x: x.log(), True),
+    "log1p": (lambda x: x.log1p(), True),
+    "sqrt": (lambda x: x.sqrt(), True),
+    "square": (lambda x: x.square(), False),
+    "tanh": (lambda x: x.tanh(), False),
+    "sigmoid": (lambda x: x.sigmoid(), False),
+    "relu": (lambda x: x.relu(), False),
+    "abs": (lambda x: x.abs(), False),
+    "clip": (lambda x: x.clip(-0.5, 0.7), False),
+    "pow_scalar": (lambda x: x ** 3, False),
+    "pow_fraction": (lambda x: x ** 1.5, True),
+    "rpow": (lambda x: 2.0 ** x, False),
+    "rsub": (lambda x: 1 - x, False),
+    "rdiv": (lambda x: 1 / x, True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@pytest.mark.parametrize("shape", [(), (5,), (2, 3)])
+def test_unary(name, shape, rng):
+    fn, positive = UNARY[name]
+    x = rnd(rng, *shape, positive=positive)
+    if name in ("relu", "abs", "clip"):  # keep away from the kinks
+        x.data[np.abs(x.numpy()) < 0.05] = 0.3
+        x.data[np.abs(x.numpy() - 0.7) < 0.05] = 0.3
+        x.data[np.abs(x.numpy() + 0.5) < 0.05] = 0.3
+    assert tg.gradcheck(fn, [x])
+
+
+@pytest.mark.parametrize("op", ["sum", "mean", "max", "min", "logsumexp", "var"])
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 2)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_reductions(op, axis, keepdims, rng):
+    x = rnd(rng, 3, 4, 2)
+    fn = lambda t: getattr(t, op)(axis=axis, keepdims=keepdims)  # noqa: E731
+    assert tg.gradcheck(fn, [x])
+    ref = {"logsumexp": lambda a: np.log(np.sum(np.exp(a), axis=axis, keepdims=keepdims))}.get(
+        op, lambda a: getattr(np, op)(a, axis=axis, keepdims=keepdims))
+    np.testing.assert_allclose(fn(x).numpy(), ref(x.numpy()), rtol=1e-12)
+
+
+def test_max_ties_split_gradient():
+    x = tg.Tensor(np.array([1.0, 3.0, 3.0, 2.0]), requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 0.5, 0.5, 0])
+
+
+@pytest.mark.parametrize("shapes", [((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 5)),
+                                    ((3, 4), (4, 5)), ((2, 3, 4), (4, 5)), ((4,), (2, 4, 5)),
+                                    ((2, 1, 3, 4), (5, 4, 2)), ((2, 3, 4), (4,))])
+def test_matmul_shapes(shapes, rng):
+    a, b = rnd(rng, *shapes[0]), rnd(rng, *shapes[1])
+    np.testing.assert_allclose((a @ b).numpy(), a.numpy() @ b.numpy())
+    assert tg.gradcheck(lambda p, q: p @ q, [a, b])
+
+
+SHAPE_FNS = {
+    "reshape": lambda x: x.reshape(4, 6),
+    "reshape_minus1": lambda x: x.reshape(-1, 3),
+    "transpose": lambda x: x.T,
+    "swap": lambda x: x.transpose(0, 2),
+    "permute": lambda x: x.permute(2, 0, 1),
+    "flatten": lambda x: x.flatten(),
+    "flatten_from_1": lambda x: x.flatten(1),
+    "broadcast_to": lambda x: x[:, :1].broadcast_to(3, 2, 3, 4),
+    "unsqueeze_squeeze": lambda x: x.unsqueeze(1).squeeze(1) * 2,
+    "slice": lambda x: x[1:, ::2, -1],
+    "int_index": lambda x: x[1],
+    "ellipsis_newaxis": lambda x: x[..., None, 0],
+    "int_array_repeats": lambda x: x[np.array([0, 1, 0, 0])],
+    "list_index": lambda x: x[:, [2, 2, 0]],
+    "bool_mask": lambda x: x[x.numpy() > 0],
+    "tensor_index": lambda x: x[tg.tensor([1, 0, 1])],
+    "concatenate": lambda x: tg.concatenate([x, x * 2, x[:, :1]], axis=1),
+    "stack": lambda x: tg.stack([x, x.exp()], axis=-1),
+    "where": lambda x: tg.where(x.numpy() > 0, x, x * 3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SHAPE_FNS))
+def test_shape_and_indexing(name, rng):
+    x = rnd(rng, 2, 3, 4)
+    assert tg.gradcheck(SHAPE_FNS[name], [x])
+
+
+def test_repeated_index_accumulates():
+    x = tg.Tensor(np.arange(3.0), requires_grad=True)
+    x[np.array([0, 0, 2, 0])].sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3, 0, 1])
+
+
+SECOND_ORDER = {
+    "mul": lambda x, y: (x * y * x).sum(),
+    "div": lambda x, y: (x / y).sum(),
+    "exp_log": lambda x, y: (x.exp() * y.log()).sum(),
+    "tanh_sigmoid": lambda x, y: (x.tanh() * y.sigmoid()).sum(),
+    "sqrt_pow": lambda x, y: (x ** 3 + y.sqrt() * x ** y).sum(),
+    "matmul": lambda x, y: ((x.reshape(2, 2) @ y.reshape(2, 2)) ** 2).sum(),
+    "logsumexp": lambda x, y: (x * y).logsumexp(),
+    "max_mean": lambda x, y: (x * y).max() + (x ** 2).mean(),
+    "softmax": lambda x, y: (tg.softmax(x, 0) * y).sum(),
+    "getitem_concat": lambda x, y: tg.concatenate([x[1:], y]).square().sum(),
+    "broadcast": lambda x, y: (x.reshape(4, 1) * y).square().sum(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SECOND_ORDER))
+def test_second_order(name, rng):
+    """gradcheck of the gradient: the vjps themselves are differentiated correctly."""
+    f = SECOND_ORDER[name]
+    x, y = rnd(rng, 4, positive=True), rnd(rng, 4, positive=True)
+
+    def gradient(a, b):
+        ga, gb = tg.grad(f(a, b), [a, b], create_graph=True)
+        return tg.concatenate([ga, gb])
+
+    assert tg.gradcheck(gradient, [x, y])
+
+
+def test_float32_stays_float32():
+    x = tg.randn(3, requires_grad=True)
+    y = (x * 0.5 + 1) / 2.0 - np.float64(3.0)
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_mixed_dtype_gradient_matches_input_dtype():
+    x = tg.randn(3, requires_grad=True)  # float32
+    y = x * tg.Tensor(np.ones(3))  # float64 operand promotes the output
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
