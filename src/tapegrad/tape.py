@@ -51,6 +51,7 @@ class _State(threading.local):
     def __init__(self) -> None:
         self.grad_enabled = True
         self.scope: tuple[str, ...] = ()
+        self.scope_labels: tuple[str, ...] = ()
         self.tapes: list[Tape] = []
         self.anomaly = False
 
@@ -104,17 +105,21 @@ def is_grad_enabled() -> bool:
 
 
 class name_scope:
-    """Push `name` onto the scope that new records carry (nn.Module does this per call)."""
+    """Push `name` onto the scope that new records carry (nn.Module does this per call).
 
-    def __init__(self, name: str) -> None:
+    `label` describes the scope for display, e.g. name 'bn1', label 'BatchNorm1d(256)'."""
+
+    def __init__(self, name: str, label: str | None = None) -> None:
         self.name = name
+        self.label = label if label is not None else name
 
     def __enter__(self) -> None:
-        self._prev = _state.scope
-        _state.scope = self._prev + (self.name,)
+        self._prev = (_state.scope, _state.scope_labels)
+        _state.scope = self._prev[0] + (self.name,)
+        _state.scope_labels = self._prev[1] + (self.label,)
 
     def __exit__(self, *exc: object) -> None:
-        _state.scope = self._prev
+        _state.scope, _state.scope_labels = self._prev
 
 
 class detect_anomaly:
@@ -155,11 +160,12 @@ class Node:
     inputs   the input Tensors (kept: they are the graph's edges and the vjps' saved values)
     output   the output Tensor (weakly held: the output owns its Node, not the other way)
     seq      position on the tape; the sweep visits records in decreasing seq
-    scope    the name scope the record was made in, e.g. ('net', 'bn1')
+    scope    the name scope the record was made in, outermost first, e.g. ('net', 'bn1')
+    scope_labels  the matching descriptions, e.g. ('MLP', 'BatchNorm1d(256)')
     """
 
-    __slots__ = ("prim", "inputs", "params", "seq", "scope", "versions", "_out",
-                 "out_version", "freed", "site")
+    __slots__ = ("prim", "inputs", "params", "seq", "scope", "scope_labels", "versions",
+                 "_out", "out_version", "freed", "site")
 
     def __init__(self, prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
                  params: dict[str, Any]) -> None:
@@ -168,6 +174,7 @@ class Node:
         self.params = params
         self.seq = next(_seq)
         self.scope = _state.scope
+        self.scope_labels = _state.scope_labels
         self.versions = [inputs[i]._version[0] for i in prim.saved_inputs]
         self._out = out._weak()
         self.out_version = out._version[0]

@@ -560,6 +560,12 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return ops.getitem(self, index=_index(index))
 
+    def copy_(self, src: Any) -> Tensor:
+        """Overwrite this tensor's values in place with src (broadcast to its shape), as
+        optimizers and initializers do; bumps the version so a stale backward is caught."""
+        self[...] = src
+        return self
+
     def __setitem__(self, index: Any, value: Any) -> None:
         if self._requires_grad and _tape.is_grad_enabled():
             raise TapeError("in-place assignment to a tensor that requires grad would hide it "
