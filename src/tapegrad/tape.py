@@ -334,6 +334,7 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
     anomaly = _state.anomaly
     prev_mode = _state.grad_enabled
     _state.grad_enabled = create_graph
+    _state.anomaly = False  # the vjps' own ops are checked as a whole, below
     try:
         for node in nodes:
             out = node._out()
@@ -361,6 +362,7 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
             yield Step(node, g, tuple(sent))
     finally:
         _state.grad_enabled = prev_mode
+        _state.anomaly = anomaly
 
 
 def _accumulate(pending: dict[int, Tensor], owned: set[int], key: int, g: Tensor,
@@ -417,10 +419,15 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
             results[key] = g
     if not (retain_graph or create_graph):
         _release(nodes)
+    given: set[int] = set()  # arrays already handed to a .grad: never hand one out twice
     for key, g in results.items():
         t = targets[key]
         if not create_graph:
-            g = Tensor._make(g._data, False)
+            data = g._data
+            if id(data) in given or not data.flags.writeable:  # shared, or a broadcast view
+                data = data.copy()
+            given.add(id(data))
+            g = Tensor._make(data, False)
         if t.grad is None:
             t.grad = g
         else:

@@ -1,0 +1,75 @@
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+
+
+def test_round_trip_nested(tmp_path):
+    obj = {"w": tg.tensor(np.arange(6.0).reshape(2, 3)), "b": np.array([1, 2], np.int64),
+           "meta": {"step": 3, "lr": 0.1, "betas": (0.9, 0.999), "name": "adam", "none": None},
+           "list": [tg.tensor([1.0]), 2]}
+    path = tmp_path / "ckpt.npz"
+    tg.save(obj, path)
+    back = tg.load(path)
+    np.testing.assert_array_equal(back["w"].numpy(), obj["w"].numpy())
+    assert back["w"].dtype == np.float64 and back["b"].dtype == np.int64
+    assert back["meta"] == obj["meta"] and back["list"][1] == 2
+
+
+def test_save_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    tg.save({"w": tg.tensor([1.0, 2.0])}, path)
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(OSError, match="simulated"):
+        tg.save({"w": tg.tensor([9.0, 9.0])}, path)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(tg.load(path)["w"].numpy(), [1.0, 2.0])
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.npz"]  # no temporary left behind
+
+
+class _Payload:
+    def __reduce__(self):
+        return (open, (os.environ["TG_MARKER"], "w"))
+
+
+def test_load_never_unpickles(tmp_path, monkeypatch):
+    marker = tmp_path / "executed"
+    monkeypatch.setenv("TG_MARKER", str(marker))
+    pickled = tmp_path / "evil.npz"
+    pickled.write_bytes(pickle.dumps(_Payload()))
+    with pytest.raises(ValueError, match="evil.npz"):
+        tg.load(pickled)
+    objarr = tmp_path / "objects.npz"
+    np.savez(objarr, x=np.array([_Payload()], dtype=object))
+    with pytest.raises(ValueError, match="objects.npz"):
+        tg.load(objarr)
+    assert not marker.exists()
+
+
+def test_corrupt_and_truncated_files(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    tg.save({"w": tg.randn(100)}, path)
+    data = path.read_bytes()
+    (tmp_path / "trunc.npz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="trunc.npz"):
+        tg.load(tmp_path / "trunc.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip at all")
+    with pytest.raises(ValueError, match="junk.npz"):
+        tg.load(tmp_path / "junk.npz")
+    plain = tmp_path / "plain.npz"
+    np.savez(plain, x=np.ones(2))
+    with pytest.raises(ValueError, match="structure"):
+        tg.load(plain)
+
+
+def test_save_refuses_objects(tmp_path):
+    with pytest.raises(TypeError, match="cannot save"):
+        tg.save({"f": lambda: 0}, tmp_path / "x.npz")
+    assert not (tmp_path / "x.npz").exists()

@@ -1,0 +1,288 @@
+"""The tape and the sweep: records, order, accumulation, freeing, versions, grad modes,
+stepping, higher order."""
+
+import threading
+
+import numpy as np
+import pytest
+from conftest import t64
+
+import tapegrad as tg
+
+
+def test_chain_of_100000_ops_is_iterative():
+    x = tg.tensor(1.0, requires_grad=True, dtype="float64")
+    y = x
+    for _ in range(100_000):
+        y = y * 1.00001
+    y.backward()
+    np.testing.assert_allclose(x.grad.item(), 1.00001 ** 100_000, rtol=1e-9)
+
+
+def test_wide_fan_in():
+    xs = [tg.tensor(float(i), requires_grad=True) for i in range(10_000)]
+    total = tg.stack(xs).sum() + xs[0] * 0  # xs[0] feeds two ops
+    total.backward()
+    assert all(x.grad.item() == 1.0 for x in xs)
+
+
+def test_records_in_decreasing_sequence_order():
+    x = tg.tensor(2.0, requires_grad=True)
+    y = x * 3
+    z = y.exp() + y
+    seqs = [s.record.seq for s in tg.backward_steps(z)]
+    assert seqs == sorted(seqs, reverse=True) and len(seqs) == 3
+
+
+def test_gradient_accumulates_over_fanout():
+    # z = x*y + x  ->  dz/dx = y + 1
+    x, y = t64(2.0), t64(5.0)
+    (x * y + x).backward()
+    assert x.grad.item() == 6.0 and y.grad.item() == 2.0
+
+
+def test_accumulation_across_backward_calls():
+    x = t64([1.0, 2.0])
+    (x * x).sum().backward()
+    (3 * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), 2 * x.numpy() + 3)
+
+
+def test_shared_upstream_gradient_not_corrupted():
+    # add hands the same gradient to both inputs; in-place accumulation must not leak
+    a, b = t64([1.0]), t64([2.0])
+    s = a + b
+    out = (s * 1).sum() + (a * 10).sum()
+    out.backward()
+    assert a.grad.item() == 11.0 and b.grad.item() == 1.0
+
+
+def test_second_backward_raises_and_changes_nothing():
+    x = t64(3.0)
+    y = x * x
+    y.backward()
+    with pytest.raises(tg.TapeError, match="retain_graph=True") as info:
+        y.backward()
+    assert isinstance(info.value, RuntimeError) and isinstance(info.value, ValueError)
+    assert x.grad.item() == 6.0
+
+
+def test_retain_graph_allows_second_backward():
+    x = t64(3.0)
+    y = x * x
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.item() == 12.0
+
+
+def test_in_place_change_of_saved_value_names_the_op():
+    w = t64([1.0, 2.0])
+    x = tg.tensor([3.0, 4.0], dtype="float64")
+    y = (w * x).sum()
+    w.data[0] = 10.0
+    with pytest.raises(tg.TapeError, match="'mul'"):
+        y.backward()
+    assert w.grad is None
+
+
+def test_in_place_change_under_no_grad_is_caught():
+    w = t64(np.eye(2))
+    x = t64(np.ones((2, 2)), requires_grad=False)
+    y = (w @ x).sum()
+    with tg.no_grad():
+        w.copy_(w * 2)
+    with pytest.raises(tg.TapeError, match="matmul"):
+        y.backward()
+
+
+def test_change_of_unsaved_value_is_fine():
+    # add's vjps read nothing, so changing an input afterwards does not matter
+    a = t64([1.0])
+    y = (a + 1).sum()
+    a.data[0] = 5.0
+    y.backward()
+    assert a.grad.item() == 1.0
+
+
+def test_views_share_version():
+    w = t64(np.ones((2, 2)))
+    y = (w.T * w.T).sum()
+    w.data *= 2
+    with pytest.raises(tg.TapeError):
+        y.backward()
+
+
+def test_no_grad_records_nothing_and_decorator_works():
+    x = t64(1.0)
+    with tg.no_grad():
+        y = x * 2
+        with tg.enable_grad():
+            z = x * 2
+    assert y.record is None and not y.requires_grad and z.record is not None
+
+    @tg.no_grad()
+    def f(t):
+        return t * 3
+
+    assert f(x).record is None and tg.is_grad_enabled()
+
+
+def test_grad_mode_is_per_thread():
+    seen = {}
+    inside = threading.Event()
+    release = threading.Event()
+
+    def worker():
+        with tg.no_grad():
+            inside.set()
+            release.wait(5)
+            seen["worker"] = tg.is_grad_enabled()
+
+    th = threading.Thread(target=worker)
+    th.start()
+    inside.wait(5)
+    x = t64(1.0)
+    y = x * 2  # recorded here while the other thread is inside no_grad
+    release.set()
+    th.join()
+    assert y.record is not None and seen["worker"] is False
+
+
+def test_grad_returns_tuple_and_leaves_dot_grad_alone():
+    x, y = t64(2.0), t64(3.0)
+    z = x * x * y
+    gx, gy = tg.grad(z, [x, y])
+    assert gx.item() == 12.0 and gy.item() == 4.0
+    assert x.grad is None and y.grad is None
+
+
+def test_grad_unused_input():
+    x, y = t64(2.0), t64(3.0)
+    with pytest.raises(ValueError, match="not used"):
+        tg.grad(x * 2, [x, y])
+    assert tg.grad(x * 2, [x, y], allow_unused=True)[1] is None
+
+
+def test_grad_wrt_intermediate():
+    x = t64(2.0)
+    h = x * 3
+    (g,) = tg.grad(h.square(), h)
+    assert g.item() == 12.0
+
+
+def test_backward_nonscalar_needs_grad():
+    x = t64([1.0, 2.0])
+    with pytest.raises(ValueError, match="scalar"):
+        (x * 2).backward()
+    (x * 2).backward(tg.tensor([1.0, -1.0], dtype="float64"))
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, -2.0])
+
+
+def test_backward_wrong_grad_shape():
+    x = t64([1.0, 2.0])
+    with pytest.raises(ValueError, match="shape"):
+        (x * 2).backward(np.ones(3))
+    assert x.grad is None
+
+
+def test_backward_without_grad_requirement():
+    with pytest.raises(ValueError, match="does not require grad"):
+        tg.tensor([1.0]).sum().backward()
+
+
+def test_create_graph_gives_second_derivative():
+    x = t64(1.5)
+    y = x ** 4
+    (g,) = tg.grad(y, x, create_graph=True)
+    (h,) = tg.grad(g, x)
+    assert g.item() == pytest.approx(4 * 1.5 ** 3) and h.item() == pytest.approx(12 * 1.5 ** 2)
+
+
+def test_backward_create_graph_records_grad():
+    x = t64(2.0)
+    (x ** 3).backward(create_graph=True)
+    assert x.grad.requires_grad
+    (gg,) = tg.grad(x.grad, x)
+    assert gg.item() == pytest.approx(12.0)
+
+
+def test_backward_steps_walks_the_sweep_without_touching_grad():
+    x, w, b = t64(2.0), t64(-1.0), t64(0.5)
+    loss = (x * w + b - 1.0) ** 2
+    steps = list(tg.backward_steps(loss))
+    assert [s.record.op for s in steps] == ["pow", "sub", "add", "mul"]
+    r = 2 * (2.0 * -1.0 + 0.5 - 1.0)  # dL/d(residual)
+    assert steps[0].grad_output.item() == 1.0 and steps[0].grad_inputs[0].item() == r
+    mul = steps[-1]
+    assert mul.grad_output.item() == r
+    assert [g.item() for g in mul.grad_inputs] == [r * -1.0, r * 2.0]
+    assert x.grad is None
+    loss.backward()  # the graph is still there
+    assert w.grad.item() == r * 2.0
+
+
+def test_tape_lists_records_with_scope():
+    with tg.Tape() as tape:
+        x = tg.tensor([1.0, 2.0], requires_grad=True, name="x")
+        with tg.name_scope("layer", "Layer(2)"):
+            y = (x * 2).sum()
+    assert [r.op for r in tape.records] == ["mul", "sum"]
+    assert tape.records[0].scope == ("layer",)
+    text = repr(tape)
+    assert "mul(x:2, scalar)" in text and "[layer]" in text
+    y.backward()
+    assert tape.records[0].output.grad is not None  # tapes retain intermediate grads
+
+
+def test_hessian_and_hvp_closed_form():
+    # the lecture's L(w1, w2) = (w1 w2 - 1.5)^2 + 0.04 (w1^2 + w2^2)
+    def L(w):
+        return (w[0] * w[1] - 1.5) ** 2 + 0.04 * (w[0] ** 2 + w[1] ** 2)
+
+    w = tg.tensor([0.7, 1.3], dtype="float64")
+    a, b = 0.7, 1.3
+    H = np.array([[2 * b * b + 0.08, 4 * a * b - 3.0], [4 * a * b - 3.0, 2 * a * a + 0.08]])
+    np.testing.assert_allclose(tg.hessian(L, w).numpy(), H, rtol=1e-12)
+    v = np.array([0.3, -2.0])
+    val, hv = tg.hvp(L, w, tg.tensor(v, dtype="float64"))
+    np.testing.assert_allclose(hv.numpy(), H @ v, rtol=1e-12)
+    assert val.item() == pytest.approx((a * b - 1.5) ** 2 + 0.04 * (a * a + b * b))
+    (g,) = tg.grad(L(w.detach().requires_grad_()), w.detach().requires_grad_(), allow_unused=True)
+    assert g is None  # a different leaf was not used
+
+
+def test_hessian_of_linear_function_is_zero():
+    h = tg.hessian(lambda x: (x * 3).sum(), tg.tensor([1.0, 2.0], dtype="float64"))
+    assert h.shape == (2, 2) and not h.numpy().any()
+
+
+def test_detect_anomaly_forward_names_op_and_line():
+    x = t64([1.0, -1.0])
+    with tg.detect_anomaly(), pytest.raises(tg.TapeError, match=r"'log'.*test_tape.py") as e:
+        x.log().sum()
+    assert "NaN" in str(e.value)
+
+
+def test_detect_anomaly_backward():
+    x = t64([0.0, 1.0])
+    with tg.detect_anomaly():
+        y = x.sqrt().sum()  # finite forward, infinite gradient at 0
+        with pytest.raises(tg.TapeError, match="vjp of 'sqrt'"):
+            y.backward()
+    assert x.grad is None
+
+
+def test_graph_is_freed_without_cycles():
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        x = t64(np.ones(3))
+        y = (x * 2).exp()
+        ref = weakref.ref(y.record.inputs[0])
+        z = y.sum()
+        del y, z
+        assert ref() is None  # reference counting alone freed the intermediate
+    finally:
+        gc.enable()
