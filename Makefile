@@ -21,8 +21,11 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
+# tests, then every notebook executed top to bottom (nbmake); exit 5 (nothing collected) fails
 test: lint
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest tests
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest tests notebooks --nbmake \
+		--nbmake-timeout=300; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]' || echo "comparators not installed; skipped"

@@ -144,9 +144,8 @@ def _tensors(args: tuple[Any, ...]) -> list[Tensor]:
     `x * 0.5` stays float32."""
     like = None
     for a in args:
-        if isinstance(a, Tensor):
+        if isinstance(a, Tensor) and (like is None or like.dtype.kind != "f"):
             like = a
-            break
     out = []
     for a in args:
         if isinstance(a, Tensor):
