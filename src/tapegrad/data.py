@@ -1,0 +1,542 @@
+"""Data: generated toy sets, the 8x8 digits shipped with tapegrad, MNIST from IDX files,
+batching, splitting, standardization and augmentation.
+
+Arrays go in and out as numpy (X float32 (n, features), y int64 (n,)); DataLoader wraps
+each batch as Tensors. Everything random takes `seed` (an int, a numpy Generator, or None
+for tapegrad's generator, so `tg.manual_seed` makes a run repeatable)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from . import random as _random
+from .tensor import Tensor
+
+Seed = int | np.random.Generator | None
+
+
+def _rng(seed: Seed, who: str) -> np.random.Generator:
+    """The generator to draw from: tapegrad's for None, a fresh one for an int seed."""
+    if seed is None:
+        return _random.generator()
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        return np.random.default_rng(int(seed))
+    raise TypeError(f"{who}: seed must be a non-negative int, a numpy Generator or None, "
+                    f"got {seed!r}")
+
+
+def _positive_int(value: Any, name: str, who: str, minimum: int = 1) -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{who}: {name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _nonnegative(value: Any, name: str, who: str) -> float:
+    if not isinstance(value, (int, float, np.number)) or isinstance(value, bool) or \
+            not value >= 0:
+        raise ValueError(f"{who}: {name} must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator
+              ) -> tuple[np.ndarray, np.ndarray]:
+    order = rng.permutation(len(y))
+    return X[order].astype(np.float32), y[order].astype(np.int64)
+
+
+# ---------------------------------------------------------------- generated sets
+def make_moons(n_samples: int = 100, noise: float = 0.0, seed: Seed = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles, as in scikit-learn.
+
+    Class 0: (cos t, sin t), class 1: (1 - cos t, 1/2 - sin t), t evenly spaced on [0, π]
+    (n//2 and n - n//2 points), shuffled, plus Gaussian noise of std `noise`.
+    Returns X float32 (n, 2), y int64 (n,)."""
+    n = _positive_int(n_samples, "n_samples", "make_moons", 2)
+    noise = _nonnegative(noise, "noise", "make_moons")
+    rng = _rng(seed, "make_moons")
+    n_out = n // 2
+    t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n - n_out)
+    X = np.concatenate([np.stack([np.cos(t_out), np.sin(t_out)], 1),
+                        np.stack([1 - np.cos(t_in), 0.5 - np.sin(t_in)], 1)])
+    y = np.repeat([0, 1], [n_out, n - n_out])
+    X, y = _shuffled(X, y, rng)
+    return X + (noise * rng.standard_normal(X.shape)).astype(np.float32), y
+
+
+def make_spirals(n_samples: int = 100, n_classes: int = 2, noise: float = 0.0,
+                 turns: float = 1.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
+    """Interleaved spiral arms (the CS231n set), one per class.
+
+    Arm k has points at radius r evenly spaced on [0, 1] and angle 2π·turns·r + 2πk/K,
+    i.e. (r cos θ, r sin θ), shuffled, plus Gaussian noise of std `noise`. Classes get
+    n//K points each, the first n % K classes one more. Returns X float32 (n, 2), y int64."""
+    n = _positive_int(n_samples, "n_samples", "make_spirals")
+    k = _positive_int(n_classes, "n_classes", "make_spirals")
+    if n < k:
+        raise ValueError(f"make_spirals: n_samples={n} is fewer than n_classes={k}")
+    noise = _nonnegative(noise, "noise", "make_spirals")
+    turns = _nonnegative(turns, "turns", "make_spirals")
+    rng = _rng(seed, "make_spirals")
+    counts = [n // k + (c < n % k) for c in range(k)]
+    r = np.concatenate([np.linspace(0, 1, m) for m in counts])
+    y = np.repeat(np.arange(k), counts)
+    theta = 2 * np.pi * turns * r + 2 * np.pi * y / k
+    X, y = _shuffled(np.stack([r * np.cos(theta), r * np.sin(theta)], 1), y, rng)
+    return X + (noise * rng.standard_normal(X.shape)).astype(np.float32), y
+
+
+def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] = 3,
+               n_features: int = 2, cluster_std: float = 1.0,
+               center_box: tuple[float, float] = (-10.0, 10.0), seed: Seed = None,
+               return_centers: bool = False) -> tuple[np.ndarray, ...]:
+    """Isotropic Gaussian clusters: class c is N(center_c, cluster_std² I).
+
+    `centers` is a count (drawn uniformly from `center_box`) or an array (k, n_features).
+    Classes get n//k points each, the first n % k one more; shuffled.
+    Returns X float32 (n, n_features), y int64 (n,) [, centers float32 (k, n_features)]."""
+    n = _positive_int(n_samples, "n_samples", "make_blobs")
+    std = _nonnegative(cluster_std, "cluster_std", "make_blobs")
+    rng = _rng(seed, "make_blobs")
+    if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
+        k = _positive_int(centers, "centers", "make_blobs")
+        d = _positive_int(n_features, "n_features", "make_blobs")
+        lo, hi = center_box
+        if not lo < hi:
+            raise ValueError(f"make_blobs: center_box must be (low, high) with low < high, "
+                             f"got {center_box!r}")
+        C = rng.uniform(lo, hi, size=(k, d))
+    else:
+        C = np.asarray(centers, dtype=np.float64)
+        if C.ndim != 2 or C.shape[0] == 0:
+            raise ValueError(f"make_blobs: centers must be a count or an array of shape "
+                             f"(k, n_features), got shape {C.shape}")
+        k = C.shape[0]
+    counts = [n // k + (c < n % k) for c in range(k)]
+    y = np.repeat(np.arange(k), counts)
+    X, y = _shuffled(C[y] + std * rng.standard_normal((n, C.shape[1])), y, rng)
+    return (X, y, C.astype(np.float32)) if return_centers else (X, y)
+
+
+def make_regression_1d(n_samples: int = 100, noise: float = 0.1,
+                       fn: Callable[[np.ndarray], np.ndarray] = np.sin,
+                       x_range: tuple[float, float] = (-3.0, 3.0), seed: Seed = None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Noisy 1-D regression: x ~ U(x_range), y = fn(x) + noise·ε, ε ~ N(0, 1).
+
+    Returns X float32 (n, 1) sorted by x, y float32 (n, 1) (shapes an MLP and mse_loss
+    take directly)."""
+    n = _positive_int(n_samples, "n_samples", "make_regression_1d")
+    noise = _nonnegative(noise, "noise", "make_regression_1d")
+    lo, hi = x_range
+    if not lo < hi:
+        raise ValueError(f"make_regression_1d: x_range must be (low, high) with low < high, "
+                         f"got {x_range!r}")
+    rng = _rng(seed, "make_regression_1d")
+    x = np.sort(rng.uniform(lo, hi, n))
+    y = np.asarray(fn(x), dtype=np.float64)
+    if y.shape != x.shape:
+        raise ValueError(f"make_regression_1d: fn must map shape {x.shape} to the same "
+                         f"shape, got {y.shape}")
+    y = y + noise * rng.standard_normal(n)
+    return x[:, None].astype(np.float32), y[:, None].astype(np.float32)
+
+
+# ---------------------------------------------------------------- digits (shipped)
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The UCI 8x8 handwritten digits (Alpaydin & Kaynak 1998; scikit-learn's copy, BSD-3,
+    see datasets/DIGITS_LICENSE.txt): 1,797 images of 10 classes.
+
+    Returns X float32 (1797, 64), row-major 8x8 pixels with integer values 0..16, and
+    y int64 (1797,) in 0..9."""
+    with resources.files("tapegrad").joinpath("datasets/digits.npz").open("rb") as f, \
+            np.load(f, allow_pickle=False) as archive:
+        return archive["images"].astype(np.float32), archive["labels"].astype(np.int64)
+
+
+# ---------------------------------------------------------------- MNIST (IDX files)
+MNIST_MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+                 "https://storage.googleapis.com/cvdf-datasets/mnist/")
+MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+MNIST_MD5 = {  # of the .gz files, as published with the data set (and used by torchvision)
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+# IDX type byte -> big-endian numpy dtype (http://yann.lecun.com/exdb/mnist/, bottom)
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read one IDX file (gzipped or not, told apart by the gzip magic bytes).
+
+    Layout: 2 zero bytes, a type byte, the number of dimensions d, d big-endian uint32
+    sizes, then the values in C order. Raises ValueError naming the file if the header is
+    bad or the data is truncated or has trailing bytes."""
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as e:
+            raise ValueError(f"read_idx: {path} is a corrupt or truncated gzip file: {e}"
+                             ) from None
+    if len(raw) < 4 or raw[:2] != b"\0\0" or raw[2] not in _IDX_TYPES:
+        raise ValueError(f"read_idx: {path} is not an IDX file (magic bytes "
+                         f"{raw[:4].hex() or 'missing'}; expected 0000, a type byte in "
+                         f"{sorted(_IDX_TYPES)}, and the number of dimensions)")
+    dtype, ndim = np.dtype(_IDX_TYPES[raw[2]]), raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"read_idx: {path} is truncated inside its header "
+                         f"({len(raw)} bytes, header needs {header})")
+    shape = tuple(int(s) for s in np.frombuffer(raw, ">u4", ndim, 4))
+    expected = header + math.prod(shape) * dtype.itemsize
+    if len(raw) != expected:
+        what = "truncated" if len(raw) < expected else "longer than its header says"
+        raise ValueError(f"read_idx: {path} is {what}: shape {shape} of {dtype.name} needs "
+                         f"{expected} bytes, the file has {len(raw)}")
+    return np.frombuffer(raw, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _find(root: str, name: str) -> str | None:
+    for candidate in (name, name + ".gz"):
+        path = os.path.join(root, candidate)
+        if os.path.isfile(path):
+            return path
+    return None
+
+
+def _download(root: str, name: str) -> str:
+    """Fetch name.gz from the first mirror that answers, check its MD5, write it atomically."""
+    filename = name + ".gz"
+    errors = []
+    for mirror in MNIST_MIRRORS:
+        url = mirror + filename
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response:
+                payload = response.read()
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            errors.append(f"{url}: {e}")
+            continue
+        digest = hashlib.md5(payload, usedforsecurity=False).hexdigest()  # published sums
+        if digest != MNIST_MD5[filename]:
+            errors.append(f"{url}: MD5 {digest} differs from {MNIST_MD5[filename]}")
+            continue
+        os.makedirs(root, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=root, prefix=".tapegrad-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(payload)
+            path = os.path.join(root, filename)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return path
+    raise ConnectionError(
+        f"load_mnist: could not download {filename} (the network may be unavailable "
+        f"here); put the MNIST IDX files into {root} yourself and call load_mnist(root). "
+        "Tried: " + "; ".join(errors))
+
+
+def load_mnist(root: str | os.PathLike[str], kind: str = "train", download: bool = False
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST (or any set in the same IDX layout, e.g. Fashion-MNIST) from `root`.
+
+    Reads {train,t10k}-{images-idx3,labels-idx1}-ubyte, plain or .gz. With download=True,
+    missing files are fetched from a mirror (MD5-checked); if the network does not allow
+    it, a ConnectionError says so. Returns X float32 (n, rows·cols) with the raw pixel
+    values 0..255 and y int64 (n,)."""
+    if kind not in MNIST_FILES:
+        raise ValueError(f"load_mnist: kind must be 'train' or 'test', got {kind!r}")
+    root = os.fspath(root)
+    paths = []
+    for name in MNIST_FILES[kind]:
+        path = _find(root, name)
+        if path is None and download:
+            path = _download(root, name)
+        if path is None:
+            raise FileNotFoundError(f"load_mnist: {os.path.join(root, name)}[.gz] not found; "
+                                    "pass download=True to fetch it, or put the file there")
+        paths.append(path)
+    images, labels = read_idx(paths[0]), read_idx(paths[1])
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise ValueError(f"load_mnist: {paths[0]} should hold uint8 images (n, rows, cols), "
+                         f"holds {images.dtype} of shape {images.shape}")
+    if labels.ndim != 1 or labels.dtype != np.uint8:
+        raise ValueError(f"load_mnist: {paths[1]} should hold uint8 labels (n,), holds "
+                         f"{labels.dtype} of shape {labels.shape}")
+    if len(images) != len(labels):
+        raise ValueError(f"load_mnist: {paths[0]} has {len(images)} images but {paths[1]} "
+                         f"has {len(labels)} labels")
+    if labels.size and labels.max() > 9:
+        raise ValueError(f"load_mnist: {paths[1]} has label {labels.max()}; digits are 0..9")
+    return images.reshape(len(images), -1).astype(np.float32), labels.astype(np.int64)
+
+
+# ---------------------------------------------------------------- batching
+def _as_arrays(arrays: Sequence[Any], who: str) -> list[np.ndarray]:
+    """Arrays (or Tensors) with one common first dimension, as ndarrays."""
+    if isinstance(arrays, (np.ndarray, Tensor)) or not isinstance(arrays, (tuple, list)) \
+            or not arrays:
+        raise TypeError(f"{who}: give a tuple of arrays, e.g. (X, y), got "
+                        f"{type(arrays).__name__}")
+    out = [a.numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
+    if any(a.ndim == 0 for a in out):
+        raise ValueError(f"{who}: arrays must have a first (sample) dimension, got shapes "
+                         f"{[a.shape for a in out]}")
+    if len({len(a) for a in out}) != 1:
+        raise ValueError(f"{who}: arrays have different lengths {[len(a) for a in out]} "
+                         f"(shapes {[a.shape for a in out]})")
+    return out
+
+
+class DataLoader:
+    """Mini-batches of (X, y, ...) arrays as Tensors, like torch.utils.data.DataLoader.
+
+    DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, generator=None,
+               transform=None)
+        dataset: a tuple of arrays or Tensors with a common first dimension, e.g. (X, y).
+        shuffle: draw a new permutation at the start of every epoch, from `generator`
+            (None: tapegrad's generator, so tg.manual_seed / tg.set_rng_state repeat it;
+            an int: a generator of the loader's own, seeded once and kept in state_dict).
+        drop_last: skip the last batch if it is smaller than batch_size.
+        transform: a function applied to the first array of each batch (augmentation).
+
+    Iterating yields one tuple of Tensors per batch; len() is the number of batches.
+    state_dict()/load_state_dict() save the epoch's permutation and position, so a run
+    resumed mid-epoch sees exactly the batches the uninterrupted run would have."""
+
+    def __init__(self, dataset: Sequence[Any], batch_size: int = 1, shuffle: bool = False,
+                 drop_last: bool = False, generator: Seed = None,
+                 transform: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+        self.arrays = _as_arrays(dataset, "DataLoader")
+        self.batch_size = _positive_int(batch_size, "batch_size", "DataLoader")
+        if transform is not None and not callable(transform):
+            raise TypeError(f"DataLoader: transform must be callable, got {transform!r}")
+        self.shuffle, self.drop_last, self.transform = bool(shuffle), bool(drop_last), transform
+        self._own_rng = generator is not None
+        self._rng = _rng(generator, "DataLoader") if self._own_rng else None
+        self._order: np.ndarray | None = None  # this epoch's sample order
+        self._position = 0  # batches of this epoch already yielded
+        self._resume = False
+
+    @property
+    def num_samples(self) -> int:
+        return len(self.arrays[0])
+
+    def __len__(self) -> int:
+        n, b = self.num_samples, self.batch_size
+        return n // b if self.drop_last else -(-n // b)
+
+    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+        if not (self._resume and self._order is not None and self._position < len(self)):
+            rng = self._rng if self._own_rng else _random.generator()
+            self._order = (rng.permutation(self.num_samples) if self.shuffle
+                           else np.arange(self.num_samples))
+            self._position = 0
+        self._resume = False
+        return self._batches(self._order)
+
+    def _batches(self, order: np.ndarray) -> Iterator[tuple[Tensor, ...]]:
+        while self._position < len(self) and order is self._order:
+            idx = order[self._position * self.batch_size:(self._position + 1) * self.batch_size]
+            self._position += 1
+            batch = [a[idx] for a in self.arrays]
+            if self.transform is not None:
+                batch[0] = np.asarray(self.transform(batch[0]))
+            yield tuple(Tensor(b) for b in batch)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Where the loader is: this epoch's order, batches done, its own generator state."""
+        return {"order": None if self._order is None else self._order.copy(),
+                "position": self._position,
+                "rng": self._rng.bit_generator.state if self._own_rng else None}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from a state_dict(): the next iteration resumes that epoch."""
+        try:
+            order, position, rng = state["order"], state["position"], state["rng"]
+        except (KeyError, TypeError):
+            raise ValueError("DataLoader.load_state_dict: expected a dict with keys 'order', "
+                             f"'position', 'rng', got {state!r:.80}") from None
+        if order is not None:
+            order = np.asarray(order).astype(np.int64)
+            if order.shape != (self.num_samples,) or not np.array_equal(
+                    np.sort(order), np.arange(self.num_samples)):
+                raise ValueError(f"DataLoader.load_state_dict: 'order' is not a permutation "
+                                 f"of this loader's {self.num_samples} samples")
+        if (rng is None) == self._own_rng:
+            raise ValueError("DataLoader.load_state_dict: the state was saved by a loader "
+                             f"{'without' if rng is None else 'with'} its own generator")
+        if self._own_rng:
+            new_rng = np.random.default_rng()
+            try:
+                new_rng.bit_generator.state = rng
+            except (TypeError, ValueError, KeyError) as e:
+                raise ValueError(f"DataLoader.load_state_dict: bad generator state: {e}"
+                                 ) from None
+            self._rng = new_rng
+        self._order, self._position = order, int(position)
+        self._resume = True
+
+
+# ---------------------------------------------------------------- split, scaling
+def train_val_split(X: Any, y: Any, val_fraction: float = 0.2, seed: Seed = None,
+                    stratify: bool = False
+                    ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """Split into ((X_train, y_train), (X_val, y_val)) at random.
+
+    The validation part has ceil(val_fraction·n) samples. stratify=True keeps the class
+    proportions of y in both parts (each class gives its share, largest remainders first)."""
+    X, y = _as_arrays((X, y), "train_val_split")
+    if not isinstance(val_fraction, (int, float)) or not 0 < val_fraction < 1:
+        raise ValueError(f"train_val_split: val_fraction must be in (0, 1), got "
+                         f"{val_fraction!r}")
+    n = len(y)
+    n_val = math.ceil(val_fraction * n)
+    if not 0 < n_val < n:
+        raise ValueError(f"train_val_split: {n} samples with val_fraction={val_fraction} "
+                         f"leave an empty part")
+    rng = _rng(seed, "train_val_split")
+    if not stratify:
+        order = rng.permutation(n)
+        val = order[:n_val]
+    else:
+        classes, inverse = np.unique(y, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        share = np.bincount(inverse) * (n_val / n)
+        take = np.floor(share).astype(int)
+        for c in np.argsort(-(share - take), kind="stable")[:n_val - take.sum()]:
+            take[c] += 1
+        val = np.concatenate([rng.permutation(np.flatnonzero(inverse == c))[:take[c]]
+                              for c in range(len(classes))])
+        val = rng.permutation(val)
+    is_val = np.zeros(n, bool)
+    is_val[val] = True
+    train = rng.permutation(np.flatnonzero(~is_val))
+    return (X[train], y[train]), (X[val], y[val])
+
+
+@dataclass(frozen=True)
+class Standardizer:
+    """x ↦ (x - mean) / std per feature, with statistics fitted by `standardize`.
+
+    Features with std 0 (constant on the training set) get std 1, so they map to 0 instead
+    of dividing by zero. Works on arrays (returns arrays) and Tensors (returns Tensors,
+    recorded, so gradients flow through)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    def __call__(self, X: Any) -> Any:
+        if not isinstance(X, Tensor):
+            X = np.asarray(X)
+            X = X if X.dtype.kind == "f" else X.astype(np.float32)
+        if tuple(X.shape[1:]) != self.mean.shape:
+            raise ValueError(f"Standardizer: fitted on features of shape {self.mean.shape}, "
+                             f"got data of shape {tuple(X.shape)}")
+        return (X - self.mean.astype(X.dtype)) / self.std.astype(X.dtype)
+
+    def inverse(self, Z: Any) -> Any:
+        """Undo the transform: z·std + mean."""
+        if not isinstance(Z, Tensor):
+            Z = np.asarray(Z)
+            Z = Z if Z.dtype.kind == "f" else Z.astype(np.float32)
+        return Z * self.std.astype(Z.dtype) + self.mean.astype(Z.dtype)
+
+
+def standardize(X_train: Any) -> Standardizer:
+    """Fit per-feature mean and (population) std on X_train (n, ...) and return the
+    transform; apply the same one to validation and test data:
+
+        scale = standardize(X_train); X_train, X_val = scale(X_train), scale(X_val)"""
+    X = X_train.numpy() if isinstance(X_train, Tensor) else np.asarray(X_train)
+    if X.ndim == 0 or len(X) == 0:
+        raise ValueError(f"standardize: need at least one sample, got shape {X.shape}")
+    if X.dtype.kind not in "fiub":
+        raise TypeError(f"standardize: need numbers, got dtype {X.dtype}")
+    X = X.astype(np.float64)
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    std[std == 0] = 1.0
+    return Standardizer(mean, std)
+
+
+# ---------------------------------------------------------------- augmentation
+def _images(X: Any, image_shape: tuple[int, int] | None, who: str
+            ) -> tuple[np.ndarray, tuple[int, ...]]:
+    """X as (n, H, W) images, plus the shape to give back."""
+    X = X.numpy() if isinstance(X, Tensor) else np.asarray(X)
+    if image_shape is None:
+        if X.ndim != 3:
+            raise ValueError(f"{who}: give image_shape=(H, W) for flat images of shape "
+                             f"{X.shape} (or pass images of shape (n, H, W))")
+        return X, X.shape
+    h, w = image_shape
+    if X.ndim < 2 or math.prod(X.shape[1:]) != h * w:
+        raise ValueError(f"{who}: data of shape {X.shape} does not hold images of shape "
+                         f"{tuple(image_shape)}")
+    return X.reshape(len(X), h, w), X.shape
+
+
+def random_shift(X: Any, max_shift: int = 1, image_shape: tuple[int, int] | None = None,
+                 seed: Seed = None) -> np.ndarray:
+    """Shift each image by its own integer offset (dy, dx), each uniform in
+    [-max_shift, max_shift]; pixels shifted in are 0. X: (n, H, W), or (n, H·W) with
+    image_shape=(H, W) (e.g. (8, 8) for digits, (28, 28) for MNIST). Same shape out."""
+    imgs, shape = _images(X, image_shape, "random_shift")
+    m = _positive_int(max_shift, "max_shift", "random_shift", 0)
+    rng = _rng(seed, "random_shift")
+    n, h, w = imgs.shape
+    dy, dx = rng.integers(-m, m + 1, size=(2, n))
+    padded = np.pad(imgs, ((0, 0), (m, m), (m, m)))
+    # out[i, r, c] = img[i, r - dy, c - dx] = padded[i, r - dy + m, c - dx + m]
+    rows = np.arange(h)[None, :, None] - dy[:, None, None] + m
+    cols = np.arange(w)[None, None, :] - dx[:, None, None] + m
+    return padded[np.arange(n)[:, None, None], rows, cols].reshape(shape)
+
+
+def random_flip(X: Any, p: float = 0.5, image_shape: tuple[int, int] | None = None,
+                axis: str = "horizontal", seed: Seed = None) -> np.ndarray:
+    """Mirror each image with probability p, left-right (axis='horizontal') or
+    top-bottom ('vertical'). Shapes as in random_shift."""
+    imgs, shape = _images(X, image_shape, "random_flip")
+    if not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"random_flip: p must be in [0, 1], got {p!r}")
+    if axis not in ("horizontal", "vertical"):
+        raise ValueError(f"random_flip: axis must be 'horizontal' or 'vertical', got {axis!r}")
+    flip = _rng(seed, "random_flip").random(len(imgs)) < p
+    out = imgs.copy()
+    out[flip] = imgs[flip][:, :, ::-1] if axis == "horizontal" else imgs[flip][:, ::-1, :]
+    return out.reshape(shape)
+
+
+def add_noise(X: Any, std: float = 0.1, seed: Seed = None) -> np.ndarray:
+    """X + std·ε with ε ~ N(0, 1) elementwise; floating dtypes are kept (others become
+    float32)."""
+    X = X.numpy() if isinstance(X, Tensor) else np.asarray(X)
+    std = _nonnegative(std, "std", "add_noise")
+    dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
+    return (X + std * _rng(seed, "add_noise").standard_normal(X.shape)).astype(dtype)
