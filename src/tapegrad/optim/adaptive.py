@@ -1,0 +1,203 @@
+"""Per-coordinate adaptive rates: Adagrad, RMSprop, Adam and AdamW (notes 001, "Adagrad",
+"RMSProp", "RMSProp + momentum", "Adam"; notes 000, "Further algorithms")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .. import ops
+from ..tape import no_grad
+from ..tensor import Tensor, zeros_like
+from .optimizer import Closure, Optimizer, check_number
+
+
+def _grad(p: Tensor, weight_decay: float) -> Tensor:
+    """p.grad (detached) plus the L2 term weight_decay·θ."""
+    g = p.grad.detach()  # type: ignore[union-attr]
+    return g + weight_decay * p.detach() if weight_decay else g
+
+
+class Adagrad(Optimizer):
+    """Adagrad: divide each coordinate's step by the root of its summed squared gradients.
+
+        a ← a + g ⊙ g,    θ ← θ − lr_t · g / (√a + eps),    lr_t = lr / (1 + (t − 1)·lr_decay)
+
+    (notes 001, "Adagrad": θ ← θ − ε/(√a + ν) ⊙ g), with g = ∇L + weight_decay·θ and a
+    starting at initial_accumulator_value.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10) -> None:
+        super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
+                                  "initial_accumulator_value": initial_accumulator_value,
+                                  "eps": eps})
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        for name in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+            check_number("Adagrad", name, group[name])
+
+    def step(self, closure: Closure | None = None) -> Tensor | None:
+        loss = self._evaluate(closure)
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state.setdefault(p, {})
+                    if not state:
+                        state["step"] = 0
+                        state["sum"] = zeros_like(p) + group["initial_accumulator_value"]
+                    state["step"] += 1
+                    g = _grad(p, group["weight_decay"])
+                    state["sum"] = state["sum"] + g * g
+                    lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+                    p.copy_(p.detach() - lr * g / (state["sum"].sqrt() + group["eps"]))
+        return loss
+
+
+class RMSprop(Optimizer):
+    """RMSprop: Adagrad with an exponentially weighted average of squared gradients.
+
+        a ← α·a + (1 − α)·g ⊙ g
+        centered:   m ← α·m + (1 − α)·g,   s = √(a − m ⊙ m) + eps,   else s = √a + eps
+        momentum μ: b ← μ·b + g / s,   θ ← θ − lr·b;   else θ ← θ − lr·g / s
+
+    (notes 001, "RMSProp" with β = α, and "RMSProp + momentum" with v = −lr·b; PyTorch's
+    formulation, eps outside the root.) g = ∇L + weight_decay·θ.
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
+                 centered: bool = False) -> None:
+        super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps,
+                                  "weight_decay": weight_decay, "momentum": momentum,
+                                  "centered": centered})
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        for name in ("lr", "eps", "weight_decay", "momentum"):
+            check_number("RMSprop", name, group[name])
+        check_number("RMSprop", "alpha", group["alpha"], high=1.0, high_open=False)
+        if not isinstance(group["centered"], bool):
+            raise TypeError(f"RMSprop: centered must be True or False, got "
+                            f"{group['centered']!r}")
+
+    def step(self, closure: Closure | None = None) -> Tensor | None:
+        loss = self._evaluate(closure)
+        with no_grad():
+            for group in self.param_groups:
+                alpha, mu = group["alpha"], group["momentum"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state.setdefault(p, {})
+                    if not state:
+                        state["step"] = 0
+                        state["square_avg"] = zeros_like(p)
+                        if mu:
+                            state["momentum_buffer"] = zeros_like(p)
+                        if group["centered"]:
+                            state["grad_avg"] = zeros_like(p)
+                    state["step"] += 1
+                    g = _grad(p, group["weight_decay"])
+                    a = alpha * state["square_avg"] + (1 - alpha) * g * g
+                    state["square_avg"] = a
+                    if group["centered"]:
+                        m = alpha * state["grad_avg"] + (1 - alpha) * g
+                        state["grad_avg"] = m
+                        a = a - m * m
+                    scaled = g / (a.sqrt() + group["eps"])
+                    if mu:
+                        scaled = mu * state["momentum_buffer"] + scaled
+                        state["momentum_buffer"] = scaled
+                    p.copy_(p.detach() - group["lr"] * scaled)
+        return loss
+
+
+class Adam(Optimizer):
+    """Adam: momentum on the gradient, RMSprop on its square, both bias-corrected.
+
+        t ← t + 1
+        v ← β1·v + (1 − β1)·g,          a ← β2·a + (1 − β2)·g ⊙ g
+        ṽ = v / (1 − β1^t),              ã = a / (1 − β2^t)      (bias_correction=True)
+        amsgrad: â ← max(â, a) and ã uses â
+        θ ← θ − lr · ṽ / (√ã + eps)
+
+    (notes 001, "Adam" and "Adam with no bias correction": θ ← θ − ε/(√ã + ν) ⊙ ṽ; with
+    bias_correction=False, ṽ = v and ã = a.) g = ∇L + weight_decay·θ (an L2 penalty);
+    AdamW decouples the decay instead.
+    """
+
+    _decoupled = False
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False,
+                 bias_correction: bool = True) -> None:
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
+                                  "weight_decay": weight_decay, "amsgrad": amsgrad,
+                                  "bias_correction": bias_correction})
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        who = type(self).__name__
+        for name in ("lr", "eps", "weight_decay"):
+            check_number(who, name, group[name])
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"{who}: betas must be a pair (beta1, beta2), got {betas!r}")
+        check_number(who, "betas[0]", betas[0], high=1.0)
+        check_number(who, "betas[1]", betas[1], high=1.0)
+        for name in ("amsgrad", "bias_correction"):
+            if not isinstance(group[name], bool):
+                raise TypeError(f"{who}: {name} must be True or False, got {group[name]!r}")
+
+    def step(self, closure: Closure | None = None) -> Tensor | None:
+        loss = self._evaluate(closure)
+        with no_grad():
+            for group in self.param_groups:
+                b1, b2 = group["betas"]
+                lr, wd = group["lr"], group["weight_decay"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state.setdefault(p, {})
+                    if not state:
+                        state["step"] = 0
+                        state["exp_avg"] = zeros_like(p)
+                        state["exp_avg_sq"] = zeros_like(p)
+                        if group["amsgrad"]:
+                            state["max_exp_avg_sq"] = zeros_like(p)
+                    state["step"] += 1
+                    t = state["step"]
+                    if self._decoupled:
+                        theta = p.detach() * (1 - lr * wd)
+                        g = p.grad.detach()
+                    else:
+                        theta = p.detach()
+                        g = _grad(p, wd)
+                    v = b1 * state["exp_avg"] + (1 - b1) * g
+                    a = b2 * state["exp_avg_sq"] + (1 - b2) * g * g
+                    state["exp_avg"], state["exp_avg_sq"] = v, a
+                    if group["amsgrad"]:
+                        a = ops.maximum(state["max_exp_avg_sq"], a)
+                        state["max_exp_avg_sq"] = a
+                    if group["bias_correction"]:
+                        v = v / (1 - b1 ** t)
+                        a = a / (1 - b2 ** t)
+                    p.copy_(theta - lr * v / (a.sqrt() + group["eps"]))
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): the parameter shrinks by
+    θ ← θ·(1 − lr·weight_decay) before the Adam step, and the decay never enters the
+    moments (in Adam it is added to g). Default weight_decay=1e-2, as in PyTorch."""
+
+    _decoupled = True
+
+    def __init__(self, params: Iterable[Any], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False,
+                 bias_correction: bool = True) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, bias_correction)

@@ -1,0 +1,259 @@
+"""Learning-rate schedules (PyTorch's names and signatures).
+
+A scheduler sets `group["lr"]` of every param group of an optimizer. Call `step()` once per
+epoch (or per iteration) after `optimizer.step()`; step t then sets lr = f(lr0, t) from a
+closed form in t, so resuming from a state dict reproduces the same rates bit for bit.
+The lecture's schedules (notes 000, "Learning Rate Scheduling"):
+
+    linear       η(τ) = (1 − τ/K)·η0 + (τ/K)·η_K for τ ≤ K, then η_K      -> LinearLR
+    power law    η(τ) = η0·(1 + τ/s)^c                                    -> PowerLR
+    exponential  η(τ) = η0·c^(τ/s)                                        -> ExponentialLR
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .optimizer import Optimizer, check_number
+
+
+class LRScheduler:
+    """Base class: remembers each group's initial lr and sets lr = _lr_at(lr0, t) on step.
+
+    last_epoch=-1 starts a new schedule (the constructor performs step 0, so the optimizer's
+    lr is the t = 0 value right away)."""
+
+    _hyper: tuple[str, ...] = ()
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+        who = type(self).__name__
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{who}: expected a tapegrad optimizer, got "
+                            f"{type(optimizer).__name__}")
+        if isinstance(last_epoch, bool) or not isinstance(last_epoch, int) or last_epoch < -1:
+            raise ValueError(f"{who}: invalid last_epoch={last_epoch!r}")
+        if last_epoch != -1 and any("initial_lr" not in g for g in optimizer.param_groups):
+            raise ValueError(f"{who}: last_epoch={last_epoch} resumes a schedule, but the "
+                             "optimizer's groups have no 'initial_lr'")
+        self.optimizer = optimizer
+        for g in optimizer.param_groups:
+            g.setdefault("initial_lr", g["lr"])
+        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._last_lr: list[float] = []
+        self.step()
+
+    def _lr_at(self, base_lr: float, t: int) -> float:
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Advance the schedule by one and write the new rates into the optimizer."""
+        self.last_epoch += 1
+        self._last_lr = [self._lr_at(b, self.last_epoch) for b in self.base_lrs]
+        for g, lr in zip(self.optimizer.param_groups, self._last_lr):
+            g["lr"] = lr
+
+    def get_last_lr(self) -> list[float]:
+        """The rates the last step() set, one per param group."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The schedule's position and settings (plain numbers and lists; tg.save writes it)."""
+        names = self._hyper + ("last_epoch", "base_lrs", "_last_lr")
+        return {n: list(v) if isinstance(v, list) else v
+                for n, v in ((n, getattr(self, n)) for n in names)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what state_dict() gave; the keys must match exactly (nothing changes on
+        error)."""
+        expected = set(self.state_dict())
+        if not isinstance(state_dict, dict) or set(state_dict) != expected:
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict)
+            raise ValueError(f"{type(self).__name__}.load_state_dict: expected keys "
+                             f"{sorted(expected)}, got {got}")
+        for n, v in state_dict.items():
+            setattr(self, n, list(v) if isinstance(v, (list, tuple)) else v)
+
+
+class StepLR(LRScheduler):
+    """lr = lr0 · gamma^⌊t / step_size⌋: multiply by gamma every step_size steps."""
+
+    _hyper = ("step_size", "gamma")
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
+            raise ValueError(f"StepLR: invalid step_size={step_size!r}; use an int >= 1")
+        check_number("StepLR", "gamma", gamma)
+        self.step_size, self.gamma = step_size, gamma
+        super().__init__(optimizer, last_epoch)
+
+    def _lr_at(self, base_lr: float, t: int) -> float:
+        return base_lr * self.gamma ** (t // self.step_size)
+
+
+class ExponentialLR(LRScheduler):
+    """lr = lr0 · gamma^t. The lecture's exponential decay η0·c^(τ/s) (notes 000) is
+    gamma = c**(1/s)."""
+
+    _hyper = ("gamma",)
+
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
+        check_number("ExponentialLR", "gamma", gamma)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def _lr_at(self, base_lr: float, t: int) -> float:
+        return base_lr * self.gamma ** t
+
+
+class LinearLR(LRScheduler):
+    """lr = lr0 · (f0 + (f1 − f0)·min(t, K)/K), f0 = start_factor, f1 = end_factor,
+    K = total_iters: the lecture's linear schedule (1 − τ/K)·η0 + (τ/K)·η_K with
+    η0 = f0·lr0 and η_K = f1·lr0, held at η_K after K steps (notes 000)."""
+
+    _hyper = ("start_factor", "end_factor", "total_iters")
+
+    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
+                 end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
+        check_number("LinearLR", "start_factor", start_factor, low_open=True, high=1.0,
+                     high_open=False)
+        check_number("LinearLR", "end_factor", end_factor, high=1.0, high_open=False)
+        if isinstance(total_iters, bool) or not isinstance(total_iters, int) or total_iters < 1:
+            raise ValueError(f"LinearLR: invalid total_iters={total_iters!r}; use an int >= 1")
+        self.start_factor, self.end_factor = start_factor, end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def _lr_at(self, base_lr: float, t: int) -> float:
+        frac = min(t, self.total_iters) / self.total_iters
+        return base_lr * (self.start_factor + (self.end_factor - self.start_factor) * frac)
+
+
+class CosineAnnealingLR(LRScheduler):
+    """lr = eta_min + (lr0 − eta_min)·(1 + cos(π·t / T_max)) / 2 (SGDR without restarts)."""
+
+    _hyper = ("T_max", "eta_min")
+
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
+            raise ValueError(f"CosineAnnealingLR: invalid T_max={T_max!r}; use an int >= 1")
+        check_number("CosineAnnealingLR", "eta_min", eta_min)
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer, last_epoch)
+
+    def _lr_at(self, base_lr: float, t: int) -> float:
+        return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * t /
+                                                                       self.T_max)) / 2
+
+
+class PowerLR(LRScheduler):
+    """lr = lr0 · (1 + t/s)^c with s > 0 and c < 0: the lecture's power-law schedule
+    η(τ) = η0(1 + τ/s)^c (notes 000)."""
+
+    _hyper = ("s", "c")
+
+    def __init__(self, optimizer: Optimizer, s: float, c: float, last_epoch: int = -1) -> None:
+        check_number("PowerLR", "s", s, low_open=True)
+        check_number("PowerLR", "c", c, low=-math.inf, high=0.0)
+        self.s, self.c = s, c
+        super().__init__(optimizer, last_epoch)
+
+    def _lr_at(self, base_lr: float, t: int) -> float:
+        return base_lr * (1 + t / self.s) ** self.c
+
+
+class ReduceLROnPlateau:
+    """Multiply the lr by `factor` when a metric has not improved for `patience` steps.
+
+    step(metric): the metric improves when it is below best·(1 − threshold) (mode='min',
+    threshold_mode='rel'), below best − threshold ('abs'), or above best·(1 + threshold) /
+    best + threshold for mode='max'. After a reduction, `cooldown` steps pass before bad
+    steps count again; lr never goes below min_lr (a number or one per group), and changes
+    smaller than eps are skipped. PyTorch's semantics."""
+
+    _keys = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown",
+             "min_lrs", "eps", "best", "num_bad_epochs", "cooldown_counter", "last_epoch",
+             "_last_lr")
+
+    def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | list[float] = 0.0,
+                 eps: float = 1e-8) -> None:
+        who = "ReduceLROnPlateau"
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{who}: expected a tapegrad optimizer, got "
+                            f"{type(optimizer).__name__}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"{who}: invalid mode={mode!r}; use 'min' or 'max'")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"{who}: invalid threshold_mode={threshold_mode!r}; use 'rel' "
+                             "or 'abs'")
+        check_number(who, "factor", factor, high=1.0)
+        for name, v in (("patience", patience), ("cooldown", cooldown)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                raise ValueError(f"{who}: invalid {name}={v!r}; use an int >= 0")
+        check_number(who, "threshold", threshold)
+        check_number(who, "eps", eps)
+        n = len(optimizer.param_groups)
+        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
+        if len(min_lrs) != n:
+            raise ValueError(f"{who}: min_lr has {len(min_lrs)} entries for {n} param groups")
+        for v in min_lrs:
+            check_number(who, "min_lr", v)
+        self.optimizer = optimizer
+        self.mode, self.factor, self.patience = mode, factor, patience
+        self.threshold, self.threshold_mode = threshold, threshold_mode
+        self.cooldown, self.min_lrs, self.eps = cooldown, min_lrs, eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = [g["lr"] for g in optimizer.param_groups]
+
+    def _is_better(self, value: float) -> bool:
+        if self.mode == "min":
+            bar = self.best * (1 - self.threshold) if self.threshold_mode == "rel" else (
+                self.best - self.threshold)
+            return value < bar
+        bar = self.best * (1 + self.threshold) if self.threshold_mode == "rel" else (
+            self.best + self.threshold)
+        return value > bar
+
+    def step(self, metrics: Any) -> None:
+        """Record one value of the monitored metric (a number or one-element tensor)."""
+        value = float(metrics)
+        if math.isnan(value):
+            raise ValueError("ReduceLROnPlateau.step: the metric is NaN")
+        self.last_epoch += 1
+        if self._is_better(value):
+            self.best, self.num_bad_epochs = value, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for g, floor in zip(self.optimizer.param_groups, self.min_lrs):
+                new = max(g["lr"] * self.factor, floor)
+                if g["lr"] - new > self.eps:
+                    g["lr"] = new
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: list(v) if isinstance(v, list) else v
+                for k, v in ((k, getattr(self, k)) for k in self._keys)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        if not isinstance(state_dict, dict) or set(state_dict) != set(self._keys):
+            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict)
+            raise ValueError(f"ReduceLROnPlateau.load_state_dict: expected keys "
+                             f"{sorted(self._keys)}, got {got}")
+        for k, v in state_dict.items():
+            setattr(self, k, list(v) if isinstance(v, (list, tuple)) else v)

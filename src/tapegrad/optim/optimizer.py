@@ -1,0 +1,222 @@
+"""Optimizer: the base class of every update rule (PyTorch's interface).
+
+An optimizer holds `param_groups`, a list of dicts: each has "params" (the leaf tensors it
+updates) and its own options ("lr", ...), so two layers can train at different rates. It
+keeps per-parameter `state` (momentum buffers, moments, step counts), keyed by the
+parameter tensor itself. `state_dict()` exports both as deep copies of plain arrays and
+numbers (what `tg.save` writes); `load_state_dict` checks everything first and only then
+replaces the state, so a resumed run continues bit for bit and a failed load changes nothing.
+
+Subclasses implement `step(closure=None)` and `_validate(group)`; the update is written on
+the parameters' data under `tg.no_grad()` and in place (`p.copy_(...)`), which bumps the
+tensor's version: a backward through a graph that saved the old value then raises.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from ..tape import enable_grad
+from ..tensor import Tensor
+
+Closure = Callable[[], Tensor]
+
+
+def check_number(who: str, name: str, value: Any, low: float = 0.0, high: float = math.inf,
+                 low_open: bool = False, high_open: bool = True) -> None:
+    """Raise ValueError/TypeError unless `value` is a real number in the given interval."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{who}: {name} must be a number, got {value!r}")
+    v = float(value)
+    too_low = v <= low if low_open else v < low
+    too_high = v >= high if high_open else v > high
+    if math.isnan(v) or too_low or too_high:
+        lo, hi = "(" if low_open else "[", ")" if high_open else "]"
+        raise ValueError(f"{who}: invalid {name}={value!r}; it must lie in {lo}{low}, {high}{hi}")
+
+
+def _export(value: Any) -> Any:
+    """A deep copy of a state value made of plain arrays, numbers, lists and dicts."""
+    if isinstance(value, Tensor):
+        return value.numpy().copy()
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_export(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _export(v) for k, v in value.items()}
+    return value
+
+
+class Optimizer:
+    """Base class: param groups, per-parameter state, zero_grad, state_dict.
+
+    params: an iterable of leaf Tensors that require grad, or of dicts
+        {"params": [...], "lr": ...} (param groups with their own options).
+    defaults: the options every group gets unless it sets its own.
+    """
+
+    def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
+        who = type(self).__name__
+        if isinstance(params, Tensor):
+            raise TypeError(f"{who}: params must be an iterable of tensors or dicts, got a "
+                            "single Tensor; pass [t] or model.parameters()")
+        try:
+            items = list(params)
+        except TypeError:
+            raise TypeError(f"{who}: params must be an iterable of tensors or dicts, got "
+                            f"{type(params).__name__}") from None
+        if not items:
+            raise ValueError(f"{who}: got an empty parameter list")
+        self._validate({"params": [], **defaults})
+        self.defaults = dict(defaults)
+        groups = items if isinstance(items[0], dict) else [{"params": items}]
+        self.param_groups: list[dict[str, Any]] = []
+        checked = []
+        for g in groups:
+            checked.append(self._make_group(g, checked))
+        self.param_groups = checked
+        self.state: dict[Tensor, dict[str, Any]] = {}
+
+    # ------------------------------------------------------------------ groups
+    def _validate(self, group: dict[str, Any]) -> None:
+        """Check a group's options (each subclass names its own); raise before any change."""
+        raise NotImplementedError
+
+    def _make_group(self, group: Any, others: list[dict[str, Any]]) -> dict[str, Any]:
+        who = type(self).__name__
+        if not isinstance(group, dict):
+            raise TypeError(f"{who}: a param group must be a dict, got {type(group).__name__}")
+        if "params" not in group:
+            raise ValueError(f"{who}: a param group needs a 'params' entry")
+        unknown = sorted(set(group) - set(self.defaults) - {"params", "initial_lr"})
+        if unknown:
+            raise ValueError(f"{who}: unknown option(s) {unknown} in a param group; "
+                             f"known: {sorted(self.defaults)}")
+        ps = group["params"]
+        ps = [ps] if isinstance(ps, Tensor) else list(ps)
+        if not ps:
+            raise ValueError(f"{who}: a param group has an empty 'params' list")
+        seen = {id(p) for g in others for p in g["params"]}
+        for k, p in enumerate(ps):
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{who}: parameter {k} is a {type(p).__name__}, not a Tensor")
+            if not p.requires_grad:
+                raise ValueError(f"{who}: parameter {k} (shape {p.shape}) does not require "
+                                 "grad; set requires_grad=True or leave it out")
+            if not p.is_leaf:
+                raise ValueError(f"{who}: parameter {k} (shape {p.shape}) is not a leaf (it "
+                                 f"was made by '{p.record.op}'); optimize leaf tensors only")
+            if id(p) in seen:
+                raise ValueError(f"{who}: parameter {k} (shape {p.shape}) appears in more "
+                                 "than one place")
+            seen.add(id(p))
+        new = {**self.defaults, **{k: v for k, v in group.items() if k != "params"},
+               "params": ps}
+        self._validate(new)
+        return new
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group (e.g. a layer unfrozen later) with its own options."""
+        self.param_groups.append(self._make_group(param_group, self.param_groups))
+
+    def _params(self) -> list[Tensor]:
+        return [p for g in self.param_groups for p in g["params"]]
+
+    # ------------------------------------------------------------------ stepping
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients (`p.grad = None`, or zeros with set_to_none=False)."""
+        for p in self._params():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor(np.zeros_like(p.grad.numpy()))
+
+    def step(self, closure: Closure | None = None) -> Tensor | None:
+        """Update the parameters once from their `.grad` (see each subclass)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _evaluate(closure: Closure | None) -> Tensor | None:
+        """Run the closure (it zeroes grads, computes the loss, calls backward, returns the
+        loss) with grad mode on, even when step() itself runs under no_grad."""
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        """{"state": {index: {name: array or number}}, "param_groups": [{options...,
+        "params": [indices]}]}, indices counting parameters across groups in order. All
+        arrays are copies: later steps do not change a saved state dict."""
+        index = {id(p): i for i, p in enumerate(self._params())}
+        groups = [{**{k: _export(v) for k, v in g.items() if k != "params"},
+                   "params": [index[id(p)] for p in g["params"]]} for g in self.param_groups]
+        state = {index[id(p)]: _export(s) for p, s in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore what `state_dict()` (or `tg.load` of a saved one) gave. Groups must match
+        in number and size, per-parameter arrays in shape; nothing changes on error."""
+        who = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(f"{who}: expected a dict with keys 'state' and 'param_groups'")
+        saved_groups = state_dict["param_groups"]
+        if not isinstance(saved_groups, (list, tuple)) or len(saved_groups) != len(
+                self.param_groups):
+            n = len(saved_groups) if isinstance(saved_groups, (list, tuple)) else "no"
+            raise ValueError(f"{who}: the state has {n} param groups, this optimizer has "
+                             f"{len(self.param_groups)}")
+        new_groups = []
+        for k, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(saved.get("params", [])) != len(mine["params"]):
+                raise ValueError(f"{who}: param group {k} has {len(saved.get('params', []))} "
+                                 f"params in the state, {len(mine['params'])} here")
+            unknown = sorted(set(saved) - set(self.defaults) - {"params", "initial_lr"})
+            if unknown:
+                raise ValueError(f"{who}: param group {k} has unknown option(s) {unknown}")
+            group = {**mine, **{o: _import_option(v) for o, v in saved.items()
+                                if o != "params"}}
+            self._validate(group)
+            new_groups.append(group)
+        params = self._params()
+        new_state: dict[Tensor, dict[str, Any]] = {}
+        for key, s in dict(state_dict["state"]).items():
+            i = int(key)
+            if not 0 <= i < len(params) or not isinstance(s, dict):
+                raise ValueError(f"{who}: state entry {key!r} does not name a parameter "
+                                 f"(there are {len(params)})")
+            new_state[params[i]] = {name: self._import_state(params[i], name, v, who)
+                                    for name, v in s.items()}
+        self.param_groups = new_groups
+        self.state = new_state
+
+    def _import_state(self, p: Tensor, name: str, value: Any, who: str) -> Any:
+        """One state value as this optimizer keeps it: arrays become Tensors of p's shape."""
+        if isinstance(value, (Tensor, np.ndarray)):
+            arr = np.array(value, copy=True)
+            if arr.shape != p.shape:
+                raise ValueError(f"{who}: state '{name}' has shape {arr.shape}, the "
+                                 f"parameter has shape {p.shape}")
+            return Tensor(arr)
+        return value
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for k, g in enumerate(self.param_groups):
+            opts = ", ".join(f"{o}={v!r}" for o, v in g.items() if o != "params")
+            lines.append(f"  group {k}: {len(g['params'])} params, {opts}")
+        return "\n".join(lines + [")"])
+
+
+def _import_option(value: Any) -> Any:
+    """Options come back from tg.load as lists/tuples/numbers; one-element tensors become
+    numbers."""
+    if isinstance(value, Tensor) and value.size == 1:
+        return value.item()
+    return value

@@ -1,0 +1,66 @@
+"""Stochastic gradient descent with momentum, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..tape import no_grad
+from ..tensor import Tensor
+from .optimizer import Closure, Optimizer, check_number
+
+
+class SGD(Optimizer):
+    """Gradient descent, optionally with (Nesterov) momentum and L2 weight decay.
+
+    With g = ∇L(θ) + weight_decay·θ, for every parameter θ (PyTorch's formulation):
+
+        b ← g                              (first step)
+        b ← μ·b + (1 − dampening)·g        (later steps)
+        d = g + μ·b if nesterov else b     (d = g when momentum μ = 0)
+        θ ← θ − lr·d
+
+    With v = −lr·b this is the lecture's momentum Δw(τ) = −η∇E + μΔw(τ−1) (notes 000,
+    "Momentum") and, for nesterov=True, the change-of-variables form of Nesterov momentum
+    θ̃ ← θ̃ + v_new + α(v_new − v_old) (notes 001, "Nesterov momentum").
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0,
+                 dampening: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0) -> None:
+        super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
+                                  "nesterov": nesterov, "weight_decay": weight_decay})
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        check_number("SGD", "lr", group["lr"])
+        check_number("SGD", "momentum", group["momentum"])
+        check_number("SGD", "dampening", group["dampening"])
+        check_number("SGD", "weight_decay", group["weight_decay"])
+        if not isinstance(group["nesterov"], bool):
+            raise TypeError(f"SGD: nesterov must be True or False, got {group['nesterov']!r}")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
+                             f"momentum={group['momentum']!r}, "
+                             f"dampening={group['dampening']!r}")
+
+    def step(self, closure: Closure | None = None) -> Tensor | None:
+        loss = self._evaluate(closure)
+        with no_grad():
+            for group in self.param_groups:
+                mu, wd = group["momentum"], group["weight_decay"]
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    g = p.grad.detach()
+                    if wd:
+                        g = g + wd * p.detach()
+                    if mu:
+                        state = self.state.setdefault(p, {})
+                        if "momentum_buffer" not in state:
+                            buf = Tensor(g.numpy())  # a copy: g may be p.grad itself
+                        else:
+                            buf = mu * state["momentum_buffer"] + (1 - group["dampening"]) * g
+                        state["momentum_buffer"] = buf
+                        g = g + mu * buf if group["nesterov"] else buf
+                    p.copy_(p.detach() - group["lr"] * g)
+        return loss

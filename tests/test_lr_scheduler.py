@@ -1,0 +1,148 @@
+"""LR schedules against their closed forms (notes 000, "Learning Rate Scheduling")."""
+
+import math
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+import tapegrad.optim as optim
+from tapegrad.optim import lr_scheduler as S
+
+T = 20
+
+
+def make_opt(lr=0.5, lr2=None):
+    a = tg.Tensor(np.array([1.0]), requires_grad=True)
+    b = tg.Tensor(np.array([1.0]), requires_grad=True)
+    if lr2 is None:
+        return optim.SGD([a, b], lr=lr)
+    return optim.SGD([{"params": [a]}, {"params": [b], "lr": lr2}], lr=lr)
+
+
+def rates(opt, sched, steps=T):
+    """The lr of every group at t = 0 .. steps-1 (t = 0 is before any sched.step())."""
+    out = []
+    for _ in range(steps):
+        out.append([g["lr"] for g in opt.param_groups])
+        assert sched.get_last_lr() == out[-1]
+        sched.step()
+    return np.array(out)
+
+
+def expected(f, lrs=(0.5, 0.2), steps=T):
+    return np.array([[f(lr0, t) for lr0 in lrs] for t in range(steps)])
+
+
+def test_step_lr():
+    opt = make_opt(0.5, 0.2)
+    got = rates(opt, S.StepLR(opt, step_size=3, gamma=0.5))
+    np.testing.assert_allclose(got, expected(lambda lr, t: lr * 0.5 ** (t // 3)), rtol=1e-15)
+
+
+def test_exponential_lr_is_the_lectures_c_to_the_t_over_s():
+    c, s = 0.1, 8.0
+    opt = make_opt(0.5, 0.2)
+    got = rates(opt, S.ExponentialLR(opt, gamma=c ** (1 / s)))
+    np.testing.assert_allclose(got, expected(lambda lr, t: lr * c ** (t / s)), rtol=1e-12)
+
+
+def test_linear_lr_is_the_lectures_linear_schedule_then_held():
+    K = 8
+    opt = make_opt(0.5, 0.2)
+    got = rates(opt, S.LinearLR(opt, start_factor=1.0, end_factor=0.1, total_iters=K))
+
+    def lecture(lr, t):  # η(τ) = (1 − τ/K)η0 + (τ/K)η_K up to K, then η_K
+        eta0, etaK = lr, 0.1 * lr
+        return (1 - t / K) * eta0 + (t / K) * etaK if t <= K else etaK
+    np.testing.assert_allclose(got, expected(lecture), rtol=1e-12)
+    assert got[K:, 0].tolist() == [pytest.approx(0.05)] * (T - K)
+
+
+def test_linear_lr_warmup_defaults():
+    opt = make_opt(0.3)
+    got = rates(opt, S.LinearLR(opt), 8)[:, 0]
+    np.testing.assert_allclose(got[:6], 0.3 * np.array([1 / 3, 7 / 15, 9 / 15, 11 / 15,
+                                                         13 / 15, 1.0]), rtol=1e-12)
+    assert got[7] == pytest.approx(0.3)
+
+
+def test_cosine_annealing():
+    opt = make_opt(0.5, 0.2)
+    got = rates(opt, S.CosineAnnealingLR(opt, T_max=10, eta_min=0.01))
+    want = expected(lambda lr, t: 0.01 + (lr - 0.01) * (1 + math.cos(math.pi * t / 10)) / 2)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert got[10, 0] == pytest.approx(0.01) and got[0, 0] == 0.5
+
+
+def test_power_lr_is_the_lectures_power_law():
+    opt = make_opt(0.5, 0.2)
+    got = rates(opt, S.PowerLR(opt, s=4.0, c=-0.75))
+    np.testing.assert_allclose(got, expected(lambda lr, t: lr * (1 + t / 4) ** -0.75),
+                               rtol=1e-12)
+
+
+def test_scheduler_drives_the_update():
+    w = tg.Tensor(np.array([0.0]), requires_grad=True)
+    opt = optim.SGD([w], lr=1.0)
+    sched = S.StepLR(opt, step_size=1, gamma=0.5)
+    for _ in range(4):
+        opt.zero_grad()
+        (w * -1.0).sum().backward()  # gradient −1: each step adds the current lr
+        opt.step()
+        sched.step()
+    assert w.item() == pytest.approx(1 + 0.5 + 0.25 + 0.125)
+
+
+def test_reduce_on_plateau_min_mode():
+    opt = make_opt(1.0)
+    sched = S.ReduceLROnPlateau(opt, factor=0.5, patience=2, threshold=0.1, cooldown=1,
+                                min_lr=0.2)
+    metrics = [10, 9.5, 9.4, 9.3, 5, 5, 5, 5, 5, 5, 5, 5, 5]
+    lrs = []
+    for m in metrics:
+        sched.step(m)
+        lrs.append(sched.get_last_lr()[0])
+    # hand trace: best = 10; 9.5, 9.4, 9.3 are not below 0.9·best -> 3 bad > patience 2 ->
+    # lr 0.5, cooldown 1; 5 is better (best = 5) and the cooldown step resets the count;
+    # three bad 5s -> 0.25, cooldown eats the next; three more bad -> 0.125, floored to 0.2
+    assert lrs == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.25, 0.2, 0.2]
+
+
+def test_reduce_on_plateau_max_abs():
+    opt = make_opt(1.0)
+    sched = S.ReduceLROnPlateau(opt, mode="max", factor=0.1, patience=0,
+                                threshold_mode="abs", threshold=0.5)
+    for m in (1.0, 1.6, 1.9, 3.0):
+        sched.step(tg.Tensor(np.array(m)))
+    # 1.0 best, 1.6 better (> 1.5), 1.9 not (< 2.1) -> reduce, 3.0 better
+    assert sched.get_last_lr()[0] == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("make, exc, match", [
+    (lambda o: S.StepLR("not an optimizer", 3), TypeError, "str"),
+    (lambda o: S.ReduceLROnPlateau(object()), TypeError, "object"),
+    (lambda o: S.StepLR(o, step_size=0), ValueError, "step_size=0"),
+    (lambda o: S.ExponentialLR(o, gamma=-0.5), ValueError, "gamma=-0.5"),
+    (lambda o: S.LinearLR(o, start_factor=0.0), ValueError, "start_factor=0.0"),
+    (lambda o: S.LinearLR(o, total_iters=0), ValueError, "total_iters=0"),
+    (lambda o: S.CosineAnnealingLR(o, T_max=0), ValueError, "T_max=0"),
+    (lambda o: S.PowerLR(o, s=2.0, c=0.5), ValueError, "c=0.5"),
+    (lambda o: S.PowerLR(o, s=0.0, c=-1), ValueError, "s=0.0"),
+    (lambda o: S.ReduceLROnPlateau(o, mode="mn"), ValueError, "mode='mn'"),
+    (lambda o: S.ReduceLROnPlateau(o, factor=1.0), ValueError, "factor=1.0"),
+    (lambda o: S.ReduceLROnPlateau(o, patience=-1), ValueError, "patience=-1"),
+])
+def test_bad_scheduler_arguments(make, exc, match):
+    opt = make_opt(0.5)
+    with pytest.raises(exc, match=match):
+        make(opt)
+    assert opt.param_groups[0]["lr"] == 0.5 and "initial_lr" not in opt.param_groups[0]
+
+
+def test_scheduler_load_rejects_wrong_keys():
+    opt = make_opt()
+    sched = S.StepLR(opt, 2)
+    with pytest.raises(ValueError, match="expected keys"):
+        sched.load_state_dict({"last_epoch": 3})
+    assert sched.last_epoch == 0

@@ -1,0 +1,338 @@
+"""Optimizers against the textbook update rules written out in plain numpy, plus the
+lecture's experiments (GD stability limit 2/λmax) and bad-input errors."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+import tapegrad.optim as optim
+
+# ---------------------------------------------------------------------- a test problem
+# L(W, v) = Σ(W v − y)² + 0.1 Σ v⁴, W (2, 3), v (3,): gradients by hand below.
+Y = np.array([0.5, -1.0])
+W0 = np.array([[0.3, -0.2, 0.8], [1.1, 0.4, -0.6]])
+V0 = np.array([0.7, -1.3, 0.2])
+
+
+def np_grads(W, v):
+    r = W @ v - Y
+    return [2 * np.outer(r, v), 2 * W.T @ r + 0.4 * v ** 3]
+
+
+def run_tapegrad(make_opt, steps, params=None):
+    W = tg.Tensor(W0.copy(), requires_grad=True)
+    v = tg.Tensor(V0.copy(), requires_grad=True)
+    opt = make_opt([W, v])
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((W @ v - tg.Tensor(Y)) ** 2).sum() + 0.1 * (v ** 4).sum()
+        loss.backward()
+        opt.step()
+    return [W.numpy().copy(), v.numpy().copy()]
+
+
+def run_numpy(update, steps):
+    """update(k, theta, g, state) -> new theta, for each parameter k; state is a dict."""
+    thetas = [W0.copy(), V0.copy()]
+    states = [{}, {}]
+    for _ in range(steps):
+        gs = np_grads(*thetas)
+        thetas = [update(theta, g, s) for theta, g, s in zip(thetas, gs, states)]
+    return thetas
+
+
+def assert_same(a, b):
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=1e-11, atol=1e-13)
+
+
+STEPS = 7
+
+
+# ---------------------------------------------------------------------- SGD
+def test_plain_gd():
+    def upd(th, g, s):
+        return th - 0.05 * g
+    assert_same(run_tapegrad(lambda p: optim.SGD(p, lr=0.05), STEPS), run_numpy(upd, STEPS))
+
+
+def test_sgd_momentum_is_the_lectures_heavy_ball():
+    # notes 000: Δw(τ) = −η∇E + μΔw(τ−1), w ← w + Δw
+    eta, mu = 0.05, 0.9
+
+    def upd(th, g, s):
+        s["dw"] = -eta * g + mu * s.get("dw", 0.0)
+        return th + s["dw"]
+    assert_same(run_tapegrad(lambda p: optim.SGD(p, lr=eta, momentum=mu), STEPS),
+                run_numpy(upd, STEPS))
+
+
+def test_sgd_nesterov_with_weight_decay_is_the_lectures_form():
+    # notes 001: p_old = p; p = α p − ε g; x += p + α (p − p_old), with g = ∇L + wd·θ
+    eps, alpha, wd = 0.03, 0.8, 0.01
+
+    def upd(th, g, s):
+        g = g + wd * th
+        p_old = s.get("p", np.zeros_like(th))
+        s["p"] = alpha * p_old - eps * g
+        return th + s["p"] + alpha * (s["p"] - p_old)
+    got = run_tapegrad(lambda p: optim.SGD(p, lr=eps, momentum=alpha, nesterov=True,
+                                           weight_decay=wd), STEPS)
+    assert_same(got, run_numpy(upd, STEPS))
+
+
+def test_sgd_dampening_follows_pytorch():
+    # first step b = g, then b = μ b + (1 − d) g
+    def upd(th, g, s):
+        s["b"] = g.copy() if "b" not in s else 0.9 * s["b"] + 0.7 * g
+        return th - 0.02 * s["b"]
+    got = run_tapegrad(lambda p: optim.SGD(p, lr=0.02, momentum=0.9, dampening=0.3), STEPS)
+    assert_same(got, run_numpy(upd, STEPS))
+
+
+# ---------------------------------------------------------------------- adaptive
+def test_adagrad_is_the_lectures_rule():
+    # notes 001: a ← a + g⊙g, θ ← θ − ε/(√a + ν) ⊙ g
+    eps, nu = 0.1, 1e-7
+
+    def upd(th, g, s):
+        s["a"] = s.get("a", 0.0) + g * g
+        return th - eps / (np.sqrt(s["a"]) + nu) * g
+    assert_same(run_tapegrad(lambda p: optim.Adagrad(p, lr=eps, eps=nu), STEPS),
+                run_numpy(upd, STEPS))
+
+
+def test_adagrad_lr_decay_and_initial_accumulator():
+    def upd(th, g, s):
+        s["t"] = s.get("t", 0) + 1
+        s["a"] = s.get("a", 0.5) + g * g
+        return th - 0.1 / (1 + (s["t"] - 1) * 0.2) * g / (np.sqrt(s["a"]) + 1e-10)
+    got = run_tapegrad(lambda p: optim.Adagrad(p, lr=0.1, lr_decay=0.2,
+                                               initial_accumulator_value=0.5), STEPS)
+    assert_same(got, run_numpy(upd, STEPS))
+
+
+def test_rmsprop_plain():
+    # notes 001: a ← β a + (1 − β) g⊙g, θ ← θ − ε/(√a + ν) ⊙ g
+    def upd(th, g, s):
+        s["a"] = 0.9 * s.get("a", 0.0) + 0.1 * g * g
+        return th - 0.01 * g / (np.sqrt(s["a"]) + 1e-8)
+    assert_same(run_tapegrad(lambda p: optim.RMSprop(p, lr=0.01, alpha=0.9), STEPS),
+                run_numpy(upd, STEPS))
+
+
+def test_rmsprop_with_momentum_is_the_lectures_form():
+    # notes 001: v ← α v − ε/(√a + ν) ⊙ g, θ ← θ + v
+    def upd(th, g, s):
+        s["a"] = 0.99 * s.get("a", 0.0) + 0.01 * g * g
+        s["v"] = 0.5 * s.get("v", 0.0) - 0.01 / (np.sqrt(s["a"]) + 1e-6) * g
+        return th + s["v"]
+    got = run_tapegrad(lambda p: optim.RMSprop(p, lr=0.01, eps=1e-6, momentum=0.5), STEPS)
+    assert_same(got, run_numpy(upd, STEPS))
+
+
+def test_rmsprop_centered_with_weight_decay():
+    def upd(th, g, s):
+        g = g + 0.05 * th
+        s["a"] = 0.9 * s.get("a", 0.0) + 0.1 * g * g
+        s["m"] = 0.9 * s.get("m", 0.0) + 0.1 * g
+        return th - 0.01 * g / (np.sqrt(s["a"] - s["m"] ** 2) + 1e-8)
+    got = run_tapegrad(lambda p: optim.RMSprop(p, lr=0.01, alpha=0.9, centered=True,
+                                               weight_decay=0.05), STEPS)
+    assert_same(got, run_numpy(upd, STEPS))
+
+
+def adam_numpy(lr, b1, b2, nu, bias_correction=True, amsgrad=False, wd=0.0, decoupled=False):
+    def upd(th, g, s):
+        if decoupled:
+            th = th * (1 - lr * wd)
+        elif wd:
+            g = g + wd * th
+        s["t"] = s.get("t", 0) + 1
+        s["v"] = b1 * s.get("v", 0.0) + (1 - b1) * g
+        s["a"] = b2 * s.get("a", 0.0) + (1 - b2) * g * g
+        a = s["a"]
+        if amsgrad:
+            s["amax"] = a = np.maximum(s.get("amax", 0.0), a)
+        v = s["v"]
+        if bias_correction:
+            v, a = v / (1 - b1 ** s["t"]), a / (1 - b2 ** s["t"])
+        return th - lr / (np.sqrt(a) + nu) * v
+    return upd
+
+
+@pytest.mark.parametrize("bias_correction", [True, False])
+def test_adam_is_the_lectures_rule(bias_correction):
+    got = run_tapegrad(lambda p: optim.Adam(p, lr=0.01, betas=(0.8, 0.99), eps=1e-7,
+                                            bias_correction=bias_correction), STEPS)
+    assert_same(got, run_numpy(adam_numpy(0.01, 0.8, 0.99, 1e-7, bias_correction), STEPS))
+
+
+def test_adam_amsgrad_and_l2_weight_decay():
+    got = run_tapegrad(lambda p: optim.Adam(p, lr=0.05, amsgrad=True, weight_decay=0.1), 12)
+    assert_same(got, run_numpy(adam_numpy(0.05, 0.9, 0.999, 1e-8, amsgrad=True, wd=0.1), 12))
+
+
+def test_adamw_decouples_the_decay():
+    got = run_tapegrad(lambda p: optim.AdamW(p, lr=0.05, weight_decay=0.1), STEPS)
+    assert_same(got, run_numpy(adam_numpy(0.05, 0.9, 0.999, 1e-8, wd=0.1, decoupled=True),
+                               STEPS))
+    adam = run_tapegrad(lambda p: optim.Adam(p, lr=0.05, weight_decay=0.1), STEPS)
+    assert not np.allclose(got[1], adam[1])
+
+
+def test_amsgrad_keeps_the_running_max():
+    w = tg.Tensor(np.array([1.0]), requires_grad=True)
+    opt = optim.Adam([w], lr=0.1, betas=(0.0, 0.5), amsgrad=True)
+    for g in (4.0, 0.0, 0.0):
+        w.grad = tg.Tensor(np.array([g]))
+        opt.step()
+    st = opt.state[w]
+    assert st["exp_avg_sq"].item() == pytest.approx(16 * 0.5 ** 3)
+    assert st["max_exp_avg_sq"].item() == pytest.approx(8.0)
+
+
+# ---------------------------------------------------------------------- groups, float32
+def test_param_groups_have_their_own_lr():
+    a = tg.Tensor(np.array([1.0]), requires_grad=True)
+    b = tg.Tensor(np.array([1.0]), requires_grad=True)
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    (a * 2 + b * 2).sum().backward()
+    opt.step()
+    assert a.item() == pytest.approx(0.8) and b.item() == pytest.approx(0.0)
+    c = tg.Tensor(np.array([3.0]), requires_grad=True)
+    opt.add_param_group({"params": [c], "momentum": 0.9})
+    assert opt.param_groups[2]["lr"] == 0.1 and opt.param_groups[2]["momentum"] == 0.9
+    with pytest.raises(ValueError, match="more than one place"):
+        opt.add_param_group({"params": [a]})
+    assert len(opt.param_groups) == 3
+
+
+def test_float32_params_stay_float32_and_skip_params_without_grad():
+    w = tg.Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    u = tg.Tensor(np.array([5.0], dtype=np.float32), requires_grad=True)
+    opt = optim.Adam([w, u], lr=0.1)
+    (w * w).sum().backward()
+    opt.step()
+    assert w.dtype == np.float32 and opt.state[w]["exp_avg"].dtype == np.float32
+    np.testing.assert_allclose(w.numpy(), [0.9, 1.9], rtol=1e-6)
+    assert u.item() == 5.0 and u not in opt.state
+
+
+def test_zero_grad():
+    w = tg.Tensor(np.array([1.0]), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    (w * 3).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    assert w.grad.numpy().tolist() == [0.0]
+    opt.zero_grad()
+    assert w.grad is None
+
+
+def test_closure_is_evaluated_with_grad_even_under_no_grad():
+    w = tg.Tensor(np.array([2.0]), requires_grad=True)
+    opt = optim.SGD([w], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+    with tg.no_grad():
+        loss = opt.step(closure)
+    assert loss.item() == 4.0 and w.item() == pytest.approx(1.0)
+
+
+def test_a_step_between_forward_and_backward_is_caught():
+    w = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    x = tg.Tensor(np.array([3.0, 4.0]))
+    (w * x).sum().backward()
+    loss = (w * w).sum()
+    opt.step()
+    with pytest.raises(tg.TapeError, match="mul"):
+        loss.backward()
+
+
+# ---------------------------------------------------------------------- lecture experiment
+def lecture_loss(w):
+    return (w[0] * w[1] - 1.5) ** 2 + 0.04 * (w ** 2).sum()
+
+
+def gd_path(lr, steps):
+    w = tg.Tensor(np.array([1.0, 0.5]), requires_grad=True)
+    opt = optim.SGD([w], lr=lr)
+    path = []
+    for _ in range(steps):
+        opt.zero_grad()
+        lecture_loss(w).backward()
+        opt.step()
+        path.append(w.numpy().copy())
+    return np.array(path)
+
+
+def test_gd_stability_limit_from_the_lecture():
+    # minimum: w1 = w2 = s = √(1.5 − 0.04) (from ∂C/∂w1 = 2(s² − 1.5)s + 0.08s = 0)
+    w_star = np.sqrt(1.46)
+    H = tg.hessian(lecture_loss, tg.Tensor(np.array([w_star, w_star]))).numpy()
+    lam = np.linalg.eigvalsh(H)
+    # by hand at w1 = w2 = s: H = [[2s² + .08, 4s² − 3], [4s² − 3, 2s² + .08]], with
+    # eigenvalues 6s² − 2.92 = 5.84 and 3.08 − 2s² = 0.16
+    np.testing.assert_allclose(sorted(lam), sorted([6 * 1.46 - 2.92, 3.08 - 2 * 1.46]))
+    assert lam.max() == pytest.approx(5.84)
+    assert 0.25 < 2 / lam.max() < 0.35
+    path = gd_path(0.25, 900)  # slow direction contracts by 1 − 0.25·0.16 per step
+    np.testing.assert_allclose(path[-1], [w_star, w_star], atol=1e-10)
+    path = gd_path(0.35, 600)
+    a, b, c = path[-3], path[-2], path[-1]
+    np.testing.assert_allclose(a, c, atol=1e-10)  # period 2 ...
+    assert np.abs(a - b).max() > 0.1              # ... and not a fixed point
+    assert np.all(np.abs(a - w_star) > 0.05) and np.all(np.abs(b - w_star) > 0.05)
+
+
+# ---------------------------------------------------------------------- bad input
+def leaf():
+    return tg.Tensor(np.array([1.0]), requires_grad=True)
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: optim.SGD([leaf()], lr=-0.1), "lr=-0.1"),
+    (lambda: optim.SGD([leaf()], lr=0.1, momentum=-1), "momentum=-1"),
+    (lambda: optim.SGD([leaf()], lr=0.1, nesterov=True), "nesterov"),
+    (lambda: optim.Adam([leaf()], betas=(0.9, 1.0)), r"betas\[1\]=1.0"),
+    (lambda: optim.Adam([leaf()], betas=(-0.1, 0.9)), r"betas\[0\]=-0.1"),
+    (lambda: optim.Adam([leaf()], eps=float("nan")), "eps=nan"),
+    (lambda: optim.RMSprop([leaf()], alpha=1.5), "alpha=1.5"),
+    (lambda: optim.Adagrad([leaf()], lr_decay=-1.0), "lr_decay=-1.0"),
+    (lambda: optim.SGD([], lr=0.1), "empty"),
+    (lambda: optim.SGD([tg.Tensor(np.array([1.0]))], lr=0.1), "does not require grad"),
+    (lambda: optim.SGD([leaf() * 2], lr=0.1), "not a leaf"),
+    (lambda: optim.SGD([{"params": [leaf()], "lrr": 0.1}], lr=0.1), "lrr"),
+])
+def test_bad_options_raise_value_error(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: optim.SGD(leaf(), lr=0.1), "single Tensor"),
+    (lambda: optim.SGD([np.ones(2)], lr=0.1), "ndarray"),
+    (lambda: optim.SGD([leaf()], lr="0.1"), "lr"),
+    (lambda: optim.Adam([leaf()], amsgrad=1), "amsgrad"),
+    (lambda: optim.SGD([leaf()], lr=0.1, momentum_=0.9), "momentum_"),
+])
+def test_bad_types_raise_type_error(make, match):
+    with pytest.raises(TypeError, match=match):
+        make()
+
+
+def test_failed_add_param_group_changes_nothing():
+    opt = optim.SGD([leaf()], lr=0.1)
+    with pytest.raises(ValueError, match="lr=-1"):
+        opt.add_param_group({"params": [leaf()], "lr": -1})
+    assert len(opt.param_groups) == 1
+
+
+def test_repr_lists_groups():
+    opt = optim.Adam([leaf(), leaf()], lr=0.01)
+    assert "Adam" in repr(opt) and "2 params" in repr(opt) and "lr=0.01" in repr(opt)

@@ -1,0 +1,154 @@
+"""Exact resume (issue 8): N steps, save parameters + optimizer + scheduler state with
+tg.save, tg.load into fresh objects, M more steps == N + M uninterrupted steps, bit for bit."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+import tapegrad.optim as optim
+from tapegrad.optim import lr_scheduler as S
+
+Y = np.array([0.5, -1.0])
+W0 = np.array([[0.3, -0.2, 0.8], [1.1, 0.4, -0.6]])
+V0 = np.array([0.7, -1.3, 0.2])
+N, M = 4, 5
+
+
+def make_params(arrays=(W0, V0)):
+    return [tg.Tensor(np.array(a, copy=True), requires_grad=True) for a in arrays]
+
+
+def loss_fn(params, t):
+    W, v = params
+    shift = tg.Tensor(Y + 0.1 * np.sin(t))  # the "data" changes from step to step
+    return ((W @ v - shift) ** 2).sum() + 0.1 * (v ** 4).sum()
+
+
+def train(params, opt, sched, t0, steps):
+    for t in range(t0, t0 + steps):
+        def closure(t=t):
+            opt.zero_grad()
+            loss = loss_fn(params, t)
+            loss.backward()
+            return loss
+        loss = opt.step(closure)
+        if isinstance(sched, S.ReduceLROnPlateau):
+            sched.step(loss.item())
+        elif sched is not None:
+            sched.step()
+
+
+OPTIMIZERS = {
+    "sgd": lambda p: optim.SGD(p, lr=0.02),
+    "sgd-nesterov-wd": lambda p: optim.SGD(p, lr=0.02, momentum=0.9, nesterov=True,
+                                           weight_decay=1e-3),
+    "sgd-groups": lambda p: optim.SGD([{"params": p[:1], "momentum": 0.5},
+                                       {"params": p[1:], "lr": 0.05}], lr=0.02),
+    "adagrad": lambda p: optim.Adagrad(p, lr=0.1, lr_decay=0.01),
+    "rmsprop-centered-momentum": lambda p: optim.RMSprop(p, lr=0.01, momentum=0.5,
+                                                         centered=True),
+    "adam": lambda p: optim.Adam(p, lr=0.05),
+    "adam-amsgrad-nobc": lambda p: optim.Adam(p, lr=0.05, amsgrad=True,
+                                              bias_correction=False),
+    "adamw": lambda p: optim.AdamW(p, lr=0.05, weight_decay=0.1),
+}
+
+SCHEDULERS = {
+    "none": lambda o: None,
+    "step": lambda o: S.StepLR(o, step_size=3, gamma=0.5),
+    "exponential": lambda o: S.ExponentialLR(o, gamma=0.9),
+    "linear": lambda o: S.LinearLR(o, start_factor=0.5, total_iters=6),
+    "cosine": lambda o: S.CosineAnnealingLR(o, T_max=7, eta_min=1e-3),
+    "power": lambda o: S.PowerLR(o, s=2.0, c=-0.5),
+    "plateau": lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=0, threshold=0.5),
+}
+
+
+def check_resume(make_opt, make_sched, tmp_path):
+    params = make_params()
+    opt = make_opt(params)
+    sched = make_sched(opt)
+    train(params, opt, sched, 0, N + M)
+    straight = [p.numpy().copy() for p in params]
+
+    params = make_params()
+    opt = make_opt(params)
+    sched = make_sched(opt)
+    train(params, opt, sched, 0, N)
+    path = tmp_path / "ckpt.npz"
+    tg.save({"params": [p.numpy() for p in params], "optimizer": opt.state_dict(),
+             "scheduler": sched.state_dict() if sched else {}}, path)
+    del params, opt, sched
+
+    ckpt = tg.load(path)
+    params = make_params([p.numpy() for p in ckpt["params"]])
+    opt = make_opt(params)
+    sched = make_sched(opt)
+    opt.load_state_dict(ckpt["optimizer"])
+    if sched:
+        sched.load_state_dict(ckpt["scheduler"])
+    train(params, opt, sched, N, M)
+    for a, b in zip(straight, params):
+        assert np.array_equal(a, b.numpy()), (a, b.numpy())
+    return opt
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_every_optimizer_resumes_bit_for_bit(name, tmp_path):
+    check_resume(OPTIMIZERS[name], SCHEDULERS["none"], tmp_path)
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_every_scheduler_resumes_bit_for_bit(name, tmp_path):
+    check_resume(OPTIMIZERS["adam"], SCHEDULERS[name], tmp_path)
+
+
+def test_resume_is_not_trivially_equal(tmp_path):
+    """Dropping the optimizer state (fresh moments) does change the result, so the test
+    above would notice a state_dict that lost something."""
+    params = make_params()
+    opt = optim.Adam(params, lr=0.05)
+    train(params, opt, None, 0, N + M)
+    straight = [p.numpy().copy() for p in params]
+    params = make_params()
+    opt = optim.Adam(params, lr=0.05)
+    train(params, opt, None, 0, N)
+    opt = optim.Adam(params, lr=0.05)
+    train(params, opt, None, N, M)
+    assert not np.array_equal(straight[1], params[1].numpy())
+
+
+def test_state_dict_is_a_deep_copy():
+    params = make_params()
+    opt = optim.SGD(params, lr=0.1, momentum=0.9)
+    train(params, opt, None, 0, 2)
+    sd = opt.state_dict()
+    saved = sd["state"][1]["momentum_buffer"].copy()
+    train(params, opt, None, 2, 2)
+    assert np.array_equal(sd["state"][1]["momentum_buffer"], saved)
+    sd["param_groups"][0]["lr"] = 123.0
+    assert opt.param_groups[0]["lr"] == 0.1
+
+
+def test_failed_load_changes_nothing():
+    params = make_params()
+    opt = optim.Adam(params, lr=0.05)
+    train(params, opt, None, 0, 2)
+    before = opt.state_dict()
+    bad = opt.state_dict()
+    bad["state"][1]["exp_avg"] = np.zeros(7)
+    bad["param_groups"][0]["lr"] = 1.0
+    with pytest.raises(ValueError, match="exp_avg"):
+        opt.load_state_dict(bad)
+    other = optim.Adam(make_params()[:1], lr=0.05)
+    with pytest.raises(ValueError, match="2 params in the state, 1 here"):
+        other.load_state_dict(before)
+    bad = opt.state_dict()
+    bad["param_groups"][0]["betas"] = (0.9, 2.0)
+    with pytest.raises(ValueError, match="betas"):
+        opt.load_state_dict(bad)
+    after = opt.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    for i in before["state"]:
+        for k, v in before["state"][i].items():
+            assert np.array_equal(v, after["state"][i][k])
