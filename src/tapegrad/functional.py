@@ -1,10 +1,93 @@
 """Composites: activations, softmax, losses, dropout, normalization, built only from
-primitives. None of them has a backward of its own; the tape differentiates them."""
+primitives. None of them has a backward of its own; the tape differentiates them.
+
+Shapes follow PyTorch: a batch is (N, C) with the features (classes) on axis 1. Every
+function is stable for inputs of any magnitude (logits of ±1e4 give finite values and
+gradients, with no overflow, division or invalid-value warnings from numpy).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
 from . import ops
+from . import random as _random
+from .tape import ShapeError, no_grad
 from .tensor import Tensor, _axes
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ====================================================================== helpers
+def _tensor(x: Any, who: str, name: str = "input") -> Tensor:
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (np.ndarray, list, tuple, int, float, np.number)):
+        return Tensor(x)
+    raise TypeError(f"{who}: {name} must be a Tensor or array, got {type(x).__name__}")
+
+
+def _floating(x: Tensor, who: str, name: str = "input") -> Tensor:
+    if x.dtype.kind != "f":
+        raise TypeError(f"{who}: {name} must be floating point, got {x.dtype}")
+    return x
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_reduction(reduction: str, who: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{who}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _mask(condition: np.ndarray) -> Tensor:
+    return Tensor._make(np.asarray(condition), False)
+
+
+# ====================================================================== activations
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0); the gradient at 0 is 0 (as in PyTorch)."""
+    return ops.relu(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope·x otherwise (gradient negative_slope at 0, as PyTorch)."""
+    return ops.where(_mask(np.asarray(x) > 0), x, x * negative_slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, α(eˣ − 1) otherwise. eˣ is taken of min(x, 0), so large x never overflows;
+    the gradient at 0 is α (the left branch, as in PyTorch)."""
+    return ops.where(_mask(np.asarray(x) > 0), x, (x.clip(hi=0.0).exp() - 1.0) * alpha)
+
+
+def softplus(x: Tensor, beta: float = 1.0) -> Tensor:
+    """(1/β)·log(1 + e^{βx}) = (1/β)·(max(βx, 0) + log1p(e^{−|βx|})): never overflows.
+
+    max(·, 0) splits its gradient at a tie, so the gradient at 0 is the exact sigmoid(0) = ½."""
+    if beta <= 0:
+        raise ValueError(f"softplus: beta must be positive, got {beta}")
+    z = x * beta if beta != 1.0 else x
+    out = ops.maximum(z, 0.0) + (-z.abs()).exp().log1p()
+    return out / beta if beta != 1.0 else out
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + e^{−x}), the engine's overflow-free primitive."""
+    return ops.sigmoid(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return ops.tanh(x)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
@@ -15,3 +98,275 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x - logsumexp(x)) = exp(x_i) / sum_j exp(x_j), without overflow."""
     return ops.exp(log_softmax(x, axis))
+
+
+# ====================================================================== losses
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """(input − target)², averaged (or summed) over every element. Shapes must match."""
+    _check_reduction(reduction, "mse_loss")
+    target = _tensor(target, "mse_loss", "target")
+    if input.shape != target.shape:
+        raise ShapeError(f"mse_loss: input shape {input.shape} and target shape "
+                         f"{target.shape} differ")
+    return _reduce((input - target).square(), reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """−[t·log p + (1 − t)·log(1 − p)] for probabilities p in [0, 1].
+
+    As in PyTorch each log is clamped at −100, so p = 0 or 1 gives a finite loss (the log is
+    taken of max(p, e^−100), whose gradient is 0 below the clamp)."""
+    who = "binary_cross_entropy"
+    _check_reduction(reduction, who)
+    target = _tensor(target, who, "target")
+    if input.shape != target.shape:
+        raise ShapeError(f"{who}: input shape {input.shape} and target shape "
+                         f"{target.shape} differ")
+    p = np.asarray(input)
+    if p.size and not (np.all(p >= 0) and np.all(p <= 1)):
+        bad = p[~((p >= 0) & (p <= 1))].flat[0]
+        raise ValueError(f"{who}: input must be probabilities in [0, 1], found {bad}; for "
+                         "logits use binary_cross_entropy_with_logits")
+    floor = float(np.exp(-100.0))
+    loss = -(target * input.clip(lo=floor).log() + (1.0 - target) * (1.0 - input).clip(
+        lo=floor).log())
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None,
+                                     pos_weight: Any = None, reduction: str = "mean") -> Tensor:
+    """−[t·log σ(x) + (1 − t)·log(1 − σ(x))] = softplus(x) − t·x, never overflowing.
+
+    With pos_weight w (per class): (1 − t)·x + (1 + (w − 1)·t)·softplus(−x), as in PyTorch.
+    The gradient with respect to x is σ(x) − t (without pos_weight)."""
+    who = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, who)
+    target = _tensor(target, who, "target")
+    if input.shape != target.shape:
+        raise ShapeError(f"{who}: input shape {input.shape} and target shape "
+                         f"{target.shape} differ")
+    if pos_weight is None:
+        loss = softplus(input) - target * input
+    else:
+        loss = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * softplus(-input)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+def _class_indices(target: Any, n: int, classes: int, who: str) -> np.ndarray:
+    """The target as an integer array of shape (n,) with every label in [0, classes)."""
+    arr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{who}: class-index targets must be integers, got dtype {arr.dtype}"
+                        f" (shape {arr.shape}); give probabilities with the input's shape "
+                        f"(N, {classes}) for soft targets")
+    if arr.shape != (n,) and not (arr.shape == () and n == 1):
+        raise ShapeError(f"{who}: target shape {arr.shape} does not match: expected ({n},) "
+                         f"class indices or ({n}, {classes}) probabilities")
+    arr = arr.reshape(-1)
+    bad = (arr < 0) | (arr >= classes)
+    if bad.any():
+        label = int(arr[bad][0])
+        raise ValueError(f"{who}: target label {label} is out of range for {classes} classes "
+                         f"(valid labels are 0..{classes - 1})")
+    return arr.astype(np.intp)
+
+
+def _as_batch(x: Tensor, who: str) -> Tensor:
+    """(C,) as (1, C); (N, C) as is."""
+    if x.ndim == 1:
+        return x.reshape(1, x.shape[0])
+    if x.ndim != 2:
+        raise ShapeError(f"{who}: input must be (N, C) or (C,), got shape {x.shape}")
+    return x
+
+
+def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """−log p[n, y_n] for log-probabilities input (N, C) and class indices target (N,)."""
+    who = "nll_loss"
+    _check_reduction(reduction, who)
+    unbatched = input.ndim == 1
+    logp = _as_batch(input, who)
+    n, c = logp.shape
+    y = _class_indices(target, n, c, who)
+    loss = -logp[np.arange(n), y]
+    if unbatched and reduction == "none":
+        return loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits input (N, C) (or (C,)), through log_softmax.
+
+    target is either class indices (N,) (integers in [0, C)) or probabilities (N, C)
+    (one-hot or soft). With label smoothing ε the target becomes (1 − ε)·t + ε/C, so for
+    indices loss_n = (1 − ε)·(−log p[n, y_n]) + ε·mean_c(−log p[n, c])."""
+    who = "cross_entropy"
+    _check_reduction(reduction, who)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{who}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    _floating(input, who)
+    unbatched = input.ndim == 1
+    logits = _as_batch(input, who)
+    n, c = logits.shape
+    logp = log_softmax(logits, axis=1)
+    t_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
+    if tuple(t_shape) == input.shape:  # same shape as the logits: probabilities
+        probs = _tensor(target, who, "target")
+        if probs.dtype.kind not in "fiub":
+            raise TypeError(f"{who}: probability targets must be numeric, got {probs.dtype}")
+        probs = Tensor._make(probs.data.astype(input.dtype).reshape(n, c), False)
+        if label_smoothing:
+            probs = probs * (1.0 - label_smoothing) + label_smoothing / c
+        loss = -(probs * logp).sum(axis=1)
+    else:
+        y = _class_indices(target, n, c, who)
+        loss = -logp[np.arange(n), y]
+        if label_smoothing:
+            loss = loss * (1.0 - label_smoothing) - logp.mean(axis=1) * label_smoothing
+    if unbatched and reduction == "none":
+        return loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+# ====================================================================== layers
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x Wᵀ + b for x (..., in), weight (out, in), bias (out,)."""
+    if weight.ndim != 2:
+        raise ShapeError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ShapeError(f"linear: input shape {x.shape} has {x.shape[-1] if x.ndim else 0} "
+                         f"features but weight {weight.shape} expects {weight.shape[1]}")
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ShapeError(f"linear: bias shape {bias.shape} does not match weight "
+                         f"{weight.shape} (expected ({weight.shape[0]},))")
+    y = x @ weight.T
+    return y + bias if bias is not None else y
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inverted: bool = True) -> Tensor:
+    """Zero each element with probability p, the mask drawn from tg.random.generator().
+
+    inverted=True (default, PyTorch): training output x·m/(1 − p), evaluation output x.
+    inverted=False (the original formulation): training output x·m, evaluation x·(1 − p).
+    Either way the expected training output equals the evaluation output."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p}")
+    if not training:
+        return x if inverted or p == 0.0 else x * (1.0 - p)
+    if p == 0.0:
+        return x
+    keep = (_random.generator().random(x.shape) >= p).astype(x.dtype)
+    if inverted:
+        keep = keep / (1.0 - p) if p < 1.0 else keep  # p = 1 drops everything
+    return x * Tensor._make(keep, False)
+
+
+def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalization over the batch axis, for x (N, C) or (N, C, L).
+
+    Training: μ = mean_n x, σ² = mean_n (x − μ)², x̂ = (x − μ)/√(σ² + ε), y = γ·x̂ + β.
+    The forward records exactly the lecture's graph: mean, sub, square, mean, add ε, sqrt,
+    div, mul γ, add β (the last two only with weight/bias). The running statistics are then
+    updated outside the graph (under no_grad), as in PyTorch:
+    r_μ ← (1 − momentum)·r_μ + momentum·μ, r_σ² ← (1 − momentum)·r_σ² + momentum·σ²·N/(N − 1).
+    Evaluation (training=False) normalizes with the running statistics and leaves them.
+    """
+    who = "batch_norm"
+    if x.ndim not in (2, 3):
+        raise ShapeError(f"{who}: expected input (N, C) or (N, C, L), got shape {x.shape}")
+    c = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):
+            raise ShapeError(f"{who}: {name} has shape {t.shape}, expected ({c},) for input "
+                             f"{x.shape}")
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{who}: give both running_mean and running_var, or neither")
+    axes = (0,) if x.ndim == 2 else (0, 2)
+    count = x.shape[0] * (1 if x.ndim == 2 else x.shape[2])
+    if training and count <= 1:
+        raise ValueError(f"{who}: expected more than 1 value per channel when training, got "
+                         f"input of shape {x.shape}")
+    stat_shape = (c,) if x.ndim == 2 else (c, 1)  # broadcasts against (N, C) / (N, C, L)
+    if training or running_mean is None:
+        mean = ops.mean(x, axis=axes, keepdims=False)
+        mean = mean if x.ndim == 2 else mean.reshape(stat_shape)
+        centered = x - mean
+        var = ops.mean(centered.square(), axis=axes, keepdims=False)
+        var = var if x.ndim == 2 else var.reshape(stat_shape)
+        if training and running_mean is not None:
+            _update_running(running_mean, running_var, mean, var, momentum, count)
+    else:
+        centered = x - running_mean.reshape(stat_shape)
+        var = running_var.reshape(stat_shape)
+    out = centered / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(stat_shape)
+    if bias is not None:
+        out = out + bias.reshape(stat_shape)
+    return out
+
+
+def _update_running(running_mean: Tensor, running_var: Tensor, mean: Tensor, var: Tensor,
+                    momentum: float, count: int) -> None:
+    with no_grad():
+        unbiased = var.data.reshape(-1) * (count / (count - 1))
+        running_mean.copy_((1.0 - momentum) * running_mean.data
+                           + momentum * mean.data.reshape(-1))
+        running_var.copy_((1.0 - momentum) * running_var.data + momentum * unbiased)
+
+
+def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalize over the last len(normalized_shape) axes of each sample:
+    y = γ·(x − μ)/√(σ² + ε) + β, with μ and σ² (population variance) per sample."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
+        normalized_shape)
+    k = len(shape)
+    if k == 0 or x.ndim < k or x.shape[-k:] != shape:
+        raise ShapeError(f"layer_norm: input shape {x.shape} does not end with "
+                         f"normalized_shape {shape}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != shape:
+            raise ShapeError(f"layer_norm: {name} has shape {t.shape}, expected {shape}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    centered = x - ops.mean(x, axis=axes, keepdims=True)
+    var = ops.mean(centered.square(), axis=axes, keepdims=True)
+    out = centered / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+# ====================================================================== penalties
+def _params(params: Tensor | Iterable[Tensor], who: str) -> list[Tensor]:
+    ps = [params] if isinstance(params, Tensor) else list(params)
+    if not ps:
+        raise ValueError(f"{who}: no tensors given")
+    for k, p in enumerate(ps):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{who}: item {k} is {type(p).__name__}, not a Tensor")
+    return ps
+
+
+def l1_penalty(params: Tensor | Iterable[Tensor]) -> Tensor:
+    """Ω = ‖w‖₁ = Σ_i |w_i| over every given tensor (multiply by your λ)."""
+    terms = [p.abs().sum() for p in _params(params, "l1_penalty")]
+    return sum(terms[1:], terms[0])
+
+
+def l2_penalty(params: Tensor | Iterable[Tensor]) -> Tensor:
+    """Ω = ½‖w‖² = ½ Σ_i w_i² over every given tensor (the lecture's form; its gradient is w,
+    so adding λ·Ω is weight decay λ)."""
+    terms = [p.square().sum() for p in _params(params, "l2_penalty")]
+    return sum(terms[1:], terms[0]) * 0.5

@@ -1,0 +1,17 @@
+"""tapegrad.nn: modules, parameters and initializers, PyTorch-style.
+
+    import tapegrad.nn as nn
+    import tapegrad.nn.functional as F
+"""
+
+from . import functional, init
+from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .container import Flatten, Identity, Sequential
+from .dropout import Dropout
+from .linear import Linear
+from .module import Module, Parameter
+from .normalization import BatchNorm1d, LayerNorm
+
+__all__ = ["ELU", "BatchNorm1d", "Dropout", "Flatten", "Identity", "LayerNorm", "LeakyReLU",
+           "Linear", "LogSoftmax", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
+           "Softmax", "Softplus", "Tanh", "functional", "init"]

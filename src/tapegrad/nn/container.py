@@ -1,0 +1,75 @@
+"""Structural modules: Sequential, Identity, Flatten."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+from ..tensor import Tensor
+from .module import Module
+
+
+class Sequential(Module):
+    """Apply modules in order: Sequential(m0, m1, ...) or Sequential(OrderedDict(name=m)).
+    Children are named '0', '1', ... (so parameters are '0.weight', ...)."""
+
+    def __init__(self, *modules: Module | OrderedDict[str, Module]) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], OrderedDict):
+            items = list(modules[0].items())
+        else:
+            items = [(str(i), m) for i, m in enumerate(modules)]
+        for name, m in items:
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential: item {name!r} is {type(m).__name__}, "
+                                "not a Module")
+            setattr(self, name, m)
+
+    def forward(self, x: Any) -> Any:
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Module:
+        mods = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*mods[index])
+        if not -len(mods) <= index < len(mods):
+            raise IndexError(f"Sequential: index {index} is out of range for {len(mods)} "
+                             "modules")
+        return mods[index]
+
+
+class Identity(Module):
+    """Returns its input unchanged."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, x: Any) -> Any:
+        return x
+
+
+class Flatten(Module):
+    """Merge axes start_dim..end_dim (default: all but the batch axis): (N, 8, 8) -> (N, 64)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

@@ -1,0 +1,59 @@
+"""nn.Linear: y = x Wᵀ + b."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import functional as F
+from ..tape import ShapeError, _state
+from ..tensor import Tensor
+from . import init
+from .module import Module, Parameter
+
+
+class Linear(Module):
+    """y = x Wᵀ + b for x (N, in_features) (or (..., in_features)).
+
+    weight (out_features, in_features) and bias (out_features,) start as PyTorch's do:
+    U(−1/√in, 1/√in) (kaiming_uniform_ with a = √5 for the weight). bias=False: .bias is None.
+    dtype: float32 by default (float64 for gradient checks)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 dtype: object = None) -> None:
+        super().__init__()
+        for name, n in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+                raise ValueError(f"Linear: {name} must be a non-negative int, got {n!r}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        dt = np.dtype(np.float32 if dtype is None else dtype)
+        self.weight = Parameter(np.empty((self.out_features, self.in_features), dt))
+        self.register_parameter("bias", Parameter(np.empty(self.out_features, dt))
+                                if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt(self.in_features) if self.in_features else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{self.scope_label()}: input must be a Tensor, got "
+                            f"{type(x).__name__}")
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            where = f" ('{'.'.join(_state.scope)}')" if _state.scope else ""
+            raise ShapeError(f"{self.scope_label()}{where}: expected input with "
+                             f"{self.in_features} features (last axis), got shape {x.shape} "
+                             f"with {x.shape[-1] if x.ndim else 0}")
+        return F.linear(x, self.weight, self.bias)
+
+    def scope_label(self) -> str:
+        return f"Linear({self.in_features}, {self.out_features})"
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")

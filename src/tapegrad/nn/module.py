@@ -1,0 +1,319 @@
+"""Module and Parameter: the containers that hold a network's tensors, PyTorch-style.
+
+A Module registers what is assigned to its attributes: Parameters (trained), child Modules,
+and buffers (state that is saved but not trained, e.g. BatchNorm's running statistics).
+
+Name scopes: when a module's forward calls one of its descendants, the descendant's forward
+runs inside `tg.name_scope(attr_name, label)` (one scope per level of the attribute path), so
+every record it makes carries the path, e.g. ('bn1',) or ('block', 'fc'), and the labels,
+e.g. ('BatchNorm1d(256)',). The module called directly by the user (the root) pushes no
+scope: the network as a whole is the drawing, its layers are the clusters. A module called
+from outside any module's forward is a root, even if it is also some module's child.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..tape import name_scope, no_grad
+from ..tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as trainable: requires_grad=True by default.
+
+    Parameter(data) copies data and keeps the dtype of float data (Python numbers and lists
+    become float32); Parameter() is an empty float32 parameter."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        super().__init__(np.zeros(0, np.float32) if data is None else data,
+                         requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class _IncompatibleKeys(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class _HookHandle:
+    def __init__(self, hooks: dict[int, Any], key: int) -> None:
+        self._hooks, self._key = hooks, key
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)
+
+
+_hook_ids = itertools.count()
+
+
+class _CallStack(threading.local):
+    def __init__(self) -> None:
+        self.modules: list[Module] = []
+
+
+_calls = _CallStack()
+
+
+class Module:
+    """Base class of layers and networks. Subclasses set attributes in __init__ (after
+    calling super().__init__()) and define forward(*inputs)."""
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "training", True)
+
+    # ------------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
+                                 f"assigning attribute {name!r}")
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        elif name in self.__dict__.get("_buffer_names", ()) and (
+                value is None or isinstance(value, Tensor)):
+            self._buffers[name] = value
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._modules, self._buffers):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Add a parameter (None keeps the slot, as for a layer built with bias=False)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_parameter: {name!r} must be a "
+                            f"Parameter or None, got {type(param).__name__}")
+        setattr(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add state that is not trained (no gradient) but belongs to the module; persistent
+        buffers are part of state_dict (as BatchNorm's running_mean and running_var)."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"{type(self).__name__}.register_buffer: {name!r} must be a "
+                            f"Tensor or None, got {type(tensor).__name__}")
+        names = self.__dict__.setdefault("_buffer_names", set())
+        names.add(name)
+        if not persistent:
+            self._non_persistent.add(name)
+        setattr(self, name, tensor)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} must be a Module, got "
+                            f"{type(module).__name__}")
+        setattr(self, name, module)
+
+    # ------------------------------------------------------------------ calling
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        stack = _calls.modules
+        path = self._path_from(stack[-1]) if stack else ()
+        stack.append(self)
+        try:
+            with ExitStack() as scopes:
+                for name, module in path:
+                    scopes.enter_context(name_scope(name, module.scope_label()))
+                out = self.forward(*args, **kwargs)
+                for hook in tuple(self._forward_hooks.values()):
+                    result = hook(self, args, out)
+                    out = out if result is None else result
+                return out
+        finally:
+            stack.pop()
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple[Any, ...], Any], Any]
+                              ) -> _HookHandle:
+        """Call hook(module, inputs, output) after each forward (a non-None result replaces
+        the output); returns a handle whose remove() unregisters it."""
+        key = next(_hook_ids)
+        self._forward_hooks[key] = hook
+        return _HookHandle(self._forward_hooks, key)
+
+    def _path_from(self, caller: Module) -> tuple[tuple[str, Module], ...]:
+        """The attribute path from `caller` to this module: (('block', m1), ('fc', self))."""
+        for name, child in caller._modules.items():
+            if child is self:
+                return ((name, self),)
+        for name, child in caller._modules.items():
+            if child is not None:
+                sub = self._path_from(child)
+                if sub:
+                    return ((name, child),) + sub
+        return ()
+
+    def scope_label(self) -> str:
+        """How viz labels this module's cluster, e.g. 'Linear(64, 128)'."""
+        return f"{type(self).__name__}()"
+
+    # ------------------------------------------------------------------ traversal
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, m in self._modules.items():
+            if m is not None:
+                yield name, m
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every descendant, each once, with dotted names ('' for self)."""
+        seen: set[int] = set()
+        todo: list[tuple[str, Module]] = [(prefix, self)]
+        while todo:
+            name, m = todo.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            kids = [(f"{name}.{k}" if name else k, c) for k, c in m.named_children()]
+            todo.extend(reversed(kids))
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
+        """(dotted name, parameter) pairs, e.g. ('fc1.weight', W); shared parameters once."""
+        seen: set[int] = set()
+        mods = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for mname, m in mods:
+            for pname, p in m._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield (f"{mname}.{pname}" if mname else pname), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        for mname, m in self.named_modules(prefix):
+            for bname, b in m._buffers.items():
+                if b is not None:
+                    yield (f"{mname}.{bname}" if mname else bname), b
+
+    def buffers(self) -> Iterator[Tensor]:
+        for _, b in self.named_buffers():
+            yield b
+
+    # ------------------------------------------------------------------ modes and grads
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode on this module and every descendant; returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient (None, or zeros with set_to_none=False)."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor._make(np.zeros_like(p._data), False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    # ------------------------------------------------------------------ state
+    def _state_items(self) -> Iterator[tuple[str, Tensor]]:
+        for mname, m in self.named_modules():
+            dot = f"{mname}." if mname else ""
+            for pname, p in m._parameters.items():
+                if p is not None:
+                    yield dot + pname, p
+            for bname, b in m._buffers.items():
+                if b is not None and bname not in m._non_persistent:
+                    yield dot + bname, b
+
+    def state_dict(self) -> dict[str, Tensor]:
+        """Parameters and persistent buffers by dotted name, as detached tensors that share
+        memory with the module (as in PyTorch; clone them to keep a snapshot)."""
+        return {name: t.detach() for name, t in self._state_items()}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
+                        ) -> _IncompatibleKeys:
+        """Copy values into the parameters and buffers, in place.
+
+        Everything is checked before anything is written: with strict=True a missing or
+        unexpected key raises, and any entry whose shape or dtype differs from the module's
+        raises; the error names the key(s) and the module is left unchanged."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a dict of tensors, got "
+                            f"{type(state_dict).__name__}")
+        own = dict(self._state_items())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        if strict and (missing or unexpected):
+            parts = []
+            if missing:
+                parts.append(f"missing keys {missing}")
+            if unexpected:
+                parts.append(f"unexpected keys {unexpected}")
+            raise ValueError(f"load_state_dict into {type(self).__name__}: "
+                             f"{' and '.join(parts)}; nothing was loaded")
+        arrays = {}
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            if isinstance(value, Tensor):
+                arr = value._data
+            elif isinstance(value, np.ndarray):
+                arr = value
+            else:
+                raise TypeError(f"load_state_dict: entry {key!r} is {type(value).__name__}, "
+                                "not a Tensor or array; nothing was loaded")
+            if arr.shape != target.shape:
+                raise ValueError(f"load_state_dict: entry {key!r} has shape {arr.shape}, "
+                                 f"the module's has {target.shape}; nothing was loaded")
+            if arr.dtype != target.dtype:
+                raise ValueError(f"load_state_dict: entry {key!r} has dtype {arr.dtype}, "
+                                 f"the module's has {target.dtype}; nothing was loaded")
+            arrays[key] = arr
+        with no_grad():
+            for key, arr in arrays.items():
+                own[key].copy_(arr)
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------------ display
+    def extra_repr(self) -> str:
+        """The arguments shown inside this module's repr, e.g. 'in_features=4, ...'."""
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [f"({name}): " + repr(m).replace("\n", "\n  ")
+                 for name, m in self.named_children()]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"

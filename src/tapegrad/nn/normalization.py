@@ -1,0 +1,93 @@
+"""BatchNorm1d and LayerNorm: parameters and running statistics around F.batch_norm and
+F.layer_norm (whose forward is the lecture's graph of primitives)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .. import functional as F
+from ..tensor import Tensor
+from .module import Module, Parameter
+
+
+class BatchNorm1d(Module):
+    """Batch normalization of x (N, C) (or (N, C, L)) over the batch (Ioffe and Szegedy, 2015).
+
+    Training: y = γ·(x − μ_B)/√(σ²_B + ε) + β with the batch's mean and (population) variance;
+    running_mean and running_var (buffers, saved in state_dict) follow
+    r ← (1 − momentum)·r + momentum·stat, using the unbiased batch variance for running_var.
+    Eval: the running statistics normalize, and are left unchanged. affine=False: no γ, β
+    (weight and bias are None). Training on one value per channel raises a ValueError."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+                 affine: bool = True, track_running_stats: bool = True) -> None:
+        super().__init__()
+        if not isinstance(num_features, (int, np.integer)) or num_features <= 0:
+            raise ValueError(f"BatchNorm1d: num_features must be a positive int, got "
+                             f"{num_features!r}")
+        if not 0.0 <= momentum <= 1.0 or eps <= 0:
+            raise ValueError(f"BatchNorm1d: need 0 <= momentum <= 1 and eps > 0, got "
+                             f"momentum={momentum}, eps={eps}")
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        c = self.num_features
+        self.register_parameter("weight", Parameter(np.ones(c, np.float32)) if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(c, np.float32)) if affine else None)
+        self.register_buffer("running_mean",
+                             Tensor(np.zeros(c, np.float32)) if track_running_stats else None)
+        self.register_buffer("running_var",
+                             Tensor(np.ones(c, np.float32)) if track_running_stats else None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+            raise ValueError(f"{self.scope_label()}: expected input (N, {self.num_features}) or "
+                             f"(N, {self.num_features}, L), got shape {x.shape}")
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            self.training or self.running_mean is None, self.momentum,
+                            self.eps)
+
+    def reset_running_stats(self) -> None:
+        if self.running_mean is not None:
+            from . import init
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+
+    def scope_label(self) -> str:
+        return f"BatchNorm1d({self.num_features})"
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+
+
+class LayerNorm(Module):
+    """y = γ·(x − μ)/√(σ² + ε) + β with μ, σ² over the last len(normalized_shape) axes of
+    each sample (Ba et al., 2016); γ, β have shape normalized_shape."""
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
+                 elementwise_affine: bool = True) -> None:
+        super().__init__()
+        shape = ((normalized_shape,) if isinstance(normalized_shape, (int, np.integer))
+                 else tuple(normalized_shape))
+        if not shape or any(not isinstance(n, (int, np.integer)) or n <= 0 for n in shape):
+            raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got "
+                             f"{normalized_shape!r}")
+        self.normalized_shape = tuple(int(n) for n in shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.register_parameter("weight", Parameter(np.ones(shape, np.float32))
+                                if elementwise_affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(shape, np.float32))
+                                if elementwise_affine else None)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def scope_label(self) -> str:
+        shape = self.normalized_shape
+        return f"LayerNorm({shape[0] if len(shape) == 1 else shape})"
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")

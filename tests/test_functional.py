@@ -1,0 +1,392 @@
+"""tapegrad.functional (= tapegrad.nn.functional): each composite against numpy formulas
+written here, finite differences (float64), and the closed-form gradients of the lectures."""
+
+import warnings
+
+import numpy as np
+import pytest
+from conftest import t64
+
+import tapegrad as tg
+import tapegrad.nn.functional as F
+
+
+def np_log_softmax(z):
+    m = z.max(axis=1, keepdims=True)
+    return z - (m + np.log(np.exp(z - m).sum(axis=1, keepdims=True)))
+
+
+def np_sigmoid(z):
+    return 0.5 * (1 + np.tanh(0.5 * z))  # overflow-free identity
+
+
+def away_from_zero(rng, shape):
+    x = rng.standard_normal(shape)
+    return x + np.where(x >= 0, 0.1, -0.1)
+
+
+# ================================================================ activations
+@pytest.mark.parametrize("fn, ref", [
+    (F.relu, lambda x: np.maximum(x, 0)),
+    (F.leaky_relu, lambda x: np.where(x > 0, x, 0.01 * x)),
+    (lambda x: F.leaky_relu(x, negative_slope=0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
+    (F.elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0)))),
+    (lambda x: F.elu(x, alpha=0.5), lambda x: np.where(x > 0, x, 0.5 * np.expm1(np.minimum(x, 0)))),
+    (F.softplus, lambda x: np.logaddexp(0, x)),
+    (lambda x: F.softplus(x, beta=2.0), lambda x: np.logaddexp(0, 2 * x) / 2),
+    (F.sigmoid, np_sigmoid),
+    (F.tanh, np.tanh),
+])
+def test_activation_forward_and_gradcheck(fn, ref, rng):
+    x = away_from_zero(rng, (4, 5))
+    np.testing.assert_allclose(fn(t64(x)).numpy(), ref(x), rtol=1e-12, atol=1e-12)
+    assert tg.gradcheck(fn, [t64(x)])
+
+
+@pytest.mark.parametrize("fn, expected", [
+    (F.relu, 0.0), (F.leaky_relu, 0.01), (lambda x: F.elu(x, alpha=0.7), 0.7),
+    (F.softplus, 0.5), (F.sigmoid, 0.25), (F.tanh, 1.0),
+])
+def test_activation_gradient_at_zero(fn, expected):
+    # relu'(0) = 0 and leaky/elu take the left branch (PyTorch); softplus' = sigmoid(0) = 1/2
+    x = t64([0.0])
+    fn(x).sum().backward()
+    assert x.grad.numpy()[0] == pytest.approx(expected)
+
+
+def test_softmax_and_log_softmax(rng):
+    z = rng.standard_normal((3, 6))
+    np.testing.assert_allclose(F.log_softmax(t64(z), axis=1).numpy(), np_log_softmax(z),
+                               atol=1e-12)
+    np.testing.assert_allclose(F.softmax(t64(z), axis=1).numpy(), np.exp(np_log_softmax(z)),
+                               atol=1e-12)
+    assert tg.gradcheck(lambda a: F.softmax(a, axis=0), [t64(z)])
+    assert tg.gradcheck(lambda a: F.log_softmax(a, axis=1), [t64(z)])
+
+
+# ================================================================ losses
+def test_mse_loss(rng):
+    a, b = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    assert F.mse_loss(t64(a), t64(b, False)).item() == pytest.approx(np.mean((a - b) ** 2))
+    assert F.mse_loss(t64(a), b, reduction="sum").item() == pytest.approx(np.sum((a - b) ** 2))
+    np.testing.assert_allclose(F.mse_loss(t64(a), b, reduction="none").numpy(), (a - b) ** 2)
+    assert tg.gradcheck(lambda x, y: F.mse_loss(x, y), [t64(a), t64(b)])
+    with pytest.raises(ValueError, match=r"mse_loss.*\(4, 3\).*\(3, 4\)"):
+        F.mse_loss(t64(a), b.T)
+
+
+def test_cross_entropy_with_class_indices(rng):
+    z = rng.standard_normal((5, 4)) * 3
+    y = np.array([0, 3, 1, 1, 2])
+    per = -np_log_softmax(z)[np.arange(5), y]
+    assert F.cross_entropy(t64(z), y).item() == pytest.approx(per.mean(), rel=1e-12)
+    assert F.cross_entropy(t64(z), tg.tensor(y), reduction="sum").item() == pytest.approx(
+        per.sum(), rel=1e-12)
+    np.testing.assert_allclose(F.cross_entropy(t64(z), y, reduction="none").numpy(), per,
+                               rtol=1e-12)
+    # the closed form: dL/dz = (softmax(z) - onehot(y)) / N
+    x = t64(z)
+    F.cross_entropy(x, y).backward()
+    np.testing.assert_allclose(x.grad.numpy(), (np.exp(np_log_softmax(z)) - np.eye(4)[y]) / 5,
+                               atol=1e-12)
+    assert tg.gradcheck(lambda a: F.cross_entropy(a, y, reduction="none"), [t64(z)])
+
+
+def test_cross_entropy_with_probabilities_and_one_hot(rng):
+    z = rng.standard_normal((4, 3))
+    y = np.array([2, 0, 1, 2])
+    onehot = np.eye(3)[y]
+    assert F.cross_entropy(t64(z), onehot).item() == pytest.approx(
+        F.cross_entropy(t64(z), y).item(), rel=1e-12)
+    assert F.cross_entropy(t64(z), onehot.astype(np.int64)).item() == pytest.approx(
+        F.cross_entropy(t64(z), y).item(), rel=1e-12)
+    p = rng.random((4, 3))
+    p /= p.sum(axis=1, keepdims=True)
+    expected = -(p * np_log_softmax(z)).sum(axis=1)
+    assert F.cross_entropy(t64(z), p).item() == pytest.approx(expected.mean(), rel=1e-12)
+    assert tg.gradcheck(lambda a: F.cross_entropy(a, p), [t64(z)])
+
+
+@pytest.mark.parametrize("eps", [0.1, 0.3])
+def test_cross_entropy_label_smoothing(eps, rng):
+    z = rng.standard_normal((6, 5))
+    y = rng.integers(0, 5, 6)
+    smooth = np.eye(5)[y] * (1 - eps) + eps / 5  # PyTorch's definition
+    expected = -(smooth * np_log_softmax(z)).sum(axis=1)
+    np.testing.assert_allclose(F.cross_entropy(t64(z), y, reduction="none",
+                                               label_smoothing=eps).numpy(), expected)
+    np.testing.assert_allclose(F.cross_entropy(t64(z), np.eye(5)[y], reduction="none",
+                                               label_smoothing=eps).numpy(), expected)
+    assert tg.gradcheck(lambda a: F.cross_entropy(a, y, label_smoothing=eps), [t64(z)])
+
+
+def test_cross_entropy_unbatched():
+    z = np.array([1.0, 2.0, 0.5])
+    assert F.cross_entropy(t64(z), 1).item() == pytest.approx(
+        -np_log_softmax(z[None])[0, 1])
+
+
+def test_nll_loss(rng):
+    logp = np_log_softmax(rng.standard_normal((4, 3)))
+    y = np.array([1, 0, 2, 2])
+    assert F.nll_loss(t64(logp), y).item() == pytest.approx(-logp[np.arange(4), y].mean())
+    assert tg.gradcheck(lambda a: F.nll_loss(a, y, reduction="sum"), [t64(logp)])
+
+
+def test_binary_cross_entropy(rng):
+    p = rng.uniform(0.05, 0.95, (3, 4))
+    t = (rng.random((3, 4)) > 0.5).astype(np.float64)
+    expected = -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    assert F.binary_cross_entropy(t64(p), t).item() == pytest.approx(expected.mean())
+    w = rng.random((3, 4))
+    assert F.binary_cross_entropy(t64(p), t, weight=w, reduction="sum").item() == \
+        pytest.approx((w * expected).sum())
+    assert tg.gradcheck(lambda a: F.binary_cross_entropy(a, t), [t64(p)])
+    # PyTorch clamps each log at -100: a certain wrong answer costs 100, not inf
+    assert F.binary_cross_entropy(t64([0.0, 1.0]), [1.0, 0.0], reduction="none").numpy(
+    ).tolist() == pytest.approx([100.0, 100.0])
+    with pytest.raises(ValueError, match=r"binary_cross_entropy.*\[0, 1\].*1\.5"):
+        F.binary_cross_entropy(t64([0.5, 1.5]), [1.0, 0.0])
+
+
+def test_binary_cross_entropy_with_logits(rng):
+    x = rng.standard_normal((3, 4)) * 4
+    t = rng.random((3, 4))
+    expected = np.logaddexp(0, x) - t * x  # = -[t log s + (1-t) log(1-s)]
+    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(
+        t64(x), t, reduction="none").numpy(), expected, rtol=1e-12)
+    a = t64(x)
+    F.binary_cross_entropy_with_logits(a, t, reduction="sum").backward()
+    np.testing.assert_allclose(a.grad.numpy(), np_sigmoid(x) - t, atol=1e-12)  # σ(x) - t
+    pw = np.array([1.0, 2.0, 0.5, 3.0])
+    s = np_sigmoid(x)
+    expected_pw = -(pw * t * np.log(s) + (1 - t) * np.log(1 - s))
+    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(
+        t64(x), t, pos_weight=pw, reduction="none").numpy(), expected_pw, rtol=1e-10)
+    assert tg.gradcheck(lambda a: F.binary_cross_entropy_with_logits(a, t, pos_weight=pw),
+                        [t64(x)])
+
+
+# ================================================================ stability (issue 8)
+STRICT = dict(over="raise", divide="raise", invalid="raise")  # underflow to 0 is exact enough
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_huge_logits_give_finite_losses_and_exact_gradients(dtype):
+    z = np.array([[1e4, -1e4, 0.0], [-1e4, -1e4, 1e4], [1e4, 1e4, -1e4]], dtype=dtype)
+    y = np.array([0, 0, 2])
+    with np.errstate(**STRICT), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = tg.Tensor(z, requires_grad=True)
+        loss = F.cross_entropy(x, y, reduction="sum")
+        loss.backward()
+        # row 0 is right with margin 1e4 (loss 0), rows 1 and 2 are wrong by 2e4
+        assert loss.item() == pytest.approx(4e4 + np.log(2), rel=1e-6)
+        assert x.dtype == dtype and x.grad.dtype == dtype
+        softmax = np.array([[1, 0, 0], [0, 0, 1], [0.5, 0.5, 0]])
+        # x − logsumexp(x) at |x| = 1e4 is exact to one ulp of 1e4 (1e-3 in float32)
+        atol = 1e4 * np.finfo(dtype).eps * 2
+        np.testing.assert_allclose(x.grad.numpy(), softmax - np.eye(3)[y], atol=atol)
+        for fn in (lambda a: F.log_softmax(a, axis=1), lambda a: F.softmax(a, axis=1),
+                   F.sigmoid, F.softplus, F.elu, F.tanh,
+                   lambda a: F.binary_cross_entropy_with_logits(a, np.ones_like(z)),
+                   lambda a: F.cross_entropy(a, np.eye(3, dtype=dtype)[y], label_smoothing=0.1)):
+            a = tg.Tensor(z, requires_grad=True)
+            out = fn(a)
+            out.sum().backward()
+            assert np.isfinite(out.numpy()).all() and np.isfinite(a.grad.numpy()).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_huge_inputs_match_limits(dtype):
+    z = np.array([-1e4, 1e4], dtype=dtype)
+    with np.errstate(**STRICT):
+        a = tg.Tensor(z, requires_grad=True)
+        F.softplus(a).sum().backward()
+        np.testing.assert_allclose(F.softplus(tg.Tensor(z)).numpy(), [0.0, 1e4])
+        np.testing.assert_allclose(a.grad.numpy(), [0.0, 1.0])  # sigmoid(±1e4)
+        b = tg.Tensor(z, requires_grad=True)
+        loss = F.binary_cross_entropy_with_logits(b, np.array([1.0, 0.0], dtype),
+                                                  reduction="none")
+        loss.sum().backward()
+        np.testing.assert_allclose(loss.numpy(), [1e4, 1e4])
+        np.testing.assert_allclose(b.grad.numpy(), [-1.0, 1.0])
+
+
+# ================================================================ bad input
+def test_out_of_range_labels_name_the_label():
+    z = t64(np.zeros((3, 4)))
+    with pytest.raises(ValueError, match=r"cross_entropy: target label 7 .* 4 classes"):
+        F.cross_entropy(z, [0, 7, 1])
+    with pytest.raises(ValueError, match=r"label -1"):
+        F.cross_entropy(z, np.array([0, -1, 1]))
+    with pytest.raises(ValueError, match=r"nll_loss: target label 4"):
+        F.nll_loss(z, [4, 0, 0])
+
+
+def test_wrong_label_dtype_or_shape():
+    z = t64(np.zeros((3, 4)))
+    with pytest.raises(TypeError, match=r"cross_entropy: class-index targets must be integers"):
+        F.cross_entropy(z, np.array([0.0, 1.0, 2.0]))
+    with pytest.raises(TypeError, match="integers, got dtype bool"):
+        F.cross_entropy(z, np.array([True, False, True]))
+    with pytest.raises(ValueError, match=r"target shape \(2,\).*\(3,\)"):
+        F.cross_entropy(z, [0, 1])
+    with pytest.raises(ValueError, match=r"target shape \(3, 1\)"):
+        F.cross_entropy(z, np.zeros((3, 1), np.int64))
+    with pytest.raises(ValueError, match="reduction"):
+        F.cross_entropy(z, [0, 1, 2], reduction="avg")
+    with pytest.raises(ValueError, match="label_smoothing"):
+        F.cross_entropy(z, [0, 1, 2], label_smoothing=1.5)
+    with pytest.raises(ValueError, match=r"cross_entropy: input must be \(N, C\)"):
+        F.cross_entropy(t64(np.zeros((2, 3, 4))), [0, 1])
+
+
+# ================================================================ linear
+def test_linear(rng):
+    x, w, b = rng.standard_normal((5, 3)), rng.standard_normal((4, 3)), rng.standard_normal(4)
+    np.testing.assert_allclose(F.linear(t64(x), t64(w), t64(b)).numpy(), x @ w.T + b)
+    np.testing.assert_allclose(F.linear(t64(x), t64(w)).numpy(), x @ w.T)
+    assert tg.gradcheck(F.linear, [t64(x), t64(w), t64(b)])
+    with pytest.raises(ValueError, match=r"linear: input shape \(5, 3\) has 3 features.*4"):
+        F.linear(t64(x), t64(w.T))
+    with pytest.raises(ValueError, match=r"linear: bias shape \(3,\)"):
+        F.linear(t64(x), t64(w), t64(b[:3]))
+
+
+# ================================================================ dropout
+def test_dropout_inverted(rng):
+    x = tg.ones(200, 100)
+    tg.manual_seed(3)
+    y = F.dropout(x, p=0.3).numpy()
+    kept = y != 0
+    assert abs(kept.mean() - 0.7) < 0.01  # 20,000 draws: sd of the fraction is 0.003
+    np.testing.assert_allclose(y[kept], 1 / 0.7, rtol=1e-6)
+    tg.manual_seed(3)
+    mask = np.random.default_rng(3).random((200, 100)) >= 0.3  # the same generator's draws
+    np.testing.assert_array_equal(F.dropout(x, p=0.3).numpy() != 0, mask)
+    assert F.dropout(x, p=0.3, training=False) is x
+    assert (F.dropout(x, p=1.0).numpy() == 0).all()
+
+
+def test_dropout_original_formulation_and_gradient():
+    x = t64(np.full((50, 40), 2.0))
+    y = F.dropout(x, p=0.25, inverted=False)
+    kept = y.numpy() != 0
+    np.testing.assert_allclose(y.numpy()[kept], 2.0)  # no scaling while training
+    np.testing.assert_allclose(F.dropout(x, p=0.25, training=False, inverted=False).numpy(),
+                               1.5)  # x·(1 - p) at evaluation
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), kept.astype(float))
+    with pytest.raises(ValueError, match=r"dropout: p .* 1\.2"):
+        F.dropout(x, p=1.2)
+
+
+# ================================================================ batch_norm
+def np_batch_norm(x, gamma, beta, eps=1e-5):
+    mu = x.mean(axis=0)
+    var = ((x - mu) ** 2).mean(axis=0)
+    return gamma * (x - mu) / np.sqrt(var + eps) + beta
+
+
+def test_batch_norm_forward_and_records(rng):
+    x, g, b = rng.standard_normal((8, 3)) * 2 + 1, rng.standard_normal(3), rng.standard_normal(3)
+    with tg.Tape() as tape:
+        y = F.batch_norm(t64(x), None, None, t64(g), t64(b), training=True)
+    np.testing.assert_allclose(y.numpy(), np_batch_norm(x, g, b), atol=1e-12)
+    # the lecture's graph, primitive by primitive
+    assert [r.op for r in tape.records] == ["mean", "sub", "square", "mean", "add", "sqrt",
+                                             "div", "mul", "add"]
+
+
+def test_batch_norm_backward_matches_lecture_closed_form(rng):
+    m = 6
+    x, g, b = rng.standard_normal((m, 4)), rng.standard_normal(4), rng.standard_normal(4)
+    dy = rng.standard_normal((m, 4))
+    xs, gs, bs = t64(x), t64(g), t64(b)
+    (F.batch_norm(xs, None, None, gs, bs, training=True) * tg.Tensor(dy)).sum().backward()
+    # lecture 001: dL/dx = dL/dx̂ /√(σ²+ε) + 2(x−μ)/m · dL/dσ² + 1/m · dL/dμ
+    eps = 1e-5
+    mu, var = x.mean(0), x.var(0)
+    xhat = (x - mu) / np.sqrt(var + eps)
+    dxhat = dy * g
+    dvar = np.sum(-0.5 * (var + eps) ** -1.5 * (x - mu) * dxhat, axis=0)
+    dmu = -np.sum(dxhat, axis=0) / np.sqrt(var + eps)
+    dx = dxhat / np.sqrt(var + eps) + 2 * (x - mu) / m * dvar + dmu / m
+    np.testing.assert_allclose(xs.grad.numpy(), dx, atol=1e-10)
+    np.testing.assert_allclose(gs.grad.numpy(), np.sum(dy * xhat, axis=0), atol=1e-10)
+    np.testing.assert_allclose(bs.grad.numpy(), dy.sum(axis=0), atol=1e-10)
+    assert tg.gradcheck(lambda a, w, c: F.batch_norm(a, None, None, w, c, training=True),
+                        [t64(x), t64(g), t64(b)])
+
+
+def test_batch_norm_running_statistics(rng):
+    x = rng.standard_normal((10, 3)) * 3 + 2
+    rm, rv = tg.zeros(3, dtype="float64"), tg.ones(3, dtype="float64")
+    F.batch_norm(t64(x), rm, rv, training=True, momentum=0.1)
+    np.testing.assert_allclose(rm.numpy(), 0.1 * x.mean(0), atol=1e-12)
+    np.testing.assert_allclose(rv.numpy(), 0.9 + 0.1 * x.var(0, ddof=1), atol=1e-12)
+    before = rm.numpy().copy(), rv.numpy().copy()
+    y = F.batch_norm(t64(x), rm, rv, training=False)
+    np.testing.assert_allclose(y.numpy(), (x - before[0]) / np.sqrt(before[1] + 1e-5))
+    np.testing.assert_array_equal(rm.numpy(), before[0])
+    np.testing.assert_array_equal(rv.numpy(), before[1])
+
+
+def test_batch_norm_three_dimensional_input(rng):
+    x = rng.standard_normal((4, 3, 5))
+    mu = x.mean(axis=(0, 2), keepdims=True)
+    var = x.var(axis=(0, 2), keepdims=True)
+    np.testing.assert_allclose(F.batch_norm(t64(x), None, None, training=True).numpy(),
+                               (x - mu) / np.sqrt(var + 1e-5), atol=1e-12)
+    assert tg.gradcheck(lambda a: F.batch_norm(a, None, None, training=True), [t64(x)])
+
+
+def test_batch_norm_constant_feature_and_batch_of_one():
+    x = np.array([[1.0, 5.0], [2.0, 5.0], [4.0, 5.0]])  # feature 1 has zero variance
+    with np.errstate(**STRICT):
+        a, g = t64(x), t64([1.5, 2.0])
+        y = F.batch_norm(a, None, None, g, t64([0.0, 0.0]), training=True)
+        (y * tg.tensor(np.arange(6.0).reshape(3, 2), dtype="float64")).sum().backward()
+    np.testing.assert_allclose(y.numpy()[:, 1], 0.0)
+    assert np.isfinite(a.grad.numpy()).all() and np.isfinite(g.grad.numpy()).all()
+    # x̂ = 0 there, so the closed form reduces to dL/dx = γ/√ε · (dy − mean(dy))
+    np.testing.assert_allclose(a.grad.numpy()[:, 1], 2.0 / np.sqrt(1e-5) * np.array(
+        [-2.0, 0.0, 2.0]), rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="more than 1 value per channel when training"):
+        F.batch_norm(t64(x[:1]), tg.zeros(2), tg.ones(2), training=True)
+    rm = tg.zeros(2)
+    with pytest.raises(ValueError, match=r"running_mean has shape \(2,\), expected \(3,\)"):
+        F.batch_norm(t64(np.zeros((4, 3))), rm, tg.ones(3), training=True)
+
+
+# ================================================================ layer_norm
+def test_layer_norm(rng):
+    x, g, b = rng.standard_normal((4, 3, 5)), rng.standard_normal(5), rng.standard_normal(5)
+    mu, var = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    np.testing.assert_allclose(F.layer_norm(t64(x), 5, t64(g), t64(b)).numpy(),
+                               g * (x - mu) / np.sqrt(var + 1e-5) + b, atol=1e-12)
+    mu2, var2 = x.mean((1, 2), keepdims=True), x.var((1, 2), keepdims=True)
+    np.testing.assert_allclose(F.layer_norm(t64(x), (3, 5), None, None).numpy(),
+                               (x - mu2) / np.sqrt(var2 + 1e-5), atol=1e-12)
+    assert tg.gradcheck(lambda a, w, c: F.layer_norm(a, (5,), w, c),
+                        [t64(x[:2]), t64(g), t64(b)])
+    with pytest.raises(ValueError, match=r"layer_norm: input shape \(4, 3, 5\).*\(3,\)"):
+        F.layer_norm(t64(x), 3, None, None)
+
+
+# ================================================================ penalties
+def test_penalties(rng):
+    w1, w2 = rng.standard_normal((3, 2)), rng.standard_normal(4)
+    a, b = t64(w1), t64(w2)
+    l1 = F.l1_penalty([a, b])
+    assert l1.item() == pytest.approx(np.abs(w1).sum() + np.abs(w2).sum())
+    l1.backward()
+    np.testing.assert_array_equal(a.grad.numpy(), np.sign(w1))
+    c = t64(w1)
+    l2 = F.l2_penalty(c)
+    assert l2.item() == pytest.approx(0.5 * (w1 ** 2).sum())
+    l2.backward()
+    np.testing.assert_allclose(c.grad.numpy(), w1)  # d(½‖w‖²)/dw = w
+    with pytest.raises(TypeError, match="l2_penalty: item 0"):
+        F.l2_penalty([np.zeros(3)])

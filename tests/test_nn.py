@@ -1,0 +1,326 @@
+"""tapegrad.nn: Module bookkeeping, layers against numpy, scopes, state dicts, bad input."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+import tapegrad.nn as nn
+import tapegrad.nn.functional as F
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(3, 4)
+        self.act = nn.Tanh()
+
+    def forward(self, x):
+        return self.act(self.fc(x))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(2, 3)
+        self.bn1 = nn.BatchNorm1d(3)
+        self.block = Block()
+        self.head = nn.Linear(4, 2, bias=False)
+
+    def forward(self, x):
+        return self.head(self.block(F.relu(self.bn1(self.fc1(x)))))
+
+
+# ================================================================ Parameter, Linear
+def test_parameter_is_a_float32_leaf_that_requires_grad():
+    p = nn.Parameter([1.0, 2.0])
+    assert isinstance(p, tg.Tensor) and p.requires_grad and p.dtype == np.float32
+    assert p.is_leaf
+    assert nn.Parameter(np.zeros(2)).dtype == np.float64  # float64 data stays float64
+    assert not nn.Parameter([1.0], requires_grad=False).requires_grad
+    with pytest.raises(TypeError, match="floating-point"):
+        nn.Parameter(np.arange(3))
+
+
+def test_linear_shapes_init_and_forward(rng):
+    lin = nn.Linear(64, 16)
+    assert lin.weight.shape == (16, 64) and lin.bias.shape == (16,)
+    assert isinstance(lin.weight, nn.Parameter) and lin.weight.dtype == np.float32
+    bound = 1 / np.sqrt(64)  # PyTorch's default: U(-1/√in, 1/√in) for weight and bias
+    w = lin.weight.numpy()
+    assert np.abs(w).max() <= bound and np.abs(lin.bias.numpy()).max() <= bound
+    assert w.std() == pytest.approx(bound / np.sqrt(3), rel=0.05)  # 1,024 draws
+    x = rng.standard_normal((5, 64)).astype(np.float32)
+    np.testing.assert_allclose(lin(tg.tensor(x)).numpy(), x @ w.T + lin.bias.numpy(),
+                               rtol=1e-5, atol=1e-6)
+    assert nn.Linear(3, 2, bias=False).bias is None
+    assert [n for n, _ in nn.Linear(3, 2, bias=False).named_parameters()] == ["weight"]
+    assert repr(lin) == "Linear(in_features=64, out_features=16, bias=True)"
+
+
+def test_linear_wrong_width_names_both_sizes_and_the_layer():
+    net = Net()
+    with pytest.raises(ValueError, match=r"Linear\(2, 3\) \('fc1'\): expected input with 2 "
+                                         r"features .*shape \(4, 5\) with 5"):
+        net(tg.zeros(4, 5))
+    with pytest.raises(ValueError, match=r"Linear\(3, 4\): expected input with 3 features"):
+        nn.Linear(3, 4)(tg.zeros(2, 2))
+
+
+def test_linear_seeded():
+    tg.manual_seed(7)
+    a = nn.Linear(5, 5).weight.numpy().copy()
+    tg.manual_seed(7)
+    np.testing.assert_array_equal(nn.Linear(5, 5).weight.numpy(), a)
+
+
+# ================================================================ Module bookkeeping
+def test_named_parameters_children_modules():
+    net = Net()
+    names = [n for n, _ in net.named_parameters()]
+    assert names == ["fc1.weight", "fc1.bias", "bn1.weight", "bn1.bias", "block.fc.weight",
+                     "block.fc.bias", "head.weight"]
+    assert [p.shape for p in net.parameters()] == [(3, 2), (3,), (3,), (3,), (4, 3), (4,),
+                                                   (2, 4)]
+    assert [n for n, _ in net.named_children()] == ["fc1", "bn1", "block", "head"]
+    assert [n for n, _ in net.named_modules()] == ["", "fc1", "bn1", "block", "block.fc",
+                                                   "block.act", "head"]
+    assert len(list(net.modules())) == 7
+    seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    assert [n for n, _ in seq.named_parameters()] == ["0.weight", "0.bias", "2.weight",
+                                                      "2.bias"]
+
+
+def test_shared_parameter_listed_once():
+    lin = nn.Linear(2, 2)
+    seq = nn.Sequential(lin, nn.ReLU(), lin)
+    assert len(list(seq.parameters())) == 2
+
+
+def test_train_eval_and_zero_grad():
+    net = Net()
+    assert all(m.training for m in net.modules())
+    assert net.eval() is net
+    assert not any(m.training for m in net.modules())
+    net.train()
+    assert net.block.act.training
+    F.mse_loss(net(tg.randn(4, 2)), tg.zeros(4, 2)).backward()
+    assert all(p.grad is not None for p in net.parameters())
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_repr_is_nested_like_pytorch():
+    assert repr(Net()) == (
+        "Net(\n"
+        "  (fc1): Linear(in_features=2, out_features=3, bias=True)\n"
+        "  (bn1): BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, "
+        "track_running_stats=True)\n"
+        "  (block): Block(\n"
+        "    (fc): Linear(in_features=3, out_features=4, bias=True)\n"
+        "    (act): Tanh()\n"
+        "  )\n"
+        "  (head): Linear(in_features=4, out_features=2, bias=False)\n"
+        ")")
+
+
+def test_modules_push_scopes_onto_their_records():
+    net = Net()
+    with tg.Tape() as tape:
+        net(tg.randn(4, 2))
+    by_scope = {}
+    for r in tape.records:
+        by_scope.setdefault(r.scope, []).append(r.op)
+    assert list(by_scope) == [("fc1",), ("bn1",), (), ("block", "fc"), ("block", "act"),
+                              ("head",)]
+    assert by_scope[("bn1",)] == ["mean", "sub", "square", "mean", "add", "sqrt", "div", "mul",
+                                  "add"]
+    assert by_scope[()] == ["relu"]  # F.relu in the root's forward: no scope
+    labels = {r.scope: r.scope_labels for r in tape.records}
+    assert labels[("bn1",)] == ("BatchNorm1d(3)",)
+    assert labels[("block", "fc")] == ("Block()", "Linear(3, 4)")
+
+
+def test_grandchild_called_directly_gets_the_full_path():
+    class Skip(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.block = Block()
+
+        def forward(self, x):
+            return self.block.fc(x)
+
+    with tg.Tape() as tape:
+        Skip()(tg.randn(2, 3))
+    assert {r.scope for r in tape.records} == {("block", "fc")}
+
+
+def test_forward_hook():
+    lin = nn.Linear(2, 2)
+    seen = []
+    handle = lin.register_forward_hook(lambda m, inp, out: seen.append((m, out.shape)))
+    lin(tg.zeros(3, 2))
+    handle.remove()
+    lin(tg.zeros(3, 2))
+    assert seen == [(lin, (3, 2))]
+
+
+# ================================================================ state dicts
+def test_state_dict_contains_parameters_and_buffers():
+    net = Net()
+    sd = net.state_dict()
+    assert list(sd) == ["fc1.weight", "fc1.bias", "bn1.weight", "bn1.bias", "bn1.running_mean",
+                        "bn1.running_var", "block.fc.weight", "block.fc.bias", "head.weight"]
+    assert not any(v.requires_grad for v in sd.values())
+
+
+def test_load_state_dict_round_trip_through_a_file(tmp_path):
+    src, dst = Net(), Net()
+    src(tg.randn(8, 2))  # moves the running statistics
+    tg.save(src.state_dict(), tmp_path / "net.npz")
+    dst.load_state_dict(tg.load(tmp_path / "net.npz"))
+    for (k, a), b in zip(src.state_dict().items(), dst.state_dict().values()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+    x = tg.randn(5, 2)
+    src.eval(), dst.eval()
+    np.testing.assert_array_equal(src(x).numpy(), dst(x).numpy())
+
+
+@pytest.mark.parametrize("corrupt, match", [
+    (lambda sd: sd.pop("bn1.running_var"), r"missing keys \['bn1.running_var'\]"),
+    (lambda sd: sd.__setitem__("fc9.weight", tg.zeros(1)), r"unexpected keys \['fc9.weight'\]"),
+    (lambda sd: sd.__setitem__("head.weight", tg.zeros(4, 2)),
+     r"'head.weight' has shape \(4, 2\), the module's has \(2, 4\)"),
+    (lambda sd: sd.__setitem__("block.fc.bias", tg.zeros(4, dtype="float64")),
+     r"'block.fc.bias' has dtype float64"),
+])
+def test_failed_load_names_the_key_and_changes_nothing(corrupt, match):
+    net, other = Net(), Net()
+    before = {k: v.numpy().copy() for k, v in net.state_dict().items()}
+    sd = {k: tg.Tensor(v.numpy() + 1) for k, v in other.state_dict().items()}
+    corrupt(sd)
+    with pytest.raises(ValueError, match=match):
+        net.load_state_dict(sd)
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k], err_msg=k)
+
+
+def test_load_state_dict_non_strict_reports_keys():
+    net = nn.Linear(2, 2)
+    res = net.load_state_dict({"weight": np.ones((2, 2), np.float32), "x": np.zeros(1)},
+                              strict=False)
+    assert res.missing_keys == ["bias"] and res.unexpected_keys == ["x"]
+    np.testing.assert_array_equal(net.weight.numpy(), 1.0)
+
+
+def test_load_bumps_version_so_a_stale_backward_fails():
+    lin = nn.Linear(2, 2)
+    x = tg.ones(1, 2, requires_grad=True)
+    loss = lin(x).sum()  # matmul saved the weight (for dL/dx)
+    lin.load_state_dict({k: tg.Tensor(v.numpy() * 2) for k, v in lin.state_dict().items()})
+    with pytest.raises(tg.TapeError, match="matmul"):
+        loss.backward()
+
+
+# ================================================================ containers
+def test_sequential_identity_flatten(rng):
+    seq = nn.Sequential(nn.Flatten(), nn.Identity(), nn.Linear(6, 2))
+    x = rng.standard_normal((4, 2, 3)).astype(np.float32)
+    lin = seq[2]
+    np.testing.assert_allclose(seq(tg.tensor(x)).numpy(),
+                               x.reshape(4, 6) @ lin.weight.numpy().T + lin.bias.numpy(),
+                               rtol=1e-5, atol=1e-6)
+    assert len(seq) == 3 and list(seq)[1].__class__ is nn.Identity
+    assert isinstance(seq[-1], nn.Linear) and len(seq[:2]) == 2
+    seq.append(nn.ReLU())
+    assert len(seq) == 4 and isinstance(seq[3], nn.ReLU)
+    with pytest.raises(TypeError, match="Sequential: item '0' is int"):
+        nn.Sequential(3)
+    assert nn.Flatten(0)(tg.zeros(2, 3)).shape == (6,)
+
+
+@pytest.mark.parametrize("module, fn", [
+    (nn.ReLU(), F.relu), (nn.LeakyReLU(0.1), lambda x: F.leaky_relu(x, 0.1)),
+    (nn.ELU(0.5), lambda x: F.elu(x, 0.5)), (nn.Sigmoid(), F.sigmoid), (nn.Tanh(), F.tanh),
+    (nn.Softplus(), F.softplus), (nn.Softmax(1), lambda x: F.softmax(x, 1)),
+    (nn.LogSoftmax(), F.log_softmax),
+])
+def test_activation_modules_apply_their_functions(module, fn, rng):
+    x = tg.tensor(rng.standard_normal((3, 4)))
+    np.testing.assert_array_equal(module(x).numpy(), fn(x).numpy())
+
+
+def test_dropout_module_follows_training_mode():
+    d = nn.Dropout(0.5)
+    x = tg.ones(100, 100)
+    assert 0.45 < (d(x).numpy() == 0).mean() < 0.55
+    d.eval()
+    assert d(x) is x
+    orig = nn.Dropout(0.5, inverted=False).eval()
+    np.testing.assert_array_equal(orig(x).numpy(), 0.5)
+    with pytest.raises(ValueError, match="Dropout: p"):
+        nn.Dropout(-0.1)
+
+
+# ================================================================ normalization layers
+def test_batchnorm1d_training_eval_and_running_stats(rng):
+    bn = nn.BatchNorm1d(3)
+    x = (rng.standard_normal((16, 3)) * [1, 2, 3] + [0, 1, -2]).astype(np.float32)
+    y = bn(tg.tensor(x)).numpy()
+    mu, var = x.mean(0), x.var(0)
+    np.testing.assert_allclose(y, (x - mu) / np.sqrt(var + 1e-5), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(bn.running_mean.numpy(), 0.1 * mu, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(bn.running_var.numpy(), 0.9 + 0.1 * x.var(0, ddof=1),
+                               rtol=1e-5)
+    bn.eval()
+    rm, rv = bn.running_mean.numpy().copy(), bn.running_var.numpy().copy()
+    y_eval = bn(tg.tensor(x)).numpy()
+    np.testing.assert_allclose(y_eval, (x - rm) / np.sqrt(rv + 1e-5), rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(bn.running_mean.numpy(), rm)
+    np.testing.assert_array_equal(bn.running_var.numpy(), rv)
+
+
+def test_batchnorm1d_errors_and_options():
+    bn = nn.BatchNorm1d(4)
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel when "
+                                         "training|more than 1 value per channel"):
+        bn(tg.zeros(1, 4))
+    assert bn.running_mean.numpy().tolist() == [0.0] * 4  # nothing moved
+    bn.eval()
+    assert bn(tg.zeros(1, 4)).shape == (1, 4)  # eval works on one sample
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(4\): expected input \(N, 4\)"):
+        bn(tg.zeros(3, 5))
+    plain = nn.BatchNorm1d(2, affine=False)
+    assert plain.weight is None and plain.bias is None
+    assert list(plain.state_dict()) == ["running_mean", "running_var"]
+
+
+def test_layernorm_module(rng):
+    ln = nn.LayerNorm(5)
+    x = rng.standard_normal((3, 5)).astype(np.float32)
+    mu, var = x.mean(1, keepdims=True), x.var(1, keepdims=True)
+    np.testing.assert_allclose(ln(tg.tensor(x)).numpy(), (x - mu) / np.sqrt(var + 1e-5),
+                               rtol=1e-4, atol=1e-5)
+    assert [n for n, _ in ln.named_parameters()] == ["weight", "bias"]
+    assert ln.weight.shape == (5,)
+
+
+# ================================================================ end to end
+def test_mlp_with_batchnorm_learns_xor_like_data():
+    tg.manual_seed(0)
+    gen = np.random.default_rng(0)
+    x = gen.standard_normal((64, 2)).astype(np.float32)
+    y = ((x[:, 0] * x[:, 1]) > 0).astype(np.int64)
+    net = nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 2))
+    losses = []
+    for _ in range(150):
+        loss = F.cross_entropy(net(tg.tensor(x)), y)
+        net.zero_grad()
+        loss.backward()
+        with tg.no_grad():
+            for p in net.parameters():
+                p.copy_(p.numpy() - 0.5 * p.grad.numpy())
+        losses.append(loss.item())
+    assert losses[-1] < 0.25 * losses[0]
+    net.eval()
+    acc = (net(tg.tensor(x)).numpy().argmax(1) == y).mean()
+    assert acc > 0.9
