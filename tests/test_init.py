@@ -1,0 +1,163 @@
+"""nn.init: sample statistics against the formulas, orthogonality, gains, seeding, LSUV.
+
+Sample sizes are 200k+ draws, so a sample variance is within ~0.5% (normal) of its
+expectation; the tolerances below are 3%."""
+
+import math
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+import tapegrad.nn as nn
+from tapegrad.nn import init
+
+
+def big(*shape):
+    return tg.zeros(*shape, requires_grad=True)
+
+
+# ================================================================ gains
+@pytest.mark.parametrize("name, param, expected", [
+    # PyTorch's table (torch.nn.init.calculate_gain)
+    ("linear", None, 1.0), ("conv2d", None, 1.0), ("sigmoid", None, 1.0),
+    ("tanh", None, 5 / 3), ("relu", None, math.sqrt(2)), ("selu", None, 3 / 4),
+    ("leaky_relu", None, math.sqrt(2 / (1 + 0.01 ** 2))),
+    ("leaky_relu", 0.2, math.sqrt(2 / 1.04)), ("leaky_relu", math.sqrt(5), math.sqrt(1 / 3)),
+])
+def test_calculate_gain_matches_pytorch_table(name, param, expected):
+    assert init.calculate_gain(name, param) == pytest.approx(expected, rel=1e-12)
+
+
+def test_calculate_gain_rejects_unknown():
+    with pytest.raises(ValueError, match="calculate_gain: unsupported nonlinearity 'swish'"):
+        init.calculate_gain("swish")
+
+
+# ================================================================ distributions
+def test_constants():
+    t = big(3, 4)
+    assert init.constant_(t, 0.25) is t
+    np.testing.assert_array_equal(t.numpy(), 0.25)
+    np.testing.assert_array_equal(init.ones_(t).numpy(), 1.0)
+    np.testing.assert_array_equal(init.zeros_(t).numpy(), 0.0)
+    assert t.requires_grad and t.is_leaf and t.dtype == np.float32
+
+
+def test_uniform_and_normal():
+    u = init.uniform_(big(500, 400), -2.0, 3.0).numpy()
+    assert u.min() >= -2.0 and u.max() <= 3.0
+    assert u.mean() == pytest.approx(0.5, abs=0.01)
+    assert u.var() == pytest.approx(25 / 12, rel=0.03)  # (b − a)² / 12
+    n = init.normal_(big(500, 400), 1.0, 0.5).numpy()
+    assert n.mean() == pytest.approx(1.0, abs=0.005)
+    assert n.std() == pytest.approx(0.5, rel=0.03)
+
+
+@pytest.mark.parametrize("shape", [(300, 700), (700, 300), (100, 30, 3, 3)])
+def test_xavier(shape):
+    fan_in = shape[1] * int(np.prod(shape[2:]))
+    fan_out = shape[0] * int(np.prod(shape[2:]))
+    var = 2 / (fan_in + fan_out)
+    u = init.xavier_uniform_(big(*shape), gain=2.0).numpy()
+    bound = 2.0 * math.sqrt(6 / (fan_in + fan_out))
+    assert np.abs(u).max() <= bound and np.abs(u).max() > 0.99 * bound
+    assert u.var() == pytest.approx(4 * var, rel=0.03)
+    assert init.xavier_normal_(big(*shape)).numpy().var() == pytest.approx(var, rel=0.03)
+
+
+@pytest.mark.parametrize("mode", ["fan_in", "fan_out"])
+def test_kaiming(mode):
+    w = big(400, 600)
+    fan = 600 if mode == "fan_in" else 400
+    he = init.kaiming_normal_(w, mode=mode, nonlinearity="relu").numpy()
+    assert he.var() == pytest.approx(2 / fan, rel=0.03)  # He: 2 / fan_in
+    assert abs(he.mean()) < 0.01 * he.std()  # standard error is std / 490
+    u = init.kaiming_uniform_(w, mode=mode, nonlinearity="relu").numpy()
+    bound = math.sqrt(6 / fan)  # √3 · √(2 / fan)
+    assert np.abs(u).max() <= bound and u.var() == pytest.approx(2 / fan, rel=0.03)
+    # a = √5 with the leaky_relu gain (nn.Linear's default): U(−1/√fan, 1/√fan)
+    lin = init.kaiming_uniform_(w, a=math.sqrt(5), mode=mode).numpy()
+    assert np.abs(lin).max() <= 1 / math.sqrt(fan)
+    assert lin.var() == pytest.approx(1 / (3 * fan), rel=0.03)
+
+
+def test_lecun_normal():
+    w = init.lecun_normal_(big(400, 500)).numpy()
+    assert w.var() == pytest.approx(1 / 500, rel=0.03)
+
+
+@pytest.mark.parametrize("shape", [(50, 20), (20, 50), (30, 30), (8, 4, 3)])
+def test_orthogonal(shape):
+    w = init.orthogonal_(big(*shape), gain=1.5).numpy().astype(np.float64)
+    m = w.reshape(shape[0], -1)
+    rows, cols = m.shape
+    gram = m.T @ m if rows >= cols else m @ m.T
+    np.testing.assert_allclose(gram, 2.25 * np.eye(min(rows, cols)), atol=1e-5)
+
+
+def test_initializers_are_seeded_and_in_place():
+    w = big(20, 10)
+    tg.manual_seed(5)
+    a = init.kaiming_normal_(w).numpy().copy()
+    tg.manual_seed(5)
+    b = init.kaiming_normal_(big(20, 10)).numpy()
+    np.testing.assert_array_equal(a, b)
+    init.kaiming_normal_(w)
+    assert not np.array_equal(w.numpy(), a)
+    # runs under no_grad and bumps the version: a backward that saved w now refuses
+    x = tg.ones(3, 20, requires_grad=True)
+    loss = (x @ w).sum()
+    init.orthogonal_(w)
+    with pytest.raises(tg.TapeError, match="matmul"):
+        loss.backward()
+
+
+def test_float64_tensors_stay_float64():
+    w = tg.zeros(30, 20, dtype="float64", requires_grad=True)
+    assert init.xavier_normal_(w).dtype == np.float64
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match=r"xavier_uniform_: .*at least 2 dimensions.*\(5,\)"):
+        init.xavier_uniform_(big(5))
+    with pytest.raises(ValueError, match="kaiming_normal_: mode must be 'fan_in' or 'fan_out'"):
+        init.kaiming_normal_(big(3, 3), mode="fan_avg")
+    with pytest.raises(TypeError, match="normal_: expected a Tensor, got ndarray"):
+        init.normal_(np.zeros(3))
+    with pytest.raises(TypeError, match="uniform_: the tensor must be floating point"):
+        init.uniform_(tg.zeros(3, dtype="int64"))
+    with pytest.raises(ValueError, match="orthogonal_"):
+        init.orthogonal_(big(4))
+    with pytest.raises(ValueError, match=r"uniform_: need a <= b"):
+        init.uniform_(big(3), 1.0, 0.0)
+
+
+# ================================================================ LSUV
+def test_lsuv_gives_unit_output_variance_per_layer(rng):
+    tg.manual_seed(1)
+    net = nn.Sequential(nn.Linear(20, 64), nn.Tanh(), nn.Linear(64, 64), nn.ReLU(),
+                        nn.Linear(64, 10))
+    x = (rng.standard_normal((256, 20)) * 5).astype(np.float32)
+    assert init.lsuv_(net, tg.tensor(x), tol=0.02) is net
+    # the forward pass in numpy, layer by layer
+    h = x.astype(np.float64)
+    for k, act in ((0, np.tanh), (2, lambda z: np.maximum(z, 0)), (4, None)):
+        w, b = net[k].weight.numpy().astype(np.float64), net[k].bias.numpy()
+        z = h @ w.T + b
+        assert z.var() == pytest.approx(1.0, abs=0.021), k
+        # LSUV only rescales an orthogonal matrix: W Wᵀ (or Wᵀ W) is c·I
+        gram = w @ w.T if w.shape[0] <= w.shape[1] else w.T @ w
+        np.testing.assert_allclose(gram / gram[0, 0], np.eye(len(gram)), atol=1e-4)
+        h = act(z) if act else z
+
+
+def test_lsuv_restores_buffers_and_rejects_models_without_weights(rng):
+    net = nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    init.lsuv_(net, tg.tensor(rng.standard_normal((32, 5)).astype(np.float32)))
+    np.testing.assert_array_equal(net[1].running_mean.numpy(), 0.0)
+    np.testing.assert_array_equal(net[1].running_var.numpy(), 1.0)
+    with pytest.raises(ValueError, match="lsuv_: Sequential has no layer with a weight"):
+        init.lsuv_(nn.Sequential(nn.ReLU()), tg.zeros(2, 2))
+    with pytest.raises(TypeError, match="lsuv_: model must be a Module"):
+        init.lsuv_(lambda x: x, tg.zeros(2, 2))
