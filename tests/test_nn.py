@@ -324,3 +324,126 @@ def test_mlp_with_batchnorm_learns_xor_like_data():
     net.eval()
     acc = (net(tg.tensor(x)).numpy().argmax(1) == y).mean()
     assert acc > 0.9
+
+
+# ================================================================ gradient clipping
+def _with_grads(*grads):
+    params = []
+    for g in grads:
+        p = nn.Parameter(np.zeros_like(g))
+        p.grad = tg.Tensor(np.array(g))
+        params.append(p)
+    return params
+
+
+def test_clip_grad_norm_returns_the_norm_before_clipping(rng):
+    g1, g2 = rng.standard_normal((3, 4)) * 5, rng.standard_normal(6) * 5
+    params = _with_grads(g1, g2)
+    total = np.sqrt((g1 ** 2).sum() + (g2 ** 2).sum())
+    assert total > 1.0
+    norm = nn.utils.clip_grad_norm_(iter(params), max_norm=1.0)
+    assert isinstance(norm, tg.Tensor) and norm.item() == pytest.approx(total, rel=1e-12)
+    np.testing.assert_allclose(params[0].grad.numpy(), g1 / (total + 1e-6), rtol=1e-12)
+    clipped = np.sqrt(sum((p.grad.numpy() ** 2).sum() for p in params))
+    assert clipped == pytest.approx(1.0, rel=1e-5)
+    # below the threshold nothing changes
+    small = _with_grads(g1 / 100)
+    assert nn.utils.clip_grad_norm_(small, 10.0).item() == pytest.approx(
+        np.linalg.norm(g1 / 100))
+    np.testing.assert_array_equal(small[0].grad.numpy(), g1 / 100)
+
+
+@pytest.mark.parametrize("norm_type, ref", [
+    (1, lambda a: np.abs(a).sum()), (float("inf"), lambda a: np.abs(a).max()),
+    (3.0, lambda a: (np.abs(a) ** 3).sum() ** (1 / 3)),
+])
+def test_clip_grad_norm_other_orders(norm_type, ref, rng):
+    g1, g2 = rng.standard_normal(5), rng.standard_normal((2, 2))
+    params = _with_grads(g1, g2)
+    expected = ref(np.concatenate([g1, g2.ravel()]))
+    assert nn.utils.clip_grad_norm_(params, 0.5, norm_type=norm_type).item() == \
+        pytest.approx(expected, rel=1e-12)
+    after = ref(np.concatenate([p.grad.numpy().ravel() for p in params]))
+    assert after == pytest.approx(0.5, rel=1e-5)
+
+
+def test_clip_grad_norm_on_a_model_and_bad_input():
+    net = Net()
+    F.mse_loss(net(tg.randn(6, 2)), tg.ones(6, 2) * 100).backward()
+    assert nn.utils.clip_grad_norm_(net.parameters(), 0.1).item() > 0.1
+    assert np.sqrt(sum((p.grad.numpy().astype(np.float64) ** 2).sum()
+                       for p in net.parameters())) == pytest.approx(0.1, rel=1e-4)
+    bad = _with_grads(np.array([1.0, np.nan]), np.array([3.0]))
+    with pytest.raises(ValueError, match="clip_grad_norm_: the total norm .* nan"):
+        nn.utils.clip_grad_norm_(bad, 1.0, error_if_nonfinite=True)
+    np.testing.assert_array_equal(bad[1].grad.numpy(), [3.0])  # unchanged
+    with pytest.raises(ValueError, match="max_norm must be a non-negative number"):
+        nn.utils.clip_grad_norm_(bad, -1.0)
+    with pytest.raises(TypeError, match="clip_grad_norm_: item 0 is ndarray"):
+        nn.utils.clip_grad_norm_([np.zeros(2)], 1.0)
+    assert nn.utils.clip_grad_norm_(nn.Linear(2, 2).parameters(), 1.0).item() == 0.0
+
+
+def test_clip_grad_value(rng):
+    g = rng.standard_normal((4, 4)) * 3
+    params = _with_grads(g)
+    nn.utils.clip_grad_value_(params, 1.5)
+    np.testing.assert_array_equal(params[0].grad.numpy(), np.clip(g, -1.5, 1.5))
+    with pytest.raises(ValueError, match="clip_grad_value_: clip_value"):
+        nn.utils.clip_grad_value_(params, -1)
+
+
+# ================================================================ more bad input, stability
+def test_module_misuse_gives_clear_errors():
+    class Forgot(nn.Module):
+        def __init__(self):
+            self.fc = nn.Linear(2, 2)
+
+    with pytest.raises(TypeError, match=r"Forgot: call super\(\).__init__\(\) before"):
+        Forgot()
+    with pytest.raises(ValueError, match="Linear: in_features must be a non-negative int"):
+        nn.Linear(2.5, 3)
+    with pytest.raises(ValueError, match="BatchNorm1d: num_features"):
+        nn.BatchNorm1d(0)
+    with pytest.raises(ValueError, match="LayerNorm: normalized_shape"):
+        nn.LayerNorm((3, -1))
+    with pytest.raises(TypeError, match="load_state_dict: expected a dict"):
+        nn.Linear(2, 2).load_state_dict([1, 2])
+    lin = nn.Linear(2, 2)
+    w = lin.weight.numpy().copy()
+    with pytest.raises(TypeError, match="entry 'bias' is list"):
+        lin.load_state_dict({"weight": np.zeros((2, 2), np.float32), "bias": [0.0, 0.0]})
+    np.testing.assert_array_equal(lin.weight.numpy(), w)  # validated before any write
+    with pytest.raises(ValueError, match=r"LayerNorm.*|layer_norm: input shape \(2, 4\)"):
+        nn.LayerNorm(3)(tg.zeros(2, 4))
+
+
+def test_gradients_through_modules_match_finite_differences(rng):
+    tg.manual_seed(2)
+    net = nn.Sequential(nn.Linear(3, 5, dtype="float64"), nn.BatchNorm1d(5), nn.ELU(),
+                        nn.LayerNorm(5), nn.Linear(5, 2, dtype="float64"))
+    x = rng.standard_normal((6, 3))
+    net.eval()  # fixed running statistics: a deterministic function of x
+    assert tg.gradcheck(lambda a: net(a), [tg.Tensor(x)])
+    net.train()
+    assert tg.gradcheck(lambda a: F.cross_entropy(net(a), [0, 1, 1, 0, 1, 0]),
+                        [tg.Tensor(x)])
+
+
+def test_batchnorm_module_constant_feature_float32_is_finite():
+    bn = nn.BatchNorm1d(2)
+    x = tg.tensor(np.array([[1.0, 7.0], [3.0, 7.0], [2.0, 7.0]], np.float32),
+                  requires_grad=True)
+    with np.errstate(over="raise", divide="raise", invalid="raise"):
+        y = bn(x)
+        (y * tg.tensor(np.arange(6.0, dtype=np.float32).reshape(3, 2))).sum().backward()
+    assert np.isfinite(y.numpy()).all() and np.isfinite(x.grad.numpy()).all()
+    assert all(np.isfinite(p.grad.numpy()).all() for p in bn.parameters())
+    assert bn.running_var.numpy()[1] == pytest.approx(0.9)  # 0.9·1 + 0.1·0
+    assert bn.running_mean.dtype == np.float32
+
+
+def test_batchnorm_keeps_float32_buffers_for_float64_input(rng):
+    bn = nn.BatchNorm1d(3)
+    bn(tg.tensor(rng.standard_normal((4, 3))).double())
+    assert bn.running_mean.dtype == np.float32 and bn.running_var.dtype == np.float32

@@ -4,7 +4,7 @@
     import tapegrad.nn.functional as F
 """
 
-from . import functional, init
+from . import functional, init, utils
 from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .container import Flatten, Identity, Sequential
 from .dropout import Dropout
@@ -14,4 +14,4 @@ from .normalization import BatchNorm1d, LayerNorm
 
 __all__ = ["ELU", "BatchNorm1d", "Dropout", "Flatten", "Identity", "LayerNorm", "LeakyReLU",
            "Linear", "LogSoftmax", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
-           "Softmax", "Softplus", "Tanh", "functional", "init"]
+           "Softmax", "Softplus", "Tanh", "functional", "init", "utils"]

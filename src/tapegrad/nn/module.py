@@ -82,7 +82,7 @@ class Module:
     # ------------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
+            raise TypeError(f"{type(self).__name__}: call super().__init__() before "
                                  f"assigning attribute {name!r}")
         for registry in (self._parameters, self._modules, self._buffers):
             registry.pop(name, None)

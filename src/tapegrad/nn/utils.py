@@ -1,0 +1,65 @@
+"""Gradient clipping (lecture 001, "gradient clipping"): applied between backward and step."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from ..tape import no_grad
+from ..tensor import Tensor
+
+
+def _grads(parameters: Tensor | Iterable[Tensor], who: str) -> list[Tensor]:
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for k, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{who}: item {k} is {type(p).__name__}, not a Tensor")
+    return [p.grad for p in params if p.grad is not None]
+
+
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+    """Rescale the gradients in place so that their joint norm is at most max_norm.
+
+    total = (Σ_p ‖g_p‖_q^q)^(1/q) over all gradients together (q = norm_type; inf: max |g|);
+    if total > max_norm every gradient is multiplied by max_norm / (total + 1e-6), as in
+    PyTorch. Returns the total norm *before* clipping, as a 0-d tensor."""
+    who = "clip_grad_norm_"
+    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.number)) \
+            or not max_norm >= 0:
+        raise ValueError(f"{who}: max_norm must be a non-negative number, got {max_norm!r}")
+    q = float(norm_type)
+    if not (q == math.inf or q > 0):
+        raise ValueError(f"{who}: norm_type must be positive or inf, got {norm_type!r}")
+    grads = _grads(parameters, who)
+    dtype = grads[0].dtype if grads else np.dtype(np.float32)
+    if not grads:
+        return Tensor(np.zeros((), dtype))
+    arrays = [np.asarray(g, np.float64) for g in grads]
+    if q == math.inf:
+        total = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
+    else:
+        total = float(np.sum([np.sum(np.abs(a) ** q) for a in arrays]) ** (1.0 / q))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise ValueError(f"{who}: the total norm of order {norm_type} of the gradients is "
+                         f"{total}; nothing was clipped")
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        with no_grad():
+            for g in grads:
+                g.copy_(np.asarray(g) * np.asarray(coef, g.dtype))
+    return Tensor(np.asarray(total, dtype))
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clip every gradient entry to [−clip_value, clip_value], in place."""
+    if isinstance(clip_value, bool) or not isinstance(clip_value, (int, float, np.number)) \
+            or not clip_value >= 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be a non-negative number, got "
+                         f"{clip_value!r}")
+    grads = _grads(parameters, "clip_grad_value_")
+    with no_grad():
+        for g in grads:
+            g.copy_(np.clip(np.asarray(g), -clip_value, clip_value))
