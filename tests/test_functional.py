@@ -390,3 +390,12 @@ def test_penalties(rng):
     np.testing.assert_allclose(c.grad.numpy(), w1)  # d(½‖w‖²)/dw = w
     with pytest.raises(TypeError, match="l2_penalty: item 0"):
         F.l2_penalty([np.zeros(3)])
+
+
+def test_array_targets_take_the_input_dtype():
+    x = tg.zeros(2, 3, requires_grad=True)  # float32
+    for loss in (F.mse_loss(x, np.ones((2, 3))),
+                 F.binary_cross_entropy_with_logits(x, np.ones((2, 3))),
+                 F.binary_cross_entropy(x + 0.5, [[1.0, 0.0, 1.0]] * 2),
+                 F.cross_entropy(x, np.eye(3)[[0, 2]])):
+        assert loss.dtype == np.float32

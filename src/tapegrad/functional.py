@@ -49,6 +49,18 @@ def _check_reduction(reduction: str, who: str) -> None:
         raise ValueError(f"{who}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
+def _elementwise_target(input: Tensor, target: Any, reduction: str, who: str) -> Tensor:
+    """Check reduction and that target (made a Tensor of input's dtype) has input's shape."""
+    _check_reduction(reduction, who)
+    if not isinstance(target, Tensor):
+        target = Tensor(_tensor(target, who, "target").numpy(),
+                        dtype=input.dtype if input.dtype.kind == "f" else None)
+    if input.shape != target.shape:
+        raise ShapeError(f"{who}: input shape {input.shape} and target shape "
+                         f"{target.shape} differ")
+    return target
+
+
 def _mask(condition: np.ndarray) -> Tensor:
     return Tensor._make(np.asarray(condition), False)
 
@@ -103,11 +115,7 @@ def softmax(x: Tensor, axis: int = -1) -> Tensor:
 # ====================================================================== losses
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """(input − target)², averaged (or summed) over every element. Shapes must match."""
-    _check_reduction(reduction, "mse_loss")
-    target = _tensor(target, "mse_loss", "target")
-    if input.shape != target.shape:
-        raise ShapeError(f"mse_loss: input shape {input.shape} and target shape "
-                         f"{target.shape} differ")
+    target = _elementwise_target(input, target, reduction, "mse_loss")
     return _reduce((input - target).square(), reduction)
 
 
@@ -118,11 +126,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
     As in PyTorch each log is clamped at −100, so p = 0 or 1 gives a finite loss (the log is
     taken of max(p, e^−100), whose gradient is 0 below the clamp)."""
     who = "binary_cross_entropy"
-    _check_reduction(reduction, who)
-    target = _tensor(target, who, "target")
-    if input.shape != target.shape:
-        raise ShapeError(f"{who}: input shape {input.shape} and target shape "
-                         f"{target.shape} differ")
+    target = _elementwise_target(input, target, reduction, who)
     p = np.asarray(input)
     if p.size and not (np.all(p >= 0) and np.all(p <= 1)):
         bad = p[~((p >= 0) & (p <= 1))].flat[0]
@@ -131,9 +135,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
     floor = float(np.exp(-100.0))
     loss = -(target * input.clip(lo=floor).log() + (1.0 - target) * (1.0 - input).clip(
         lo=floor).log())
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    return _reduce(loss if weight is None else loss * weight, reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None,
@@ -143,18 +145,12 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     With pos_weight w (per class): (1 − t)·x + (1 + (w − 1)·t)·softplus(−x), as in PyTorch.
     The gradient with respect to x is σ(x) − t (without pos_weight)."""
     who = "binary_cross_entropy_with_logits"
-    _check_reduction(reduction, who)
-    target = _tensor(target, who, "target")
-    if input.shape != target.shape:
-        raise ShapeError(f"{who}: input shape {input.shape} and target shape "
-                         f"{target.shape} differ")
+    target = _elementwise_target(input, target, reduction, who)
     if pos_weight is None:
         loss = softplus(input) - target * input
     else:
         loss = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * softplus(-input)
-    if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+    return _reduce(loss if weight is None else loss * weight, reduction)
 
 
 def _class_indices(target: Any, n: int, classes: int, who: str) -> np.ndarray:
