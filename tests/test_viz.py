@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+import tapegrad.nn as nn
 import tapegrad.viz as viz
+from tapegrad import examples
 
 VENV_BIN = str(Path(sys.executable).parent)
 
@@ -385,3 +387,69 @@ def test_save_picks_the_format_from_the_suffix(tmp_path, monkeypatch):
     with pytest.raises(TypeError, match="graphviz"):
         viz.save(g.source, tmp_path / "g.svg")
     assert not (tmp_path / "g.jpeg").exists()
+
+
+# ---------------------------------------------------------------------- nn modules, examples
+def test_nn_batchnorm_is_the_lecture_graph_with_its_state_as_a_note():
+    ex = examples.build("bn-mlp")
+    net = ex.module
+    g = viz.draw(*ex.roots, module=net)
+    cl = clusters(g.source)
+    bn = cl["bn1: BatchNorm1d(256)"]
+    assert [lab.split("(")[0] for lab in ops_in(bn)] == \
+        ["mean", "sub", "square", "mean", "add", "sqrt", "div", "mul", "add"]
+    assert "<b>bn1.weight</b> <i>parameter</i> (256,)" in bn  # named from the module
+    note = [line for line in bn.splitlines() if "shape=note" in line]
+    assert len(note) == 1 and "updated outside the graph" in note[0]
+    rm = net.bn1.running_mean.numpy()
+    assert f"running_mean (256,)</i> min {rm.min():.4g}" in note[0]
+    assert "running_var (256,)" in note[0]
+    assert set(cl) == {"fc1: Linear(20, 256)", "bn1: BatchNorm1d(256)",
+                       "fc2: Linear(256, 10)", "loss: cross_entropy"}
+    shut = viz.draw(*ex.roots, module=net, collapse=["bn1"]).source
+    box = [v for k, v in nodes(shut).items() if k.startswith("m")]
+    assert len(box) == 1 and "<b>bn1</b>: BatchNorm1d(256)" in box[0]
+    assert "bn1: BatchNorm1d(256)" not in clusters(shut)
+    render_svg(g)
+    render_svg(viz.draw(*ex.roots, module=net, collapse=["bn1"]))
+
+
+def test_examples_draw_render_and_match_hand_numbers():
+    state = tg.get_rng_state()
+    for name in examples.EXAMPLES:
+        render_svg(examples.draw(name, collapse=name.endswith("mlp") or None))
+    assert tg.get_rng_state() == state  # examples leave the random stream alone
+    chain = nodes(examples.draw("relu-chain").source)
+    # h1 = relu(0.8 * 1.5) = 1.2, h2 = -1.2 * 1.2 = -1.44, C = (0.5 + 1.44)^2 = 3.7636
+    # dC/dw2 = -2 (y - h2) h1 = -4.656, dC/dw1 = -2 (y - h2) w2 x = 6.984
+    by_name = {re.search(r"<b>(\w+)</b>", v).group(1): v for k, v in chain.items()
+               if k[0] in "tl" and "<b>" in v}
+    assert "<i>grad</i> -4.656<" in by_name["w2"] and "<i>grad</i> 6.984<" in by_name["w1"]
+    assert "<i>data</i> 3.764<" in by_name["C"] and "<i>data</i> -1.44<" in by_name["h2"]
+    assert examples.draw("mlp").source == examples.draw("mlp").source
+    with pytest.raises(ValueError, match="scalar, relu-chain, mlp, bn-mlp"):
+        examples.build("resnet")
+
+
+def test_readme_figures_are_written(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
+    expanded, collapsed = examples.write_readme_figures(tmp_path)
+    assert expanded.name == "bn_graph_expanded.svg" and collapsed.name == "bn_graph_collapsed.svg"
+    assert "BatchNorm1d(256)" in expanded.read_text() and "sqrt" in expanded.read_text()
+    assert "9 ops (collapsed)" in collapsed.read_text()
+
+
+def test_backward_frames_of_the_bn_mlp():
+    tg.manual_seed(0)
+    net = examples.MLP(5, 6, 3, batch_norm=True)
+    x = tg.randn(4, 5)
+    with tg.Tape() as tape:
+        loss = nn.functional.cross_entropy(net(x), [0, 2, 1, 0])
+    frames = viz.backward_frames(loss, module=net)
+    assert len(frames) == len(tape)
+    assert all(p.grad is None for p in net.parameters())
+    last = frames[-1].source
+    loss.backward()
+    w = net.fc1.weight.grad.numpy()
+    assert f"min {w.min():.4g}  mean {w.mean():.4g}  max {w.max():.4g}" in last
+    render_svg(frames[len(frames) // 2])

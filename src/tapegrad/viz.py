@@ -266,6 +266,7 @@ class _Drawer:
         self.frame = frame
         self.first_bad_grad = first_bad_grad
         self.clusters: dict[Scope, list[tuple[str, dict[str, str]]]] = {}
+        self.notes: list[tuple[str, str, dict[str, str]]] = []  # box -> state note edges
         self.boxes = [s for s in graph.labels if s in collapsed and self._box(s) == s]
         self.box_ids = {s: f"m{j}" for j, s in enumerate(self.boxes)}
 
@@ -378,9 +379,13 @@ class _Drawer:
         attrs = {"shape": "note", "style": "dashed,filled", "fillcolor": _FILL["note"],
                  "label": "<" + "<table border=\"0\" cellspacing=\"0\">" + "".join(rows)
                           + "</table>>"}
-        target = scope[:-1] if collapsed else scope
-        self.clusters.setdefault(target, []).append(
-            ("s" + self._scope_id(scope), attrs))
+        note_id = "s" + self._scope_id(scope)
+        if collapsed:  # beside its box, tied to it by a dashed line
+            self.clusters.setdefault(scope[:-1], []).append((note_id, attrs))
+            self.notes.append((self.box_ids[scope], note_id, {
+                "style": "dashed", "arrowhead": "none", "color": "#9e9e9e"}))
+        else:
+            self.clusters.setdefault(scope, []).append((note_id, attrs))
 
     def _scope_id(self, scope: Scope) -> str:
         return str(list(self.g.labels).index(scope))
@@ -485,7 +490,7 @@ class _Drawer:
         if title:
             dot.attr(label=_cell([_esc(title)]), labelloc="t")
         self._emit(dot, ())
-        for src, dst, attrs in self._edges():
+        for src, dst, attrs in self._edges() + self.notes:
             dot.edge(src, dst, **attrs)
         return dot
 
