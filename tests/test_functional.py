@@ -126,6 +126,40 @@ def test_cross_entropy_unbatched():
         -np_log_softmax(z[None])[0, 1])
 
 
+def test_cross_entropy_class_weights_and_ignore_index(rng):
+    # PyTorch's definition: l_n = -w[y_n] log p[n, y_n]; 'mean' = Σ l_n / Σ w[y_n]
+    z = rng.standard_normal((7, 4))
+    y = np.array([0, 3, 1, -100, 2, 3, 1])
+    w = np.array([0.5, 2.0, 1.0, 3.0])
+    logp = np_log_softmax(z)
+    kept = y != -100
+    nll = -logp[np.arange(7)[kept], y[kept]]
+    assert F.cross_entropy(t64(z), y).item() == pytest.approx(nll.mean(), rel=1e-12)
+    wy = w[y[kept]]
+    assert F.cross_entropy(t64(z), y, w).item() == pytest.approx((wy * nll).sum() / wy.sum(),
+                                                                 rel=1e-12)
+    none = F.cross_entropy(t64(z), y, weight=w, reduction="none").numpy()
+    np.testing.assert_allclose(none[kept], wy * nll, rtol=1e-12)
+    assert none[3] == 0.0
+    eps = 0.2
+    smooth = -(logp * w).sum(axis=1)[kept]
+    expected = ((1 - eps) * (wy * nll).sum() + eps / 4 * smooth.sum()) / wy.sum()
+    assert F.cross_entropy(t64(z), y, w, label_smoothing=eps).item() == pytest.approx(
+        expected, rel=1e-12)
+    assert tg.gradcheck(lambda a: F.cross_entropy(a, y, w, label_smoothing=eps), [t64(z)])
+    y2 = np.where(y == -100, 2, y)  # a custom ignore_index
+    k2 = y2 != 2
+    assert F.nll_loss(t64(logp), y2, ignore_index=2).item() == pytest.approx(
+        -logp[np.arange(7)[k2], y2[k2]].mean(), rel=1e-12)
+    p = np.eye(4)[[0, 3, 1, 1, 2, 3, 1]] * 0.8 + 0.05
+    assert F.cross_entropy(t64(z), p, w).item() == pytest.approx(
+        -(w * p * logp).sum(axis=1).mean(), rel=1e-12)
+    with np.errstate(all="raise"):
+        assert np.isnan(F.cross_entropy(t64(z[:2]), [-100, -100]).item())  # as PyTorch
+    with pytest.raises(ValueError, match=r"cross_entropy: weight must have shape \(4,\)"):
+        F.cross_entropy(t64(z), y, w[:3])
+
+
 def test_nll_loss(rng):
     logp = np_log_softmax(rng.standard_normal((4, 3)))
     y = np.array([1, 0, 2, 2])

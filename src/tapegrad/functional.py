@@ -153,8 +153,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-def _class_indices(target: Any, n: int, classes: int, who: str) -> np.ndarray:
-    """The target as an integer array of shape (n,) with every label in [0, classes)."""
+def _class_indices(target: Any, n: int, classes: int, ignore_index: int, who: str
+                   ) -> np.ndarray:
+    """The target as an integer array (n,), every label in [0, classes) or ignore_index."""
     arr = target.data if isinstance(target, Tensor) else np.asarray(target)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{who}: class-index targets must be integers, got dtype {arr.dtype}"
@@ -164,12 +165,22 @@ def _class_indices(target: Any, n: int, classes: int, who: str) -> np.ndarray:
         raise ShapeError(f"{who}: target shape {arr.shape} does not match: expected ({n},) "
                          f"class indices or ({n}, {classes}) probabilities")
     arr = arr.reshape(-1)
-    bad = (arr < 0) | (arr >= classes)
+    bad = ((arr < 0) | (arr >= classes)) & (arr != ignore_index)
     if bad.any():
         label = int(arr[bad][0])
         raise ValueError(f"{who}: target label {label} is out of range for {classes} classes "
-                         f"(valid labels are 0..{classes - 1})")
+                         f"(valid labels are 0..{classes - 1}, or ignore_index={ignore_index})")
     return arr.astype(np.intp)
+
+
+def _class_weights(weight: Any, classes: int, dtype: np.dtype, who: str) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = np.asarray(weight, dtype=dtype)
+    if w.shape != (classes,):
+        raise ShapeError(f"{who}: weight must have shape ({classes},) (one per class), got "
+                         f"{w.shape}")
+    return w
 
 
 def _as_batch(x: Tensor, who: str) -> Tensor:
@@ -181,53 +192,78 @@ def _as_batch(x: Tensor, who: str) -> Tensor:
     return x
 
 
-def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    """−log p[n, y_n] for log-probabilities input (N, C) and class indices target (N,)."""
+def _indexed_loss(logp: Tensor, y: np.ndarray, weight: np.ndarray | None, ignore_index: int,
+                  reduction: str, label_smoothing: float = 0.0) -> Tensor:
+    """PyTorch's nll_loss / cross_entropy for class indices on log-probabilities (N, C):
+    loss_n = w_{y_n}·(−log p[n, y_n]) (0 where y_n = ignore_index); with smoothing ε,
+    (1 − ε)·loss_n + (ε/C)·Σ_c w_c·(−log p[n, c]). 'mean' divides by Σ_n w_{y_n}."""
+    n, c = logp.shape
+    keep = y != ignore_index
+    y0 = np.where(keep, y, 0)
+    loss = -logp[np.arange(n), y0]
+    w = keep.astype(logp.dtype) if weight is None else weight[y0] * keep
+    plain = weight is None and keep.all()
+    if not plain:
+        loss = loss * w
+    if label_smoothing:
+        smooth = -(logp if weight is None else logp * weight).sum(axis=1)
+        smooth = smooth if keep.all() else smooth * keep.astype(logp.dtype)
+        loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / c)
+    if reduction != "mean" or plain:
+        return _reduce(loss, reduction)
+    total = float(w.sum())
+    return loss.sum() / total if total > 0 else loss.sum() * float("nan")  # as PyTorch
+
+
+def nll_loss(input: Tensor, target: Any, weight: Any = None, *, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """−w_{y_n}·log p[n, y_n] for log-probabilities input (N, C) and class indices (N,).
+
+    weight: optional per-class weights (C,); 'mean' then divides by Σ_n w_{y_n}. Samples whose
+    target is ignore_index contribute nothing (and are not counted by 'mean')."""
     who = "nll_loss"
     _check_reduction(reduction, who)
-    unbatched = input.ndim == 1
     logp = _as_batch(input, who)
     n, c = logp.shape
-    y = _class_indices(target, n, c, who)
-    loss = -logp[np.arange(n), y]
-    if unbatched and reduction == "none":
-        return loss.reshape(())
-    return _reduce(loss, reduction)
+    y = _class_indices(target, n, c, ignore_index, who)
+    loss = _indexed_loss(logp, y, _class_weights(weight, c, input.dtype, who), ignore_index,
+                         reduction)
+    return loss.reshape(()) if input.ndim == 1 and reduction == "none" else loss
 
 
-def cross_entropy(input: Tensor, target: Any, reduction: str = "mean",
-                  label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy of logits input (N, C) (or (C,)), through log_softmax.
+def cross_entropy(input: Tensor, target: Any, weight: Any = None, *, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits input (N, C) (or (C,)): nll_loss(log_softmax(input)).
 
     target is either class indices (N,) (integers in [0, C)) or probabilities (N, C)
-    (one-hot or soft). With label smoothing ε the target becomes (1 − ε)·t + ε/C, so for
-    indices loss_n = (1 − ε)·(−log p[n, y_n]) + ε·mean_c(−log p[n, c])."""
+    (one-hot or soft; any target with the input's shape). With label smoothing ε the target
+    becomes (1 − ε)·t + ε/C, so for indices loss_n = (1 − ε)·(−log p[n, y_n]) +
+    ε·mean_c(−log p[n, c]). weight (C,) and ignore_index follow PyTorch (see nll_loss; for
+    probability targets loss_n = −Σ_c w_c·t_c·log p[n, c] and 'mean' divides by N)."""
     who = "cross_entropy"
     _check_reduction(reduction, who)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{who}: label_smoothing must be in [0, 1], got {label_smoothing}")
     _floating(input, who)
-    unbatched = input.ndim == 1
     logits = _as_batch(input, who)
     n, c = logits.shape
+    w = _class_weights(weight, c, input.dtype, who)
     logp = log_softmax(logits, axis=1)
     t_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
     if tuple(t_shape) == input.shape:  # same shape as the logits: probabilities
         probs = _tensor(target, who, "target")
         if probs.dtype.kind not in "fiub":
             raise TypeError(f"{who}: probability targets must be numeric, got {probs.dtype}")
-        probs = Tensor._make(probs.data.astype(input.dtype).reshape(n, c), False)
+        t = probs.numpy().astype(input.dtype).reshape(n, c)
         if label_smoothing:
-            probs = probs * (1.0 - label_smoothing) + label_smoothing / c
-        loss = -(probs * logp).sum(axis=1)
+            t = t * (1.0 - label_smoothing) + label_smoothing / c
+        if w is not None:
+            t = t * w
+        loss = _reduce(-(Tensor._make(t, False) * logp).sum(axis=1), reduction)
     else:
-        y = _class_indices(target, n, c, who)
-        loss = -logp[np.arange(n), y]
-        if label_smoothing:
-            loss = loss * (1.0 - label_smoothing) - logp.mean(axis=1) * label_smoothing
-    if unbatched and reduction == "none":
-        return loss.reshape(())
-    return _reduce(loss, reduction)
+        y = _class_indices(target, n, c, ignore_index, who)
+        loss = _indexed_loss(logp, y, w, ignore_index, reduction, label_smoothing)
+    return loss.reshape(()) if input.ndim == 1 and reduction == "none" else loss
 
 
 # ====================================================================== layers
