@@ -281,9 +281,9 @@ def test_gd_stability_limit_from_the_lecture():
     np.testing.assert_allclose(sorted(lam), sorted([6 * 1.46 - 2.92, 3.08 - 2 * 1.46]))
     assert lam.max() == pytest.approx(5.84)
     assert 0.25 < 2 / lam.max() < 0.35
-    path = gd_path(0.25, 900)  # slow direction contracts by 1 − 0.25·0.16 per step
-    np.testing.assert_allclose(path[-1], [w_star, w_star], atol=1e-10)
-    path = gd_path(0.35, 600)
+    path = gd_path(0.25, 450)  # slow direction contracts by 1 − 0.25·0.16 per step
+    np.testing.assert_allclose(path[-1], [w_star, w_star], atol=1e-6)
+    path = gd_path(0.35, 300)
     a, b, c = path[-3], path[-2], path[-1]
     np.testing.assert_allclose(a, c, atol=1e-10)  # period 2 ...
     assert np.abs(a - b).max() > 0.1              # ... and not a fixed point
@@ -336,3 +336,200 @@ def test_failed_add_param_group_changes_nothing():
 def test_repr_lists_groups():
     opt = optim.Adam([leaf(), leaf()], lr=0.01)
     assert "Adam" in repr(opt) and "2 params" in repr(opt) and "lr=0.01" in repr(opt)
+
+
+# ---------------------------------------------------------------------- closure-based methods
+TIGHT = {"tolerance_change": 1e-14, "tolerance_grad": 1e-12}
+
+
+def beale(w):
+    x, y = w[0], w[1]
+    return ((1.5 - x + x * y) ** 2 + (2.25 - x + x * y ** 2) ** 2
+            + (2.625 - x + x * y ** 3) ** 2)
+
+
+def rosenbrock(w):
+    return (1 - w[0]) ** 2 + 100 * (w[1] - w[0] ** 2) ** 2
+
+
+def minimize(make_opt, fn, start, steps, backward=True):
+    w = tg.Tensor(np.array(start, dtype=np.float64), requires_grad=True)
+    opt = make_opt([w])
+
+    def closure():
+        opt.zero_grad()
+        loss = fn(w)
+        if backward:
+            loss.backward()
+        return loss
+    for _ in range(steps):
+        opt.step(closure)
+    return w.numpy().copy(), opt
+
+
+def test_lbfgs_minimizes_beale_from_1_1():
+    w, opt = minimize(lambda p: optim.LBFGS(p, line_search_fn="strong_wolfe",
+                                            **TIGHT), beale, [1.0, 1.0], 3)
+    np.testing.assert_allclose(w, [3.0, 0.5], atol=1e-6)
+    assert opt.state[opt.param_groups[0]["params"][0]]["n_iter"] < 40
+
+
+def test_lbfgs_without_line_search_and_short_history_on_rosenbrock():
+    w, opt = minimize(lambda p: optim.LBFGS(p, history_size=3, max_iter=50,
+                                            **TIGHT),
+                      rosenbrock, [-1.2, 1.0], 10)
+    np.testing.assert_allclose(w, [1.0, 1.0], atol=1e-5)
+    assert len(opt.state[opt.param_groups[0]["params"][0]]["old_dirs"]) == 3
+
+
+def quadratic_problem(n=6, seed=3):
+    rng = np.random.default_rng(seed)
+    Q = rng.standard_normal((n, n))
+    A = Q @ Q.T + n * np.eye(n)
+    b = rng.standard_normal(n)
+    return A, b
+
+
+def quadratic(A, b):
+    At, bt = tg.Tensor(A), tg.Tensor(b)
+    return lambda w: 0.5 * (w * (At @ w)).sum() - (bt * w).sum()
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: optim.LBFGS(p, line_search_fn="strong_wolfe", **TIGHT),
+    lambda p: optim.BFGS(p, **TIGHT),
+    lambda p: optim.ConjugateGradient(p, **TIGHT),
+], ids=["lbfgs", "bfgs", "cg"])
+def test_quasi_newton_and_cg_solve_a_quadratic(make):
+    A, b = quadratic_problem()
+    w, _ = minimize(make, quadratic(A, b), np.zeros(6), 2)
+    # the loss-change tolerance stops them once f changes by ~1e-16, i.e. |x − x*| ~ 1e-8
+    np.testing.assert_allclose(w, np.linalg.solve(A, b), atol=5e-8)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: optim.BFGS(p, max_iter=100, **TIGHT),
+    lambda p: optim.ConjugateGradient(p, max_iter=300, **TIGHT),
+], ids=["bfgs", "cg"])
+def test_bfgs_and_cg_minimize_rosenbrock(make):
+    w, _ = minimize(make, rosenbrock, [-1.2, 1.0], 2)
+    np.testing.assert_allclose(w, [1.0, 1.0], atol=1e-6)
+
+
+def test_bfgs_update_is_the_lectures_formula():
+    A, b = quadratic_problem(4)
+    x0 = np.array([1.0, -1.0, 0.5, 2.0])
+    w = tg.Tensor(x0.copy(), requires_grad=True)
+    opt = optim.BFGS([w], max_iter=1)
+    fn = quadratic(A, b)
+
+    def closure():
+        opt.zero_grad()
+        loss = fn(w)
+        loss.backward()
+        return loss
+    opt.step(closure)          # iteration 1: d = −g0, line search to x1
+    x1 = w.numpy().copy()
+    opt.step(closure)          # iteration 2: H from (s, y) = (x1 − x0, g1 − g0)
+    s, y = x1 - x0, A @ (x1 - x0)
+    rho = 1 / (y @ s)
+    H0 = (y @ s) / (y @ y) * np.eye(4)  # Nocedal & Wright eq. 6.20
+    V = np.eye(4) - rho * np.outer(s, y)
+    H1 = V @ H0 @ (np.eye(4) - rho * np.outer(y, s)) + rho * np.outer(s, s)
+    np.testing.assert_allclose(opt.state[w]["H"], H1, rtol=1e-12)
+    np.testing.assert_allclose(H1 @ y, s, rtol=1e-12)  # the secant condition
+
+
+def test_closure_optimizers_handle_several_parameters():
+    A, b = quadratic_problem(5)
+    W = tg.Tensor(np.zeros((2, 2)), requires_grad=True)
+    c = tg.Tensor(np.zeros(1), requires_grad=True)
+    At, bt = tg.Tensor(A), tg.Tensor(b)
+    opt = optim.LBFGS([W, c], line_search_fn="strong_wolfe", **TIGHT)
+
+    def closure():
+        opt.zero_grad()
+        x = tg.concatenate([W.reshape(-1), c])
+        loss = 0.5 * (x * (At @ x)).sum() - (bt * x).sum()
+        loss.backward()
+        return loss
+    opt.step(closure)
+    sol = np.linalg.solve(A, b)
+    np.testing.assert_allclose(W.numpy(), sol[:4].reshape(2, 2), atol=1e-8)
+    np.testing.assert_allclose(c.numpy(), sol[4:], atol=1e-8)
+
+
+# ---------------------------------------------------------------------- Newton
+def test_newton_solves_a_quadratic_in_one_step():
+    A, b = quadratic_problem(5)
+    w, _ = minimize(lambda p: optim.Newton(p), quadratic(A, b), np.ones(5), 1, backward=False)
+    np.testing.assert_allclose(w, np.linalg.solve(A, b), rtol=1e-10)
+
+
+def test_damped_newton_step_is_the_lectures_formula():
+    # θ ← θ − (H + αI)⁻¹ g with H, g of Beale at (1, 1) by hand:
+    # g = (2·(1.5)·0 + 2·(2.25)·0 + 2·(2.625)·0, 2·1.5·1 + 2·2.25·2 + 2·2.625·3) = (0, 27.75)
+    # H = [[0, 27.75], [27.75, 68.5]] (∂²f/∂y² = 2(1 + 4 + 9) + 2(2.25·2 + 2.625·6) = 68.5)
+    H = np.array([[0.0, 27.75], [27.75, 68.5]])
+    g = np.array([0.0, 27.75])
+    w, opt = minimize(lambda p: optim.Newton(p, damping=3.0), beale, [1.0, 1.0], 1,
+                      backward=False)
+    np.testing.assert_allclose(w, np.array([1.0, 1.0]) - np.linalg.solve(H + 3 * np.eye(2), g),
+                               rtol=1e-12)
+    np.testing.assert_allclose(opt.param_groups[0]["params"][0].grad.numpy(), g, rtol=1e-12)
+
+
+def test_undamped_newton_is_drawn_to_the_saddle_of_beale():
+    w, _ = minimize(lambda p: optim.Newton(p), beale, [1.0, 1.0], 30, backward=False)
+    np.testing.assert_allclose(w, [0.0, 1.0], atol=1e-10)
+    lam = np.linalg.eigvalsh(tg.hessian(beale, tg.Tensor(w)).numpy())
+    assert lam[0] < 0 < lam[1]  # a saddle point, not a minimum
+
+
+def test_damped_newton_minimizes_beale_from_1_1():
+    w, opt = minimize(lambda p: optim.Newton(p, damping=10.0, adaptive=True), beale,
+                      [1.0, 1.0], 25, backward=False)
+    np.testing.assert_allclose(w, [3.0, 0.5], atol=1e-10)
+    # a fixed α = 15 > 27.75/2 (half the saddle's negative eigenvalue) repels the saddle
+    # too, but contracts by only α/(α + 0.30) per step near the minimum
+    w, _ = minimize(lambda p: optim.Newton(p, damping=15.0), beale, [1.0, 1.0], 40,
+                    backward=False)
+    assert np.abs(w - [3.0, 0.5]).max() < 0.2 and beale(tg.Tensor(w)).item() < 1e-2
+
+
+def test_newton_accepts_a_create_graph_closure_and_rejects_a_plain_one():
+    w = tg.Tensor(np.array([1.0, 1.0]), requires_grad=True)
+    opt = optim.Newton([w])
+
+    def closure(create_graph):
+        opt.zero_grad()
+        loss = beale(w)
+        loss.backward(create_graph=create_graph)
+        return loss
+    opt.step(lambda: closure(True))
+    np.testing.assert_allclose(w.numpy(), [1.0, 1.0] - np.linalg.solve(
+        [[0.0, 27.75], [27.75, 68.5]], [0.0, 27.75]), rtol=1e-12)
+    before = w.numpy().copy()
+    with pytest.raises(ValueError, match="create_graph=True"):
+        opt.step(lambda: closure(False))
+    assert np.array_equal(w.numpy(), before)
+
+
+def test_newton_refuses_too_many_parameters():
+    with pytest.raises(ValueError, match="3000 parameters.*max_params=2000"):
+        optim.Newton([tg.Tensor(np.zeros(3000), requires_grad=True)])
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: optim.LBFGS([leaf()], line_search_fn="wolfe"), "line_search_fn='wolfe'"),
+    (lambda: optim.LBFGS([leaf()], history_size=0), "history_size=0"),
+    (lambda: optim.BFGS([leaf()], max_iter=0), "max_iter=0"),
+    (lambda: optim.ConjugateGradient([leaf()], restart=0), "restart=0"),
+    (lambda: optim.Newton([leaf()], damping=-1.0), "damping=-1.0"),
+    (lambda: optim.LBFGS([{"params": [leaf()]}, {"params": [leaf()]}]), "single param group"),
+    (lambda: optim.LBFGS([leaf()]).step(), "needs a closure"),
+    (lambda: optim.Newton([leaf()]).step(), "needs a closure"),
+])
+def test_closure_optimizer_errors(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
