@@ -1,5 +1,8 @@
 """viz: the DOT source of known graphs (structure, not pixels), and every graph renders."""
 
+import doctest
+import functools
+import inspect
 import os
 import re
 import subprocess
@@ -19,14 +22,42 @@ VENV_BIN = str(Path(sys.executable).parent)
 
 def render_svg(graph) -> str:
     """Render with the `dot` that `make test` provides; any error or warning fails."""
+    return render_source(graph.source)
+
+
+def render_source(source: str) -> str:
     env = dict(os.environ, PATH=VENV_BIN + os.pathsep + os.environ.get("PATH", ""))
-    run = subprocess.run(["dot", "-Tsvg"], input=graph.source.encode(), capture_output=True,
+    run = subprocess.run(["dot", "-Tsvg"], input=source.encode(), capture_output=True,
                          env=env, timeout=60)
     err = run.stderr.decode()
     assert run.returncode == 0 and not err.strip(), err
     svg = run.stdout.decode()
     assert "<svg" in svg
     return svg
+
+
+@pytest.fixture(autouse=True)
+def every_graph_renders(monkeypatch):
+    """Whatever viz.draw or viz.backward_frames returns in a test is rendered at its end."""
+    made = []
+    draw, frames = viz.draw, viz.backward_frames
+
+    @functools.wraps(draw)
+    def drawn(*args, **kwargs):
+        made.append(draw(*args, **kwargs))
+        return made[-1]
+
+    @functools.wraps(frames)
+    def framed(*args, **kwargs):
+        out = frames(*args, **kwargs)
+        made.extend(out)
+        return out
+
+    monkeypatch.setattr(viz, "draw", drawn)
+    monkeypatch.setattr(viz, "backward_frames", framed)
+    yield
+    for source in dict.fromkeys(g.source for g in made):
+        render_source(source)
 
 
 def nodes(source: str) -> dict[str, str]:
@@ -453,3 +484,13 @@ def test_backward_frames_of_the_bn_mlp():
     w = net.fc1.weight.grad.numpy()
     assert f"min {w.min():.4g}  mean {w.mean():.4g}  max {w.max():.4g}" in last
     render_svg(frames[len(frames) // 2])
+
+
+def test_docstring_examples_run():
+    runner = doctest.DocTestRunner()
+    for fn in (viz.draw, viz.backward_frames, viz.save):
+        fn = inspect.unwrap(fn)
+        for test in doctest.DocTestFinder().find(fn, fn.__name__, globs=dict(vars(viz))):
+            runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.attempted >= 5 and result.failed == 0

@@ -426,7 +426,7 @@ class _Drawer:
 
     def _in_edge(self, t: Tensor, out: Tensor, slot: int, k: int) -> dict[str, str]:
         parts = []
-        if t.shape != out.shape:
+        if t.shape != out.shape and self.g.kind[id(t)] != "const":
             parts.append(_esc(_shape(t.shape)))
         if self.grads and t.requires_grad and _broadcast(t.shape, out.shape):
             parts.append(f'<font color="{_GRAD}">grad: sum to {_esc(_shape(t.shape))}</font>')
@@ -439,7 +439,7 @@ class _Drawer:
 
     def _out_edge(self, rec: Node, out: Tensor, k: int) -> dict[str, str]:
         parts = []
-        if any(t.shape != out.shape for t in rec.inputs):
+        if any(t.shape != out.shape for t in rec.inputs if self.g.kind[id(t)] != "const"):
             parts.append(_esc(_shape(out.shape)))
         if self.frame is not None and self.frame.record == k:
             text = "<br/>".join(_esc(s) for s in _values(self.frame.upstream))
@@ -600,6 +600,15 @@ def draw(*roots: Tensor, values: bool = True, grads: bool = True,
     module     an nn.Module: its buffers (e.g. running_mean/var) are drawn as dashed notes,
                state updated outside the graph, and its parameter names label the parameters
     max_nodes  raise a ValueError (saying how to collapse) instead of drawing more nodes
+    title      a caption above the graph
+
+    >>> import tapegrad as tg
+    >>> w = tg.tensor(-3.0, requires_grad=True, name="w")
+    >>> loss = (2 * w + 1) ** 2
+    >>> loss.backward()                       # dloss/dw = 2 (2w + 1) * 2 = -20
+    >>> dot = draw(loss)
+    >>> "<b>w</b> <i>parameter</i>" in dot.source, "<i>grad</i> -20<" in dot.source
+    (True, True)
     """
     roots = _roots(roots, "viz.draw")
     _check(rankdir, max_nodes, "viz.draw")
@@ -613,15 +622,17 @@ def draw(*roots: Tensor, values: bool = True, grads: bool = True,
     return drawer.build(title)
 
 
-def backward_frames(loss: Tensor, values: bool = True, rankdir: str = "LR",
-                    module: Any = None, max_nodes: int = MAX_NODES) -> list[graphviz.Digraph]:
+def backward_frames(loss: Tensor, grad_output: Any = None, values: bool = True,
+                    rankdir: str = "LR", module: Any = None,
+                    max_nodes: int = MAX_NODES) -> list[graphviz.Digraph]:
     """One Digraph per step of the reverse sweep (`tg.backward_steps`), in the sweep's order.
 
     In frame n the record being processed is highlighted, its output edge shows the upstream
     gradient g and its input edges the gradient it sends to each input; data nodes show the
     gradients computed so far ('grad so far (1 of 2)' while contributions are still being
     summed). No `.grad` is changed and the graph is kept, so `loss.backward()` still works.
-    Call it before `loss.backward()` (or after one with retain_graph=True)."""
+    Call it before `loss.backward()` (or after one with retain_graph=True). `grad_output`
+    is dL/dloss, needed when loss has more than one element (as for backward)."""
     roots = _roots((loss,), "viz.backward_frames")
     _check(rankdir, max_nodes, "viz.backward_frames")
     g = _Graph(roots)
@@ -629,7 +640,7 @@ def backward_frames(loss: Tensor, values: bool = True, rankdir: str = "LR",
     totals = {key: sum(1 for k, _ in uses) for key, uses in g.uses.items()}
     got: dict[int, np.ndarray] = {}
     counts: dict[int, int] = {}
-    steps = list(backward_steps(roots[0]))
+    steps = list(backward_steps(roots[0], grad_output))
     frames = []
     first_bad: int | None = None
     for n, step in enumerate(steps):
