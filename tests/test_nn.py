@@ -447,3 +447,22 @@ def test_batchnorm_keeps_float32_buffers_for_float64_input(rng):
     bn = nn.BatchNorm1d(3)
     bn(tg.tensor(rng.standard_normal((4, 3))).double())
     assert bn.running_mean.dtype == np.float32 and bn.running_var.dtype == np.float32
+
+
+def test_apply_and_dtype_conversion(rng):
+    net = Net()
+    seen = []
+    assert net.apply(lambda m: seen.append(type(m).__name__)) is net
+    assert seen == ["Linear", "BatchNorm1d", "Linear", "Tanh", "Block", "Linear", "Net"]
+    params = list(net.parameters())
+    net.double()
+    assert all(p.dtype == np.float64 for p in net.parameters())
+    assert all(a is b for a, b in zip(params, net.parameters()))  # same objects, in place
+    assert net.bn1.running_var.dtype == np.float64
+    x = rng.standard_normal((5, 2))
+    assert tg.gradcheck(lambda a: net(a), [tg.Tensor(x)])
+    assert net.float().fc1.weight.dtype == np.float32
+    with pytest.raises(TypeError, match="Net.to: dtype must be floating"):
+        net.to("int64")
+    assert nn.BatchNorm1d(3, dtype="float64").running_mean.dtype == np.float64
+    assert nn.LayerNorm(3, dtype="float64").weight.dtype == np.float64

@@ -283,6 +283,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, inverted: bool = True) -> Tensor:
     """Zero each element with probability p, the mask drawn from tg.random.generator().
+    p is the drop probability (PyTorch's convention; lecture 001 writes p for the keep
+    probability 1 − p).
 
     inverted=True (default, PyTorch): training output x·m/(1 − p), evaluation output x.
     inverted=False (the original formulation): training output x·m, evaluation x·(1 − p).

@@ -9,6 +9,7 @@ from .module import Module
 
 class Dropout(Module):
     """Zero each element with probability p while training (mask from tg's generator).
+    p is the drop probability, as in PyTorch (lecture 001's p is the keep probability 1 − p).
 
     inverted=True (PyTorch): survivors are scaled by 1/(1 − p) in training, eval is identity.
     inverted=False (the original formulation): no scaling in training, ×(1 − p) in eval."""

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..tape import name_scope, no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, as_dtype
 
 
 class Parameter(Tensor):
@@ -243,6 +243,31 @@ class Module:
         for p in self.parameters():
             p.requires_grad = requires_grad
         return self
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call fn on every descendant, then on self (e.g. a custom init); returns self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, dtype: Any) -> Module:
+        """Convert every floating parameter and buffer to dtype, in place (the Parameter
+        objects stay the same, so optimizers keep working; gradients are cleared)."""
+        dt = as_dtype(dtype, f"{type(self).__name__}.to")
+        if dt is None or dt.kind != "f":
+            raise TypeError(f"{type(self).__name__}.to: dtype must be floating, got {dtype!r}")
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t.dtype.kind == "f" and t.dtype != dt:
+                t.data = t.numpy().astype(dt)
+                t.grad = None
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
 
     # ------------------------------------------------------------------ state
     def _state_items(self) -> Iterator[tuple[str, Tensor]]:

@@ -22,7 +22,8 @@ class BatchNorm1d(Module):
     (weight and bias are None). Training on one value per channel raises a ValueError."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
-                 affine: bool = True, track_running_stats: bool = True) -> None:
+                 affine: bool = True, track_running_stats: bool = True,
+                 dtype: object = None) -> None:
         super().__init__()
         if not isinstance(num_features, (int, np.integer)) or num_features <= 0:
             raise ValueError(f"BatchNorm1d: num_features must be a positive int, got "
@@ -32,13 +33,13 @@ class BatchNorm1d(Module):
                              f"momentum={momentum}, eps={eps}")
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        c = self.num_features
-        self.register_parameter("weight", Parameter(np.ones(c, np.float32)) if affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(c, np.float32)) if affine else None)
+        c, dt = self.num_features, np.dtype(np.float32 if dtype is None else dtype)
+        self.register_parameter("weight", Parameter(np.ones(c, dt)) if affine else None)
+        self.register_parameter("bias", Parameter(np.zeros(c, dt)) if affine else None)
         self.register_buffer("running_mean",
-                             Tensor(np.zeros(c, np.float32)) if track_running_stats else None)
+                             Tensor(np.zeros(c, dt)) if track_running_stats else None)
         self.register_buffer("running_var",
-                             Tensor(np.ones(c, np.float32)) if track_running_stats else None)
+                             Tensor(np.ones(c, dt)) if track_running_stats else None)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
@@ -67,7 +68,7 @@ class LayerNorm(Module):
     each sample (Ba et al., 2016); γ, β have shape normalized_shape."""
 
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
-                 elementwise_affine: bool = True) -> None:
+                 elementwise_affine: bool = True, dtype: object = None) -> None:
         super().__init__()
         shape = ((normalized_shape,) if isinstance(normalized_shape, (int, np.integer))
                  else tuple(normalized_shape))
@@ -76,9 +77,10 @@ class LayerNorm(Module):
                              f"{normalized_shape!r}")
         self.normalized_shape = tuple(int(n) for n in shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        self.register_parameter("weight", Parameter(np.ones(shape, np.float32))
+        dt = np.dtype(np.float32 if dtype is None else dtype)
+        self.register_parameter("weight", Parameter(np.ones(shape, dt))
                                 if elementwise_affine else None)
-        self.register_parameter("bias", Parameter(np.zeros(shape, np.float32))
+        self.register_parameter("bias", Parameter(np.zeros(shape, dt))
                                 if elementwise_affine else None)
 
     def forward(self, x: Tensor) -> Tensor:
