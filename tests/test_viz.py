@@ -193,7 +193,7 @@ def test_fan_out_shows_a_sum_of_contributions():
     assert "grad = sum of 3 contributions" in line
     assert "<i>grad</i> [ 3., -3.]" in line  # 2x + 1 at x = (1, -2)
     fan = [e for e in src.splitlines() if e.strip().startswith("l0 ->")]
-    assert len(fan) == 2 and all("color=" in e for e in fan)  # x*x drawn once, then + x
+    assert len(fan) == 3 and all("color=" in e for e in fan)  # one edge per contribution
     render_svg(viz.draw(y))
 
 
@@ -393,6 +393,9 @@ def test_backward_frames_show_partial_sums_at_fan_out():
     # sweep: sum, add (sends 1 to x: 1 of 3), mul (sends x + x: complete, 2x + 1)
     assert "grad so far (1 of 3)</i> [1., 1.]" in nodes(frames[1].source)["l0"]
     assert "<i>grad</i> [ 3., -3.]" in nodes(frames[2].source)["l0"]
+    # the mul step sends g * x = (1, -2) along each of its two edges from x
+    into_mul = [e for e in frames[2].source.splitlines() if e.strip().startswith("l0 -> op0")]
+    assert len(into_mul) == 2 and all("sends</b> [ 1., -2.]" in e for e in into_mul)
     assert x.grad is None
 
 

@@ -115,6 +115,7 @@ class _Graph:
         for rec in self.records:
             for n in range(1, len(rec.scope) + 1):
                 self.labels.setdefault(rec.scope[:n], rec.scope_labels[n - 1])
+        self.scope_ids = {s: j for j, s in enumerate(self.labels)}
 
     def _output(self, k: int) -> Tensor:
         out = self.records[k].output
@@ -241,11 +242,10 @@ class _Frame:
     """What one frame of the reverse sweep adds to a drawing (see backward_frames)."""
 
     def __init__(self, record: int, upstream: np.ndarray,
-                 sent: tuple[np.ndarray | None, ...], title: str) -> None:
+                 sent: tuple[np.ndarray | None, ...]) -> None:
         self.record = record
         self.upstream = upstream
         self.sent = sent
-        self.title = title
 
 
 class _Drawer:
@@ -323,12 +323,11 @@ class _Drawer:
         n_uses = len(g.uses.get(key, []))
         if self.grads and t.requires_grad and n_uses > 1:
             rows.append(_row([f"grad = sum of {n_uses} contributions (+)"], "", _FAN_OUT))
-        bad = [w for w, a in (("value", data), ("grad", grad)) if _bad(a)]
-        fill = _FILL["bad"] if bad else _FILL[kind]
+        bad = [f"{_which_bad(a)} in {w}" for w, a in (("value", data), ("grad", grad))
+               if _bad(a)]
         if bad:
-            which = " and ".join(f"{_which_bad(a)} in {w}" for w, a in
-                                 (("value", data), ("grad", grad)) if _bad(a))
-            rows.append(_row([which], "!"))
+            rows.append(_row([" and ".join(bad)], "!"))
+        fill = _FILL["bad"] if bad else _FILL[kind]
         attrs = {"shape": "plain", "label": _html(rows, fill, 2 if kind == "param" else 1)}
         if kind == "param":
             attrs["color"] = "#b26a00"
@@ -379,16 +378,13 @@ class _Drawer:
         attrs = {"shape": "note", "style": "dashed,filled", "fillcolor": _FILL["note"],
                  "label": "<" + "<table border=\"0\" cellspacing=\"0\">" + "".join(rows)
                           + "</table>>"}
-        note_id = "s" + self._scope_id(scope)
+        note_id = f"s{self.g.scope_ids[scope]}"
         if collapsed:  # beside its box, tied to it by a dashed line
             self.clusters.setdefault(scope[:-1], []).append((note_id, attrs))
             self.notes.append((self.box_ids[scope], note_id, {
                 "style": "dashed", "arrowhead": "none", "color": "#9e9e9e"}))
         else:
             self.clusters.setdefault(scope, []).append((note_id, attrs))
-
-    def _scope_id(self, scope: Scope) -> str:
-        return str(list(self.g.labels).index(scope))
 
     # --------------------------------------------------------------- edges
     def _edges(self) -> list[tuple[str, str, dict[str, str]]]:
@@ -408,12 +404,10 @@ class _Drawer:
                         t._node.scope) == box:
                     continue  # a value flowing inside a collapsed module
                 src = g.ids[key]
-                if (src, dst) in seen:
-                    continue
+                if not expanded and (src, dst) in seen:
+                    continue  # one edge per tensor into a box; an op gets one per input slot
                 seen.add((src, dst))
-                attrs: dict[str, str] = {}
-                if expanded:
-                    attrs = self._in_edge(t, out, slot, k)
+                attrs = self._in_edge(t, out, slot, k) if expanded else {}
                 if self.grads and t.requires_grad and len(g.uses.get(key, [])) > 1:
                     attrs["color"] = _FAN_OUT
                 edges.append((src, dst, attrs))
@@ -500,7 +494,7 @@ class _Drawer:
         for child in self.g.labels:
             if len(child) == len(scope) + 1 and child[:-1] == scope and self._box(
                     child) is None:
-                sub = graphviz.Digraph(f"cluster_{self._scope_id(child)}")
+                sub = graphviz.Digraph(f"cluster_{self.g.scope_ids[child]}")
                 sub.attr(label=_cell([self._scope_title(child)]), style="rounded,filled",
                          fillcolor=_FILL["cluster"], color="#8c8cb4", labeljust="l")
                 self._emit(sub, child)
@@ -663,7 +657,7 @@ def backward_frames(loss: Tensor, grad_output: Any = None, values: bool = True,
         drawer = _Drawer(g, values=values, grads=True,
                          grad_of=lambda t, got=dict(got): got.get(id(t)), partial=partial,
                          collapsed=set(), rankdir=rankdir, state=state, names=names,
-                         max_nodes=max_nodes, frame=_Frame(k, upstream, sent, title),
+                         max_nodes=max_nodes, frame=_Frame(k, upstream, sent),
                          first_bad_grad=first_bad)
         frames.append(drawer.build(title))
     return frames
