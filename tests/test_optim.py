@@ -533,3 +533,54 @@ def test_newton_refuses_too_many_parameters():
 def test_closure_optimizer_errors(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("t0", [1e-3, 1.0, 50.0])
+def test_strong_wolfe_search_meets_both_conditions(t0):
+    from tapegrad.optim.line_search import strong_wolfe
+
+    A, b = quadratic_problem(3)
+
+    def evaluate(x):  # f = ½xᵀAx − bᵀx + Σx⁴ in plain numpy
+        return 0.5 * x @ A @ x - b @ x + (x ** 4).sum(), A @ x - b + 4 * x ** 3
+    x = np.array([1.0, -2.0, 0.5])
+    f0, g0 = evaluate(x)
+    d = -g0
+    t, f, g, evals = strong_wolfe(evaluate, x, t0, d, f0, g0, c1=1e-4, c2=0.9)
+    f_check, g_check = evaluate(x + t * d)
+    assert f == f_check and np.array_equal(g, g_check) and 1 <= evals <= 25
+    assert f <= f0 + 1e-4 * t * (g0 @ d)            # sufficient decrease
+    assert abs(g @ d) <= 0.9 * abs(g0 @ d)           # curvature
+
+
+def test_lbfgs_two_loop_equals_the_dense_bfgs_recursion():
+    """d = −H g with H built by the lecture's BFGS update from H₀ = γI over the stored
+    pairs, oldest first: the two-loop recursion must give the same vector."""
+    A, b = quadratic_problem(5)
+    _, opt = minimize(lambda p: optim.LBFGS(p, max_iter=4, line_search_fn="strong_wolfe"),
+                      quadratic(A, b), np.ones(5), 1)
+    st = opt.state[opt.param_groups[0]["params"][0]]
+    assert len(st["old_dirs"]) == 3
+    g = np.random.default_rng(0).standard_normal(5)
+    H = st["H_diag"] * np.eye(5)
+    for s, y in zip(st["old_stps"], st["old_dirs"]):
+        rho = 1 / (y @ s)
+        V = np.eye(5) - rho * np.outer(s, y)
+        H = V @ H @ V.T + rho * np.outer(s, s)
+    st["n_iter"] = 2  # ask for a direction without adding a new pair
+    st["d"], st["t"], st["prev_grad"] = np.zeros(5), 0.0, g
+    np.testing.assert_allclose(opt._direction(g, st), -H @ g, rtol=1e-10)
+
+
+def test_lbfgs_keeps_float32_parameters_float32():
+    w = tg.Tensor(np.array([-1.2, 1.0], dtype=np.float32), requires_grad=True)
+    opt = optim.LBFGS([w], line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = rosenbrock(w)
+        loss.backward()
+        return loss
+    first = opt.step(closure).item()
+    assert w.dtype == np.float32 and opt.state[w]["prev_grad"].dtype == np.float32
+    assert rosenbrock(w).item() < first / 10

@@ -7,15 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from .. import ops
-from ..tape import no_grad
 from ..tensor import Tensor, zeros_like
-from .optimizer import Closure, Optimizer, check_number
-
-
-def _grad(p: Tensor, weight_decay: float) -> Tensor:
-    """p.grad (detached) plus the L2 term weight_decay·θ."""
-    g = p.grad.detach()  # type: ignore[union-attr]
-    return g + weight_decay * p.detach() if weight_decay else g
+from .optimizer import Optimizer, check_flag, check_number
 
 
 class Adagrad(Optimizer):
@@ -38,23 +31,17 @@ class Adagrad(Optimizer):
         for name in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
             check_number("Adagrad", name, group[name])
 
-    def step(self, closure: Closure | None = None) -> Tensor | None:
-        loss = self._evaluate(closure)
-        with no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state.setdefault(p, {})
-                    if not state:
-                        state["step"] = 0
-                        state["sum"] = zeros_like(p) + group["initial_accumulator_value"]
-                    state["step"] += 1
-                    g = _grad(p, group["weight_decay"])
-                    state["sum"] = state["sum"] + g * g
-                    lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-                    p.copy_(p.detach() - lr * g / (state["sum"].sqrt() + group["eps"]))
-        return loss
+    def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
+                state: dict[str, Any]) -> Tensor:
+        if not state:
+            state["step"] = 0
+            state["sum"] = zeros_like(theta) + group["initial_accumulator_value"]
+        state["step"] += 1
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * theta
+        state["sum"] = state["sum"] + g * g
+        lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        return theta - lr * g / (state["sum"].sqrt() + group["eps"])
 
 
 class RMSprop(Optimizer):
@@ -79,40 +66,32 @@ class RMSprop(Optimizer):
         for name in ("lr", "eps", "weight_decay", "momentum"):
             check_number("RMSprop", name, group[name])
         check_number("RMSprop", "alpha", group["alpha"], high=1.0, high_open=False)
-        if not isinstance(group["centered"], bool):
-            raise TypeError(f"RMSprop: centered must be True or False, got "
-                            f"{group['centered']!r}")
+        check_flag("RMSprop", "centered", group["centered"])
 
-    def step(self, closure: Closure | None = None) -> Tensor | None:
-        loss = self._evaluate(closure)
-        with no_grad():
-            for group in self.param_groups:
-                alpha, mu = group["alpha"], group["momentum"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state.setdefault(p, {})
-                    if not state:
-                        state["step"] = 0
-                        state["square_avg"] = zeros_like(p)
-                        if mu:
-                            state["momentum_buffer"] = zeros_like(p)
-                        if group["centered"]:
-                            state["grad_avg"] = zeros_like(p)
-                    state["step"] += 1
-                    g = _grad(p, group["weight_decay"])
-                    a = alpha * state["square_avg"] + (1 - alpha) * g * g
-                    state["square_avg"] = a
-                    if group["centered"]:
-                        m = alpha * state["grad_avg"] + (1 - alpha) * g
-                        state["grad_avg"] = m
-                        a = a - m * m
-                    scaled = g / (a.sqrt() + group["eps"])
-                    if mu:
-                        scaled = mu * state["momentum_buffer"] + scaled
-                        state["momentum_buffer"] = scaled
-                    p.copy_(p.detach() - group["lr"] * scaled)
-        return loss
+    def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
+                state: dict[str, Any]) -> Tensor:
+        alpha, mu = group["alpha"], group["momentum"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = zeros_like(theta)
+            if mu:
+                state["momentum_buffer"] = zeros_like(theta)
+            if group["centered"]:
+                state["grad_avg"] = zeros_like(theta)
+        state["step"] += 1
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * theta
+        a = alpha * state["square_avg"] + (1 - alpha) * g * g
+        state["square_avg"] = a
+        if group["centered"]:
+            m = alpha * state["grad_avg"] + (1 - alpha) * g
+            state["grad_avg"] = m
+            a = a - m * m
+        scaled = g / (a.sqrt() + group["eps"])
+        if mu:
+            scaled = mu * state["momentum_buffer"] + scaled
+            state["momentum_buffer"] = scaled
+        return theta - group["lr"] * scaled
 
 
 class Adam(Optimizer):
@@ -148,45 +127,35 @@ class Adam(Optimizer):
             raise ValueError(f"{who}: betas must be a pair (beta1, beta2), got {betas!r}")
         check_number(who, "betas[0]", betas[0], high=1.0)
         check_number(who, "betas[1]", betas[1], high=1.0)
-        for name in ("amsgrad", "bias_correction"):
-            if not isinstance(group[name], bool):
-                raise TypeError(f"{who}: {name} must be True or False, got {group[name]!r}")
+        check_flag(who, "amsgrad", group["amsgrad"])
+        check_flag(who, "bias_correction", group["bias_correction"])
 
-    def step(self, closure: Closure | None = None) -> Tensor | None:
-        loss = self._evaluate(closure)
-        with no_grad():
-            for group in self.param_groups:
-                b1, b2 = group["betas"]
-                lr, wd = group["lr"], group["weight_decay"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state.setdefault(p, {})
-                    if not state:
-                        state["step"] = 0
-                        state["exp_avg"] = zeros_like(p)
-                        state["exp_avg_sq"] = zeros_like(p)
-                        if group["amsgrad"]:
-                            state["max_exp_avg_sq"] = zeros_like(p)
-                    state["step"] += 1
-                    t = state["step"]
-                    if self._decoupled:
-                        theta = p.detach() * (1 - lr * wd)
-                        g = p.grad.detach()
-                    else:
-                        theta = p.detach()
-                        g = _grad(p, wd)
-                    v = b1 * state["exp_avg"] + (1 - b1) * g
-                    a = b2 * state["exp_avg_sq"] + (1 - b2) * g * g
-                    state["exp_avg"], state["exp_avg_sq"] = v, a
-                    if group["amsgrad"]:
-                        a = ops.maximum(state["max_exp_avg_sq"], a)
-                        state["max_exp_avg_sq"] = a
-                    if group["bias_correction"]:
-                        v = v / (1 - b1 ** t)
-                        a = a / (1 - b2 ** t)
-                    p.copy_(theta - lr * v / (a.sqrt() + group["eps"]))
-        return loss
+    def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
+                state: dict[str, Any]) -> Tensor:
+        b1, b2 = group["betas"]
+        lr, wd = group["lr"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = zeros_like(theta)
+            state["exp_avg_sq"] = zeros_like(theta)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = zeros_like(theta)
+        state["step"] += 1
+        t = state["step"]
+        if self._decoupled:
+            theta = theta * (1 - lr * wd)
+        elif wd:
+            g = g + wd * theta
+        v = b1 * state["exp_avg"] + (1 - b1) * g
+        a = b2 * state["exp_avg_sq"] + (1 - b2) * g * g
+        state["exp_avg"], state["exp_avg_sq"] = v, a
+        if group["amsgrad"]:
+            a = ops.maximum(state["max_exp_avg_sq"], a)
+            state["max_exp_avg_sq"] = a
+        if group["bias_correction"]:
+            v = v / (1 - b1 ** t)
+            a = a / (1 - b2 ** t)
+        return theta - lr * v / (a.sqrt() + group["eps"])
 
 
 class AdamW(Adam):

@@ -17,7 +17,7 @@ import numpy as np
 from ..tape import no_grad
 from ..tensor import Tensor
 from .line_search import strong_wolfe
-from .optimizer import Closure, Optimizer, check_number
+from .optimizer import Closure, Optimizer, check_int, check_number
 
 
 class ClosureOptimizer(Optimizer):
@@ -114,10 +114,8 @@ class LineSearchOptimizer(ClosureOptimizer):
     def _validate(self, group: dict[str, Any]) -> None:
         who = type(self).__name__
         check_number(who, "lr", group["lr"], low_open=True)
-        for name in ("max_iter", "max_eval"):
-            v = group[name]
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{who}: invalid {name}={v!r}; use an int >= 1")
+        check_int(who, "max_iter", group["max_iter"])
+        check_int(who, "max_eval", group["max_eval"])
         check_number(who, "tolerance_grad", group["tolerance_grad"])
         check_number(who, "tolerance_change", group["tolerance_change"])
         if group["line_search_fn"] not in (None, "strong_wolfe"):

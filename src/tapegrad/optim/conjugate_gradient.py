@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .closure_based import LineSearchOptimizer
+from .optimizer import check_int
 
 
 class ConjugateGradient(LineSearchOptimizer):
@@ -33,10 +34,8 @@ class ConjugateGradient(LineSearchOptimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
-        r = group["restart"]
-        if r is not None and (isinstance(r, bool) or not isinstance(r, int) or r < 1):
-            raise ValueError(f"ConjugateGradient: invalid restart={r!r}; use None or an "
-                             "int >= 1")
+        if group["restart"] is not None:
+            check_int("ConjugateGradient", "restart", group["restart"])
         if group["line_search_fn"] != "strong_wolfe":
             raise ValueError("ConjugateGradient: always uses line_search_fn='strong_wolfe'")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .optimizer import Optimizer, check_number
+from .optimizer import Optimizer, check_int, check_number
 
 
 class LRScheduler:
@@ -31,8 +31,7 @@ class LRScheduler:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{who}: expected a tapegrad optimizer, got "
                             f"{type(optimizer).__name__}")
-        if isinstance(last_epoch, bool) or not isinstance(last_epoch, int) or last_epoch < -1:
-            raise ValueError(f"{who}: invalid last_epoch={last_epoch!r}")
+        check_int(who, "last_epoch", last_epoch, low=-1)
         if last_epoch != -1 and any("initial_lr" not in g for g in optimizer.param_groups):
             raise ValueError(f"{who}: last_epoch={last_epoch} resumes a schedule, but the "
                              "optimizer's groups have no 'initial_lr'")
@@ -83,8 +82,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: invalid step_size={step_size!r}; use an int >= 1")
+        check_int("StepLR", "step_size", step_size)
         check_number("StepLR", "gamma", gamma)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
@@ -120,8 +118,7 @@ class LinearLR(LRScheduler):
         check_number("LinearLR", "start_factor", start_factor, low_open=True, high=1.0,
                      high_open=False)
         check_number("LinearLR", "end_factor", end_factor, high=1.0, high_open=False)
-        if isinstance(total_iters, bool) or not isinstance(total_iters, int) or total_iters < 1:
-            raise ValueError(f"LinearLR: invalid total_iters={total_iters!r}; use an int >= 1")
+        check_int("LinearLR", "total_iters", total_iters)
         self.start_factor, self.end_factor = start_factor, end_factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
@@ -138,8 +135,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
-        if isinstance(T_max, bool) or not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: invalid T_max={T_max!r}; use an int >= 1")
+        check_int("CosineAnnealingLR", "T_max", T_max)
         check_number("CosineAnnealingLR", "eta_min", eta_min)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
@@ -192,9 +188,8 @@ class ReduceLROnPlateau:
             raise ValueError(f"{who}: invalid threshold_mode={threshold_mode!r}; use 'rel' "
                              "or 'abs'")
         check_number(who, "factor", factor, high=1.0)
-        for name, v in (("patience", patience), ("cooldown", cooldown)):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError(f"{who}: invalid {name}={v!r}; use an int >= 0")
+        check_int(who, "patience", patience, low=0)
+        check_int(who, "cooldown", cooldown, low=0)
         check_number(who, "threshold", threshold)
         check_number(who, "eps", eps)
         n = len(optimizer.param_groups)

@@ -11,7 +11,7 @@ import numpy as np
 from ..tape import grad
 from ..tensor import Tensor, concatenate
 from .closure_based import ClosureOptimizer
-from .optimizer import Closure, check_number
+from .optimizer import Closure, check_flag, check_int, check_number
 
 _MAX_DAMPING = 1e20  # no decrease even then: θ is a minimum to working precision
 
@@ -53,12 +53,8 @@ class Newton(ClosureOptimizer):
     def _validate(self, group: dict[str, Any]) -> None:
         check_number("Newton", "lr", group["lr"], low_open=True)
         check_number("Newton", "damping", group["damping"])
-        if not isinstance(group["adaptive"], bool):
-            raise TypeError(f"Newton: adaptive must be True or False, got "
-                            f"{group['adaptive']!r}")
-        m = group["max_params"]
-        if isinstance(m, bool) or not isinstance(m, int) or m < 1:
-            raise ValueError(f"Newton: invalid max_params={m!r}; use an int >= 1")
+        check_flag("Newton", "adaptive", group["adaptive"])
+        check_int("Newton", "max_params", group["max_params"])
 
     def _gradient(self, loss: Tensor) -> list[Tensor]:
         """The gradient of loss w.r.t. the parameters, recorded (create_graph=True)."""

@@ -7,9 +7,10 @@ parameter tensor itself. `state_dict()` exports both as deep copies of plain arr
 numbers (what `tg.save` writes); `load_state_dict` checks everything first and only then
 replaces the state, so a resumed run continues bit for bit and a failed load changes nothing.
 
-Subclasses implement `step(closure=None)` and `_validate(group)`; the update is written on
-the parameters' data under `tg.no_grad()` and in place (`p.copy_(...)`), which bumps the
-tensor's version: a backward through a graph that saved the old value then raises.
+Subclasses implement `_validate(group)` and the rule `_update(θ, g, group, state) -> new θ`
+(or a whole `step(closure)`); the new value is written under `tg.no_grad()` and in place
+(`p.copy_(...)`), which bumps the tensor's version: a backward through a graph that saved
+the old value then raises.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tape import enable_grad
+from ..tape import enable_grad, no_grad
 from ..tensor import Tensor
 
 Closure = Callable[[], Tensor]
@@ -37,6 +38,18 @@ def check_number(who: str, name: str, value: Any, low: float = 0.0, high: float 
     if math.isnan(v) or too_low or too_high:
         lo, hi = "(" if low_open else "[", ")" if high_open else "]"
         raise ValueError(f"{who}: invalid {name}={value!r}; it must lie in {lo}{low}, {high}{hi}")
+
+
+def check_int(who: str, name: str, value: Any, low: int = 1) -> None:
+    """Raise ValueError unless `value` is an int (not a bool) that is at least `low`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{who}: invalid {name}={value!r}; use an int >= {low}")
+
+
+def check_flag(who: str, name: str, value: Any) -> None:
+    """Raise TypeError unless `value` is True or False."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{who}: {name} must be True or False, got {value!r}")
 
 
 def _export(value: Any) -> Any:
@@ -137,7 +150,21 @@ class Optimizer:
                 p.grad = Tensor(np.zeros_like(p.grad.numpy()))
 
     def step(self, closure: Closure | None = None) -> Tensor | None:
-        """Update the parameters once from their `.grad` (see each subclass)."""
+        """Update every parameter that has a `.grad` once, in place; with a closure, first
+        re-evaluate the loss (and grads) through it. Returns the closure's loss or None."""
+        loss = self._evaluate(closure)
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        state = self.state.setdefault(p, {})
+                        p.copy_(self._update(p.detach(), p.grad.detach(), group, state))
+        return loss
+
+    def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
+                state: dict[str, Any]) -> Tensor:
+        """The rule: the new value of one parameter θ from its gradient g, its group's
+        options and its state dict (empty on the first step; updated here)."""
         raise NotImplementedError
 
     @staticmethod

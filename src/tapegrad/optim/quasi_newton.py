@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .closure_based import LineSearchOptimizer
+from .optimizer import check_int
 
 _CURVATURE_EPS = 1e-10  # pairs with yᵀs at or below this are skipped (keeps H positive)
 
@@ -40,9 +41,7 @@ class LBFGS(LineSearchOptimizer):
 
     def _validate(self, group: dict[str, Any]) -> None:
         super()._validate(group)
-        m = group["history_size"]
-        if isinstance(m, bool) or not isinstance(m, int) or m < 1:
-            raise ValueError(f"LBFGS: invalid history_size={m!r}; use an int >= 1")
+        check_int("LBFGS", "history_size", group["history_size"])
 
     def _direction(self, g: np.ndarray, state: dict[str, Any]) -> np.ndarray:
         if state["n_iter"] == 1:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ..tape import no_grad
 from ..tensor import Tensor
-from .optimizer import Closure, Optimizer, check_number
+from .optimizer import Optimizer, check_flag, check_number
 
 
 class SGD(Optimizer):
@@ -36,31 +35,22 @@ class SGD(Optimizer):
         check_number("SGD", "momentum", group["momentum"])
         check_number("SGD", "dampening", group["dampening"])
         check_number("SGD", "weight_decay", group["weight_decay"])
-        if not isinstance(group["nesterov"], bool):
-            raise TypeError(f"SGD: nesterov must be True or False, got {group['nesterov']!r}")
+        check_flag("SGD", "nesterov", group["nesterov"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
                              f"momentum={group['momentum']!r}, "
                              f"dampening={group['dampening']!r}")
 
-    def step(self, closure: Closure | None = None) -> Tensor | None:
-        loss = self._evaluate(closure)
-        with no_grad():
-            for group in self.param_groups:
-                mu, wd = group["momentum"], group["weight_decay"]
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    g = p.grad.detach()
-                    if wd:
-                        g = g + wd * p.detach()
-                    if mu:
-                        state = self.state.setdefault(p, {})
-                        if "momentum_buffer" not in state:
-                            buf = Tensor(g.numpy())  # a copy: g may be p.grad itself
-                        else:
-                            buf = mu * state["momentum_buffer"] + (1 - group["dampening"]) * g
-                        state["momentum_buffer"] = buf
-                        g = g + mu * buf if group["nesterov"] else buf
-                    p.copy_(p.detach() - group["lr"] * g)
-        return loss
+    def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
+                state: dict[str, Any]) -> Tensor:
+        mu, wd = group["momentum"], group["weight_decay"]
+        if wd:
+            g = g + wd * theta
+        if mu:
+            if "momentum_buffer" not in state:
+                buf = Tensor(g.numpy())  # a copy: g may be p.grad itself
+            else:
+                buf = mu * state["momentum_buffer"] + (1 - group["dampening"]) * g
+            state["momentum_buffer"] = buf
+            g = g + mu * buf if group["nesterov"] else buf
+        return theta - group["lr"] * g
