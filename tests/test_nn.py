@@ -466,3 +466,12 @@ def test_apply_and_dtype_conversion(rng):
         net.to("int64")
     assert nn.BatchNorm1d(3, dtype="float64").running_mean.dtype == np.float64
     assert nn.LayerNorm(3, dtype="float64").weight.dtype == np.float64
+
+
+@pytest.mark.parametrize("module", ["tapegrad.functional", "tapegrad.nn.module"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

@@ -239,7 +239,17 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, *, ignore_inde
     (one-hot or soft; any target with the input's shape). With label smoothing ε the target
     becomes (1 − ε)·t + ε/C, so for indices loss_n = (1 − ε)·(−log p[n, y_n]) +
     ε·mean_c(−log p[n, c]). weight (C,) and ignore_index follow PyTorch (see nll_loss; for
-    probability targets loss_n = −Σ_c w_c·t_c·log p[n, c] and 'mean' divides by N)."""
+    probability targets loss_n = −Σ_c w_c·t_c·log p[n, c] and 'mean' divides by N).
+
+    >>> import tapegrad as tg
+    >>> logits = tg.tensor([[2.0, 0.0, 0.0]], requires_grad=True)
+    >>> loss = cross_entropy(logits, [0])          # −log(e² / (e² + 2))
+    >>> round(loss.item(), 4)
+    0.2395
+    >>> loss.backward()
+    >>> logits.grad                                # softmax − onehot
+    tensor([[-0.213 ,  0.1065,  0.1065]])
+    """
     who = "cross_entropy"
     _check_reduction(reduction, who)
     if not 0.0 <= label_smoothing <= 1.0:

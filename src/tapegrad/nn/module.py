@@ -67,13 +67,34 @@ _calls = _CallStack()
 
 class Module:
     """Base class of layers and networks. Subclasses set attributes in __init__ (after
-    calling super().__init__()) and define forward(*inputs)."""
+    calling super().__init__()) and define forward(*inputs).
+
+    >>> import tapegrad as tg, tapegrad.nn as nn
+    >>> class MLP(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc1 = nn.Linear(4, 8)
+    ...         self.bn1 = nn.BatchNorm1d(8)
+    ...         self.fc2 = nn.Linear(8, 2)
+    ...     def forward(self, x):
+    ...         return self.fc2(self.bn1(self.fc1(x)).relu())
+    >>> net = MLP()
+    >>> [name for name, _ in net.named_parameters()]
+    ['fc1.weight', 'fc1.bias', 'bn1.weight', 'bn1.bias', 'fc2.weight', 'fc2.bias']
+    >>> with tg.Tape() as tape:
+    ...     y = net(tg.randn(16, 4))
+    >>> tape.records[0].scope, tape.records[0].scope_labels
+    (('fc1',), ('Linear(4, 8)',))
+    >>> [r.op for r in tape.records if r.scope == ('bn1',)]
+    ['mean', 'sub', 'square', 'mean', 'add', 'sqrt', 'div', 'mul', 'add']
+    """
 
     training: bool
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_buffer_names", set())  # assignments to these are buffers
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_forward_hooks", {})
@@ -83,15 +104,14 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         if "_parameters" not in self.__dict__:
             raise TypeError(f"{type(self).__name__}: call super().__init__() before "
-                                 f"assigning attribute {name!r}")
+                            f"assigning attribute {name!r}")
         for registry in (self._parameters, self._modules, self._buffers):
             registry.pop(name, None)
         if isinstance(value, Parameter):
             self._parameters[name] = value
         elif isinstance(value, Module):
             self._modules[name] = value
-        elif name in self.__dict__.get("_buffer_names", ()) and (
-                value is None or isinstance(value, Tensor)):
+        elif name in self._buffer_names and (value is None or isinstance(value, Tensor)):
             self._buffers[name] = value
         object.__setattr__(self, name, value)
 
@@ -113,8 +133,7 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"{type(self).__name__}.register_buffer: {name!r} must be a "
                             f"Tensor or None, got {type(tensor).__name__}")
-        names = self.__dict__.setdefault("_buffer_names", set())
-        names.add(name)
+        self._buffer_names.add(name)
         if not persistent:
             self._non_persistent.add(name)
         setattr(self, name, tensor)
