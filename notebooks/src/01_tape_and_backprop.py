@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tapegrad as tg
+import tapegrad.viz as viz
 
 plt.rcParams["figure.dpi"] = 80
 tg.manual_seed(0)
@@ -56,6 +57,18 @@ f.backward()
 grads = {t.name: t.grad.item() for t in (a, b, c, d, e)}
 print(grads)
 assert grads == {"a": -2.0, "b": 4.0, "c": 2.0, "d": 2.0, "e": 2.0}
+
+# %% [markdown]
+# `viz.draw` renders the same records as a graph: a box per tensor with its value and, after
+# `backward`, its gradient (orange = leaves that require a gradient, green = the output), and
+# an op node per record. The two edges leaving `a` are the two paths whose contributions were
+# summed.
+
+# %%
+graph = viz.draw(f, title="f = (a*b + c)*a after backward")
+for name, g in grads.items():
+    assert f"<b>{name}</b>" in graph.source and f"<i>grad</i> {g:g}<" in graph.source
+graph  # noqa: B018  (a cell's last value is displayed)
 
 # %% [markdown]
 # ## 2. Walking the sweep record by record
@@ -166,6 +179,45 @@ for step, (op, local) in zip(tg.backward_steps(C), hand):
                    if g is not None and t.record is not None]
     if chain_input:
         upstream = chain_input[0].item()
+
+# %% [markdown]
+# ### The sweep as a sequence of pictures
+#
+# `viz.backward_frames(C)` draws one graph per step of the same sweep: the record being
+# processed is highlighted, its output edge carries the upstream gradient `g` and its input
+# edges the gradients it sends; tensors show the gradients known so far. Five records, five
+# frames; each frame's caption names its record, in the order of the walk above, and the
+# numbers on the edges are the ones just checked by hand.
+
+# %%
+w1, w2, C = relu_net(0.5, 2.0, x_val=1.25)
+frames = viz.backward_frames(C)
+sweep = list(tg.backward_steps(C))
+assert len(frames) == len(sweep) == 5
+for n, (frame, step) in enumerate(zip(frames, sweep)):
+    assert f"backward step {n + 1} of 5: {step.record.label()}" in frame.source
+    assert f"<b>upstream g</b> {step.grad_output.item():g}<" in frame.source
+print([step.record.label() for step in sweep])
+
+# %% [markdown]
+# Frame 1: the sweep starts at the output with `g = 1` and the square sends `2r = 0.5` back.
+
+# %%
+frames[0]
+
+# %% [markdown]
+# Frame 3: the multiply `h2 = w2·h1` receives `g = −0.5` and sends `g·h1 = −0.3125` to `w2`
+# (its final gradient) and `g·w2 = −1` towards the ReLU.
+
+# %%
+frames[2]
+
+# %% [markdown]
+# Frame 5: the last record, `s = w1·x`, turns the `−1` that passed the open ReLU into
+# `g·x = −1.25` for `w1`; the constant `x` gets nothing.
+
+# %%
+frames[4]
 
 # %% [markdown]
 # When `w1·x < 0` the ReLU is off: `h1 = 0`, no signal passes and `w1` gets no gradient —
