@@ -345,6 +345,14 @@ def test_node_cap_says_how_to_collapse():
         y = y * 2
     with pytest.raises(ValueError, match="name_scope"):
         viz.draw(y, max_nodes=5)
+    y = x
+    for i in range(12):  # 12 blocks of 2 ops: 12 boxes + 12 outputs + x even when collapsed
+        with tg.name_scope(f"block{i}", "Block"):
+            y = (y * 2).tanh()
+    with pytest.raises(ValueError, match=r"block0, .*block7, \.\.\. \(12 in all\)\) \(even "
+                       r"then it has 25 nodes"):
+        viz.draw(y, max_nodes=20)
+    assert len(nodes(viz.draw(y, collapse=True, max_nodes=25).source)) == 25
 
 
 def test_bad_arguments():

@@ -248,29 +248,22 @@ class _Frame:
         self.sent = sent
 
 
-class _Drawer:
-    def __init__(self, graph: _Graph, *, values: bool, grads: bool, grad_of: GradOf,
-                 partial: dict[int, tuple[int, int]] | None, collapsed: set[Scope],
-                 rankdir: str, state: dict[Scope, list[tuple[str, Tensor]]],
-                 names: dict[int, str], max_nodes: int, frame: _Frame | None,
-                 first_bad_grad: int | None) -> None:
+class _Layout:
+    """Where things go once some scopes are collapsed: which tensors and ops are drawn, and
+    in which cluster."""
+
+    def __init__(self, graph: _Graph, collapsed: set[Scope]) -> None:
         self.g = graph
-        self.values, self.grads = values, grads
-        self.grad_of = grad_of
-        self.partial = partial or {}
         self.collapsed = collapsed
-        self.rankdir = rankdir
-        self.state = state
-        self.names = names
-        self.max_nodes = max_nodes
-        self.frame = frame
-        self.first_bad_grad = first_bad_grad
-        self.clusters: dict[Scope, list[tuple[str, dict[str, str]]]] = {}
-        self.notes: list[tuple[str, str, dict[str, str]]] = []  # box -> state note edges
         self.boxes = [s for s in graph.labels if s in collapsed and self._box(s) == s]
         self.box_ids = {s: f"m{j}" for j, s in enumerate(self.boxes)}
+        self.visible = [key for key in graph.tensors if self._visible(key)]
+        self.open_ops = [k for k, r in enumerate(graph.records) if self._box(r.scope) is None]
 
-    # --------------------------------------------------------------- placement
+    def count(self) -> int:
+        """How many nodes the drawing has: data, ops and module boxes."""
+        return len(self.visible) + len(self.open_ops) + len(self.boxes)
+
     def _box(self, scope: Scope) -> Scope | None:
         """The outermost collapsed scope containing `scope`, if any."""
         for n in range(1, len(scope) + 1):
@@ -296,6 +289,26 @@ class _Drawer:
     def _place(self, scope: Scope) -> Scope:
         box = self._box(scope)
         return scope if box is None else box[:-1]
+
+
+class _Drawer(_Layout):
+    def __init__(self, graph: _Graph, *, values: bool, grads: bool, grad_of: GradOf,
+                 partial: dict[int, tuple[int, int]] | None, collapsed: set[Scope],
+                 rankdir: str, state: dict[Scope, list[tuple[str, Tensor]]],
+                 names: dict[int, str], max_nodes: int, frame: _Frame | None,
+                 first_bad_grad: int | None) -> None:
+        super().__init__(graph, collapsed)
+        self.values, self.grads = values, grads
+        self.grad_of = grad_of
+        self.partial = partial or {}
+        self.rankdir = rankdir
+        self.state = state
+        self.names = names
+        self.max_nodes = max_nodes
+        self.frame = frame
+        self.first_bad_grad = first_bad_grad
+        self.clusters: dict[Scope, list[tuple[str, dict[str, str]]]] = {}
+        self.notes: list[tuple[str, str, dict[str, str]]] = []  # box -> state note edges
 
     def _add(self, scope: Scope, node_id: str, attrs: dict[str, str]) -> None:
         self.clusters.setdefault(self._place(scope), []).append((node_id, attrs))
@@ -445,23 +458,13 @@ class _Drawer:
 
     # --------------------------------------------------------------- assembly
     def build(self, title: str | None) -> graphviz.Digraph:
+        if self.count() > self.max_nodes:
+            raise ValueError(self._too_many())
         g = self.g
         first_bad_value = _first_bad_value(g)
-        keys = list(g.tensors)
-        visible = [key for key in keys if self._visible(key)]
-        expanded_ops = [k for k in range(len(g.records)) if self._box(g.records[k].scope) is None]
-        count = len(visible) + len(expanded_ops) + len(self.boxes)
-        if count > self.max_nodes:
-            scopes = ", ".join(".".join(s) for s in g.labels if len(s) == 1)
-            hint = (f"collapse modules, e.g. collapse=True or collapse=[...] with scopes from: "
-                    f"{scopes}" if scopes else
-                    "wrap repeated blocks in tg.name_scope(...) (nn modules do) and collapse "
-                    "them with collapse=True")
-            raise ValueError(f"viz.draw: the graph has {count} nodes, more than max_nodes="
-                             f"{self.max_nodes}; {hint}, or raise max_nodes")
-        for key in visible:
+        for key in self.visible:
             self._data_node(key)
-        for k in expanded_ops:
+        for k in self.open_ops:
             self._op_node(k, first_bad_value)
         for scope in self.boxes:
             marks = [f'<font color="#b71c1c"><b>first NaN/Inf in {flag}</b></font>'
@@ -487,6 +490,22 @@ class _Drawer:
         for src, dst, attrs in self._edges() + self.notes:
             dot.edge(src, dst, **attrs)
         return dot
+
+    def _too_many(self) -> str:
+        g = self.g
+        top = [s[0] for s in g.labels if len(s) == 1]
+        head = f"viz.draw: the graph has {self.count()} nodes, more than max_nodes={self.max_nodes}"
+        if not top:
+            return (f"{head}; wrap repeated blocks in tg.name_scope(...) (nn modules do) and "
+                    "draw them with collapse=True, draw a part (an intermediate tensor as the "
+                    "root), or raise max_nodes")
+        shown = ", ".join(top[:8]) + (f", ... ({len(top)} in all)" if len(top) > 8 else "")
+        shut = _Layout(g, set(g.labels)).count()
+        fits = ("" if shut <= self.max_nodes else
+                f" (even then it has {shut} nodes: draw a part, an intermediate tensor as the "
+                "root, or raise max_nodes)")
+        return (f"{head}; collapse modules with collapse=True or collapse=[names] (scopes: "
+                f"{shown}){fits}, or raise max_nodes")
 
     def _emit(self, dot: graphviz.Digraph, scope: Scope) -> None:
         for node_id, attrs in self.clusters.get(scope, []):
