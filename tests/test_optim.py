@@ -515,9 +515,14 @@ def test_newton_accepts_a_create_graph_closure_and_rejects_a_plain_one():
     assert np.array_equal(w.numpy(), before)
 
 
-def test_newton_refuses_too_many_parameters():
-    with pytest.raises(ValueError, match="3000 parameters.*max_params=2000"):
-        optim.Newton([tg.Tensor(np.zeros(3000), requires_grad=True)])
+def test_dense_methods_refuse_too_many_parameters():
+    big = [tg.Tensor(np.zeros((60, 100)), requires_grad=True)]
+    with pytest.raises(ValueError, match="6000 parameters.*max_params=2000"):
+        optim.Newton(big)
+    with pytest.raises(ValueError, match="6000 parameters.*max_params=5000"):
+        optim.BFGS(big)
+    optim.LBFGS(big)
+    optim.BFGS(big, max_params=6000)
 
 
 @pytest.mark.parametrize("make, match", [

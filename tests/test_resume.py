@@ -156,8 +156,24 @@ def test_failed_load_changes_nothing():
     bad["param_groups"][0]["betas"] = (0.9, 2.0)
     with pytest.raises(ValueError, match="betas"):
         opt.load_state_dict(bad)
+    bad = opt.state_dict()
+    bad["state"][0]["exp_avg_sq"] = bad["state"][0]["exp_avg_sq"].astype(np.float32)
+    with pytest.raises(ValueError, match="exp_avg_sq' is float32"):
+        opt.load_state_dict(bad)
     after = opt.state_dict()
     assert after["param_groups"] == before["param_groups"]
     for i in before["state"]:
         for k, v in before["state"][i].items():
             assert np.array_equal(v, after["state"][i][k])
+
+
+def test_closure_optimizer_load_checks_sizes():
+    params = make_params()
+    opt = optim.LBFGS(params, max_iter=3)
+    train(params, opt, None, 0, 2)
+    sd = opt.state_dict()
+    small = optim.LBFGS(make_params()[1:])
+    with pytest.raises(ValueError, match="does not fit 3 parameters"):
+        small.load_state_dict({"state": sd["state"], "param_groups": [
+            {**sd["param_groups"][0], "params": [0]}]})
+    assert small.state == {}

@@ -29,6 +29,14 @@ class ClosureOptimizer(Optimizer):
             raise ValueError(f"{type(self).__name__}: supports a single param group, got "
                              f"{len(self.param_groups)}")
 
+    def _check_dense_size(self, max_params: int, cost: str) -> None:
+        """A ValueError when n parameters are too many for an n×n matrix."""
+        n = self._numel()
+        if n > max_params:
+            raise ValueError(f"{type(self).__name__}: {n} parameters need a dense {n}×{n} "
+                             f"matrix ({n * n} entries{cost}), more than max_params="
+                             f"{max_params} allows; use LBFGS, or raise max_params")
+
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         raise ValueError(f"{type(self).__name__}: supports a single param group; list all "
                          "parameters when constructing it")
@@ -86,9 +94,10 @@ class ClosureOptimizer(Optimizer):
             n = self._numel()
             if arr.ndim == 0:
                 return arr.item()
-            if arr.shape[-1] != n or arr.ndim > 2:
-                raise ValueError(f"{who}: state '{name}' has shape {arr.shape}, which does "
-                                 f"not fit {n} parameters")
+            if arr.shape[-1] != n or arr.ndim > 2 or arr.dtype != self._dtype():
+                raise ValueError(f"{who}: state '{name}' is {arr.dtype} of shape "
+                                 f"{arr.shape}, which does not fit {n} parameters of dtype "
+                                 f"{self._dtype()}")
             return arr
         return value
 

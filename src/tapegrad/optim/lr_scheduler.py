@@ -2,7 +2,8 @@
 
 A scheduler sets `group["lr"]` of every param group of an optimizer. Call `step()` once per
 epoch (or per iteration) after `optimizer.step()`; step t then sets lr = f(lr0, t) from a
-closed form in t, so resuming from a state dict reproduces the same rates bit for bit.
+closed form in t, so resuming from a state dict reproduces the same rates bit for bit (and
+two schedulers on one optimizer do not compose: the last to step sets the rate).
 The lecture's schedules (notes 000, "Learning Rate Scheduling"):
 
     linear       η(τ) = (1 − τ/K)·η0 + (τ/K)·η_K for τ ≤ K, then η_K      -> LinearLR

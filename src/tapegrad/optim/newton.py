@@ -44,11 +44,7 @@ class Newton(ClosureOptimizer):
                  adaptive: bool = False, max_params: int = 2000) -> None:
         super().__init__(params, {"lr": lr, "damping": damping, "adaptive": adaptive,
                                   "max_params": max_params})
-        n = self._numel()
-        if n > max_params:
-            raise ValueError(f"Newton: {n} parameters need a dense {n}×{n} Hessian "
-                             f"({n * n} entries, {n} backward sweeps per step), more than "
-                             f"max_params={max_params} allows; use LBFGS, or raise max_params")
+        self._check_dense_size(max_params, f", {self._numel()} backward sweeps per step")
 
     def _validate(self, group: dict[str, Any]) -> None:
         check_number("Newton", "lr", group["lr"], low_open=True)

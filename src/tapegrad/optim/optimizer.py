@@ -224,12 +224,13 @@ class Optimizer:
         self.state = new_state
 
     def _import_state(self, p: Tensor, name: str, value: Any, who: str) -> Any:
-        """One state value as this optimizer keeps it: arrays become Tensors of p's shape."""
+        """One state value as this optimizer keeps it: arrays become Tensors of p's shape
+        and dtype (anything else is an error)."""
         if isinstance(value, (Tensor, np.ndarray)):
             arr = np.array(value, copy=True)
-            if arr.shape != p.shape:
-                raise ValueError(f"{who}: state '{name}' has shape {arr.shape}, the "
-                                 f"parameter has shape {p.shape}")
+            if arr.shape != p.shape or arr.dtype != p.dtype:
+                raise ValueError(f"{who}: state '{name}' is {arr.dtype} of shape "
+                                 f"{arr.shape}, the parameter is {p.dtype} of shape {p.shape}")
             return Tensor(arr)
         return value
 

@@ -79,15 +79,21 @@ class BFGS(LineSearchOptimizer):
 
     starting from H = (yᵀs / yᵀy)·I at the first update (Nocedal & Wright eq. 6.20); the
     direction is d = −H g (reset to −g if it is not a descent direction). Steps use a strong
-    Wolfe line search by default (line_search_fn=None takes t = lr).
+    Wolfe line search by default (line_search_fn=None takes t = lr). H has n² entries:
+    more than max_params parameters raise a ValueError (LBFGS needs only O(n·history)).
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, max_iter: int = 20,
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
                  tolerance_change: float = 1e-9,
-                 line_search_fn: str | None = "strong_wolfe") -> None:
+                 line_search_fn: str | None = "strong_wolfe", max_params: int = 5000) -> None:
         super().__init__(params, lr, max_iter, max_eval, tolerance_grad, tolerance_change,
-                         line_search_fn)
+                         line_search_fn, max_params=max_params)
+        self._check_dense_size(max_params, "")
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        super()._validate(group)
+        check_int("BFGS", "max_params", group["max_params"])
 
     def _direction(self, g: np.ndarray, state: dict[str, Any]) -> np.ndarray:
         n = g.size
