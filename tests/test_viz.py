@@ -505,3 +505,16 @@ def test_docstring_examples_run():
             runner.run(test)
     result = runner.summarize(verbose=False)
     assert result.attempted >= 5 and result.failed == 0
+
+
+def test_backward_frames_mark_the_step_that_first_sends_a_nan():
+    x = tg.tensor([0.0, 4.0], dtype="float64", requires_grad=True, name="x")
+    with tg.Tape() as tape:
+        y = (x.sqrt() * 3).sum()
+    with np.errstate(divide="ignore"):
+        frames = viz.backward_frames(y)
+    assert len(frames) == len(tape) == 3  # sum, mul, then sqrt sends 3 / (2 sqrt 0) = inf
+    assert all("first NaN/Inf in grad" not in f.source for f in frames[:2])
+    last = nodes(frames[2].source)
+    assert "first NaN/Inf in grad" in last["op0"] and "<b>sqrt</b>" in last["op0"]
+    assert "Inf in grad" in last["l0"] and "<i>grad</i> [ inf, 0.75]" in last["l0"]

@@ -27,12 +27,14 @@ import graphviz
 
 from . import nn, viz
 from .nn import functional as F
-from .random import get_rng_state, manual_seed, set_rng_state
+from .random import generator, get_rng_state, manual_seed, set_rng_state
 from .tape import Tape, name_scope
 from .tensor import Tensor, tensor
 
 
 class Example(NamedTuple):
+    """The tensors to draw (after backward) and the module whose state the drawing shows."""
+
     roots: tuple[Tensor, ...]
     module: nn.Module | None
 
@@ -90,9 +92,7 @@ class MLP(nn.Module):
 
 
 def _classify(net: MLP, batch: int, n_in: int, n_out: int) -> Example:
-    """One training step's forward and backward of `net` on a seeded random batch."""
-    from .random import generator
-
+    """One training step's forward and backward of `net` on a random batch."""
     gen = generator()
     x = Tensor(gen.standard_normal((batch, n_in)).astype("float32"), name="x")
     y = Tensor(gen.integers(0, n_out, batch), name="y")

@@ -540,7 +540,9 @@ def _first_bad_value(g: _Graph) -> int | None:
 
 def _first_bad_grad(g: _Graph, grad_of: GradOf) -> int | None:
     """The first record in the sweep's order (decreasing seq) that sends a NaN/Inf gradient
-    to an input while its own output's gradient is finite (or not retained)."""
+    to an input while its own output's gradient is finite (or not retained). From `.grad`
+    alone a tensor read by several records cannot tell which one sent the NaN: the latest
+    reader is marked. backward_frames, which sees every step, marks the exact record."""
     for k in range(len(g.records) - 1, -1, -1):
         if _bad(grad_of(g.outputs[k])):
             continue
