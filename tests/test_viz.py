@@ -296,10 +296,13 @@ def test_same_computation_same_source_byte_for_byte():
 
 def test_names_are_escaped_in_html_labels():
     x = tg.tensor(1.0, requires_grad=True, name='a<b & "c">')
-    y = x * 3
+    with tg.name_scope("s&t", "Block<1>"):
+        y = x * 3
     y.backward()
     src = viz.draw(y).source
     assert "a&lt;b &amp; &quot;c&quot;&gt;" in src and 'a<b' not in src
+    assert "<b>s&amp;t</b>: Block&lt;1&gt;" in src
+    assert "<b>s&amp;t</b>: Block&lt;1&gt;" in viz.draw(y, collapse=["s&t"]).source
     svg = render_svg(viz.draw(y))
     assert "a&lt;b &amp;" in svg
 
