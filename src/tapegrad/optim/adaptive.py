@@ -112,11 +112,11 @@ class Adam(Optimizer):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False,
-                 bias_correction: bool = True) -> None:
+                 weight_decay: float = 0.0, bias_correction: bool = True,
+                 amsgrad: bool = False) -> None:
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
-                                  "weight_decay": weight_decay, "amsgrad": amsgrad,
-                                  "bias_correction": bias_correction})
+                                  "weight_decay": weight_decay,
+                                  "bias_correction": bias_correction, "amsgrad": amsgrad})
 
     def _validate(self, group: dict[str, Any]) -> None:
         who = type(self).__name__
@@ -167,6 +167,6 @@ class AdamW(Adam):
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False,
-                 bias_correction: bool = True) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, bias_correction)
+                 weight_decay: float = 1e-2, bias_correction: bool = True,
+                 amsgrad: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, bias_correction, amsgrad)

@@ -140,7 +140,9 @@ class LineSearchOptimizer(ClosureOptimizer):
         """The trial step length: min(1, 1/‖g‖₁)·lr on the first iteration, then lr. The
         state still holds the previous iteration's 'd', 't' and 'prev_grad'."""
         lr = self.param_groups[0]["lr"]
-        return min(1.0, 1.0 / float(np.abs(g).sum())) * lr if state["n_iter"] == 1 else lr
+        if state["n_iter"] > 1:
+            return lr
+        return min(1.0, 1.0 / float(np.abs(g).sum())) * lr  # g ≠ 0: step() checked it
 
     def step(self, closure: Closure | None = None) -> Tensor:  # type: ignore[override]
         """Run up to max_iter iterations; returns the loss at the starting point."""

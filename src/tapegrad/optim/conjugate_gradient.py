@@ -43,7 +43,7 @@ class ConjugateGradient(LineSearchOptimizer):
         restart = self.param_groups[0]["restart"] or g.size
         if state["n_iter"] == 1 or (state["n_iter"] - 1) % restart == 0:
             return -g
-        prev = state["prev_grad"]
+        prev = state["prev_grad"]  # nonzero: the previous iteration would have stopped
         beta = max(0.0, float(g @ (g - prev)) / float(prev @ prev))
         d = -g + beta * state["d"]
         return d if float(g @ d) < 0 else -g
