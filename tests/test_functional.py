@@ -6,6 +6,9 @@ import warnings
 import numpy as np
 import pytest
 from conftest import t64
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import tapegrad as tg
 import tapegrad.nn.functional as F
@@ -245,6 +248,37 @@ def test_huge_inputs_match_limits(dtype):
         loss.sum().backward()
         np.testing.assert_allclose(loss.numpy(), [1e4, 1e4])
         np.testing.assert_allclose(b.grad.numpy(), [-1.0, 1.0])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dtype=st.sampled_from([np.float32, np.float64]), data=st.data(),
+       shape=st.tuples(st.integers(1, 5), st.integers(1, 6)))
+def test_fuzzed_logits_up_to_1e4(dtype, data, shape):
+    """Random logits in [-1e4, 1e4]: cross-entropy, BCE-with-logits and softplus match
+    float64 numpy references, with grads softmax − onehot and σ(x) − t, and no warnings."""
+    z = data.draw(hnp.arrays(dtype, shape, elements=st.floats(-1e4, 1e4, width=32)))
+    y = np.array(data.draw(st.lists(st.integers(0, shape[1] - 1), min_size=shape[0],
+                                    max_size=shape[0])))
+    t = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(0, 1))).astype(dtype)
+    z64 = z.astype(np.float64)
+    tol = 16 * np.finfo(dtype).eps * max(1.0, np.abs(z64).max())
+    with np.errstate(**STRICT), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = tg.Tensor(z, requires_grad=True)
+        ce = F.cross_entropy(x, y, reduction="none")
+        ce.sum().backward()
+        logp = z64 - np.logaddexp.reduce(z64, axis=1, keepdims=True)
+        np.testing.assert_allclose(ce.numpy(), -logp[np.arange(shape[0]), y], atol=tol)
+        np.testing.assert_allclose(x.grad.numpy(), np.exp(logp) - np.eye(shape[1])[y],
+                                   atol=tol)
+        b = tg.Tensor(z, requires_grad=True)
+        bce = F.binary_cross_entropy_with_logits(b, t, reduction="none")
+        bce.sum().backward()
+        np.testing.assert_allclose(bce.numpy(), np.logaddexp(0, z64) - t * z64, atol=tol)
+        np.testing.assert_allclose(b.grad.numpy(), np_sigmoid(z64) - t, atol=tol)
+        np.testing.assert_allclose(F.softplus(tg.Tensor(z)).numpy(), np.logaddexp(0, z64),
+                                   atol=tol)
+    assert ce.dtype == dtype and x.grad.dtype == dtype
 
 
 # ================================================================ bad input
