@@ -55,7 +55,8 @@ def build(source: Path) -> Path:
     start = time.perf_counter()
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(HERE)}}).execute()
-    for cell in nb.cells:            # drop volatile metadata so rebuilds diff cleanly
+    for i, cell in enumerate(nb.cells):  # stable ids, no timings: rebuilds diff cleanly
+        cell.id = f"cell-{i}"
         cell.metadata.pop("execution", None)
     out = HERE / (source.stem + ".ipynb")
     nbformat.write(nb, out)

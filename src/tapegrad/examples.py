@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import graphviz
 
 from . import nn, viz
+from .models import MLP
 from .nn import functional as F
 from .random import generator, get_rng_state, manual_seed, set_rng_state
 from .tape import Tape, name_scope
@@ -73,22 +74,6 @@ def relu_chain() -> Example:
     cost.name = "C"
     cost.backward()
     return Example((cost,), None)
-
-
-class MLP(nn.Module):
-    """fc1 → relu → fc2: logits (N, out) for x (N, in)."""
-
-    def __init__(self, n_in: int, hidden: int, n_out: int, batch_norm: bool = False) -> None:
-        super().__init__()
-        self.fc1 = nn.Linear(n_in, hidden)
-        self.bn1 = nn.BatchNorm1d(hidden) if batch_norm else None
-        self.fc2 = nn.Linear(hidden, n_out)
-
-    def forward(self, x: Tensor) -> Tensor:
-        h = self.fc1(x)
-        if self.bn1 is not None:
-            h = self.bn1(h)
-        return self.fc2(F.relu(h))
 
 
 def _classify(net: MLP, batch: int, n_in: int, n_out: int) -> Example:
