@@ -475,3 +475,22 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_public_names_of_the_design_contract():
+    # DESIGN.md, "Public API": a misspelt or missing name fails here
+    for name in ("relu leaky_relu elu softplus sigmoid tanh softmax log_softmax mse_loss "
+                 "binary_cross_entropy binary_cross_entropy_with_logits cross_entropy "
+                 "nll_loss linear dropout batch_norm layer_norm l1_penalty l2_penalty").split():
+        assert callable(getattr(F, name)), name
+    for name in ("Module Parameter Linear Sequential Identity Flatten ReLU LeakyReLU ELU "
+                 "Sigmoid Tanh Softplus Dropout BatchNorm1d LayerNorm").split():
+        assert isinstance(getattr(nn, name), type), name
+    for name in ("zeros_ ones_ constant_ normal_ uniform_ xavier_uniform_ xavier_normal_ "
+                 "kaiming_uniform_ kaiming_normal_ lecun_normal_ orthogonal_ calculate_gain "
+                 "lsuv_").split():
+        assert callable(getattr(nn.init, name)), name
+    assert callable(nn.utils.clip_grad_norm_) and callable(nn.utils.clip_grad_value_)
+    for name in ("parameters named_parameters modules children train eval zero_grad "
+                 "state_dict load_state_dict").split():
+        assert callable(getattr(nn.Module, name)), name
