@@ -589,3 +589,12 @@ def test_lbfgs_keeps_float32_parameters_float32():
     first = opt.step(closure).item()
     assert w.dtype == np.float32 and opt.state[w]["prev_grad"].dtype == np.float32
     assert rosenbrock(w).item() < first / 10
+
+
+@pytest.mark.parametrize("module", ["tapegrad.optim", "tapegrad.optim.lr_scheduler"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

@@ -9,6 +9,16 @@ The lecture's schedules (notes 000, "Learning Rate Scheduling"):
     linear       η(τ) = (1 − τ/K)·η0 + (τ/K)·η_K for τ ≤ K, then η_K      -> LinearLR
     power law    η(τ) = η0·(1 + τ/s)^c                                    -> PowerLR
     exponential  η(τ) = η0·c^(τ/s)                                        -> ExponentialLR
+
+>>> import tapegrad as tg, tapegrad.optim as optim
+>>> opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1)
+>>> sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+>>> rates = []
+>>> for epoch in range(5):
+...     rates.append(sched.get_last_lr()[0])   # train an epoch with this rate, then:
+...     sched.step()
+>>> rates
+[0.1, 0.1, 0.05, 0.05, 0.025]
 """
 
 from __future__ import annotations
