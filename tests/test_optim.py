@@ -243,9 +243,13 @@ def test_closure_is_evaluated_with_grad_even_under_no_grad():
     assert loss.item() == 4.0 and w.item() == pytest.approx(1.0)
 
 
-def test_a_step_between_forward_and_backward_is_caught():
+@pytest.mark.parametrize("make", [
+    lambda p: optim.SGD(p, lr=0.1), lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+    optim.Adagrad, optim.RMSprop, optim.Adam, optim.AdamW,
+], ids=["sgd", "momentum", "adagrad", "rmsprop", "adam", "adamw"])
+def test_a_step_between_forward_and_backward_is_caught(make):
     w = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True)
-    opt = optim.SGD([w], lr=0.1)
+    opt = make([w])
     x = tg.Tensor(np.array([3.0, 4.0]))
     (w * x).sum().backward()
     loss = (w * w).sum()
@@ -598,3 +602,18 @@ def test_docstring_examples_run(module):
 
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_closure_step_between_forward_and_backward_is_caught():
+    w = tg.Tensor(np.array([-1.2, 1.0]), requires_grad=True)
+    opt = optim.LBFGS([w], max_iter=2)
+
+    def closure():
+        opt.zero_grad()
+        loss = rosenbrock(w)
+        loss.backward()
+        return loss
+    stale = rosenbrock(w)
+    opt.step(closure)
+    with pytest.raises(tg.TapeError, match="changed in place"):
+        stale.backward()

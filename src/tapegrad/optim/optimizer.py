@@ -201,6 +201,9 @@ class Optimizer:
                              f"{len(self.param_groups)}")
         new_groups = []
         for k, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if not isinstance(saved, dict):
+                raise ValueError(f"{who}: param group {k} is a {type(saved).__name__}, not "
+                                 "a dict")
             if len(saved.get("params", [])) != len(mine["params"]):
                 raise ValueError(f"{who}: param group {k} has {len(saved.get('params', []))} "
                                  f"params in the state, {len(mine['params'])} here")
