@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .tape import Node, ShapeError, TapeError, TapegradIndexError, _check_finite, _state, _user_site
-from .tensor import Tensor, _as_array, _is_scalar
+from .tensor import Tensor, _as_array
 
 Vjp = Callable[..., Tensor]
 
@@ -91,37 +91,57 @@ class Primitive:
         return f"{self.name}({', '.join(shown)})" if shown else self.name
 
     def __call__(self, *args: Any, **params: Any) -> Tensor:
-        inputs = _tensors(args)
-        arrays = [t._data for t in inputs]
+        # the hot path of the engine (every op, forward and in vjps): one numpy call, one
+        # Tensor, and a Node only when an input requires grad
+        inputs = args
+        for a in args:
+            if not isinstance(a, Tensor):
+                inputs = _tensors(args)
+                break
+        fwd = self.forward
         try:
-            data = self.forward(*arrays, **params)
+            if len(inputs) == 1:
+                data = fwd(inputs[0]._data, **params) if params else fwd(inputs[0]._data)
+            elif len(inputs) == 2:
+                data = fwd(inputs[0]._data, inputs[1]._data, **params)
+            else:
+                data = fwd(*[t._data for t in inputs], **params)
         except ShapeError as e:
             raise ShapeError(f"{self.name}: {e}") from None
         except IndexError as e:
             index = _index_text(params.get("index"))
             raise TapegradIndexError(f"{self.name}: index [{index}] is invalid for shape "
-                                     f"{arrays[0].shape}: {e}") from None
+                                     f"{inputs[0].shape}: {e}") from None
         except (ValueError, TypeError) as e:
-            shapes = " and ".join(str(a.shape) for a in arrays)
+            shapes = " and ".join(str(t.shape) for t in inputs)
             raise ShapeError(f"{self.name}: invalid for shapes {shapes}: {e}") from None
         if type(data) is not np.ndarray:
             data = np.asarray(data)
+        out = _new(Tensor)
+        out._data = data
+        out.grad = None
+        out._requires_grad = False
+        out.name = None
+        out._node = None
+        out._version = [0]
+        out._retains_grad = False
         st = _state
+        if st.grad_enabled and not self.constant:
+            for t in inputs:
+                if t._requires_grad:
+                    out._requires_grad = True
+                    out._node = node = Node(self, tuple(inputs), out, params)
+                    if st.tapes:
+                        for tape in st.tapes:
+                            tape.records.append(node)
+                            out._retains_grad |= tape.retain_grads
+                    break
         if st.anomaly:
-            _check_finite(data, f"'{self.name}' in forward at {_user_site()}")
-        if st.grad_enabled and not self.constant and any(t._requires_grad for t in inputs):
-            out = Tensor._make(data, True)
-            node = Node(self, tuple(inputs), out, params)
-            out._node = node
-            if st.anomaly:
-                node.site = _user_site()
-            for tape in st.tapes:
-                tape.records.append(node)
-                if tape.retain_grads:
-                    out._retains_grad = True
-        else:
-            out = Tensor._make(data, False)
-        if self.view and np.may_share_memory(data, arrays[0]):
+            site = _user_site()
+            _check_finite(data, f"'{self.name}' in forward at {site}")
+            if out._node is not None:
+                out._node.site = site
+        if self.view and np.may_share_memory(data, inputs[0]._data):
             out._version = inputs[0]._version  # a view changes when its base changes
         return out
 
@@ -139,25 +159,44 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _tensors(args: tuple[Any, ...]) -> list[Tensor]:
+def _tensors(args: tuple[Any, ...]) -> tuple[Tensor, ...] | list[Tensor]:
     """Inputs as Tensors; Python and numpy scalars take the dtype of the tensor inputs, so
     `x * 0.5` stays float32."""
+    if len(args) == 2:  # the common case, `tensor op number` or `number op tensor`
+        a, b = args
+        if isinstance(a, Tensor) and type(b) in _PY_NUMBERS:
+            return a, _scalar_like(b, a)
+        if isinstance(b, Tensor) and type(a) in _PY_NUMBERS:
+            return _scalar_like(a, b), b
     like = None
     for a in args:
-        if isinstance(a, Tensor) and (like is None or like.dtype.kind != "f"):
+        if isinstance(a, Tensor) and (like is None or like._data.dtype.kind != "f"):
             like = a
     out = []
     for a in args:
         if isinstance(a, Tensor):
             out.append(a)
-        elif _is_scalar(a) and like is not None:
-            dt = like.dtype
-            if dt.kind in "iub" and isinstance(a, (float, np.floating)):
-                dt = np.dtype(np.float32)
-            out.append(Tensor._make(np.asarray(a, dtype=dt), False))
+        elif like is not None and isinstance(a, _SCALARS):
+            dt = like._data.dtype
+            if dt.kind != "f" and isinstance(a, (float, np.floating)):
+                dt = _FLOAT32
+            out.append(Tensor._make(np.asarray(a, dt), False))
         else:
             out.append(Tensor._make(_as_array(a, None), False))
     return out
+
+
+def _scalar_like(v: float, like: Tensor) -> Tensor:
+    dt = like._data.dtype
+    if dt.kind != "f" and type(v) is float:
+        dt = _FLOAT32
+    return Tensor._make(np.asarray(v, dt), False)
+
+
+_SCALARS = (int, float, bool, np.number, np.bool_)
+_PY_NUMBERS = {int, float}
+_FLOAT32 = np.dtype(np.float32)
+_new = object.__new__
 
 
 # ====================================================================== helpers for rules

@@ -18,6 +18,7 @@ import linecache
 import os
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from functools import wraps
 from operator import attrgetter
@@ -169,14 +170,21 @@ class Node:
 
     def __init__(self, prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
                  params: dict[str, Any]) -> None:
+        st = _state
         self.prim = prim
         self.inputs = inputs
         self.params = params
         self.seq = next(_seq)
-        self.scope = _state.scope
-        self.scope_labels = _state.scope_labels
-        self.versions = [inputs[i]._version[0] for i in prim.saved_inputs]
-        self._out = out._weak()
+        self.scope = st.scope
+        self.scope_labels = st.scope_labels
+        saved = prim.saved_inputs
+        if len(saved) == 2:
+            self.versions = (inputs[saved[0]]._version[0], inputs[saved[1]]._version[0])
+        elif saved:
+            self.versions = tuple([inputs[i]._version[0] for i in saved])
+        else:
+            self.versions = ()
+        self._out = weakref.ref(out)
         self.out_version = out._version[0]
         self.freed = False
         self.site: str | None = None
@@ -279,19 +287,34 @@ class Step:
         return f"{self.record.label()} #{self.record.seq}: g={show(self.grad_output)} -> {ins}"
 
 
-def _graph_nodes(roots: Sequence[Tensor]) -> list[Node]:
-    """All records the roots depend on, checked, in decreasing sequence order."""
+def _graph_nodes(roots: Sequence[Tensor], targets: dict[int, Tensor] | None = None
+                 ) -> list[Node]:
+    """All records the roots depend on, checked, in decreasing sequence order.
+
+    With `targets`, also collect id -> tensor for every tensor whose .grad backward fills
+    (leaves that require grad, and tensors that retain their grad)."""
     seen: set[int] = set()
     nodes: list[Node] = []
+    keep = targets if targets is not None else {}
+    for r in roots:
+        if r._requires_grad and (r._node is None or r._retains_grad):
+            keep[id(r)] = r
     stack = [r._node for r in roots if r._node is not None]
     while stack:
         node = stack.pop()
-        if id(node) in seen:
+        if node.seq in seen:
             continue
-        seen.add(id(node))
+        seen.add(node.seq)
         node.check_saved()
         nodes.append(node)
-        stack.extend(t._node for t in node.inputs if t._node is not None)
+        for t in node.inputs:
+            parent = t._node
+            if parent is not None:
+                stack.append(parent)
+                if t._retains_grad and t._requires_grad:
+                    keep[id(t)] = t
+            elif t._requires_grad:
+                keep[id(t)] = t
     nodes.sort(key=attrgetter("seq"), reverse=True)
     return nodes
 
@@ -320,12 +343,16 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str
 
 
 def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
-           create_graph: bool, pending: dict[int, Tensor], done: dict[int, Tensor]
-           ) -> Iterator[Step]:
-    """Walk `nodes` (already checked and ordered), yielding each step.
+           create_graph: bool, pending: dict[int, Tensor], done: dict[int, Tensor],
+           steps: bool = False) -> Iterator[Step]:
+    """Walk `nodes` (already checked and ordered); with `steps`, yield each Step.
 
     `pending` maps id(tensor) -> gradient not yet consumed; after the walk it holds the
-    leaves' gradients. `done` receives id(non-leaf tensor) -> its complete gradient."""
+    leaves' gradients. `done` receives id(non-leaf tensor) -> its complete gradient.
+
+    A first-order sweep (create_graph=False) runs the vjps under no_grad, where a primitive
+    costs one numpy call and one Tensor, and sums, casts and accumulates plain arrays;
+    with create_graph=True the same steps are recorded Tensor ops."""
     from .ops import add, cast, sum_to
 
     owned: set[int] = set()  # gradients this sweep allocated, safe to add into in place
@@ -344,25 +371,52 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
             done[id(out)] = g
             prim = node.prim
             inputs = node.inputs
+            params = node.params
             sent: list[Tensor | None] = []
             for i, inp in enumerate(inputs):
                 if not inp._requires_grad:
                     sent.append(None)
                     continue
-                gi = prim.vjp(i, g, out, inputs, node.params)
-                if gi.shape != inp.shape:
-                    gi = sum_to(gi, inp.shape)
-                if gi.dtype != inp.dtype:
-                    gi = cast(gi, dtype=inp.dtype)
+                gi = prim.vjp(i, g, out, inputs, params)
+                if create_graph:
+                    if gi.shape != inp.shape:
+                        gi = sum_to(gi, inp.shape)
+                    if gi.dtype != inp.dtype:
+                        gi = cast(gi, dtype=inp.dtype)
+                else:
+                    data = gi._data
+                    want = inp._data
+                    if data.shape != want.shape or data.dtype != want.dtype:
+                        gi = _make(_sum_to(data, want.shape).astype(want.dtype, copy=False))
                 if anomaly:
                     _check_finite(gi._data, f"the vjp of '{prim.name}' (input {i}) in "
                                   f"backward, for the record created at {node.site}")
                 _accumulate(pending, owned, id(inp), gi, create_graph, add)
-                sent.append(gi)
-            yield Step(node, g, tuple(sent))
+                if steps:
+                    sent.append(gi)
+            if steps:
+                yield Step(node, g, tuple(sent))
     finally:
         _state.grad_enabled = prev_mode
         _state.anomaly = anomaly
+
+
+def _make(data: np.ndarray) -> Tensor:
+    from .tensor import Tensor
+
+    return Tensor._make(data, False)
+
+
+def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """ops.sum_to on arrays: sum g down to `shape`, undoing broadcasting."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + d for d, n in enumerate(shape)
+                                      if n == 1 and g.shape[lead + d] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)
 
 
 def _accumulate(pending: dict[int, Tensor], owned: set[int], key: int, g: Tensor,
@@ -370,24 +424,13 @@ def _accumulate(pending: dict[int, Tensor], owned: set[int], key: int, g: Tensor
     prev = pending.get(key)
     if prev is None:
         pending[key] = g  # may be shared with another input's gradient: never written into
-    elif key in owned and not create_graph:
+    elif create_graph:
+        pending[key] = add(prev, g)
+    elif key in owned:
         np.add(prev._data, g._data, out=prev._data)
     else:
-        pending[key] = add(prev, g)
+        pending[key] = _make(np.asarray(prev._data + g._data))  # 0-d sums are scalars
         owned.add(key)
-
-
-def _leaves_and_retained(roots: Sequence[Tensor], nodes: list[Node]) -> dict[int, Tensor]:
-    """id -> tensor for every tensor in the graph whose .grad backward fills."""
-    keep: dict[int, Tensor] = {}
-    for r in roots:
-        if r._requires_grad and (r._node is None or r._retains_grad):
-            keep[id(r)] = r
-    for node in nodes:
-        for t in node.inputs:
-            if t._requires_grad and (t._node is None or t._retains_grad):
-                keep[id(t)] = t
-    return keep
 
 
 def _release(nodes: list[Node]) -> None:
@@ -406,8 +449,8 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
             raise TapeError("backward: the output does not require grad (no input that "
                             "requires grad took part, or it was computed under no_grad)")
     root_grads = _root_grads(roots, grads, "backward")
-    nodes = _graph_nodes(roots)
-    targets = _leaves_and_retained(roots, nodes)
+    targets: dict[int, Tensor] = {}
+    nodes = _graph_nodes(roots, targets)
     pending: dict[int, Tensor] = {}
     done: dict[int, Tensor] = {}
     for _step in _sweep(roots, root_grads, nodes, create_graph, pending, done):
@@ -431,7 +474,8 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
         if t.grad is None:
             t.grad = g
         else:
-            t.grad = t.grad + g if create_graph else Tensor._make(t.grad._data + g._data, False)
+            t.grad = t.grad + g if create_graph else Tensor._make(
+                np.asarray(t.grad._data + g._data), False)
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -486,4 +530,4 @@ def backward_steps(loss: Tensor, grad_output: Any = None) -> Iterator[Step]:
     root_grads = _root_grads([loss], None if grad_output is None else [grad_output],
                              "backward_steps")
     nodes = _graph_nodes([loss])
-    yield from _sweep([loss], root_grads, nodes, False, {}, {})
+    yield from _sweep([loss], root_grads, nodes, False, {}, {}, steps=True)
