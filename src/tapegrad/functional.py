@@ -231,12 +231,12 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, *, ignore_index: in
     return loss.reshape(()) if input.ndim == 1 and reduction == "none" else loss
 
 
-def cross_entropy(input: Tensor, target: Any, weight: Any = None, *, ignore_index: int = -100,
+def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy of logits input (N, C) (or (C,)): nll_loss(log_softmax(input)).
+    """Softmax cross-entropy of logits (N, C) (or (C,)): nll_loss(log_softmax(logits)).
 
     target is either class indices (N,) (integers in [0, C)) or probabilities (N, C)
-    (one-hot or soft; any target with the input's shape). With label smoothing ε the target
+    (one-hot or soft; any target with the logits' shape). With label smoothing ε the target
     becomes (1 − ε)·t + ε/C, so for indices loss_n = (1 − ε)·(−log p[n, y_n]) +
     ε·mean_c(−log p[n, c]). weight (C,) and ignore_index follow PyTorch (see nll_loss; for
     probability targets loss_n = −Σ_c w_c·t_c·log p[n, c] and 'mean' divides by N).
@@ -254,17 +254,17 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, *, ignore_inde
     _check_reduction(reduction, who)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{who}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    _floating(input, who)
-    logits = _as_batch(input, who)
-    n, c = logits.shape
-    w = _class_weights(weight, c, input.dtype, who)
-    logp = log_softmax(logits, axis=1)
+    _floating(logits, who)
+    batch = _as_batch(logits, who)
+    n, c = batch.shape
+    w = _class_weights(weight, c, logits.dtype, who)
+    logp = log_softmax(batch, axis=1)
     t_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
-    if tuple(t_shape) == input.shape:  # same shape as the logits: probabilities
+    if tuple(t_shape) == logits.shape:  # same shape as the logits: probabilities
         probs = _tensor(target, who, "target")
         if probs.dtype.kind not in "fiub":
             raise TypeError(f"{who}: probability targets must be numeric, got {probs.dtype}")
-        t = probs.numpy().astype(input.dtype).reshape(n, c)
+        t = probs.numpy().astype(logits.dtype).reshape(n, c)
         if label_smoothing:
             t = t * (1.0 - label_smoothing) + label_smoothing / c
         if w is not None:
@@ -273,7 +273,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, *, ignore_inde
     else:
         y = _class_indices(target, n, c, ignore_index, who)
         loss = _indexed_loss(logp, y, w, ignore_index, reduction, label_smoothing)
-    return loss.reshape(()) if input.ndim == 1 and reduction == "none" else loss
+    return loss.reshape(()) if logits.ndim == 1 and reduction == "none" else loss
 
 
 # ====================================================================== layers
