@@ -3,6 +3,8 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+# one BLAS thread: small matrices run fastest that way, and several threads thrash on 2 cores
+THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
 .PHONY: demo test lint bench notebooks clean
 
@@ -16,20 +18,24 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m tapegrad.cli demo
+	PATH=$(CURDIR)/$(BIN):$$PATH $(THREADS) $(BIN)/python -m tapegrad.cli demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks notebooks
+
+# rebuild the notebooks from notebooks/src/*.py and store them executed, with outputs
+notebooks: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(THREADS) $(BIN)/python notebooks/build.py
 
 # tests, then every notebook executed top to bottom (nbmake); exit 5 (nothing collected) fails
 test: lint
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest tests notebooks --nbmake \
+	PATH=$(CURDIR)/$(BIN):$$PATH $(THREADS) $(BIN)/python -m pytest tests notebooks --nbmake \
 		--nbmake-timeout=300; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]' || echo "comparators not installed; skipped"
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python benchmarks/run.py
+	$(THREADS) $(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache
