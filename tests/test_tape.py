@@ -256,6 +256,7 @@ def test_hessian_of_linear_function_is_zero():
     assert h.shape == (2, 2) and not h.numpy().any()
 
 
+@pytest.mark.filterwarnings("ignore:.*encountered:RuntimeWarning")  # numpy's, then ours
 def test_detect_anomaly_forward_names_op_and_line():
     x = t64([1.0, -1.0])
     with tg.detect_anomaly(), pytest.raises(tg.TapeError, match=r"'log'.*test_tape.py") as e:
@@ -263,6 +264,7 @@ def test_detect_anomaly_forward_names_op_and_line():
     assert "NaN" in str(e.value)
 
 
+@pytest.mark.filterwarnings("ignore:.*encountered:RuntimeWarning")  # numpy's, then ours
 def test_detect_anomaly_backward():
     x = t64([0.0, 1.0])
     with tg.detect_anomaly():
