@@ -1,0 +1,452 @@
+"""fit: a small training loop with a progress bar, history, early stopping and checkpoints.
+
+It is sugar over the loop users can always write themselves:
+
+    for epoch in range(epochs):
+        model.train()
+        for X, y in loader:
+            optimizer.zero_grad(); loss = loss_fn(model(X), y); loss.backward()
+            optimizer.step()
+        model.eval()
+        with tg.no_grad(): ...evaluate...
+        scheduler.step()
+
+Losses are averaged over samples (each batch's mean loss weighted by its size), so
+loss_fn should use reduction='mean'. Accuracy is reported when the targets are integer
+class labels (n,) and the model gives logits (n, C) (argmax) or (n,)/(n, 1) (logit > 0)."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from . import random as _random
+from .data import DataLoader
+from .optim.lr_scheduler import ReduceLROnPlateau
+from .optim.newton import Newton
+from .serialization import load, save
+from .tape import no_grad
+from .tensor import Tensor
+
+Batches = DataLoader | Iterable[Any] | tuple[Any, Any]
+
+
+# ---------------------------------------------------------------- metrics
+def _correct(output: np.ndarray, target: np.ndarray) -> int | None:
+    """How many predictions are right, or None when output/target are not logits/labels."""
+    if target.dtype.kind not in "iu" or target.ndim != 1 or len(output) != len(target):
+        return None
+    if output.ndim == 2 and output.shape[1] >= 2:
+        predicted = output.argmax(axis=1)
+    elif output.ndim == 1 or (output.ndim == 2 and output.shape[1] == 1):
+        predicted = (output.reshape(-1) > 0).astype(np.int64)
+    else:
+        return None
+    return int((predicted == target).sum())
+
+
+def accuracy(output: Any, target: Any) -> float:
+    """Fraction of samples whose predicted class equals the label.
+
+    output: logits (n, C), predicted class argmax; or binary logits (n,)/(n, 1), class 1
+    where the logit is > 0. target: integer labels (n,)."""
+    out, tgt = np.asarray(output), np.asarray(target)
+    correct = _correct(out, tgt)
+    if correct is None:
+        raise ValueError(f"accuracy: expected logits (n, C) or (n,) and integer labels (n,), "
+                         f"got output {out.dtype} {out.shape} and target {tgt.dtype} "
+                         f"{tgt.shape}")
+    if len(tgt) == 0:
+        raise ValueError("accuracy: no samples")
+    return correct / len(tgt)
+
+
+def _loader(data: Batches, batch_size: int, who: str) -> Iterable[Any]:
+    """A DataLoader for an (X, y) pair; a DataLoader or iterable of batches as is."""
+    if isinstance(data, tuple) and len(data) == 2 and not isinstance(data[0], tuple):
+        return DataLoader(data, batch_size=batch_size, shuffle=who == "fit")
+    if isinstance(data, (np.ndarray, Tensor)) or not isinstance(data, Iterable):
+        raise TypeError(f"{who}: data must be a DataLoader, an iterable of (X, y) batches or "
+                        f"an (X, y) tuple, got {type(data).__name__}")
+    return data
+
+
+def _split(batch: Any, who: str) -> tuple[Tensor, Tensor]:
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        raise ValueError(f"{who}: each batch must be a pair (X, y), got "
+                         f"{type(batch).__name__} {str(batch)[:60]}")
+    x, y = batch
+    return (x if isinstance(x, Tensor) else Tensor(x),
+            y if isinstance(y, Tensor) else Tensor(y))
+
+
+class _Meter:
+    """Sample-weighted running loss and accuracy over one pass."""
+
+    def __init__(self) -> None:
+        self.n, self.loss_sum, self.correct = 0, 0.0, 0
+        self.counts_accuracy = True
+
+    def add(self, loss: float | None, output: np.ndarray, target: np.ndarray) -> None:
+        n = len(target)
+        self.n += n
+        if loss is not None:
+            self.loss_sum += loss * n
+        correct = _correct(output, target)
+        if correct is None:
+            self.counts_accuracy = False
+        else:
+            self.correct += correct
+
+    def results(self, prefix: str = "") -> dict[str, float]:
+        out: dict[str, float] = {}
+        if self.n == 0:
+            return out
+        out[prefix + "loss"] = self.loss_sum / self.n
+        if self.counts_accuracy:
+            out[prefix + "accuracy"] = self.correct / self.n
+        return out
+
+
+def evaluate(model: Any, data: Batches, loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None,
+             batch_size: int = 256) -> dict[str, float]:
+    """Loss (if loss_fn is given) and accuracy (for class labels) of `model` over `data`, in
+    eval mode and under no_grad; the model's train/eval mode is restored afterwards.
+
+    data: a DataLoader, an iterable of (X, y) batches, or an (X, y) pair of arrays.
+    Returns e.g. {"loss": 0.08, "accuracy": 0.975} (loss averaged over samples)."""
+    batches = _loader(data, batch_size, "evaluate")
+    was_training = getattr(model, "training", False)
+    meter = _Meter()
+    model.eval()
+    try:
+        with no_grad():
+            for batch in batches:
+                x, y = _split(batch, "evaluate")
+                out = model(x)
+                loss = None if loss_fn is None else loss_fn(out, y).item()
+                meter.add(loss, np.asarray(out), np.asarray(y))
+    finally:
+        model.train(was_training)
+    if meter.n == 0:
+        raise ValueError("evaluate: the data has no batches")
+    results = meter.results()
+    if loss_fn is None:
+        del results["loss"]
+    return results
+
+
+# ---------------------------------------------------------------- history, callbacks
+@dataclass
+class History:
+    """What fit measured, one entry per epoch: history["train_loss"], ["train_accuracy"],
+    ["val_loss"], ["val_accuracy"] (the accuracies only for classification) and ["lr"]
+    (the first param group's rate during the epoch). `epoch` holds the epoch numbers."""
+
+    epoch: list[int] = field(default_factory=list)
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+    def append(self, epoch: int, logs: dict[str, float]) -> None:
+        self.epoch.append(epoch)
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+
+    def __getitem__(self, key: str) -> list[float]:
+        if key not in self.history:
+            raise KeyError(f"History has no {key!r}; it has {sorted(self.history)}")
+        return self.history[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.history
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+
+@dataclass
+class FitState:
+    """What callbacks see and may change: set stop_training = True to end after this epoch."""
+
+    model: Any
+    optimizer: Any
+    scheduler: Any
+    train: Iterable[Any]
+    has_val: bool
+    history: History
+    epoch: int = 0
+    stop_training: bool = False
+
+
+class Callback:
+    """Base class: override any of the hooks (they do nothing here)."""
+
+    def on_train_begin(self, state: FitState) -> None:
+        """Before the first epoch; raise here to refuse a setup before anything trains."""
+
+    def on_epoch_end(self, state: FitState, logs: dict[str, float]) -> None:
+        """After each epoch's training, validation and scheduler step."""
+
+    def on_train_end(self, state: FitState) -> None:
+        """After the last epoch (also when stopped early)."""
+
+
+class _Monitor(Callback):
+    """Tracks the best value of one logged quantity ('val_loss', 'train_accuracy', ...)."""
+
+    def __init__(self, monitor: str, mode: str, min_delta: float, who: str) -> None:
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"{who}: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(f"{who}: monitor must be a log name like 'val_loss', got "
+                             f"{monitor!r}")
+        self.monitor, self.who = monitor, who
+        self.mode = mode if mode != "auto" else ("max" if "acc" in monitor else "min")
+        self.min_delta = abs(float(min_delta))
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+
+    def on_train_begin(self, state: FitState) -> None:
+        if self.monitor.startswith("val_") and not state.has_val:
+            raise ValueError(f"{self.who}: monitor={self.monitor!r} needs validation data; "
+                             "pass val=... to fit or monitor a train_ quantity")
+        self.best, self.best_epoch = None, None
+
+    def _improved(self, state: FitState, logs: dict[str, float]) -> bool:
+        """Whether this epoch's value beats the best by min_delta (and record it if so)."""
+        if self.monitor not in logs:
+            raise ValueError(f"{self.who}: {self.monitor!r} is not logged; available: "
+                             f"{sorted(logs)}")
+        value = logs[self.monitor]
+        if self.best is None:
+            better = not math.isnan(value)
+        elif self.mode == "min":
+            better = value < self.best - self.min_delta
+        else:
+            better = value > self.best + self.min_delta
+        if better:
+            self.best, self.best_epoch = value, state.epoch
+        return better
+
+
+class EarlyStopping(_Monitor):
+    """Stop when `monitor` has not improved by more than min_delta for `patience` epochs.
+
+    restore_best_weights=True loads the model's state (parameters and buffers) from the best
+    epoch when training ends. After fit: best, best_epoch, stopped_epoch (None if it ran to
+    the end)."""
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
+                 mode: str = "auto", restore_best_weights: bool = True) -> None:
+        super().__init__(monitor, mode, min_delta, "EarlyStopping")
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+            raise ValueError(f"EarlyStopping: patience must be an int >= 0, got {patience!r}")
+        self.patience, self.restore_best_weights = patience, restore_best_weights
+        self.wait = 0
+        self.stopped_epoch: int | None = None
+        self._best_state: dict[str, np.ndarray] | None = None
+
+    def on_train_begin(self, state: FitState) -> None:
+        super().on_train_begin(state)
+        self.wait, self.stopped_epoch, self._best_state = 0, None, None
+
+    def on_epoch_end(self, state: FitState, logs: dict[str, float]) -> None:
+        if self._improved(state, logs):
+            self.wait = 0
+            if self.restore_best_weights:
+                self._best_state = {k: v.numpy().copy()
+                                    for k, v in state.model.state_dict().items()}
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = state.epoch
+            state.stop_training = True
+
+    def on_train_end(self, state: FitState) -> None:
+        if self.restore_best_weights and self._best_state is not None:
+            state.model.load_state_dict(self._best_state)
+
+
+def checkpoint_state(state: FitState) -> dict[str, Any]:
+    """Everything an exact resume needs after epoch `state.epoch`: the model's and the
+    optimizer's (and scheduler's) state dicts, the training DataLoader's state, tapegrad's
+    RNG state (dropout, shuffling) and the history so far."""
+    loader = state.train if isinstance(state.train, DataLoader) else None
+    return {"epoch": state.epoch + 1,
+            "model": state.model.state_dict(),
+            "optimizer": state.optimizer.state_dict(),
+            "scheduler": None if state.scheduler is None else state.scheduler.state_dict(),
+            "loader": None if loader is None else loader.state_dict(),
+            "rng": _random.get_rng_state(),
+            "history": {"epoch": state.history.epoch, **state.history.history}}
+
+
+def load_checkpoint(path: str | os.PathLike[str], model: Any, optimizer: Any = None,
+                    scheduler: Any = None, loader: DataLoader | None = None,
+                    restore_rng: bool = True) -> dict[str, Any]:
+    """Load a ModelCheckpoint file into fresh objects (each one given; the model always),
+    and tapegrad's RNG state unless restore_rng=False. Returns the checkpoint; continue with
+    fit(..., epochs=total, initial_epoch=checkpoint["epoch"]) for the same result as an
+    uninterrupted run."""
+    ckpt = load(path)
+    if not isinstance(ckpt, dict) or not {"epoch", "model", "optimizer"} <= set(ckpt):
+        raise ValueError(f"load_checkpoint: {os.fspath(path)} is not a ModelCheckpoint file")
+    for name, target in (("optimizer", optimizer), ("scheduler", scheduler),
+                         ("loader", loader)):
+        if target is not None and ckpt.get(name) is None:
+            raise ValueError(f"load_checkpoint: {os.fspath(path)} has no {name} state")
+    model.load_state_dict(ckpt["model"])
+    if optimizer is not None:
+        optimizer.load_state_dict(ckpt["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(ckpt["scheduler"])
+    if loader is not None:
+        loader.load_state_dict(ckpt["loader"])
+    if restore_rng:
+        _random.set_rng_state(ckpt["rng"])
+    return ckpt
+
+
+class ModelCheckpoint(_Monitor):
+    """Save a checkpoint with tg.save after each epoch (save_best_only=True: only when
+    `monitor` improved). `path` may contain fields like "{epoch}" or "{val_loss:.3f}".
+
+    The file holds the model's state_dict under "model", the optimizer's under "optimizer",
+    plus the scheduler, loader and RNG states and the epoch count (see checkpoint_state);
+    tg.load(path)["model"] goes straight into model.load_state_dict."""
+
+    def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss",
+                 save_best_only: bool = False, mode: str = "auto") -> None:
+        super().__init__(monitor, mode, 0.0, "ModelCheckpoint")
+        self.path, self.save_best_only = os.fspath(path), save_best_only
+        self.saved: list[str] = []
+
+    def on_train_begin(self, state: FitState) -> None:
+        if self.save_best_only:
+            super().on_train_begin(state)
+
+    def on_epoch_end(self, state: FitState, logs: dict[str, float]) -> None:
+        if self.save_best_only and not self._improved(state, logs):
+            return
+        path = self.path.format(epoch=state.epoch + 1, **logs)
+        save(checkpoint_state(state), path)
+        self.saved.append(path)
+
+
+# ---------------------------------------------------------------- the loop
+def _train_step(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
+                x: Tensor, y: Tensor) -> tuple[float, np.ndarray]:
+    """One optimizer step through a closure (so LBFGS-style optimizers work as well);
+    returns the loss and the output of the closure's first evaluation. Newton
+    differentiates the gradient again, so its backward keeps the graph (create_graph)."""
+    first: list[tuple[float, np.ndarray]] = []
+    create_graph = isinstance(optimizer, Newton)
+
+    def closure() -> Tensor:
+        optimizer.zero_grad()
+        out = model(x)
+        loss = loss_fn(out, y)
+        loss.backward(create_graph=create_graph)
+        if not first:
+            first.append((loss.item(), np.asarray(out)))
+        return loss
+
+    optimizer.step(closure)
+    return first[0]
+
+
+def _check_fit_args(model: Any, optimizer: Any, epochs: Any, initial_epoch: Any,
+                    callbacks: Sequence[Any]) -> None:
+    for name in ("train", "eval", "state_dict"):
+        if not callable(getattr(model, name, None)):
+            raise TypeError(f"fit: model must be an nn.Module (it has no {name}()), got "
+                            f"{type(model).__name__}")
+    for name in ("step", "zero_grad", "state_dict"):
+        if not callable(getattr(optimizer, name, None)):
+            raise TypeError(f"fit: optimizer must be a tapegrad optimizer (it has no "
+                            f"{name}()), got {type(optimizer).__name__}")
+    for name, value, low in (("epochs", epochs, 1), ("initial_epoch", initial_epoch, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"fit: {name} must be an int >= {low}, got {value!r}")
+    if initial_epoch >= epochs:
+        raise ValueError(f"fit: initial_epoch={initial_epoch} leaves nothing to do with "
+                         f"epochs={epochs} (epochs is the total count, as in Keras)")
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: callbacks must be Callback instances, got "
+                            f"{type(cb).__name__}")
+
+
+def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
+        train: Batches, val: Batches | None = None, epochs: int = 10, scheduler: Any = None,
+        callbacks: Sequence[Callback] = (), progress: bool = True, batch_size: int = 32,
+        initial_epoch: int = 0) -> History:
+    """Train `model` for epochs initial_epoch .. epochs-1 and return the History.
+
+    train / val: a DataLoader, an iterable of (X, y) batches, or an (X, y) pair of arrays
+        (then batched by batch_size; train shuffled from tapegrad's generator).
+    Each epoch: model.train(); per batch zero_grad, forward, loss, backward,
+    optimizer.step(closure); then model.eval() and the validation pass under no_grad; then
+    scheduler.step() (ReduceLROnPlateau gets the val loss, or the train loss without val);
+    then the callbacks. A tqdm bar shows the progress (progress=False hides it).
+    A loss that becomes NaN or infinite stops training with a ValueError naming the epoch."""
+    callbacks = list(callbacks)
+    _check_fit_args(model, optimizer, epochs, initial_epoch, callbacks)
+    train_batches = _loader(train, batch_size, "fit")
+    val_batches = None if val is None else _loader(val, batch_size, "fit (val)")
+    history = History()
+    state = FitState(model, optimizer, scheduler, train_batches, val_batches is not None,
+                     history)
+    for cb in callbacks:
+        cb.on_train_begin(state)
+    per_epoch = len(train_batches) if hasattr(train_batches, "__len__") else None
+    bar = tqdm(total=None if per_epoch is None else per_epoch * (epochs - initial_epoch),
+               disable=not progress, unit="batch", dynamic_ncols=True)
+    try:
+        for epoch in range(initial_epoch, epochs):
+            state.epoch = epoch
+            bar.set_description(f"epoch {epoch + 1}/{epochs}")
+            logs = _fit_epoch(state, loss_fn, bar)
+            if val_batches is not None:
+                logs.update({"val_" + k: v for k, v in
+                             evaluate(model, val_batches, loss_fn).items()})
+            logs["lr"] = float(optimizer.param_groups[0]["lr"])
+            if isinstance(scheduler, ReduceLROnPlateau):
+                scheduler.step(logs.get("val_loss", logs["train_loss"]))
+            elif scheduler is not None:
+                scheduler.step()
+            history.append(epoch, logs)
+            bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k != "lr"})
+            for cb in callbacks:
+                cb.on_epoch_end(state, logs)
+            if state.stop_training:
+                break
+    finally:
+        bar.close()
+    for cb in callbacks:
+        cb.on_train_end(state)
+    return history
+
+
+def _fit_epoch(state: FitState, loss_fn: Callable[[Tensor, Tensor], Tensor], bar: tqdm
+               ) -> dict[str, float]:
+    """One pass over the training batches; returns {"train_loss", ["train_accuracy"]}."""
+    state.model.train()
+    meter = _Meter()
+    for i, batch in enumerate(state.train):
+        x, y = _split(batch, "fit")
+        loss, out = _train_step(state.model, loss_fn, state.optimizer, x, y)
+        if not math.isfinite(loss):
+            raise ValueError(f"fit: the training loss is {loss} at epoch {state.epoch + 1}, "
+                             f"batch {i + 1}; try a smaller learning rate or check the data")
+        meter.add(loss, out, np.asarray(y))
+        bar.update(1)
+        bar.set_postfix(loss=f"{meter.loss_sum / meter.n:.4g}", refresh=False)
+    if meter.n == 0:
+        raise ValueError("fit: the training data has no batches")
+    return meter.results("train_")
