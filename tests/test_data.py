@@ -2,6 +2,7 @@
 numbers of the original CSV, IDX files written here byte by byte, batching, splitting,
 scaling and augmentation against plain numpy."""
 
+import doctest
 import gzip
 import io
 import struct
@@ -12,6 +13,12 @@ import pytest
 
 import tapegrad as tg
 import tapegrad.data as data
+
+
+def test_docstring_examples():
+    result = doctest.testmod(data)
+    assert result.attempted > 0 and result.failed == 0
+
 
 # ---------------------------------------------------------------- generated sets
 

@@ -1,6 +1,8 @@
 """tapegrad.training: fit against a hand-written loop and closed forms, callbacks, exact
 resume from a checkpoint, and the digits target of issue 4."""
 
+import doctest
+
 import numpy as np
 import pytest
 
@@ -11,7 +13,11 @@ import tapegrad.optim as optim
 from tapegrad import data, training
 from tapegrad.optim import lr_scheduler
 
+
 # ---------------------------------------------------------------- metrics
+def test_docstring_examples():
+    result = doctest.testmod(training)
+    assert result.attempted > 0 and result.failed == 0
 
 
 def test_accuracy_matches_numpy(rng):
@@ -280,13 +286,19 @@ def digits_split():
     return (scale(Xt), yt), (scale(Xv), yv)
 
 
-def test_digits_mlp_reaches_97_percent_held_out():
-    """Issue 4's target: MLP 64-128-10 (ReLU, Adam) on standardized digits, 20% held out."""
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["mlp", "bn-dropout"])
+def test_digits_mlp_reaches_97_percent_held_out(batch_norm):
+    """Issue 4's target: MLP 64-128-10 (ReLU, Adam) on standardized digits, 20% held out
+    (stratified, seed 0); also with BatchNorm before the ReLU and dropout 0.2 after it.
+    Measured: 0.9778 and 0.9806 (over split/init seeds 0-9: mean 0.978 and 0.982)."""
     train, held_out = digits_split()
     tg.manual_seed(0)
-    model = mlp(64, 128, 10)
+    model = nn.Sequential(nn.Linear(64, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.2),
+                          nn.Linear(128, 10)) if batch_norm else mlp(64, 128, 10)
     opt = optim.Adam(model.parameters(), lr=1e-2)
     training.fit(model, F.cross_entropy, opt, data.DataLoader(train, 32, shuffle=True),
                  epochs=20, scheduler=lr_scheduler.CosineAnnealingLR(opt, T_max=20),
                  progress=False)
-    assert training.evaluate(model, held_out)["accuracy"] >= 0.97
+    acc = training.evaluate(model, held_out)["accuracy"]
+    print(f"digits held-out accuracy ({'bn-dropout' if batch_norm else 'mlp'}): {acc:.4f}")
+    assert acc >= 0.97

@@ -53,6 +53,18 @@ def _nonnegative(value: Any, name: str, who: str) -> float:
     return float(value)
 
 
+def _interval(pair: Any, name: str, who: str) -> tuple[float, float]:
+    lo, hi = pair
+    if not lo < hi:
+        raise ValueError(f"{who}: {name} must be (low, high) with low < high, got {pair!r}")
+    return float(lo), float(hi)
+
+
+def _class_sizes(n: int, k: int) -> list[int]:
+    """n samples over k classes: n//k each, the first n % k classes one more."""
+    return [n // k + (c < n % k) for c in range(k)]
+
+
 def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator
               ) -> tuple[np.ndarray, np.ndarray]:
     order = rng.permutation(len(y))
@@ -93,7 +105,7 @@ def make_spirals(n_samples: int = 100, n_classes: int = 2, noise: float = 0.0,
     noise = _nonnegative(noise, "noise", "make_spirals")
     turns = _nonnegative(turns, "turns", "make_spirals")
     rng = _rng(seed, "make_spirals")
-    counts = [n // k + (c < n % k) for c in range(k)]
+    counts = _class_sizes(n, k)
     r = np.concatenate([np.linspace(0, 1, m) for m in counts])
     y = np.repeat(np.arange(k), counts)
     theta = 2 * np.pi * turns * r + 2 * np.pi * y / k
@@ -116,18 +128,14 @@ def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] = 
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
         k = _positive_int(centers, "centers", "make_blobs")
         d = _positive_int(n_features, "n_features", "make_blobs")
-        lo, hi = center_box
-        if not lo < hi:
-            raise ValueError(f"make_blobs: center_box must be (low, high) with low < high, "
-                             f"got {center_box!r}")
-        C = rng.uniform(lo, hi, size=(k, d))
+        C = rng.uniform(*_interval(center_box, "center_box", "make_blobs"), size=(k, d))
     else:
         C = np.asarray(centers, dtype=np.float64)
         if C.ndim != 2 or C.shape[0] == 0:
             raise ValueError(f"make_blobs: centers must be a count or an array of shape "
                              f"(k, n_features), got shape {C.shape}")
         k = C.shape[0]
-    counts = [n // k + (c < n % k) for c in range(k)]
+    counts = _class_sizes(n, k)
     y = np.repeat(np.arange(k), counts)
     X, y = _shuffled(C[y] + std * rng.standard_normal((n, C.shape[1])), y, rng)
     return (X, y, C.astype(np.float32)) if return_centers else (X, y)
@@ -143,10 +151,7 @@ def make_regression_1d(n_samples: int = 100, noise: float = 0.1,
     take directly)."""
     n = _positive_int(n_samples, "n_samples", "make_regression_1d")
     noise = _nonnegative(noise, "noise", "make_regression_1d")
-    lo, hi = x_range
-    if not lo < hi:
-        raise ValueError(f"make_regression_1d: x_range must be (low, high) with low < high, "
-                         f"got {x_range!r}")
+    lo, hi = _interval(x_range, "x_range", "make_regression_1d")
     rng = _rng(seed, "make_regression_1d")
     x = np.sort(rng.uniform(lo, hi, n))
     y = np.asarray(fn(x), dtype=np.float64)
@@ -327,7 +332,15 @@ class DataLoader:
 
     Iterating yields one tuple of Tensors per batch; len() is the number of batches.
     state_dict()/load_state_dict() save the epoch's permutation and position, so a run
-    resumed mid-epoch sees exactly the batches the uninterrupted run would have."""
+    resumed mid-epoch sees exactly the batches the uninterrupted run would have.
+
+    >>> X, y = np.arange(10.0).reshape(5, 2), np.arange(5)
+    >>> [yb.tolist() for xb, yb in DataLoader((X, y), batch_size=2)]
+    [[0, 1], [2, 3], [4]]
+    >>> [yb.tolist() for xb, yb in DataLoader((X, y), batch_size=2, shuffle=True,
+    ...                                       drop_last=True, generator=0)]
+    [[2, 4], [3, 0]]
+    """
 
     def __init__(self, dataset: Sequence[Any], batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, generator: Seed = None,
@@ -472,7 +485,14 @@ def standardize(X_train: Any) -> Standardizer:
     """Fit per-feature mean and (population) std on X_train (n, ...) and return the
     transform; apply the same one to validation and test data:
 
-        scale = standardize(X_train); X_train, X_val = scale(X_train), scale(X_val)"""
+        scale = standardize(X_train); X_train, X_val = scale(X_train), scale(X_val)
+
+    >>> scale = standardize(np.array([[1.0, 5.0], [3.0, 5.0]]))
+    >>> scale.mean.tolist(), scale.std.tolist()  # the constant feature keeps std 1
+    ([2.0, 5.0], [1.0, 1.0])
+    >>> scale(np.array([[2.0, 5.0], [5.0, 7.0]])).tolist()
+    [[0.0, 0.0], [3.0, 2.0]]
+    """
     X = X_train.numpy() if isinstance(X_train, Tensor) else np.asarray(X_train)
     if X.ndim == 0 or len(X) == 0:
         raise ValueError(f"standardize: need at least one sample, got shape {X.shape}")

@@ -13,7 +13,18 @@ It is sugar over the loop users can always write themselves:
 
 Losses are averaged over samples (each batch's mean loss weighted by its size), so
 loss_fn should use reduction='mean'. Accuracy is reported when the targets are integer
-class labels (n,) and the model gives logits (n, C) (argmax) or (n,)/(n, 1) (logit > 0)."""
+class labels (n,) and the model gives logits (n, C) (argmax) or (n,)/(n, 1) (logit > 0).
+
+>>> import tapegrad as tg
+>>> from tapegrad import data, nn, optim
+>>> tg.manual_seed(0)
+>>> X, y = data.make_blobs(300, centers=3, seed=0)
+>>> model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+>>> history = fit(model, nn.functional.cross_entropy, optim.Adam(model.parameters(), 0.05),
+...               (X, y), epochs=5, batch_size=32, progress=False)
+>>> history["train_loss"][-1] < history["train_loss"][0], history["train_accuracy"][-1] > 0.9
+(True, True)
+"""
 
 from __future__ import annotations
 
@@ -55,7 +66,11 @@ def accuracy(output: Any, target: Any) -> float:
     """Fraction of samples whose predicted class equals the label.
 
     output: logits (n, C), predicted class argmax; or binary logits (n,)/(n, 1), class 1
-    where the logit is > 0. target: integer labels (n,)."""
+    where the logit is > 0. target: integer labels (n,).
+
+    >>> accuracy(np.array([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]]), np.array([0, 1, 1]))
+    0.6666666666666666
+    """
     out, tgt = np.asarray(output), np.asarray(target)
     correct = _correct(out, tgt)
     if correct is None:
