@@ -58,6 +58,10 @@ def test_evaluate_in_eval_mode_without_records(rng):
     assert out["loss"] == pytest.approx(-logp[np.arange(len(y)), y].mean(), rel=1e-5)
     assert out["accuracy"] == np.mean(logits.argmax(1) == y)
     assert "loss" not in training.evaluate(model, data.DataLoader((X, y), batch_size=7))
+    with pytest.raises(ValueError, match="pass loss_fn"):
+        training.evaluate(model, (X, X))
+    with pytest.raises(TypeError, match="nn.Module"):
+        training.evaluate(lambda x: x, (X, y))
 
 
 # ---------------------------------------------------------------- fit = the plain loop

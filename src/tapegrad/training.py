@@ -92,6 +92,13 @@ def _loader(data: Batches, batch_size: int, who: str) -> Iterable[Any]:
     return data
 
 
+def _check_model(model: Any, who: str) -> None:
+    for name in ("train", "eval", "state_dict"):
+        if not callable(getattr(model, name, None)):
+            raise TypeError(f"{who}: model must be an nn.Module (it has no {name}()), got "
+                            f"{type(model).__name__}")
+
+
 def _split(batch: Any, who: str) -> tuple[Tensor, Tensor]:
     if not isinstance(batch, (tuple, list)) or len(batch) != 2:
         raise ValueError(f"{who}: each batch must be a pair (X, y), got "
@@ -136,6 +143,7 @@ def evaluate(model: Any, data: Batches, loss_fn: Callable[[Tensor, Tensor], Tens
 
     data: a DataLoader, an iterable of (X, y) batches, or an (X, y) pair of arrays.
     Returns e.g. {"loss": 0.08, "accuracy": 0.975} (loss averaged over samples)."""
+    _check_model(model, "evaluate")
     batches = _loader(data, batch_size, "evaluate")
     was_training = getattr(model, "training", False)
     meter = _Meter()
@@ -154,6 +162,9 @@ def evaluate(model: Any, data: Batches, loss_fn: Callable[[Tensor, Tensor], Tens
     results = meter.results()
     if loss_fn is None:
         del results["loss"]
+    if not results:
+        raise ValueError("evaluate: the targets are not class labels, so there is no "
+                         "accuracy; pass loss_fn= to measure the loss")
     return results
 
 
@@ -377,10 +388,7 @@ def _train_step(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimiz
 
 def _check_fit_args(model: Any, optimizer: Any, epochs: Any, initial_epoch: Any,
                     callbacks: Sequence[Any]) -> None:
-    for name in ("train", "eval", "state_dict"):
-        if not callable(getattr(model, name, None)):
-            raise TypeError(f"fit: model must be an nn.Module (it has no {name}()), got "
-                            f"{type(model).__name__}")
+    _check_model(model, "fit")
     for name in ("step", "zero_grad", "state_dict"):
         if not callable(getattr(optimizer, name, None)):
             raise TypeError(f"fit: optimizer must be a tapegrad optimizer (it has no "
