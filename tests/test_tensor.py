@@ -173,3 +173,11 @@ def test_failed_op_changes_no_grad():
     with pytest.raises(ValueError):
         (x @ tg.ones(3)).backward()
     np.testing.assert_array_equal(x.grad.numpy(), before)
+
+
+def test_array_protocol_copies_only_when_asked():
+    t = tg.tensor([1.0, 2.0])
+    shared, copied = np.asarray(t), np.array(t)
+    t.data[0] = 5.0
+    assert shared[0] == 5.0 and copied[0] == 1.0
+    assert np.array(t, dtype=np.float64).dtype == np.float64

@@ -253,7 +253,10 @@ class Tensor:
         return self.data
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self._data if dtype is None else self._data.astype(dtype)
+        """np.asarray(t) shares the tensor's memory; np.array(t) (copy=True) does not."""
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     def item(self) -> float | int | bool:
         if self._data.size != 1:
