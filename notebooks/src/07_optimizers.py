@@ -26,6 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tapegrad as tg
+import tapegrad.nn as nn
 
 plt.rcParams["figure.figsize"] = (5, 3.5)
 plt.rcParams["figure.dpi"] = 80
@@ -328,4 +329,175 @@ for name, (make, formula) in FORMULAS.items():
 ax.set_xlabel("epoch")
 ax.set_ylabel("learning rate")
 ax.legend(fontsize=7)
+plt.show()
+
+# %% [markdown]
+# ## 5. Second-order methods: Newton is drawn to the saddle, L-BFGS is not
+#
+# Newton's method jumps to the stationary point of the local quadratic model,
+# $\theta \leftarrow \theta - H^{-1} g$, with $H$ from tapegrad's double backward. It needs
+# no learning rate, but it cannot tell a minimum from a saddle: where $H$ has a negative
+# eigenvalue, the step goes *uphill* along that eigenvector. Quasi-Newton methods such as
+# (L-)BFGS build a positive-definite curvature estimate from gradients and a line search
+# that insists on descent, so they keep going down.
+#
+# First the Hessian of Beale's function by hand, for an independent check: with
+# $r_k = c_k - x + xy^k$, $H = \sum_k 2(\nabla r_k \nabla r_k^\top + r_k \nabla^2 r_k)$,
+# $\nabla r_k = (y^k - 1,\ kxy^{k-1})$ and
+# $\nabla^2 r_k = \begin{pmatrix}0 & ky^{k-1}\\ ky^{k-1} & k(k-1)xy^{k-2}\end{pmatrix}$.
+
+
+# %%
+def beale_hess_np(p):
+    x, y = p
+    H = np.zeros((2, 2))
+    for k, c in enumerate(BEALE_C, start=1):
+        r = c - x + x * y ** k
+        dr = np.array([y ** k - 1, k * x * y ** (k - 1)])
+        d2r = np.array([[0.0, k * y ** (k - 1)], [k * y ** (k - 1), k * (k - 1) * x * y ** (k - 2)]])
+        H += 2 * (np.outer(dr, dr) + r * d2r)
+    return H
+
+
+assert np.allclose(tg.hessian(beale, tg.tensor(START)).numpy(), beale_hess_np(START))
+
+
+def closure_trajectory(make_opt, steps, backward):
+    """Like `trajectory`, for optimizers that re-evaluate the loss through a closure."""
+    p = tg.tensor(START, dtype=tg.float64, requires_grad=True)
+    opt = make_opt([p])
+
+    def closure():
+        opt.zero_grad()
+        loss = beale(p)
+        if backward:
+            loss.backward()
+        return loss
+
+    path = [p.numpy().copy()]
+    for _ in range(steps):
+        opt.step(closure)
+        path.append(p.numpy().copy())
+    return np.array(path)
+
+
+paths["Newton"] = closure_trajectory(lambda ps: optim.Newton(ps), 15, backward=False)
+newton_np = [START]
+for _ in range(15):
+    q = newton_np[-1]
+    newton_np.append(q - np.linalg.solve(beale_hess_np(q), beale_grad_np(q)))
+assert np.allclose(paths["Newton"], newton_np, atol=1e-8)
+print("Newton ends at", paths["Newton"][-1].round(6))
+
+# %% [markdown]
+# Newton converged, but to $(0, 1)$, which is not the minimum. There the gradient vanishes
+# (every $\partial r_k/\partial x = y^k - 1$ and $\partial r_k/\partial y = kxy^{k-1}$ is 0),
+# $f = 1.5^2 + 2.25^2 + 2.625^2 = 14.203125$, and by the formula above the Hessian is
+# $\begin{pmatrix}0 & 2\sum_k k c_k\\ 2\sum_k k c_k & 0\end{pmatrix}$ with
+# $2\sum_k kc_k = 27.75$: eigenvalues $\pm 27.75$, a saddle point.
+
+# %%
+saddle = np.array([0.0, 1.0])
+assert np.allclose(paths["Newton"][-1], saddle, atol=1e-8)
+assert np.isclose(beale(tg.tensor(saddle)).item(), 14.203125)
+H_saddle = tg.hessian(beale, tg.tensor(saddle)).numpy()
+print(H_saddle)
+assert np.allclose(np.linalg.eigvalsh(H_saddle), [-27.75, 27.75])
+
+paths["L-BFGS"] = closure_trajectory(
+    lambda ps: optim.LBFGS(ps, lr=1, max_iter=1, line_search_fn="strong_wolfe"), 40, True)
+print("L-BFGS ends at", paths["L-BFGS"][-1].round(6), "after 40 iterations")
+assert np.allclose(paths["L-BFGS"][-1], [3.0, 0.5], atol=1e-6)
+
+# %% [markdown]
+# All trajectories on the contour plot of $\log f$. The first-order methods creep along the
+# valley; momentum overshoots and swings back; Adam and RMSProp take steps of roughly
+# constant length; Newton heads straight for the saddle; L-BFGS reaches the minimum in a few
+# dozen steps.
+
+# %%
+xs, ys = np.linspace(-0.5, 4.0, 300), np.linspace(-1.0, 2.0, 300)
+XX, YY = np.meshgrid(xs, ys)
+ZZ = sum((c - XX + XX * YY ** k) ** 2 for k, c in enumerate(BEALE_C, start=1))
+fig, ax = plt.subplots(figsize=(7, 4.5))
+ax.contour(XX, YY, np.log10(ZZ + 1e-3), levels=25, cmap="Greys", linewidths=0.6)
+for (name, path), color in zip(paths.items(), plt.cm.tab10.colors):
+    ax.plot(*path.T, "-", color=color, lw=1.2, label=name)
+ax.plot(3, 0.5, "k*", markersize=12)
+ax.plot(0, 1, "kx", markersize=10)
+ax.annotate("minimum (3, 0.5)", (3, 0.5), (2.6, -0.6), fontsize=8,
+            arrowprops={"arrowstyle": "->"})
+ax.annotate("saddle (0, 1)", (0, 1), (-0.3, 1.6), fontsize=8, arrowprops={"arrowstyle": "->"})
+ax.set_xlim(-0.5, 4.0)
+ax.set_ylim(-1.0, 2.0)
+ax.legend(fontsize=7, loc="lower left")
+plt.show()
+
+# %% [markdown]
+# ## 6. Gradient clipping on a cliff
+#
+# A cost surface can contain a cliff, a narrow region where the cost drops steeply (deep
+# products of weights, as in recurrent nets, make them). The gradient there is huge, and one
+# step of plain gradient descent throws the parameters far away. Clipping rescales the
+# gradient whenever its norm exceeds a threshold, $g \leftarrow g \cdot
+# \text{clip}/\|g\|$, so no single step can be longer than $\eta\cdot\text{clip}$.
+#
+# Our cliff: a bowl centred at $(2, 0)$ plus a step of height 20 at $w_1 = 1$,
+# $L(w) = \tfrac12\|w - (2,0)\|^2 + 20\,\sigma(-40(w_1 - 1))$, whose wall has a slope of up
+# to $20 \cdot 40/4 = 200$.
+
+# %%
+TARGET = np.array([2.0, 0.0])
+
+
+def cliff(w):
+    return 0.5 * ((w - tg.tensor(TARGET)) ** 2).sum() + 20 * (-40 * (w[0] - 1)).sigmoid()
+
+
+def cliff_grad_np(w):
+    s = 1 / (1 + np.exp(40 * (w[0] - 1)))
+    return w - TARGET + np.array([20 * -40 * s * (1 - s), 0.0])
+
+
+def descend_cliff(max_norm, steps=150, lr=0.1):
+    w = tg.tensor([0.0, 1.0], dtype=tg.float64, requires_grad=True)
+    opt = optim.SGD([w], lr=lr)
+    path, norms = [w.numpy().copy()], []
+    for _ in range(steps):
+        opt.zero_grad()
+        cliff(w).backward()
+        if max_norm is not None:
+            expected = np.linalg.norm(cliff_grad_np(w.numpy()))
+            total = nn.utils.clip_grad_norm_([w], max_norm).item()
+            assert np.isclose(total, expected)  # the norm before clipping
+            assert np.linalg.norm(w.grad.numpy()) <= max_norm + 1e-6
+            norms.append(total)
+        opt.step()
+        path.append(w.numpy().copy())
+    return np.array(path), norms
+
+
+raw, _ = descend_cliff(None)
+clipped, norms = descend_cliff(max_norm=1.0)
+dist_raw = np.linalg.norm(raw - TARGET, axis=1)
+dist_clip = np.linalg.norm(clipped - TARGET, axis=1)
+print(f"largest gradient norm met: {max(norms):.1f}")
+print(f"furthest from the target: unclipped {dist_raw.max():.1f}, clipped {dist_clip.max():.2f}")
+assert max(norms) > 50
+assert dist_raw.max() > 5
+assert dist_clip.max() <= dist_clip[0] + 1e-9
+assert np.allclose(clipped[-1], TARGET, atol=1e-3)
+
+fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+w1 = np.linspace(-1, 4, 400)
+axes[0].plot(w1, 0.5 * (w1 - 2) ** 2 + 20 / (1 + np.exp(40 * (w1 - 1))), "k")
+axes[0].set_xlabel("w1 (w2 = 0)")
+axes[0].set_ylabel("cost")
+axes[0].set_title("the cliff", fontsize=10)
+axes[1].semilogy(dist_raw, label="plain GD")
+axes[1].semilogy(dist_clip, label="clipped at 1")
+axes[1].set_xlabel("step")
+axes[1].set_ylabel("distance to the minimum")
+axes[1].legend()
+plt.tight_layout()
 plt.show()
