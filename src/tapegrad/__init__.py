@@ -1,6 +1,6 @@
 """tapegrad: a tape-based autograd engine on numpy, with graphs you can look at."""
 
-from . import data, functional, nn, ops, optim, viz
+from . import data, functional, nn, ops, optim, training, viz
 from .functional import log_softmax, softmax
 from .gradcheck import GradcheckError, gradcheck
 from .higher import hessian, hvp

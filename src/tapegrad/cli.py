@@ -1,57 +1,161 @@
-"""The `tapegrad` command."""
+"""The `tapegrad` command: train a built-in model, draw a computational graph, or run the demo.
+
+    tapegrad train --data digits --model mlp --optimizer adam --epochs 20
+    tapegrad graph --model bn-mlp -o bn.svg [--collapse bn1] [--no-values]
+    tapegrad demo                       # train on digits, then write the BatchNorm graph
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 import tapegrad as tg
 
+from . import data, examples, optim, training, viz
+from .models import MLP
+from .nn import functional as F
 
-def _two_moons(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    t = rng.uniform(0, np.pi, n)
-    upper = rng.random(n) < 0.5
-    x = np.where(upper, np.cos(t), 1 - np.cos(t))
-    y = np.where(upper, np.sin(t), 0.5 - np.sin(t))
-    pts = np.stack([x, y], 1) + 0.1 * rng.standard_normal((n, 2))
-    return pts.astype(np.float32), upper.astype(np.int64)
+DATASETS = ("digits", "moons", "spirals", "blobs", "mnist")
+MODELS = ("mlp", "bn-mlp")
+OPTIMIZERS = {"sgd": optim.SGD, "momentum": optim.SGD, "adam": optim.Adam,
+              "adamw": optim.AdamW, "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
+
+
+def load_dataset(name: str, mnist_root: str | None = None, download: bool = False
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(X (n, features) float32, y (n,) int64) for one of DATASETS."""
+    if name == "digits":
+        return data.load_digits()
+    if name == "mnist":
+        if mnist_root is None:
+            raise ValueError("train: --data mnist needs --mnist-root DIR with the IDX files")
+        X, y = data.load_mnist(mnist_root, kind="train", download=download)
+        return X.reshape(len(X), -1).astype(np.float32), y.astype(np.int64)
+    make = {"moons": data.make_moons, "spirals": data.make_spirals,
+            "blobs": data.make_blobs}[name]
+    X, y = make(n_samples=1000, noise=0.1, seed=0) if name != "blobs" else make(1000, seed=0)
+    return np.asarray(X, np.float32), np.asarray(y, np.int64)
+
+
+def train(args: argparse.Namespace) -> dict[str, Any]:
+    """Hold out a stratified split, standardize on the training part, fit, report accuracy.
+
+    Returns {"model", "history", "test_accuracy"}."""
+    tg.manual_seed(args.seed)
+    X, y = load_dataset(args.data, args.mnist_root, args.download)
+    (X_train, y_train), (X_test, y_test) = data.train_val_split(
+        X, y, val_fraction=args.test_fraction, seed=args.seed, stratify=True)
+    scale = data.standardize(X_train)
+    X_train, X_test = scale(X_train), scale(X_test)
+    n_classes = int(y.max()) + 1
+    model = MLP(X.shape[1], args.hidden, n_classes, batch_norm=args.model == "bn-mlp",
+                dropout=args.dropout)
+    options = {"momentum": 0.9} if args.optimizer == "momentum" else {}
+    optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr, **options)
+    scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
+    train_loader = data.DataLoader((X_train, y_train), batch_size=args.batch_size,
+                                   shuffle=True)
+    test_loader = data.DataLoader((X_test, y_test), batch_size=512)
+    callbacks = [training.ModelCheckpoint(args.checkpoint)] if args.checkpoint else []
+    print(f"{args.data}: {len(X_train)} training and {len(X_test)} held-out samples, "
+          f"{X.shape[1]} features, {n_classes} classes\n{model}")
+    history = training.fit(model, F.cross_entropy, optimizer, train_loader, val=test_loader,
+                           epochs=args.epochs, scheduler=scheduler, callbacks=callbacks,
+                           progress=not args.no_progress)
+    accuracy = training.evaluate(model, test_loader)["accuracy"]
+    print(f"held-out accuracy: {accuracy:.4f} ({round(accuracy * len(X_test))}/{len(X_test)})")
+    if args.checkpoint:
+        print(f"checkpoint: {args.checkpoint}")
+    return {"model": model, "history": history, "test_accuracy": accuracy}
+
+
+def graph(args: argparse.Namespace) -> Path:
+    """Draw a built-in example computation to args.output (format from the suffix)."""
+    collapse: Any = True if args.collapse == ["all"] else (args.collapse or None)
+    drawing = examples.draw(args.model, values=not args.no_values, grads=not args.no_grads,
+                            collapse=collapse, expand=args.expand or None,
+                            rankdir=args.rankdir)
+    path = viz.save(drawing, args.output)
+    print(f"wrote {path}")
+    return path
 
 
 def demo(args: argparse.Namespace) -> int:
-    """Train a 2-16-2 network on two moons with raw tensors and print the loss falling."""
-    tg.manual_seed(0)
-    x, y = _two_moons(200, np.random.default_rng(0))
-    w1 = (tg.randn(2, 16) * 0.5).requires_grad_()
-    b1 = tg.zeros(16, requires_grad=True)
-    w2 = (tg.randn(16, 2) * 0.5).requires_grad_()
-    b2 = tg.zeros(2, requires_grad=True)
-    params = [w1, b1, w2, b2]
-    X, Y = tg.tensor(x), np.eye(2, dtype=np.float32)[y]
-    for step in range(args.steps + 1):
-        logits = (X @ w1 + b1).tanh() @ w2 + b2
-        loss = -(tg.log_softmax(logits, axis=1) * Y).sum(axis=1).mean()
-        for p in params:
-            p.grad = None
-        loss.backward()
-        with tg.no_grad():
-            for p in params:
-                p.data -= 0.5 * p.grad.numpy()
-        if step % (args.steps // 10 or 1) == 0:
-            acc = float((logits.numpy().argmax(1) == y).mean())
-            print(f"step {step:4d}  loss {loss.item():.4f}  accuracy {acc:.3f}")
+    """The main job of `make demo`: train on digits, then write the BatchNorm graph."""
+    train(args)
+    graph(argparse.Namespace(model="bn-mlp", output=args.graph, collapse=None,
+                             expand=["bn1"], no_values=False, no_grads=False, rankdir="TB"))
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tapegrad", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="train a small network and print its progress")
-    p.add_argument("--steps", type=int, default=300)
+def _add_training_options(p: argparse.ArgumentParser, model: str, dropout: float) -> None:
+    p.add_argument("--data", choices=DATASETS, default="digits", help="data set (default digits)")
+    p.add_argument("--mnist-root", help="directory with the MNIST IDX files (--data mnist)")
+    p.add_argument("--download", action="store_true",
+                   help="fetch the MNIST files into --mnist-root when missing")
+    p.add_argument("--model", choices=MODELS, default=model,
+                   help="mlp: fc1-relu-fc2; bn-mlp: fc1-bn1-relu-fc2")
+    p.add_argument("--hidden", type=int, default=128, help="hidden units (default 128)")
+    p.add_argument("--dropout", type=float, default=dropout, help="dropout after the ReLU")
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
+    p.add_argument("--lr", type=float, default=1e-2, help="learning rate (default 1e-2), "
+                   "annealed to 0 by a cosine schedule")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--test-fraction", type=float, default=0.2,
+                   help="held-out share, stratified (default 0.2)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--checkpoint", help="save model, optimizer and RNG state here after "
+                   "each epoch (tg.save, .npz)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _done(result: object) -> int:
+    """Exit status of a command that returned normally."""
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="tapegrad", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a built-in model and print held-out accuracy")
+    _add_training_options(p, model="mlp", dropout=0.0)
+    p.set_defaults(run=lambda a: _done(train(a)))
+
+    p = sub.add_parser("graph", help="draw a built-in example's computational graph")
+    p.add_argument("--model", choices=sorted(examples.EXAMPLES), default="bn-mlp")
+    p.add_argument("-o", "--output", required=True, help="file: .svg, .png, .pdf or .dot")
+    p.add_argument("--collapse", action="append", metavar="SCOPE",
+                   help="draw this module as one box (repeatable; 'all' for every module)")
+    p.add_argument("--expand", action="append", metavar="SCOPE",
+                   help="open only these modules (the others are collapsed)")
+    p.add_argument("--no-values", action="store_true", help="leave out the values")
+    p.add_argument("--no-grads", action="store_true", help="leave out the gradients")
+    p.add_argument("--rankdir", choices=("LR", "TB"), default="LR")
+    p.set_defaults(run=lambda a: _done(graph(a)))
+
+    p = sub.add_parser("demo", help="train on digits with a progress bar, then write the "
+                                    "BatchNorm graph")
+    _add_training_options(p, model="bn-mlp", dropout=0.2)
+    p.add_argument("--graph", default="out/bn_graph.svg", help="where to write the BN graph")
     p.set_defaults(run=demo)
-    args = parser.parse_args(argv)
-    return args.run(args)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (ValueError, TypeError, OSError) as e:
+        print(f"tapegrad {args.command}: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
