@@ -338,8 +338,10 @@ plt.show()
 # $\theta \leftarrow \theta - H^{-1} g$, with $H$ from tapegrad's double backward. It needs
 # no learning rate, but it cannot tell a minimum from a saddle: where $H$ has a negative
 # eigenvalue, the step goes *uphill* along that eigenvector. Quasi-Newton methods such as
-# (L-)BFGS build a positive-definite curvature estimate from gradients and a line search
-# that insists on descent, so they keep going down.
+# (L-)BFGS build a positive-definite curvature estimate from gradients, and they and
+# nonlinear conjugate gradient use a line search that insists on descent, so they keep
+# going down. (These methods take one iteration per `step(closure)` here, so that we can
+# record the path; `max_eval` gives each iteration's line search its budget.)
 #
 # First the Hessian of Beale's function by hand, for an independent check: with
 # $r_k = c_k - x + xy^k$, $H = \sum_k 2(\nabla r_k \nabla r_k^\top + r_k \nabla^2 r_k)$,
@@ -406,14 +408,18 @@ assert np.allclose(np.linalg.eigvalsh(H_saddle), [-27.75, 27.75])
 
 paths["L-BFGS"] = closure_trajectory(
     lambda ps: optim.LBFGS(ps, lr=1, max_iter=1, line_search_fn="strong_wolfe"), 40, True)
-print("L-BFGS ends at", paths["L-BFGS"][-1].round(6), "after 40 iterations")
-assert np.allclose(paths["L-BFGS"][-1], [3.0, 0.5], atol=1e-6)
+paths["BFGS"] = closure_trajectory(lambda ps: optim.BFGS(ps, max_iter=1, max_eval=25), 40, True)
+paths["conjugate gradient"] = closure_trajectory(
+    lambda ps: optim.ConjugateGradient(ps, max_iter=1, max_eval=25), 40, True)
+for name in ("L-BFGS", "BFGS", "conjugate gradient"):
+    print(f"{name:>18} ends at {paths[name][-1].round(6)} after 40 iterations")
+    assert np.allclose(paths[name][-1], [3.0, 0.5], atol=1e-4), name
 
 # %% [markdown]
 # All trajectories on the contour plot of $\log f$. The first-order methods creep along the
 # valley; momentum overshoots and swings back; Adam and RMSProp take steps of roughly
-# constant length; Newton heads straight for the saddle; L-BFGS reaches the minimum in a few
-# dozen steps.
+# constant length; Newton heads straight for the saddle; L-BFGS, BFGS and conjugate gradient
+# reach the minimum in a few dozen iterations.
 
 # %%
 xs, ys = np.linspace(-0.5, 4.0, 300), np.linspace(-1.0, 2.0, 300)
@@ -421,7 +427,7 @@ XX, YY = np.meshgrid(xs, ys)
 ZZ = sum((c - XX + XX * YY ** k) ** 2 for k, c in enumerate(BEALE_C, start=1))
 fig, ax = plt.subplots(figsize=(7, 4.5))
 ax.contour(XX, YY, np.log10(ZZ + 1e-3), levels=25, cmap="Greys", linewidths=0.6)
-for (name, path), color in zip(paths.items(), plt.cm.tab10.colors):
+for (name, path), color in zip(paths.items(), plt.cm.tab20(np.linspace(0, 1, len(paths)))):
     ax.plot(*path.T, "-", color=color, lw=1.2, label=name)
 ax.plot(3, 0.5, "k*", markersize=12)
 ax.plot(0, 1, "kx", markersize=10)
@@ -430,7 +436,7 @@ ax.annotate("minimum (3, 0.5)", (3, 0.5), (2.6, -0.6), fontsize=8,
 ax.annotate("saddle (0, 1)", (0, 1), (-0.3, 1.6), fontsize=8, arrowprops={"arrowstyle": "->"})
 ax.set_xlim(-0.5, 4.0)
 ax.set_ylim(-1.0, 2.0)
-ax.legend(fontsize=7, loc="lower left")
+ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
 plt.show()
 
 # %% [markdown]
