@@ -104,11 +104,15 @@ assert np.allclose(Z_test[:, varying], (X_test[:, varying] - mean[varying]) / st
 # log-likelihood of the softmax probabilities.
 
 # %%
-model = nn.Sequential(
-    nn.Linear(64, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.2),
-    nn.Linear(128, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(0.2),
-    nn.Linear(64, 10),
-)
+def make_model():
+    return nn.Sequential(
+        nn.Linear(64, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.2),
+        nn.Linear(128, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(0.2),
+        nn.Linear(64, 10),
+    )
+
+
+model = make_model()
 print(model)
 n_params = sum(p.size for p in model.parameters())
 by_hand = (64 * 128 + 128) + 2 * 128 + (128 * 64 + 64) + 2 * 64 + (64 * 10 + 10)
@@ -238,15 +242,7 @@ path = os.path.join(ckpt_dir, "final.npz")
 tg.save(model.state_dict(), path)
 
 
-def fresh_model():
-    return nn.Sequential(
-        nn.Linear(64, 128), nn.BatchNorm1d(128), nn.ReLU(), nn.Dropout(0.2),
-        nn.Linear(128, 64), nn.BatchNorm1d(64), nn.ReLU(), nn.Dropout(0.2),
-        nn.Linear(64, 10),
-    )
-
-
-reloaded = fresh_model()
+reloaded = make_model()
 reloaded.load_state_dict(tg.load(path))
 reloaded.eval()
 with tg.no_grad():
@@ -260,7 +256,7 @@ print("reloaded model: identical logits on all", len(y_test), "test images")
 
 # %%
 best_epoch = int(np.argmin(history["val_loss"]))
-best_model = fresh_model()
+best_model = make_model()
 ckpt = load_checkpoint(best_path, best_model, restore_rng=False)
 print(f"best epoch {best_epoch + 1}, checkpoint after epoch {ckpt['epoch']}")
 assert ckpt["epoch"] == best_epoch + 1
