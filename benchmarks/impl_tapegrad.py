@@ -24,6 +24,9 @@ from problems import (
 )
 
 import tapegrad as tg
+import tapegrad.nn as nn
+import tapegrad.nn.functional as F
+import tapegrad.optim as optim
 
 Step = Callable[[], object]
 
@@ -32,8 +35,16 @@ def _leaves(arrays: list[np.ndarray]) -> list[tg.Tensor]:
     return [tg.tensor(a.copy(), requires_grad=True) for a in arrays]
 
 
-def _cross_entropy(logits: tg.Tensor, y: np.ndarray) -> tg.Tensor:
-    return -tg.log_softmax(logits, axis=1)[np.arange(len(y)), y].mean()
+def _linears(arrays: list[np.ndarray]) -> list[nn.Linear]:
+    """nn.Linear layers holding the given [W1, b1, W2, b2, ...]."""
+    layers = []
+    for w, b in zip(arrays[::2], arrays[1::2]):
+        lin = nn.Linear(w.shape[1], w.shape[0])
+        with tg.no_grad():
+            lin.weight.copy_(w)
+            lin.bias.copy_(b)
+        layers.append(lin)
+    return layers
 
 
 def _sgd(params: list[tg.Tensor], lr: float) -> None:
@@ -48,22 +59,19 @@ def _zero_grad(params: list[tg.Tensor]) -> None:
 
 
 def mlp_step(sizes: tuple[int, ...], batch: int, update: bool = True) -> Step:
+    """nn.Sequential of nn.Linear and nn.ReLU, F.cross_entropy, optim.SGD."""
     x, y = classification(batch, sizes[0], sizes[-1])
     xt = tg.tensor(x)
-    params = _leaves(mlp_params(sizes))
-    layers = len(sizes) - 1
+    layers = _linears(mlp_params(sizes))
+    model = nn.Sequential(*[m for lin in layers[:-1] for m in (lin, nn.ReLU())], layers[-1])
+    opt = optim.SGD(model.parameters(), lr=LR)
 
     def step() -> object:
-        h = xt
-        for k in range(layers):
-            h = h @ params[2 * k].T + params[2 * k + 1]
-            if k < layers - 1:
-                h = h.relu()
-        loss = _cross_entropy(h, y)
-        _zero_grad(params)
+        loss = F.cross_entropy(model(xt), y)
+        opt.zero_grad()
         loss.backward()
         if update:
-            _sgd(params, LR)
+            opt.step()
         return loss
 
     return step
@@ -123,35 +131,22 @@ def w3(s: Sizes) -> Step:
     return step
 
 
-def _batch_norm(x: tg.Tensor, gamma: tg.Tensor, beta: tg.Tensor, run_mean: tg.Tensor,
-                run_var: tg.Tensor) -> tg.Tensor:
-    """Training-mode BatchNorm composed of primitives, as the lecture derives it."""
-    mu = x.mean(axis=0)
-    xc = x - mu
-    var = (xc * xc).mean(axis=0)
-    out = xc / (var + BN_EPS).sqrt() * gamma + beta
-    n = x.shape[0]
-    with tg.no_grad():
-        run_mean.copy_((1 - BN_MOMENTUM) * run_mean + BN_MOMENTUM * mu)
-        run_var.copy_((1 - BN_MOMENTUM) * run_var + BN_MOMENTUM * var * (n / (n - 1)))
-    return out
-
-
 def w4(s: Sizes) -> Step:
+    """nn.Linear -> nn.BatchNorm1d (composed of primitives in F.batch_norm) -> nn.ReLU ->
+    nn.Linear, F.cross_entropy, optim.SGD."""
     d_in, d_hid, d_out = s.bn_mlp
     x, y = classification(s.batch, d_in, d_out)
     xt = tg.tensor(x)
-    w1_, b1, w2_, b2 = _leaves(mlp_params((d_in, d_hid, d_out)))
-    gamma, beta = tg.ones(d_hid, requires_grad=True), tg.zeros(d_hid, requires_grad=True)
-    run_mean, run_var = tg.zeros(d_hid), tg.ones(d_hid)
-    params = [w1_, b1, w2_, b2, gamma, beta]
+    lin1, lin2 = _linears(mlp_params((d_in, d_hid, d_out)))
+    model = nn.Sequential(lin1, nn.BatchNorm1d(d_hid, eps=BN_EPS, momentum=BN_MOMENTUM),
+                          nn.ReLU(), lin2)
+    opt = optim.SGD(model.parameters(), lr=LR)
 
     def step() -> object:
-        h = _batch_norm(xt @ w1_.T + b1, gamma, beta, run_mean, run_var).relu()
-        loss = _cross_entropy(h @ w2_.T + b2, y)
-        _zero_grad(params)
+        loss = F.cross_entropy(model(xt), y)
+        opt.zero_grad()
         loss.backward()
-        _sgd(params, LR)
+        opt.step()
         return loss
 
     return step

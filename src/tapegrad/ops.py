@@ -23,6 +23,7 @@ composition of these entries.
 from __future__ import annotations
 
 import dis
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -290,7 +291,7 @@ cast = Primitive("cast", lambda a, dtype: a.astype(dtype),
 
 
 # constants: masks and comparisons, whose outputs never carry a gradient
-greater = Primitive("greater", lambda a, b: np.greater(a, b).astype(_float(a)))
+greater = Primitive("greater", np.greater)  # a bool mask: g * mask keeps g's dtype
 sign = Primitive("sign", lambda a: np.sign(a))
 inside = Primitive("inside", lambda a, lo, hi: ((a >= lo if lo is not None else True)
                                                 & (a <= hi if hi is not None else True)
@@ -305,15 +306,27 @@ def _float(*arrays: np.ndarray) -> np.dtype:
 
 
 # ====================================================================== reductions
-sum = Primitive("sum", lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims),
+# ndarray methods rather than np.sum/np.mean/...: the same kernels without the Python-level
+# dispatch (several µs per call, which a small op pays in full)
+sum = Primitive("sum", lambda a, axis, keepdims: a.sum(axis=axis, keepdims=keepdims),
                 lambda g, out, a, axis, keepdims: _unreduce(g, a, axis))
 
 
 def _count(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> int:
-    return int(np.prod(shape)) if axis is None else int(np.prod([shape[d] for d in axis]))
+    return math.prod(shape) if axis is None else math.prod([shape[d] for d in axis])
 
 
-mean = Primitive("mean", lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
+def _mean(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    """np.mean's own arithmetic (float sum, then divide by the count), minus its overhead;
+    ints and float16 (which np.mean sums in a wider type) and empty slices go to np.mean."""
+    n = _count(a.shape, axis)
+    if a.dtype.kind != "f" or a.dtype.itemsize < 4 or n == 0:
+        return np.mean(a, axis=axis, keepdims=keepdims)
+    total = np.asarray(a.sum(axis=axis, keepdims=keepdims))
+    return np.true_divide(total, np.intp(n), out=total, casting="unsafe")
+
+
+mean = Primitive("mean", _mean,
                  lambda g, out, a, axis, keepdims:
                  _unreduce(div(g, _count(a.shape, axis)), a, axis))
 
@@ -328,16 +341,16 @@ def _extreme_vjp(g: Tensor, out: Tensor, a: Tensor, axis: tuple[int, ...] | None
 
 
 equal_mask = Primitive("equal", lambda a, b: np.equal(a, b).astype(a.dtype))
-max = Primitive("max", lambda a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims),
+max = Primitive("max", lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepdims),
                 _extreme_vjp)
-min = Primitive("min", lambda a, axis, keepdims: np.min(a, axis=axis, keepdims=keepdims),
+min = Primitive("min", lambda a, axis, keepdims: a.min(axis=axis, keepdims=keepdims),
                 _extreme_vjp)
 
 
 def _logsumexp(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
-    m = np.max(a, axis=axis, keepdims=True)
+    m = a.max(axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
+    out = np.log(np.exp(a - m).sum(axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
@@ -349,12 +362,12 @@ logsumexp = Primitive("logsumexp", _logsumexp,
 
 # ====================================================================== shape
 def _inverse(axes: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(int(k) for k in np.argsort(axes))
+    return tuple(sorted(range(len(axes)), key=axes.__getitem__))
 
 
-reshape = Primitive("reshape", lambda a, shape: np.reshape(a, shape),
+reshape = Primitive("reshape", lambda a, shape: a.reshape(shape),
                     lambda g, out, a, shape: reshape(g, shape=a.shape), view=True)
-transpose = Primitive("transpose", lambda a, axes: np.transpose(a, axes),
+transpose = Primitive("transpose", lambda a, axes: a.transpose(axes),
                       lambda g, out, a, axes: transpose(g, axes=_inverse(axes)),
                       view=True)
 broadcast_to = Primitive("broadcast_to", lambda a, shape: np.broadcast_to(a, shape),
@@ -416,6 +429,13 @@ def _swap(t: Tensor) -> Tensor:
     return transpose(t, axes=axes)
 
 
+def _column_major(t: Tensor) -> bool:
+    """A transposed view (W.T): its gradient is made in the same layout, so that W's own
+    gradient comes out contiguous and updates to W run on contiguous arrays."""
+    flags = t._data.flags
+    return flags.f_contiguous and not flags.c_contiguous
+
+
 def _matmul_vjp_a(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
     if a.ndim == 1 and b.ndim == 1:  # dot product: out is a scalar
         return mul(g, b)
@@ -424,6 +444,8 @@ def _matmul_vjp_a(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
     if a.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
         return reshape(matmul(b, reshape(g, shape=g.shape + (1,))), shape=g.shape[:-1]
                        + (b.shape[-2],))
+    if a.ndim == 2 and b.ndim == 2 and _column_major(a):
+        return transpose(matmul(b, _swap(g)), axes=(1, 0))  # (B Gᵀ)ᵀ, in a's layout
     return matmul(g, _swap(b))  # dL/dA = G Bᵀ
 
 
@@ -436,6 +458,8 @@ def _matmul_vjp_b(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
     if a.ndim == 1:
         return mul(reshape(a, shape=(a.shape[0], 1)), reshape(g, shape=g.shape[:-1] + (1,)
                                                              + g.shape[-1:]))
+    if a.ndim == 2 and b.ndim == 2 and _column_major(b):  # b = W.T, as in x @ W.T
+        return transpose(matmul(_swap(g), a), axes=(1, 0))  # (Gᵀ A)ᵀ, in b's layout
     return matmul(_swap(a), g)  # dL/dB = Aᵀ G
 
 

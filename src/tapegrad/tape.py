@@ -354,10 +354,12 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
     costs one numpy call and one Tensor, and sums, casts and accumulates plain arrays;
     with create_graph=True the same steps are recorded Tensor ops."""
     from .ops import add, cast, sum_to
+    from .tensor import Tensor
 
+    make = Tensor._make
     owned: set[int] = set()  # gradients this sweep allocated, safe to add into in place
     for root, g in zip(roots, grads):
-        _accumulate(pending, owned, id(root), g, create_graph, add)
+        _accumulate(pending, owned, id(root), g, create_graph, add, make)
     anomaly = _state.anomaly
     prev_mode = _state.grad_enabled
     _state.grad_enabled = create_graph
@@ -387,11 +389,12 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                     data = gi._data
                     want = inp._data
                     if data.shape != want.shape or data.dtype != want.dtype:
-                        gi = _make(_sum_to(data, want.shape).astype(want.dtype, copy=False))
+                        gi = make(_sum_to(data, want.shape).astype(want.dtype, copy=False),
+                                  False)
                 if anomaly:
                     _check_finite(gi._data, f"the vjp of '{prim.name}' (input {i}) in "
                                   f"backward, for the record created at {node.site}")
-                _accumulate(pending, owned, id(inp), gi, create_graph, add)
+                _accumulate(pending, owned, id(inp), gi, create_graph, add, make)
                 if steps:
                     sent.append(gi)
             if steps:
@@ -399,12 +402,6 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
     finally:
         _state.grad_enabled = prev_mode
         _state.anomaly = anomaly
-
-
-def _make(data: np.ndarray) -> Tensor:
-    from .tensor import Tensor
-
-    return Tensor._make(data, False)
 
 
 def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -420,7 +417,8 @@ def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _accumulate(pending: dict[int, Tensor], owned: set[int], key: int, g: Tensor,
-                create_graph: bool, add: Callable[..., Tensor]) -> None:
+                create_graph: bool, add: Callable[..., Tensor],
+                make: Callable[[np.ndarray, bool], Tensor]) -> None:
     prev = pending.get(key)
     if prev is None:
         pending[key] = g  # may be shared with another input's gradient: never written into
@@ -429,7 +427,7 @@ def _accumulate(pending: dict[int, Tensor], owned: set[int], key: int, g: Tensor
     elif key in owned:
         np.add(prev._data, g._data, out=prev._data)
     else:
-        pending[key] = _make(np.asarray(prev._data + g._data))  # 0-d sums are scalars
+        pending[key] = make(np.asarray(prev._data + g._data), False)  # 0-d sums are scalars
         owned.add(key)
 
 
