@@ -83,7 +83,7 @@ class Primitive:
         fn = self.vjps[i]
         if fn is None:
             raise TapeError(f"{self.name}: input {i} has no gradient")
-        return fn(g, out, *inputs, **params)
+        return fn(g, out, *inputs, **params) if params else fn(g, out, *inputs)
 
     def label(self, params: dict[str, Any]) -> str:
         if self._label is not None:
@@ -208,9 +208,16 @@ def _keep_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[i
     return tuple(1 if d in axis else n for d, n in enumerate(shape))
 
 
+def _kept(g: Tensor, a: Tensor, axis: tuple[int, ...] | None) -> Tensor:
+    """A reduction's result (or its gradient) with the reduced axes kept as size 1, so that
+    it broadcasts against `a` in elementwise ops."""
+    shape = _keep_shape(a.shape, axis)
+    return g if g.shape == shape else reshape(g, shape=shape)
+
+
 def _unreduce(g: Tensor, a: Tensor, axis: tuple[int, ...] | None) -> Tensor:
     """Broadcast the gradient of a reduction of `a` back to a's shape."""
-    return broadcast_to(reshape(g, shape=_keep_shape(a.shape, axis)), shape=a.shape)
+    return broadcast_to(_kept(g, a, axis), shape=a.shape)
 
 
 def sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -236,7 +243,7 @@ mul = Primitive("mul", np.multiply,
                 lambda g, out, a, b: mul(g, a))
 div = Primitive("div", np.divide,
                 lambda g, out, a, b: div(g, b),
-                lambda g, out, a, b: neg(mul(g, div(out, b))))
+                lambda g, out, a, b: div(mul(g, out), neg(b)))  # -g·(a/b)/b; neg(b) is small
 neg = Primitive("neg", np.negative,
                 lambda g, out, a: neg(g))
 # a ** b with a tensor exponent; d/db a^b = a^b log a (defined where a > 0)
@@ -258,7 +265,7 @@ log1p = Primitive("log1p", np.log1p,
 sqrt = Primitive("sqrt", np.sqrt,
                  lambda g, out, a: div(g, mul(out, 2)))
 tanh = Primitive("tanh", np.tanh,
-                 lambda g, out, a: mul(g, sub(1, square(out))))
+                 lambda g, out, a: sub(g, mul(g, square(out))))  # g·(1 - tanh²)
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -267,7 +274,7 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 
 sigmoid = Primitive("sigmoid", _sigmoid,
-                    lambda g, out, a: mul(g, mul(out, sub(1, out))))
+                    lambda g, out, a: mul(g, sub(out, square(out))))  # g·σ(1 - σ)
 # relu'(0) = 0, as in PyTorch
 relu = Primitive("relu", lambda a: np.maximum(a, 0),
                  lambda g, out, a: mul(g, greater(a, 0)))
@@ -335,9 +342,8 @@ def _extreme_vjp(g: Tensor, out: Tensor, a: Tensor, axis: tuple[int, ...] | None
                  keepdims: bool) -> Tensor:
     """max/min: the gradient goes to the positions that attain the extreme, split evenly
     among ties (as torch.amax does)."""
-    hit = equal_mask(a, _unreduce(out, a, axis))
-    return div(mul(_unreduce(g, a, axis), hit), _unreduce(sum(hit, axis=axis, keepdims=False),
-                                                          a, axis))
+    hit = equal_mask(a, _kept(out, a, axis))
+    return div(mul(_kept(g, a, axis), hit), sum(hit, axis=axis, keepdims=True))
 
 
 equal_mask = Primitive("equal", lambda a, b: np.equal(a, b).astype(a.dtype))
@@ -357,7 +363,7 @@ def _logsumexp(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> n
 # d/da logsumexp(a) = softmax(a) = exp(a - logsumexp(a))
 logsumexp = Primitive("logsumexp", _logsumexp,
                       lambda g, out, a, axis, keepdims:
-                      mul(_unreduce(g, a, axis), exp(sub(a, _unreduce(out, a, axis)))))
+                      mul(_kept(g, a, axis), exp(sub(a, _kept(out, a, axis)))))
 
 
 # ====================================================================== shape

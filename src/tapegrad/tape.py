@@ -367,10 +367,13 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
     try:
         for node in nodes:
             out = node._out()
-            g = pending.pop(id(out), None) if out is not None else None
+            if out is None:
+                continue
+            key = id(out)
+            g = pending.pop(key, None)
             if g is None:
                 continue
-            done[id(out)] = g
+            done[key] = g
             prim = node.prim
             inputs = node.inputs
             params = node.params
