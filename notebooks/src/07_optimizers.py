@@ -184,6 +184,11 @@ def beale(p):
     return sum((c - x + x * y ** k) ** 2 for k, c in enumerate(BEALE_C, start=1))
 
 
+def beale_np(p):
+    x, y = p
+    return sum((c - x + x * y ** k) ** 2 for k, c in enumerate(BEALE_C, start=1))
+
+
 def beale_grad_np(p):
     """The gradient by hand: r_k = c_k - x + x y^k, df/dx = sum 2 r_k (y^k - 1),
     df/dy = sum 2 r_k k x y^(k-1)."""
@@ -406,6 +411,24 @@ H_saddle = tg.hessian(beale, tg.tensor(saddle)).numpy()
 print(H_saddle)
 assert np.allclose(np.linalg.eigvalsh(H_saddle), [-27.75, 27.75])
 
+# %% [markdown]
+# The lecture's fix is to regularize the Hessian: $\theta \leftarrow \theta - (H + \alpha I)^{-1} g$.
+# With $\alpha = 30 > 27.75$, $H + \alpha I$ is positive definite at the saddle (eigenvalues
+# $30 \pm 27.75$), so the saddle no longer attracts; here the cost falls at every step and
+# the method slides past the saddle towards the minimum
+# (slowly: for large $\alpha$ it is gradient descent with rate $1/\alpha$).
+
+# %%
+paths["Newton, damped (30)"] = closure_trajectory(lambda ps: optim.Newton(ps, damping=30.0), 60,
+                                                  backward=False)
+f_damped = [beale_np(q) for q in paths["Newton, damped (30)"]]
+print(f"damped Newton: f from {f_damped[0]:.2f} to {f_damped[-1]:.4f}, ends at "
+      f"{paths['Newton, damped (30)'][-1].round(3)}")
+assert np.allclose(np.linalg.eigvalsh(H_saddle + 30 * np.eye(2)), [30 - 27.75, 30 + 27.75])
+assert np.all(np.diff(f_damped) < 0)
+assert f_damped[-1] < 0.05 and np.linalg.norm(paths["Newton, damped (30)"][-1] - saddle) > 2
+
+# %%
 paths["L-BFGS"] = closure_trajectory(
     lambda ps: optim.LBFGS(ps, lr=1, max_iter=1, line_search_fn="strong_wolfe"), 40, True)
 paths["BFGS"] = closure_trajectory(lambda ps: optim.BFGS(ps, max_iter=1, max_eval=25), 40, True)
@@ -427,8 +450,11 @@ XX, YY = np.meshgrid(xs, ys)
 ZZ = sum((c - XX + XX * YY ** k) ** 2 for k, c in enumerate(BEALE_C, start=1))
 fig, ax = plt.subplots(figsize=(7, 4.5))
 ax.contour(XX, YY, np.log10(ZZ + 1e-3), levels=25, cmap="Greys", linewidths=0.6)
-for (name, path), color in zip(paths.items(), plt.cm.tab20(np.linspace(0, 1, len(paths)))):
-    ax.plot(*path.T, "-", color=color, lw=1.2, label=name)
+colors = list(plt.cm.tab10.colors) + ["black", "darkgoldenrod"]
+first_order = list(RACE)
+for (name, path), color in zip(paths.items(), colors):
+    style = "-" if name in first_order else "--"  # dashed: second-order and line-search methods
+    ax.plot(*path.T, style, color=color, lw=1.2, label=name)
 ax.plot(3, 0.5, "k*", markersize=12)
 ax.plot(0, 1, "kx", markersize=10)
 ax.annotate("minimum (3, 0.5)", (3, 0.5), (2.6, -0.6), fontsize=8,
