@@ -115,8 +115,10 @@ for step in tg.backward_steps(loss):
 
 # %% [markdown]
 # `viz.backward_frames` draws the same sweep as pictures, one per record; here are the frames
-# for the division $\hat s = (s-\mu)/\sqrt{v+\epsilon}$ and for the first `mean`, where the
-# three paths from $s$ (direct, through $v$, through $\mu$) meet.
+# for the division $\hat s = (s-\mu)/\sqrt{v+\epsilon}$, and for the `mean` that computes
+# $\mu$, the last BN record of the sweep. $s$ feeds two records, `sub` and that `mean`, so
+# its gradient is the sum of their two contributions; the paths through $v$ and through
+# $\mu$ have both been folded into them by then.
 
 # %%
 frames = viz.backward_frames(loss, module=net)
