@@ -17,6 +17,7 @@
 # %%
 # %matplotlib inline
 import os
+import shutil
 import tempfile
 
 import matplotlib.pyplot as plt
@@ -278,3 +279,10 @@ layer_scopes = sorted({r.scope[0] for r in tape if r.scope}, key=int)
 print(f"{len(tape)} records; layers that recorded ops: {layer_scopes}")
 assert layer_scopes == [name for name, _ in model.named_children()]
 viz.draw(loss, collapse=True, module=model, values=False, grads=False, rankdir="TB")
+
+# %% [markdown]
+# Finally, remove the temporary checkpoint files.
+
+# %%
+shutil.rmtree(ckpt_dir)
+assert not os.path.exists(best_path)
