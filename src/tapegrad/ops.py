@@ -431,8 +431,8 @@ concatenate = Primitive("concatenate", lambda *arrays, axis: np.concatenate(arra
 
 # ====================================================================== linear algebra
 def _swap(t: Tensor) -> Tensor:
-    axes = tuple(range(t.ndim - 2)) + (t.ndim - 1, t.ndim - 2)
-    return transpose(t, axes=axes)
+    nd = t._data.ndim
+    return transpose(t, axes=(1, 0) if nd == 2 else tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
 def _column_major(t: Tensor) -> bool:

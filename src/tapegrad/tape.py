@@ -310,7 +310,8 @@ def _graph_nodes(roots: Sequence[Tensor], targets: dict[int, Tensor] | None = No
         for t in node.inputs:
             parent = t._node
             if parent is not None:
-                stack.append(parent)
+                if parent.seq not in seen:
+                    stack.append(parent)
                 if t._retains_grad and t._requires_grad:
                     keep[id(t)] = t
             elif t._requires_grad:
