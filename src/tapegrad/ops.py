@@ -104,7 +104,8 @@ class Primitive:
             if len(inputs) == 1:
                 data = fwd(inputs[0]._data, **params) if params else fwd(inputs[0]._data)
             elif len(inputs) == 2:
-                data = fwd(inputs[0]._data, inputs[1]._data, **params)
+                data = (fwd(inputs[0]._data, inputs[1]._data, **params) if params
+                        else fwd(inputs[0]._data, inputs[1]._data))
             else:
                 data = fwd(*[t._data for t in inputs], **params)
         except ShapeError as e:
@@ -324,13 +325,13 @@ def _count(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> int:
 
 
 def _mean(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
-    """np.mean's own arithmetic (float sum, then divide by the count), minus its overhead;
-    ints and float16 (which np.mean sums in a wider type) and empty slices go to np.mean."""
+    """The float sum divided by the count, in the array's dtype (np.mean's arithmetic minus
+    ~5 µs of dispatch); ints and float16 (which np.mean sums in a wider type) and empty
+    slices go to np.mean."""
     n = _count(a.shape, axis)
     if a.dtype.kind != "f" or a.dtype.itemsize < 4 or n == 0:
         return np.mean(a, axis=axis, keepdims=keepdims)
-    total = np.asarray(a.sum(axis=axis, keepdims=keepdims))
-    return np.true_divide(total, np.intp(n), out=total, casting="unsafe")
+    return a.sum(axis=axis, keepdims=keepdims) / n
 
 
 mean = Primitive("mean", _mean,
