@@ -16,12 +16,10 @@ from collections.abc import Callable
 from micrograd.engine import Value
 from micrograd.nn import MLP
 from problems import (
-    CHAIN_ADD,
-    CHAIN_MUL,
-    CHAIN_OPS,
     HINGE_ALPHA,
     MOONS_LR,
     Sizes,
+    chain,
     chain_input,
     moons,
 )
@@ -40,16 +38,6 @@ def _tanh(v: Value) -> Value:
     return out
 
 
-def _chain(x: Value, n: int) -> Value:
-    for i in range(n):
-        op = CHAIN_OPS[i % 4]
-        if op == "mul":
-            x = x * CHAIN_MUL
-        elif op == "add":
-            x = x + CHAIN_ADD
-        else:
-            x = _tanh(x)
-    return x
 
 
 def w2(s: Sizes) -> Step:
@@ -59,7 +47,7 @@ def w2(s: Sizes) -> Step:
 
     def step() -> object:
         x.grad = 0
-        _chain(x, s.chain).backward()
+        chain(x, s.chain, _tanh).backward()
         return x.grad
 
     return step
@@ -93,7 +81,7 @@ def w6(s: Sizes, n: int) -> Step:
 
     def step() -> object:
         x.grad = 0
-        _chain(x, n).backward()
+        chain(x, n, _tanh).backward()
         return x.grad
 
     return step

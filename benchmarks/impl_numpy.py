@@ -12,13 +12,11 @@ import numpy as np
 from problems import (
     BN_EPS,
     BN_MOMENTUM,
-    CHAIN_ADD,
-    CHAIN_MUL,
-    CHAIN_OPS,
     HINGE_ALPHA,
     LR,
     MOONS_LR,
     Sizes,
+    chain,
     chain_input,
     classification,
     mlp_params,
@@ -79,22 +77,12 @@ def w5(s: Sizes) -> Step:
     return mlp_step(s.mlp, s.mem_batch, update=False)
 
 
-def _chain(x: np.ndarray, n: int) -> np.ndarray:
-    for i in range(n):
-        op = CHAIN_OPS[i % 4]
-        if op == "mul":
-            x = x * CHAIN_MUL
-        elif op == "add":
-            x = x + CHAIN_ADD
-        else:
-            x = np.tanh(x)
-    return x
 
 
 def w2(s: Sizes) -> Step:
     """Forward only: numpy has no backward to run."""
     x = chain_input(s.chain_width)
-    return lambda: _chain(x, s.chain).sum()
+    return lambda: chain(x, s.chain, np.tanh).sum()
 
 
 def w3(s: Sizes) -> Step:
@@ -168,7 +156,7 @@ def w4(s: Sizes) -> Step:
 def w6(s: Sizes, n: int) -> Step:
     """Forward only, on a 0-d array."""
     x = chain_input(None)
-    return lambda: _chain(x, n)
+    return lambda: chain(x, n, np.tanh)
 
 
 def w7(s: Sizes, steps: int) -> Step:

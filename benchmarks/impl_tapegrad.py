@@ -8,13 +8,11 @@ import numpy as np
 from problems import (
     BN_EPS,
     BN_MOMENTUM,
-    CHAIN_ADD,
-    CHAIN_MUL,
-    CHAIN_OPS,
     HINGE_ALPHA,
     LR,
     MOONS_LR,
     Sizes,
+    chain,
     chain_input,
     classification,
     mlp_params,
@@ -85,16 +83,6 @@ def w5(s: Sizes) -> Step:
     return mlp_step(s.mlp, s.mem_batch, update=False)
 
 
-def _chain(x: tg.Tensor, n: int) -> tg.Tensor:
-    for i in range(n):
-        op = CHAIN_OPS[i % 4]
-        if op == "mul":
-            x = x * CHAIN_MUL
-        elif op == "add":
-            x = x + CHAIN_ADD
-        else:
-            x = x.tanh()
-    return x
 
 
 def w2(s: Sizes) -> Step:
@@ -102,7 +90,7 @@ def w2(s: Sizes) -> Step:
 
     def step() -> object:
         x.grad = None
-        _chain(x, s.chain).sum().backward()
+        chain(x, s.chain, tg.Tensor.tanh).sum().backward()
         return x.grad
 
     return step
@@ -157,7 +145,7 @@ def w6(s: Sizes, n: int) -> Step:
 
     def step() -> object:
         x.grad = None
-        _chain(x, n).backward()
+        chain(x, n, tg.Tensor.tanh).backward()
         return x.grad
 
     return step

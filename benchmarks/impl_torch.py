@@ -10,13 +10,11 @@ import torch.nn.functional as F
 from problems import (
     BN_EPS,
     BN_MOMENTUM,
-    CHAIN_ADD,
-    CHAIN_MUL,
-    CHAIN_OPS,
     HINGE_ALPHA,
     LR,
     MOONS_LR,
     Sizes,
+    chain,
     chain_input,
     classification,
     mlp_params,
@@ -67,16 +65,6 @@ def w5(s: Sizes) -> Step:
     return mlp_step(s.mlp, s.mem_batch, update=False)
 
 
-def _chain(x: torch.Tensor, n: int) -> torch.Tensor:
-    for i in range(n):
-        op = CHAIN_OPS[i % 4]
-        if op == "mul":
-            x = x * CHAIN_MUL
-        elif op == "add":
-            x = x + CHAIN_ADD
-        else:
-            x = x.tanh()
-    return x
 
 
 def w2(s: Sizes) -> Step:
@@ -84,7 +72,7 @@ def w2(s: Sizes) -> Step:
 
     def step() -> object:
         x.grad = None
-        _chain(x, s.chain).sum().backward()
+        chain(x, s.chain, torch.tanh).sum().backward()
         return x.grad
 
     return step
@@ -140,7 +128,7 @@ def w6(s: Sizes, n: int) -> Step:
 
     def step() -> object:
         x.grad = None
-        _chain(x, n).backward()
+        chain(x, n, torch.tanh).backward()
         return x.grad
 
     return step

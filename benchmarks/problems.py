@@ -6,7 +6,9 @@ implementations do the same arithmetic and differ only in how they get it done.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -100,6 +102,20 @@ def moons_params(sizes: tuple[int, ...], seed: int = 3) -> list[np.ndarray]:
 # W2 and W6: the op at position i of the chain (mul and add alternate, tanh in between)
 CHAIN_OPS = ("mul", "tanh", "add", "tanh")
 CHAIN_MUL, CHAIN_ADD = 0.9, 0.1
+
+
+def chain(x: Any, n: int, tanh: Callable[[Any], Any]) -> Any:
+    """n ops of the W2/W6 chain on x (an array, a Tensor or a scalar Value): `* 0.9`,
+    tanh, `+ 0.1`, tanh, ... with Python-float constants, so float32 stays float32."""
+    for i in range(n):
+        op = CHAIN_OPS[i % 4]
+        if op == "mul":
+            x = x * CHAIN_MUL
+        elif op == "add":
+            x = x + CHAIN_ADD
+        else:
+            x = tanh(x)
+    return x
 
 
 def chain_input(width: int | None, seed: int = 4) -> np.ndarray:
