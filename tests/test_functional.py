@@ -186,6 +186,60 @@ def test_binary_cross_entropy(rng):
         F.binary_cross_entropy(t64([0.5, 1.5]), [1.0, 0.0])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_near_zero_is_clamped_finite_and_warning_free(dtype):
+    # p = 0, a float32 denormal, e^-120 (float64) and the sigmoid of -1e4: PyTorch's value
+    # max(log p, -100); for p above the floor the gradient is the exact -1/p
+    floor = max(np.exp(-100.0), float(np.finfo(dtype).tiny))  # 1/floor is finite
+    p_np = np.array([0.0, 1e-40 if dtype == np.float32 else np.exp(-120.0), 3 * floor, 0.5],
+                    dtype)
+    p = tg.Tensor(p_np, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = F.binary_cross_entropy(p, np.ones(4, dtype), reduction="sum")
+        loss.backward()
+        sig = F.sigmoid(tg.Tensor(np.array([-1e4, 1e4], dtype), requires_grad=True))
+        F.binary_cross_entropy(sig, np.array([1.0, 0.0], dtype)).backward()
+    with np.errstate(divide="ignore"):
+        expected = -np.maximum(np.log(p_np.astype(np.float64)), -100.0)
+    assert loss.dtype == dtype and p.grad.dtype == dtype
+    np.testing.assert_allclose(loss.item(), expected.sum(), rtol=1e-6)
+    g = p.grad.numpy().astype(np.float64)
+    np.testing.assert_allclose(g[2:], -1.0 / p_np[2:].astype(np.float64), rtol=1e-6)
+    assert g[:2].tolist() == [0.0, 0.0]  # below the floor: the clamped constant
+
+
+@pytest.mark.parametrize("call", [
+    lambda bad: F.relu(bad), lambda bad: F.leaky_relu(bad), lambda bad: F.elu(bad),
+    lambda bad: F.softplus(bad), lambda bad: F.softmax(bad), lambda bad: F.log_softmax(bad),
+    lambda bad: F.sigmoid(bad), lambda bad: F.tanh(bad), lambda bad: F.dropout(bad),
+    lambda bad: F.layer_norm(bad, 2), lambda bad: F.linear(bad, tg.ones(3, 2)),
+    lambda bad: F.batch_norm(bad, None, None, training=True),
+    lambda bad: F.mse_loss(bad, [1.0]), lambda bad: F.binary_cross_entropy(bad, [1.0]),
+    lambda bad: F.binary_cross_entropy_with_logits(bad, [1.0]),
+    lambda bad: F.cross_entropy(bad, [0]), lambda bad: F.nll_loss(bad, [0]),
+])
+def test_functional_input_types(call):
+    # a non-array input is a TypeError naming the function, never an AttributeError
+    with pytest.raises(TypeError, match=r"^\w+: input must be a Tensor or array, got str"):
+        call("x")
+
+
+def test_functional_accepts_array_likes_like_the_engine_ops():
+    x = [[1.0, -2.0, 0.5]]
+    np.testing.assert_allclose(F.softmax(x).numpy(), np.exp(np_log_softmax(np.array(x))),
+                               rtol=1e-6)
+    np.testing.assert_allclose(F.elu(x).numpy(), [[1.0, np.expm1(-2.0), 0.5]], rtol=1e-6)
+    assert F.cross_entropy(x, [0]).item() == pytest.approx(-np_log_softmax(np.array(x))[0, 0])
+    assert F.mse_loss([1.0, 2.0], [1.0, 4.0]).item() == pytest.approx(2.0)
+    with pytest.raises(TypeError, match="batch_norm: running_mean must be a Tensor"):
+        F.batch_norm(tg.randn(3, 2), np.zeros(2), np.ones(2), training=True)
+    with pytest.raises(TypeError, match="leaky_relu: negative_slope must be a number"):
+        F.leaky_relu(tg.randn(2), "0.1")
+    with pytest.raises(TypeError, match="binary_cross_entropy: input must be floating"):
+        F.binary_cross_entropy(tg.tensor([0, 1]), [0.0, 1.0])
+
+
 def test_binary_cross_entropy_with_logits(rng):
     x = rng.standard_normal((3, 4)) * 4
     t = rng.random((3, 4))

@@ -30,6 +30,11 @@ def _tensor(x: Any, who: str, name: str = "input") -> Tensor:
     raise TypeError(f"{who}: {name} must be a Tensor or array, got {type(x).__name__}")
 
 
+def _number(value: Any, who: str, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{who}: {name} must be a number, got {value!r}")
+
+
 def _floating(x: Tensor, who: str, name: str = "input") -> Tensor:
     if x.dtype.kind != "f":
         raise TypeError(f"{who}: {name} must be floating point, got {x.dtype}")
@@ -49,16 +54,19 @@ def _check_reduction(reduction: str, who: str) -> None:
         raise ValueError(f"{who}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _elementwise_target(input: Tensor, target: Any, reduction: str, who: str) -> Tensor:
-    """Check reduction and that target (made a Tensor of input's dtype) has input's shape."""
+def _elementwise_target(input: Tensor, target: Any, reduction: str, who: str
+                        ) -> tuple[Tensor, Tensor]:
+    """Check reduction; input as a Tensor, and target (made a Tensor of input's dtype) of
+    input's shape."""
     _check_reduction(reduction, who)
+    input = _tensor(input, who)
     if not isinstance(target, Tensor):
         target = Tensor(_tensor(target, who, "target").numpy(),
                         dtype=input.dtype if input.dtype.kind == "f" else None)
     if input.shape != target.shape:
         raise ShapeError(f"{who}: input shape {input.shape} and target shape "
                          f"{target.shape} differ")
-    return target
+    return input, target
 
 
 def _mask(condition: np.ndarray) -> Tensor:
@@ -68,17 +76,21 @@ def _mask(condition: np.ndarray) -> Tensor:
 # ====================================================================== activations
 def relu(x: Tensor) -> Tensor:
     """max(x, 0); the gradient at 0 is 0 (as in PyTorch)."""
-    return ops.relu(x)
+    return ops.relu(_tensor(x, "relu"))
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope·x otherwise (gradient negative_slope at 0, as PyTorch)."""
+    x = _tensor(x, "leaky_relu")
+    _number(negative_slope, "leaky_relu", "negative_slope")
     return ops.where(_mask(np.asarray(x) > 0), x, x * negative_slope)
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x for x > 0, α(eˣ − 1) otherwise. eˣ is taken of min(x, 0), so large x never overflows;
     the gradient at 0 is α (the left branch, as in PyTorch)."""
+    x = _tensor(x, "elu")
+    _number(alpha, "elu", "alpha")
     return ops.where(_mask(np.asarray(x) > 0), x, (x.clip(hi=0.0).exp() - 1.0) * alpha)
 
 
@@ -86,6 +98,8 @@ def softplus(x: Tensor, beta: float = 1.0) -> Tensor:
     """(1/β)·log(1 + e^{βx}) = (1/β)·(max(βx, 0) + log1p(e^{−|βx|})): never overflows.
 
     max(·, 0) splits its gradient at a tie, so the gradient at 0 is the exact sigmoid(0) = ½."""
+    x = _tensor(x, "softplus")
+    _number(beta, "softplus", "beta")
     if beta <= 0:
         raise ValueError(f"softplus: beta must be positive, got {beta}")
     z = x * beta if beta != 1.0 else x
@@ -95,46 +109,63 @@ def softplus(x: Tensor, beta: float = 1.0) -> Tensor:
 
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + e^{−x}), the engine's overflow-free primitive."""
-    return ops.sigmoid(x)
+    return ops.sigmoid(_tensor(x, "sigmoid"))
 
 
 def tanh(x: Tensor) -> Tensor:
-    return ops.tanh(x)
+    return ops.tanh(_tensor(x, "tanh"))
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
     """x - logsumexp(x): stable for any magnitude of x."""
+    x = _tensor(x, "log_softmax")
     return x - ops.logsumexp(x, axis=_axes(axis, x.ndim, "log_softmax"), keepdims=True)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x - logsumexp(x)) = exp(x_i) / sum_j exp(x_j), without overflow."""
-    return ops.exp(log_softmax(x, axis))
+    x = _tensor(x, "softmax")
+    return ops.exp(x - ops.logsumexp(x, axis=_axes(axis, x.ndim, "softmax"), keepdims=True))
 
 
 # ====================================================================== losses
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """(input − target)², averaged (or summed) over every element. Shapes must match."""
-    target = _elementwise_target(input, target, reduction, "mse_loss")
+    input, target = _elementwise_target(input, target, reduction, "mse_loss")
     return _reduce((input - target).square(), reduction)
+
+
+def _clamped_log(p: Tensor) -> Tensor:
+    """max(log p, −100) for p in [0, 1], PyTorch's clamp in binary_cross_entropy.
+
+    Entries below the floor max(e^−100, smallest normal number of p's dtype) get the constant
+    max(log p, −100) (gradient 0); the log primitive only sees entries above the floor, so its
+    gradient 1/p stays finite in float32 too, and no warning is raised for p = 0."""
+    arr = np.asarray(p)
+    low = arr < max(np.exp(-100.0), float(np.finfo(arr.dtype).tiny))
+    if not low.any():
+        return p.log()
+    with np.errstate(divide="ignore"):
+        clamped = np.maximum(np.log(arr, where=low, out=np.zeros_like(arr)), -100.0)
+    return ops.where(_mask(low), Tensor._make(clamped.astype(arr.dtype), False),
+                     ops.where(_mask(low), 1.0, p).log())
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
                          reduction: str = "mean") -> Tensor:
     """−[t·log p + (1 − t)·log(1 − p)] for probabilities p in [0, 1].
 
-    As in PyTorch each log is clamped at −100, so p = 0 or 1 gives a finite loss (the log is
-    taken of max(p, e^−100), whose gradient is 0 below the clamp)."""
+    As in PyTorch each log is clamped at −100, so p = 0 or 1 gives a finite loss (see
+    _clamped_log: the gradient is 0 below the clamp)."""
     who = "binary_cross_entropy"
-    target = _elementwise_target(input, target, reduction, who)
+    input, target = _elementwise_target(input, target, reduction, who)
+    _floating(input, who)
     p = np.asarray(input)
     if p.size and not (np.all(p >= 0) and np.all(p <= 1)):
         bad = p[~((p >= 0) & (p <= 1))].flat[0]
         raise ValueError(f"{who}: input must be probabilities in [0, 1], found {bad}; for "
                          "logits use binary_cross_entropy_with_logits")
-    floor = float(np.exp(-100.0))
-    loss = -(target * input.clip(lo=floor).log() + (1.0 - target) * (1.0 - input).clip(
-        lo=floor).log())
+    loss = -(target * _clamped_log(input) + (1.0 - target) * _clamped_log(1.0 - input))
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
@@ -145,7 +176,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     With pos_weight w (per class): (1 − t)·x + (1 + (w − 1)·t)·softplus(−x), as in PyTorch.
     The gradient with respect to x is σ(x) − t (without pos_weight)."""
     who = "binary_cross_entropy_with_logits"
-    target = _elementwise_target(input, target, reduction, who)
+    input, target = _elementwise_target(input, target, reduction, who)
     if pos_weight is None:
         loss = softplus(input) - target * input
     else:
@@ -223,6 +254,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, *, ignore_index: in
     target is ignore_index contribute nothing (and are not counted by 'mean')."""
     who = "nll_loss"
     _check_reduction(reduction, who)
+    input = _tensor(input, who)
     logp = _as_batch(input, who)
     n, c = logp.shape
     y = _class_indices(target, n, c, ignore_index, who)
@@ -254,7 +286,7 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
     _check_reduction(reduction, who)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{who}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    _floating(logits, who)
+    logits = _floating(_tensor(logits, who), who)
     batch = _as_batch(logits, who)
     n, c = batch.shape
     w = _class_weights(weight, c, logits.dtype, who)
@@ -279,6 +311,8 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
 # ====================================================================== layers
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b for x (..., in), weight (out, in), bias (out,)."""
+    x, weight = _tensor(x, "linear"), _tensor(weight, "linear", "weight")
+    bias = None if bias is None else _tensor(bias, "linear", "bias")
     if weight.ndim != 2:
         raise ShapeError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
@@ -299,6 +333,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inverted: bool = T
     inverted=True (default, PyTorch): training output x·m/(1 − p), evaluation output x.
     inverted=False (the original formulation): training output x·m, evaluation x·(1 − p).
     Either way the expected training output equals the evaluation output."""
+    x = _tensor(x, "dropout")
+    _number(p, "dropout", "p")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p}")
     if not training:
@@ -324,6 +360,13 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     Evaluation (training=False) normalizes with the running statistics and leaves them.
     """
     who = "batch_norm"
+    x = _tensor(x, who)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(f"{who}: {name} must be a Tensor (it is updated in place) or "
+                            f"None, got {type(t).__name__}")
+    weight = None if weight is None else _tensor(weight, who, "weight")
+    bias = None if bias is None else _tensor(bias, who, "bias")
     if x.ndim not in (2, 3):
         raise ShapeError(f"{who}: expected input (N, C) or (N, C, L), got shape {x.shape}")
     c = x.shape[1]
@@ -372,6 +415,9 @@ def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor 
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize over the last len(normalized_shape) axes of each sample:
     y = γ·(x − μ)/√(σ² + ε) + β, with μ and σ² (population variance) per sample."""
+    x = _tensor(x, "layer_norm")
+    weight = None if weight is None else _tensor(weight, "layer_norm", "weight")
+    bias = None if bias is None else _tensor(bias, "layer_norm", "bias")
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
         normalized_shape)
     k = len(shape)
