@@ -119,6 +119,21 @@ def test_reduce_on_plateau_max_abs():
     assert sched.get_last_lr()[0] == pytest.approx(0.1)
 
 
+@pytest.mark.parametrize("metric, exc, match", [
+    ("low", TypeError, "ReduceLROnPlateau.step: the metric must be a number.*'low'"),
+    (None, TypeError, "ReduceLROnPlateau.step: the metric must be a number.*None"),
+    (float("nan"), ValueError, "ReduceLROnPlateau.step: the metric is NaN"),
+])
+def test_reduce_on_plateau_bad_metric_changes_nothing(metric, exc, match):
+    opt = make_opt(1.0)
+    sched = S.ReduceLROnPlateau(opt, patience=0)
+    sched.step(1.0)
+    before = sched.state_dict()
+    with pytest.raises(exc, match=match):
+        sched.step(metric)
+    assert sched.state_dict() == before and opt.param_groups[0]["lr"] == 1.0
+
+
 @pytest.mark.parametrize("make, exc, match", [
     (lambda o: S.StepLR("not an optimizer", 3), TypeError, "str"),
     (lambda o: S.ReduceLROnPlateau(object()), TypeError, "object"),

@@ -337,6 +337,23 @@ def test_failed_add_param_group_changes_nothing():
     assert len(opt.param_groups) == 1
 
 
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps, lr=0.1),
+    lambda ps: optim.RMSprop(ps, lr=0.1, centered=True), lambda ps: optim.Adagrad(ps, lr=0.1),
+])
+@pytest.mark.parametrize("bad_grad", [np.ones(3), np.ones(1, np.float32), "g"])
+def test_a_mis_shaped_or_mistyped_grad_fails_before_any_change(make, bad_grad):
+    # p.grad assigned by hand with the wrong shape or dtype: step raises, and neither the
+    # first parameter (whose grad is fine) nor the optimizer state moves
+    a, b = tg.Tensor(np.array([1.0, 2.0]), requires_grad=True), leaf()
+    opt = make([a, b])
+    a.grad = tg.Tensor(np.array([0.5, -0.5]))
+    b.grad = bad_grad if isinstance(bad_grad, str) else tg.Tensor(bad_grad)
+    with pytest.raises(ValueError, match=r"step: parameter 1 is float64 of shape \(1,\)"):
+        opt.step()
+    assert a.numpy().tolist() == [1.0, 2.0] and opt.state == {}
+
+
 def test_repr_lists_groups():
     opt = optim.Adam([leaf(), leaf()], lr=0.01)
     assert "Adam" in repr(opt) and "2 params" in repr(opt) and "lr=0.01" in repr(opt)

@@ -230,7 +230,11 @@ class ReduceLROnPlateau:
 
     def step(self, metrics: Any) -> None:
         """Record one value of the monitored metric (a number or one-element tensor)."""
-        value = float(metrics)
+        try:
+            value = float(metrics)
+        except (TypeError, ValueError):
+            raise TypeError(f"ReduceLROnPlateau.step: the metric must be a number or a "
+                            f"one-element tensor, got {metrics!r}") from None
         if math.isnan(value):
             raise ValueError("ReduceLROnPlateau.step: the metric is NaN")
         self.last_epoch += 1
