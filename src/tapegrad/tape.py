@@ -345,11 +345,12 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str
 
 def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
            create_graph: bool, pending: dict[int, Tensor], done: dict[int, Tensor],
-           steps: bool = False) -> Iterator[Step]:
+           wanted: set[int], steps: bool = False) -> Iterator[Step]:
     """Walk `nodes` (already checked and ordered); with `steps`, yield each Step.
 
     `pending` maps id(tensor) -> gradient not yet consumed; after the walk it holds the
-    leaves' gradients. `done` receives id(non-leaf tensor) -> its complete gradient.
+    leaves' gradients. `done` receives id(non-leaf tensor) -> its complete gradient for the
+    ids in `wanted` only: every other gradient is freed as soon as its record has used it.
 
     A first-order sweep (create_graph=False) runs the vjps under no_grad, where a primitive
     costs one numpy call and one Tensor, and sums, casts and accumulates plain arrays;
@@ -374,7 +375,8 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
             g = pending.pop(key, None)
             if g is None:
                 continue
-            done[key] = g
+            if key in wanted:
+                done[key] = g
             prim = node.prim
             inputs = node.inputs
             params = node.params
@@ -455,7 +457,8 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
     nodes = _graph_nodes(roots, targets)
     pending: dict[int, Tensor] = {}
     done: dict[int, Tensor] = {}
-    for _step in _sweep(roots, root_grads, nodes, create_graph, pending, done):
+    wanted = {key for key, t in targets.items() if t._node is not None}
+    for _step in _sweep(roots, root_grads, nodes, create_graph, pending, done, wanted):
         pass
     results: dict[int, Tensor] = {}
     for key, t in targets.items():
@@ -507,7 +510,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     nodes = _graph_nodes(outs)
     pending: dict[int, Tensor] = {}
     done: dict[int, Tensor] = {}
-    for _step in _sweep(outs, root_grads, nodes, create_graph, pending, done):
+    wanted = {id(t) for t in ins if t._node is not None}
+    for _step in _sweep(outs, root_grads, nodes, create_graph, pending, done, wanted):
         pass
     if not retain_graph:
         _release(nodes)
@@ -532,4 +536,4 @@ def backward_steps(loss: Tensor, grad_output: Any = None) -> Iterator[Step]:
     root_grads = _root_grads([loss], None if grad_output is None else [grad_output],
                              "backward_steps")
     nodes = _graph_nodes([loss])
-    yield from _sweep([loss], root_grads, nodes, False, {}, {}, steps=True)
+    yield from _sweep([loss], root_grads, nodes, False, {}, {}, set(), steps=True)

@@ -1,0 +1,82 @@
+"""Properties the engine's speed and memory rely on (no timings: those live in benchmarks/)."""
+
+import tracemalloc
+
+import numpy as np
+
+import tapegrad as tg
+
+MB = 2**20
+
+
+def test_intermediate_gradients_are_freed_during_the_sweep():
+    """A 40-op chain on 1 MiB arrays: backward needs a few gradients at a time, not one per
+    record (each mul's vjp makes a fresh 1 MiB array)."""
+    x = tg.tensor(np.ones(MB // 4, np.float32), requires_grad=True)
+    y = x
+    for _ in range(40):
+        y = y * 1.01
+    loss = y.sum()
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        loss.backward()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak - before < 8 * MB, f"backward peaked {(peak - before) / MB:.1f} MiB above start"
+    np.testing.assert_allclose(x.grad.numpy()[:3], 1.01**40, rtol=1e-5)
+
+
+def test_retained_and_requested_intermediate_gradients_are_still_returned():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    h.retain_grad()
+    loss = (h * h).sum()  # dL/dh = 2h = 6x, dL/dx = 18x
+    (gh,) = tg.grad(loss, h, retain_graph=True)
+    np.testing.assert_allclose(gh.numpy(), [6.0, 12.0])
+    loss.backward()
+    np.testing.assert_allclose(h.grad.numpy(), [6.0, 12.0])
+    np.testing.assert_allclose(x.grad.numpy(), [18.0, 36.0])
+
+
+def test_gradient_of_w_through_w_transpose_is_contiguous_like_w():
+    """x @ W.T is how Linear applies W: W's gradient comes back C-contiguous (an update on a
+    transposed gradient runs several times slower), with the value Gᵀ X."""
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal((5, 3)).astype(np.float32))
+    w = tg.tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    g = rng.standard_normal((5, 4)).astype(np.float32)
+    (x @ w.T).backward(tg.tensor(g))
+    assert w.grad.numpy().flags.c_contiguous
+    np.testing.assert_allclose(w.grad.numpy(), g.T @ x.numpy(), rtol=1e-5)
+
+
+def test_python_scalars_keep_float32_through_forward_and_backward():
+    x = tg.tensor(np.array([0.5, -1.0], np.float32), requires_grad=True)
+    y = ((x * 0.5 + 1) / 3.0 - 2).tanh().mean()
+    assert y.dtype == np.float32
+    y.backward()
+    assert x.grad.dtype == np.float32
+    t = np.tanh((np.array([0.5, -1.0]) * 0.5 + 1) / 3.0 - 2)
+    np.testing.assert_allclose(x.grad.numpy(), (1 - t**2) * 0.5 / 3.0 / 2, rtol=1e-5)
+
+
+def test_no_record_when_nothing_requires_grad():
+    a = tg.tensor([1.0, 2.0])
+    assert (a * 2 + a).record is None
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    with tg.no_grad():
+        assert (w * 2).record is None
+    assert (w * 2).record is not None
+
+
+def test_mean_matches_numpy_for_every_dtype_and_axis():
+    rng = np.random.default_rng(1)
+    for dt in (np.float32, np.float64, np.float16, np.int64):
+        a = (rng.standard_normal((3, 4, 5)) * 10).astype(dt)
+        for axis in (None, 0, (0, 2), 2):
+            ours = tg.tensor(a).mean(axis=axis).numpy()
+            expected = np.mean(a, axis=axis)
+            assert ours.dtype == expected.dtype, (dt, axis)
+            np.testing.assert_allclose(ours, expected, rtol=1e-6 if dt != np.float16 else 1e-3)
