@@ -53,7 +53,8 @@ def build(source: Path) -> Path:
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                  "language": "python"}
     start = time.perf_counter()
-    NotebookClient(nb, timeout=300, kernel_name="python3",
+    # coalesce_streams: a progress bar's hundreds of '\r' updates become its final line
+    NotebookClient(nb, timeout=300, kernel_name="python3", coalesce_streams=True,
                    resources={"metadata": {"path": str(HERE)}}).execute()
     for i, cell in enumerate(nb.cells):  # stable ids, no timings: rebuilds diff cleanly
         cell.id = f"cell-{i}"
