@@ -183,27 +183,38 @@ for step, (op, local) in zip(tg.backward_steps(C), hand):
 # %% [markdown]
 # ### The sweep as a sequence of pictures
 #
-# `viz.backward_frames(C)` draws one graph per step of the same sweep: the record being
-# processed is highlighted, its output edge carries the upstream gradient `g` and its input
-# edges the gradients it sends; tensors show the gradients known so far. Five records, five
-# frames; each frame's caption names its record, in the order of the walk above, and the
-# numbers on the edges are the ones just checked by hand.
+# `viz.backward_frames(C)` draws one graph per step of the same sweep, top to bottom here:
+# the record being processed is highlighted, its output edge carries the upstream gradient
+# `g` and its input edges the gradients it sends; tensors show the gradients known so far.
+# Five records, five frames; each frame's caption names its record, in the order of the walk
+# above, and the numbers on the edges are the ones just checked by hand.
 
 # %%
 w1, w2, C = relu_net(0.5, 2.0, x_val=1.25)
-frames = viz.backward_frames(C)
+frames = viz.backward_frames(C, rankdir="TB")
 sweep = list(tg.backward_steps(C))
 assert len(frames) == len(sweep) == 5
 for n, (frame, step) in enumerate(zip(frames, sweep)):
     assert f"backward step {n + 1} of 5: {step.record.label()}" in frame.source
     assert f"<b>upstream g</b> {step.grad_output.item():g}<" in frame.source
+    for sent in step.grad_inputs:
+        if sent is not None:
+            assert f"<b>sends</b> {sent.item():g}<" in frame.source
 print([step.record.label() for step in sweep])
 
 # %% [markdown]
-# Frame 1: the sweep starts at the output with `g = 1` and the square sends `2r = 0.5` back.
+# Frame 1: the sweep starts at the output with `g = 1`, and the square sends `2r = 0.5` back
+# to `r`.
 
 # %%
 frames[0]
+
+# %% [markdown]
+# Frame 2: the subtraction `r = y − h2` passes `g = 0.5` on with the sign flipped, `−0.5`,
+# to `h2`; the target `y` needs no gradient and gets none.
+
+# %%
+frames[1]
 
 # %% [markdown]
 # Frame 3: the multiply `h2 = w2·h1` receives `g = −0.5` and sends `g·h1 = −0.3125` to `w2`
@@ -213,8 +224,15 @@ frames[0]
 frames[2]
 
 # %% [markdown]
-# Frame 5: the last record, `s = w1·x`, turns the `−1` that passed the open ReLU into
-# `g·x = −1.25` for `w1`; the constant `x` gets nothing.
+# Frame 4: the ReLU is open (`s = 0.625 > 0`), so its local derivative is 1 and the `−1`
+# passes through unchanged to `s`.
+
+# %%
+frames[3]
+
+# %% [markdown]
+# Frame 5: the last record, `s = w1·x`, turns that `−1` into `g·x = −1.25` for `w1`; the
+# constant input `x` gets nothing.
 
 # %%
 frames[4]
