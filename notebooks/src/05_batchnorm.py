@@ -70,17 +70,19 @@ print(bn_ops)
 assert bn_ops == ["mean", "sub", "square", "mean", "add", "sqrt", "div", "mul", "add"]
 
 # %% [markdown]
-# Drawn with every record open (values are shown where a tensor has at most 8 entries):
+# Drawn with every record open, top to bottom (values are shown where a tensor has at most
+# 8 entries; the dashed note holds the running statistics, state that the layer updates
+# outside the graph and that gets no gradient):
 
 # %%
-viz.draw(loss, module=net, grads=False)
+viz.draw(loss, module=net, grads=False, rankdir="TB")
 
 # %% [markdown]
 # and with the BN layer collapsed to one box, which is how you want to look at a real
 # network:
 
 # %%
-viz.draw(loss, module=net, collapse=["bn"], grads=False)
+viz.draw(loss, module=net, collapse=["bn"], grads=False, rankdir="TB")
 
 # %% [markdown]
 # ## 2. Stepping the reverse sweep through the BN records
@@ -121,7 +123,7 @@ for step in tg.backward_steps(loss):
 # $\mu$ have both been folded into them by then.
 
 # %%
-frames = viz.backward_frames(loss, module=net)
+frames = viz.backward_frames(loss, module=net, rankdir="TB")
 steps = list(tg.backward_steps(loss))
 assert len(frames) == len(steps)
 picked = [n for n, st in enumerate(steps) if st.record.scope == ("bn",)
@@ -376,3 +378,12 @@ plt.show()
 # %%
 assert loss_plain[-10:].mean() > 0.95 * np.log(10)
 assert loss_bn[-10:].mean() < 0.25 * np.log(10)
+
+# %% [markdown]
+# **Summary.** A BatchNorm layer is nine primitive records: batch mean, subtract, square,
+# mean (the variance), add ε, square root, divide, scale by γ, shift by β. Its backward pass
+# is nothing more than the reverse sweep over those records, and it agrees with the
+# closed-form formula of the slides to rounding error. The running statistics live outside
+# the graph and take over in eval mode; LayerNorm normalizes rows instead of columns. Because
+# every layer's input is renormalized, a badly scaled deep network that cannot learn on its
+# own trains well with BN.
