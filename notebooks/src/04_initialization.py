@@ -188,8 +188,10 @@ def histograms(act):
                         color=colors[i], lw=0.9)
             ax.set_title(f"{act}, {init_name}: {what}", fontsize=9)
             ax.tick_params(labelsize=7)
+            ax.xaxis.set_major_locator(plt.MaxNLocator(5))
+            ax.xaxis.get_offset_text().set_fontsize(7)
             ax.set_yticks([])
-    fig.subplots_adjust(left=0.02, right=0.99, bottom=0.05, top=0.95, wspace=0.1, hspace=0.4)
+    fig.subplots_adjust(left=0.02, right=0.99, bottom=0.05, top=0.95, wspace=0.1, hspace=0.5)
     plt.show()
 
 
