@@ -286,17 +286,25 @@ assert val_loss(m_es) < base["val"][-1] - 0.05
 # image moved by its own random offset in $\{-1, 0, 1\}^2$ (`tapegrad.data.random_shift`).
 
 # %%
-shifted = random_shift(X_train[:6], max_shift=1, image_shape=(8, 8), seed=3)
-fig, axes = plt.subplots(2, 6, figsize=(6, 2))
+examples = X_train[::10][:6]                 # one image each of the digits 0 to 5
+shifted = random_shift(examples, max_shift=1, image_shape=(8, 8), seed=3)
+fig, axes = plt.subplots(2, 6, figsize=(6, 2.2))
 for k in range(6):
-    axes[0, k].imshow(X_train[k].reshape(8, 8), cmap="gray_r")
+    axes[0, k].imshow(examples[k].reshape(8, 8), cmap="gray_r")
     axes[1, k].imshow(shifted[k].reshape(8, 8), cmap="gray_r")
 for a in axes.ravel():
     a.axis("off")
+axes[0, 0].set_title("original", fontsize=8, loc="left")
+axes[1, 0].set_title("shifted", fontsize=8, loc="left")
 plt.show()
 # a shift keeps the ink unless it pushes a non-empty border row/column out of the image
 assert shifted.shape == (6, 64)
-assert np.all(shifted.sum(1) <= X_train[:6].sum(1) + 1e-6)
+assert np.all(shifted.sum(1) <= examples.sum(1) + 1e-6)
+# each shifted image is its original moved by one offset in {-1, 0, 1}^2 (zeros shifted in)
+for orig, new in zip(examples.reshape(-1, 8, 8), shifted.reshape(-1, 8, 8)):
+    padded = np.pad(orig, 1)
+    assert any(np.allclose(new, padded[1 + dy:9 + dy, 1 + dx:9 + dx])
+               for dy in (-1, 0, 1) for dx in (-1, 0, 1))
 
 
 # %%
