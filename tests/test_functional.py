@@ -275,8 +275,8 @@ def test_huge_logits_give_finite_losses_and_exact_gradients(dtype):
         assert loss.item() == pytest.approx(4e4 + np.log(2), rel=1e-6)
         assert x.dtype == dtype and x.grad.dtype == dtype
         softmax = np.array([[1, 0, 0], [0, 0, 1], [0.5, 0.5, 0]])
-        # x − logsumexp(x) at |x| = 1e4 is exact to one ulp of 1e4 (1e-3 in float32)
-        atol = 1e4 * np.finfo(dtype).eps * 2
+        # shifted by the row max first: exact to a few eps, not to one ulp of 1e4 (1e-3)
+        atol = np.finfo(dtype).eps * 4
         np.testing.assert_allclose(x.grad.numpy(), softmax - np.eye(3)[y], atol=atol)
         for fn in (lambda a: F.log_softmax(a, axis=1), lambda a: F.softmax(a, axis=1),
                    F.sigmoid, F.softplus, F.elu, F.tanh,
@@ -286,6 +286,18 @@ def test_huge_logits_give_finite_losses_and_exact_gradients(dtype):
             out = fn(a)
             out.sum().backward()
             assert np.isfinite(out.numpy()).all() and np.isfinite(a.grad.numpy()).all()
+
+
+def test_softmax_of_huge_float32_logits_is_accurate_to_eps():
+    # closed form: softmax([c, c + 1, c - 1]) = e^[0, 1, -1] / (1 + e + 1/e) for any c; the
+    # unshifted x − logsumexp(x) rounds logsumexp to one ulp of 1e4 (4.9e-4 in float32)
+    want = np.exp([0.0, 1.0, -1.0]) / (1 + np.e + 1 / np.e)
+    for c in (1e4, -1e4):
+        x = tg.Tensor(np.array([c, c + 1, c - 1], np.float32), requires_grad=True)
+        np.testing.assert_allclose(F.softmax(x).numpy(), want, rtol=1e-6)
+        np.testing.assert_allclose(F.log_softmax(x).numpy(), np.log(want), rtol=1e-6)
+        F.cross_entropy(x, 1).backward()  # dL/dx = softmax − onehot
+        np.testing.assert_allclose(x.grad.numpy(), want - [0, 1, 0], atol=1e-6)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

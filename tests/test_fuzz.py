@@ -2,13 +2,17 @@
 public ops. Each call matches numpy forward and finite differences backward, or raises a
 tapegrad ValueError/TypeError — never a numpy internal error or a wrong shape."""
 
+import warnings
+
 import numpy as np
+import pytest
 from conftest import numeric_grad
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tapegrad as tg
+import tapegrad.nn.functional as F
 
 FAST = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -119,3 +123,204 @@ def test_random_indexing(shape, data):
     g = np.zeros_like(x)
     np.add.at(g, index, w)  # the adjoint of indexing, repeated indices accumulating
     np.testing.assert_allclose(t.grad.numpy(), g)
+
+
+# ---------------------------------------------------------------------- dtypes and composites
+DTYPES = st.sampled_from([np.float32, np.float64])
+TOL = {np.float32: dict(rtol=2e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-12)}
+
+def _off_zero(x):
+    return np.where(x >= 0, x + 0.2, x - 0.2)  # away from the kink, where FD is one-sided
+
+
+UNARY = {  # name: (tapegrad, numpy reference, shift of the input into the op's domain)
+    "exp": (lambda t: t.exp(), np.exp, lambda x: x),
+    "log": (lambda t: t.log(), np.log, lambda x: np.abs(x) + 0.5),
+    "log1p": (lambda t: t.log1p(), np.log1p, lambda x: np.abs(x)),
+    "sqrt": (lambda t: t.sqrt(), np.sqrt, lambda x: np.abs(x) + 0.5),
+    "tanh": (lambda t: t.tanh(), np.tanh, lambda x: x),
+    "sigmoid": (lambda t: t.sigmoid(), lambda x: 0.5 * (1 + np.tanh(0.5 * x)), lambda x: x),
+    "relu": (lambda t: t.relu(), lambda x: np.maximum(x, 0), _off_zero),
+    "abs": (lambda t: t.abs(), np.abs, _off_zero),
+    "square": (lambda t: t.square(), np.square, lambda x: x),
+    "neg": (lambda t: -t, np.negative, lambda x: x),
+    "pow3": (lambda t: t ** 3, lambda x: x ** 3, lambda x: x),
+    "softplus": (F.softplus, lambda x: np.logaddexp(0, x), lambda x: x),
+    "elu": (F.elu, lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+            _off_zero),
+    "leaky_relu": (F.leaky_relu, lambda x: np.where(x > 0, x, 0.01 * x),
+                   _off_zero),
+}
+
+
+@FAST
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, max_side=4),
+                   elements=finite),
+       op=st.sampled_from(sorted(UNARY)), dtype=DTYPES)
+def test_unary_ops_keep_dtype_and_match_numpy_and_fd(x, op, dtype):
+    tg_fn, np_fn, domain = UNARY[op]
+    x = domain(x).astype(dtype)
+    t = tg.Tensor(x, requires_grad=True)
+    out = tg_fn(t)
+    assert out.dtype == dtype and out.shape == x.shape
+    np.testing.assert_allclose(out.numpy(), np_fn(x.astype(np.float64)), **TOL[dtype])
+    w = np.random.default_rng(4).standard_normal(x.shape)
+    (out * w.astype(dtype)).sum().backward()
+    assert t.grad.dtype == dtype
+    fd = numeric_grad(lambda a: (np_fn(a) * w).sum(), x.astype(np.float64))
+    np.testing.assert_allclose(t.grad.numpy(), fd, rtol=1e-4 if dtype == np.float32 else 1e-5,
+                               atol=1e-4 if dtype == np.float32 else 1e-6)
+
+
+@FAST
+@given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
+       dtypes=st.tuples(DTYPES, DTYPES), data=st.data())
+def test_mixed_float_dtypes_promote_like_numpy_and_grads_keep_each_dtype(shapes, dtypes, data):
+    a = data.draw(hnp.arrays(dtypes[0], shapes.input_shapes[0], elements=finite))
+    b = data.draw(hnp.arrays(dtypes[1], shapes.input_shapes[1], elements=finite))
+    ta, tb = tg.Tensor(a, requires_grad=True), tg.Tensor(b, requires_grad=True)
+    out = ta * tb + ta
+    assert out.dtype == np.result_type(a, b) and out.shape == shapes.result_shape
+    out.sum().backward()
+    assert ta.grad.dtype == a.dtype and tb.grad.dtype == b.dtype
+    # d/da Σ(a·b + a) = Σ over the broadcast axes of (b + 1), by finite differences
+    ga = numeric_grad(lambda x: (x * b.astype(np.float64) + x).sum(), a)
+    gb = numeric_grad(lambda y: (a.astype(np.float64) * y).sum(), b)
+    np.testing.assert_allclose(ta.grad.numpy(), ga, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(tb.grad.numpy(), gb, rtol=1e-4, atol=1e-5)
+
+
+def np_log_softmax(x, axis):
+    m = x.max(axis=axis, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
+@FAST
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+                   elements=finite),
+       fn=st.sampled_from(["softmax", "log_softmax", "logsumexp"]), dtype=DTYPES,
+       scale=st.sampled_from([1.0, 1e4]), data=st.data())
+def test_softmax_family_on_random_axes_and_huge_inputs(x, fn, dtype, scale, data):
+    axis = data.draw(st.integers(-x.ndim - 1, x.ndim))
+    xs = (x * scale).astype(dtype)
+    t = tg.Tensor(xs, requires_grad=True)
+    call = {"softmax": lambda: F.softmax(t, axis), "log_softmax": lambda: F.log_softmax(t, axis),
+            "logsumexp": lambda: tg.logsumexp(t, axis=axis)}[fn]
+    if not -x.ndim <= axis < x.ndim:
+        with pytest.raises(tg.ShapeError, match=f"{fn}: axis {axis} is out of range"):
+            call()
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow / invalid-value warnings at ±1e4
+        out = call()
+        w = np.random.default_rng(5).standard_normal(out.shape)
+        (out * w.astype(dtype)).sum().backward()
+    x64 = xs.astype(np.float64)
+    ref = {"softmax": lambda a: np.exp(np_log_softmax(a, axis)),
+           "log_softmax": lambda a: np_log_softmax(a, axis),
+           "logsumexp": lambda a: (a - np_log_softmax(a, axis)).max(axis=axis)}[fn]
+    assert out.dtype == dtype and t.grad.dtype == dtype
+    np.testing.assert_allclose(out.numpy(), ref(x64), rtol=TOL[dtype]["rtol"] * 5,
+                               atol=1e-5 if dtype == np.float32 else 1e-10)
+    assert np.isfinite(t.grad.numpy()).all()
+    if scale == 1.0:
+        fd = numeric_grad(lambda a: (ref(a) * w).sum(), x64)
+        np.testing.assert_allclose(t.grad.numpy(), fd, rtol=1e-4, atol=1e-4)
+
+
+@FAST
+@given(n=st.integers(1, 4), c=st.integers(1, 4), dtype=DTYPES,
+       label_dtype=st.sampled_from([np.int32, np.int64, np.uint8, np.float32, np.bool_]),
+       smoothing=st.sampled_from([0.0, 0.1]), reduction=st.sampled_from(["mean", "sum", "none"]),
+       data=st.data())
+def test_cross_entropy_random_labels(n, c, dtype, label_dtype, smoothing, reduction, data):
+    logits = data.draw(hnp.arrays(dtype, (n, c), elements=st.floats(-1e4, 1e4, width=32)))
+    labels = np.array(data.draw(st.lists(st.integers(-2, c + 1), min_size=n, max_size=n)))
+    target = labels.astype(label_dtype) if label_dtype != np.uint8 else np.abs(labels).astype(
+        np.uint8)
+    t = tg.Tensor(logits, requires_grad=True)
+    call = lambda: F.cross_entropy(t, target, label_smoothing=smoothing,  # noqa: E731
+                                   reduction=reduction)
+    if target.dtype.kind not in "iu":
+        with pytest.raises(TypeError, match="cross_entropy: class-index targets must be "):
+            call()
+        return
+    bad = [int(v) for v in target if not 0 <= int(v) < c]
+    if bad:
+        with pytest.raises(ValueError, match=f"cross_entropy: target label {bad[0]} is out of "):
+            call()
+        assert t.grad is None
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss = call()
+        loss.sum().backward()
+    logp = np_log_softmax(logits.astype(np.float64), 1)
+    y = target.astype(np.int64)
+    per = (1 - smoothing) * -logp[np.arange(n), y] - smoothing * logp.mean(axis=1)
+    ref = {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction]
+    assert loss.dtype == dtype and t.grad.dtype == dtype
+    np.testing.assert_allclose(loss.numpy(), ref, rtol=1e-5, atol=1e-3)
+    p = np.exp(logp)
+    q = np.full((n, c), smoothing / c)
+    q[np.arange(n), y] += 1 - smoothing
+    grad = (p - q) / (n if reduction == "mean" else 1)  # dL/dlogits = softmax - smoothed target
+    np.testing.assert_allclose(t.grad.numpy(), grad, rtol=1e-4, atol=1e-5)
+
+
+@FAST
+@given(a_shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=3),
+       b_shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=3), dtype=DTYPES)
+def test_matmul_random_shapes(a_shape, b_shape, dtype):
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal(a_shape).astype(dtype)
+    b = rng.standard_normal(b_shape).astype(dtype)
+    try:
+        expected = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    except ValueError:
+        expected = None
+    ta, tb = tg.Tensor(a, requires_grad=True), tg.Tensor(b, requires_grad=True)
+    try:
+        out = ta @ tb
+    except tg.ShapeError as e:
+        assert expected is None and str(e).startswith("matmul: ") and str(a_shape) in str(e)
+        return
+    assert expected is not None and out.shape == expected.shape and out.dtype == dtype
+    np.testing.assert_allclose(out.numpy(), expected, **TOL[dtype])
+    w = rng.standard_normal(out.shape)
+    (out * w.astype(dtype)).sum().backward()
+    fa = numeric_grad(lambda x: (np.matmul(x, b.astype(np.float64)) * w).sum(), a)
+    fb = numeric_grad(lambda y: (np.matmul(a.astype(np.float64), y) * w).sum(), b)
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ta.grad.numpy(), fa, **tol)
+    np.testing.assert_allclose(tb.grad.numpy(), fb, **tol)
+
+
+@FAST
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4),
+                   elements=finite),
+       k=st.integers(1, 3), dtype=DTYPES, affine=st.booleans())
+def test_layer_norm_over_random_trailing_axes(x, k, dtype, affine):
+    shape = x.shape[-k:] if k <= x.ndim else x.shape
+    xs = x.astype(dtype)
+    t = tg.Tensor(xs, requires_grad=True)
+    rng = np.random.default_rng(7)
+    w = b = None
+    if affine:
+        w = tg.Tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+        b = tg.Tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
+    out = F.layer_norm(t, shape, w, b)
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    x64 = xs.astype(np.float64)
+
+    def ref(a):
+        z = (a - a.mean(axis=axes, keepdims=True)) / np.sqrt(a.var(axis=axes, keepdims=True)
+                                                             + 1e-5)
+        return z if w is None else z * w.numpy() + b.numpy()
+    assert out.dtype == dtype and out.shape == x.shape
+    np.testing.assert_allclose(out.numpy(), ref(x64), rtol=1e-4, atol=1e-4)
+    if dtype == np.float64:
+        g = rng.standard_normal(x.shape)
+        (out * g).sum().backward()
+        np.testing.assert_allclose(t.grad.numpy(), numeric_grad(lambda a: (ref(a) * g).sum(),
+                                                                x64), rtol=1e-4, atol=1e-5)
