@@ -263,7 +263,7 @@ assert abs(g_softmax[1] + 1) < 1e-6                                  # â‰ˆ z_y â
 
 a_sat = tg.tensor(20.0, dtype=tg.float64, requires_grad=True)
 (0.5 * F.mse_loss(F.sigmoid(a_sat), tg.tensor(0.0, dtype=tg.float64))).backward()
-print("sigmoid + quadratic, wrong by a mile:      dC/da =", a_sat.grad.item())
+print(f"sigmoid + quadratic, wrong by a mile:      dC/da = {a_sat.grad.item():.4g}")
 assert a_sat.grad.item() < 1e-8
 
 # %% [markdown]
