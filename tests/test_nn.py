@@ -418,6 +418,43 @@ def test_module_misuse_gives_clear_errors():
         nn.LayerNorm(3)(tg.zeros(2, 4))
 
 
+def test_reassignment_keeps_order_and_refuses_to_drop_registered_state():
+    # PyTorch semantics: a re-assigned parameter/buffer keeps its place in parameters() and
+    # state_dict() (optimizer indices and checkpoints depend on that order); replacing one by
+    # something of another kind raises instead of silently unregistering it
+    net = Net()
+    names = [n for n, _ in net.named_parameters()]
+    keys = list(net.state_dict())
+    net.fc1.weight = nn.Parameter(np.ones((3, 2), np.float32))
+    net.bn1.running_mean = tg.zeros(3)
+    assert [n for n, _ in net.named_parameters()] == names and list(net.state_dict()) == keys
+    assert net.fc1.weight.numpy().tolist() == [[1.0, 1.0]] * 3
+    for owner, name, value, kind in [(net.fc1, "weight", tg.ones(3, 2), "parameter"),
+                                     (net.bn1, "running_var", np.ones(3), "buffer"),
+                                     (net, "block", 3, "child module")]:
+        before = getattr(owner, name)
+        with pytest.raises(TypeError, match=f"cannot assign .* as {kind} '{name}'"):
+            setattr(owner, name, value)
+        assert getattr(owner, name) is before
+    assert [n for n, _ in net.named_parameters()] == names and list(net.state_dict()) == keys
+    net.fc1.bias = None  # None keeps the slot empty, as PyTorch's bias=False
+    assert "fc1.bias" not in dict(net.named_parameters()) and net.fc1.bias is None
+
+
+def test_batchnorm_momentum_none_is_refused_clearly():
+    with pytest.raises(TypeError, match="BatchNorm1d: momentum and eps must be numbers"):
+        nn.BatchNorm1d(3, momentum=None)
+
+
+def test_flatten_rejects_out_of_range_dims():
+    assert nn.Flatten(0, -1)(tg.zeros(2, 3, 4)).shape == (24,)
+    with pytest.raises(ValueError, match=r"Flatten: start_dim=3 is out of range for input of "
+                                         r"shape \(2, 3\)"):
+        nn.Flatten(3)(tg.zeros(2, 3))
+    with pytest.raises(ValueError, match="Flatten: end_dim=-4"):
+        nn.Flatten(0, -4)(tg.zeros(2, 3, 4))
+
+
 def test_gradients_through_modules_match_finite_differences(rng):
     tg.manual_seed(2)
     net = nn.Sequential(nn.Linear(3, 5, dtype="float64"), nn.BatchNorm1d(5), nn.ELU(),

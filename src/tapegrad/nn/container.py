@@ -69,6 +69,10 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x: Tensor) -> Tensor:
+        for name, d in (("start_dim", self.start_dim), ("end_dim", self.end_dim)):
+            if not -x.ndim <= d < x.ndim:
+                raise ValueError(f"Flatten: {name}={d} is out of range for input of shape "
+                                 f"{x.shape}")
         return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:

@@ -105,15 +105,37 @@ class Module:
         if "_parameters" not in self.__dict__:
             raise TypeError(f"{type(self).__name__}: call super().__init__() before "
                             f"assigning attribute {name!r}")
-        for registry in (self._parameters, self._modules, self._buffers):
-            registry.pop(name, None)
-        if isinstance(value, Parameter):
-            self._parameters[name] = value
-        elif isinstance(value, Module):
-            self._modules[name] = value
-        elif name in self._buffer_names and (value is None or isinstance(value, Tensor)):
-            self._buffers[name] = value
+        registry = self._registry_for(name, value)
+        for other in (self._parameters, self._modules, self._buffers):
+            if other is not registry:
+                other.pop(name, None)
+        if registry is not None:
+            registry[name] = value  # a re-assigned name keeps its place, as in PyTorch
         object.__setattr__(self, name, value)
+
+    def _registry_for(self, name: str, value: Any) -> dict[str, Any] | None:
+        """Where an assignment goes: Parameters to _parameters, Modules to _modules, tensors
+        to a registered buffer name. As in PyTorch, a registered parameter, child module or
+        buffer can only be replaced by one of its kind or None (anything else would silently
+        drop it from parameters() and state_dict()): TypeError, and nothing changes."""
+        if isinstance(value, Parameter):
+            return self._parameters
+        if isinstance(value, Module):
+            return self._modules
+        kinds = ((self._parameters, "parameter", "nn.Parameter"),
+                 (self._modules, "child module", "nn.Module"))
+        for registry, kind, expected in kinds:
+            if name in registry:
+                if value is None:
+                    return registry
+                raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} "
+                                f"as {kind} {name!r} ({expected} or None expected)")
+        if name in self._buffer_names:
+            if value is None or isinstance(value, Tensor):
+                return self._buffers
+            raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} as "
+                            f"buffer {name!r} (Tensor or None expected)")
+        return None
 
     def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._modules, self._buffers):

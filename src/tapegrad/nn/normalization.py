@@ -28,6 +28,11 @@ class BatchNorm1d(Module):
         if not isinstance(num_features, (int, np.integer)) or num_features <= 0:
             raise ValueError(f"BatchNorm1d: num_features must be a positive int, got "
                              f"{num_features!r}")
+        if not all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+                   for v in (momentum, eps)):
+            raise TypeError(f"BatchNorm1d: momentum and eps must be numbers (momentum=None, "
+                            f"PyTorch's cumulative average, is not supported), got "
+                            f"momentum={momentum!r}, eps={eps!r}")
         if not 0.0 <= momentum <= 1.0 or eps <= 0:
             raise ValueError(f"BatchNorm1d: need 0 <= momentum <= 1 and eps > 0, got "
                              f"momentum={momentum}, eps={eps}")
