@@ -417,6 +417,14 @@ def test_backward_frames_need_the_graph():
         viz.backward_frames(L)
 
 
+def test_backward_frames_of_a_non_scalar_need_grad_output():
+    v = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(ValueError, match=r"backward_frames: loss has shape \(3,\).*grad_output"):
+        viz.backward_frames(v * 2)
+    (frame,) = viz.backward_frames(v * 2, grad_output=tg.tensor([1.0, -1.0, 0.5]))
+    assert "<b>sends</b> [ 2., -2.,  1.]<" in frame.source  # 2 * grad_output
+
+
 # ---------------------------------------------------------------------- save
 def test_save_picks_the_format_from_the_suffix(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", VENV_BIN + os.pathsep + os.environ.get("PATH", ""))

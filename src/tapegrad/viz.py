@@ -650,6 +650,11 @@ def backward_frames(loss: Tensor, grad_output: Any = None, values: bool = True,
     is dL/dloss, needed when loss has more than one element (as for backward)."""
     roots = _roots((loss,), "viz.backward_frames")
     _check(rankdir, max_nodes, "viz.backward_frames")
+    if grad_output is None and roots[0].size != 1:
+        raise ValueError(f"viz.backward_frames: loss has shape {roots[0].shape}; without "
+                         "grad_output it must be a scalar (one element). Pass "
+                         "grad_output=dL/dloss (e.g. tg.ones_like(loss)) or reduce it first "
+                         "(loss.sum())")
     g = _Graph(roots)
     state, names = _module_info(module, g)
     totals = {key: sum(1 for k, _ in uses) for key, uses in g.uses.items()}
