@@ -96,7 +96,9 @@ def index_strategy(shape):
                 | st.builds(slice, st.none() | st.integers(-n, n), st.none() | st.integers(-n, n),
                             st.none() | st.sampled_from([1, 2, -1]))
                 | st.lists(st.integers(-n, n - 1) if n else st.nothing(), min_size=1, max_size=4)
-                .map(np.array))
+                .map(np.array)
+                | st.lists(st.booleans(), min_size=n, max_size=n + 1).map(np.array)  # masks
+                | st.none())  # a new axis
     return st.tuples(*[one(n) for n in shape]).flatmap(
         lambda idx: st.sampled_from([idx, idx[:1], idx + (Ellipsis,), (Ellipsis,) + idx[1:]]))
 
@@ -324,3 +326,69 @@ def test_layer_norm_over_random_trailing_axes(x, k, dtype, affine):
         (out * g).sum().backward()
         np.testing.assert_allclose(t.grad.numpy(), numeric_grad(lambda a: (ref(a) * g).sum(),
                                                                 x64), rtol=1e-4, atol=1e-5)
+
+
+@FAST
+@given(shape=hnp.array_shapes(min_dims=2, max_dims=3, min_side=1, max_side=4), dtype=DTYPES,
+       training=st.booleans(), affine=st.booleans(), data=st.data())
+def test_batch_norm_random_shapes_match_numpy(shape, dtype, training, affine, data):
+    rng = np.random.default_rng(8)
+    x = (rng.standard_normal(shape) * data.draw(st.sampled_from([1.0, 1e4]))).astype(dtype)
+    c = shape[1]
+    rm, rv = rng.standard_normal(c).astype(dtype), rng.uniform(0.5, 2, c).astype(dtype)
+    running = [tg.Tensor(rm.copy()), tg.Tensor(rv.copy())]
+    w = tg.Tensor(rng.standard_normal(c).astype(dtype), requires_grad=True) if affine else None
+    b = tg.Tensor(rng.standard_normal(c).astype(dtype), requires_grad=True) if affine else None
+    axes = (0,) if len(shape) == 2 else (0, 2)
+    count = shape[0] * (shape[2] if len(shape) == 3 else 1)
+    t = tg.Tensor(x, requires_grad=True)
+    if training and count == 1:
+        with pytest.raises(ValueError, match="batch_norm: expected more than 1 value"):
+            F.batch_norm(t, *running, w, b, training=True)
+        assert running[0].numpy().tolist() == rm.tolist()  # nothing changed
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = F.batch_norm(t, *running, w, b, training=training)
+        out.sum().backward()
+    x64 = x.astype(np.float64)
+    view = (1, c) if len(shape) == 2 else (1, c, 1)
+    mu = x64.mean(axis=axes) if training else rm.astype(np.float64)
+    var = x64.var(axis=axes) if training else rv.astype(np.float64)
+    ref = (x64 - mu.reshape(view)) / np.sqrt(var.reshape(view) + 1e-5)
+    if affine:
+        ref = ref * w.numpy().reshape(view) + b.numpy().reshape(view)
+    assert out.dtype == dtype and t.grad.dtype == dtype and np.isfinite(t.grad.numpy()).all()
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-4, atol=1e-3 if dtype == np.float32
+                               else 1e-9)
+    if training:  # PyTorch's update: unbiased batch variance, momentum 0.1
+        np.testing.assert_allclose(running[0].numpy(), 0.9 * rm + 0.1 * mu, rtol=1e-5)
+        np.testing.assert_allclose(running[1].numpy(),
+                                   0.9 * rv + 0.1 * var * count / (count - 1), rtol=1e-4)
+    else:
+        assert running[0].numpy().tolist() == rm.tolist()
+
+
+@FAST
+@given(shapes=st.tuples(hnp.array_shapes(min_dims=0, max_dims=2, max_side=3),
+                        hnp.array_shapes(min_dims=0, max_dims=2, max_side=3)),
+       loss=st.sampled_from(["mse_loss", "binary_cross_entropy",
+                             "binary_cross_entropy_with_logits"]),
+       reduction=st.sampled_from(["mean", "sum", "none"]), dtype=DTYPES)
+def test_elementwise_losses_on_random_shape_pairs(shapes, loss, reduction, dtype):
+    rng = np.random.default_rng(9)
+    x = rng.uniform(0.05, 0.95, shapes[0]).astype(dtype)
+    y = rng.uniform(0, 1, shapes[1]).astype(dtype)
+    t = tg.Tensor(x, requires_grad=True)
+    if shapes[0] != shapes[1]:  # no silent broadcasting of a (N, 1) output against (N,)
+        with pytest.raises(tg.ShapeError, match=f"{loss}: input shape .* and target shape"):
+            getattr(F, loss)(t, y, reduction=reduction)
+        return
+    out = getattr(F, loss)(t, y, reduction=reduction)
+    x64, y64 = x.astype(np.float64), y.astype(np.float64)
+    per = {"mse_loss": (x64 - y64) ** 2,
+           "binary_cross_entropy": -(y64 * np.log(x64) + (1 - y64) * np.log(1 - x64)),
+           "binary_cross_entropy_with_logits": np.logaddexp(0, x64) - y64 * x64}[loss]
+    ref = {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction]
+    assert out.dtype == dtype and out.shape == np.shape(ref)
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5 if dtype == np.float32 else 1e-12)
