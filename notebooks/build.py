@@ -12,6 +12,7 @@ page. `make test` re-executes the .ipynb files with nbmake.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
 SOURCES = HERE / "src"
+ADDRESS = re.compile(r" at 0x[0-9a-f]+>")  # e.g. <graphviz.graphs.Digraph at 0x7f..>
 
 
 def parse_cells(text: str) -> list[nbformat.NotebookNode]:
@@ -59,6 +61,10 @@ def build(source: Path) -> Path:
     for i, cell in enumerate(nb.cells):  # stable ids, no timings: rebuilds diff cleanly
         cell.id = f"cell-{i}"
         cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):  # no memory addresses in plain-text reprs
+            text = output.get("data", {}).get("text/plain")
+            if isinstance(text, str):
+                output["data"]["text/plain"] = ADDRESS.sub(">", text)
     out = HERE / (source.stem + ".ipynb")
     nbformat.write(nb, out)
     print(f"{out.name}: {len(nb.cells)} cells, executed in {time.perf_counter() - start:.1f} s")

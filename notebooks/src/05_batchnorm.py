@@ -18,7 +18,6 @@
 # asserted against an independent computation.
 
 # %%
-# %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -166,7 +165,7 @@ v = ((s_np - mu) ** 2).mean(0)
 dJ_dv = -0.5 * (G * (v + eps) ** -1.5 * (s_np - mu)).sum(0)
 dJ_dmu = -(G * (v + eps) ** -0.5).sum(0)
 dJ_ds = G * (v + eps) ** -0.5 + 2 / n * dJ_dv * (s_np - mu) + dJ_dmu / n
-print("max |tapegrad - closed form| =", np.abs(s.grad.numpy() - dJ_ds).max())
+print(f"max |tapegrad - closed form| = {np.abs(s.grad.numpy() - dJ_ds).max():.0e}")
 assert np.allclose(s.grad.numpy(), dJ_ds, rtol=1e-10, atol=1e-12)
 
 # %% [markdown]
@@ -194,7 +193,7 @@ print("gamma, beta and s gradients match the formulas")
 # shifted by a constant, so the gradient to $s$ sums to zero over the batch, per feature.
 
 # %%
-print(s.grad.numpy().sum(0))
+print(f"largest |sum over the batch| = {np.abs(s.grad.numpy().sum(0)).max():.0e}")
 assert np.allclose(s.grad.numpy().sum(0), 0, atol=1e-10)
 
 # %% [markdown]
@@ -222,7 +221,8 @@ for _ in range(60):
     history.append(bn.running_mean.numpy().copy())
 assert np.allclose(bn.running_mean.numpy(), r_mu, rtol=1e-4, atol=1e-5)
 assert np.allclose(bn.running_var.numpy(), r_var, rtol=1e-4)
-print("running mean", bn.running_mean.numpy(), " running var", bn.running_var.numpy())
+print("running mean", bn.running_mean.numpy().round(4), " running var",
+      bn.running_var.numpy().round(4))
 assert np.allclose(bn.running_mean.numpy(), true_mean, atol=0.3)
 assert np.allclose(np.sqrt(bn.running_var.numpy()), true_std, rtol=0.15)
 
@@ -249,8 +249,8 @@ with tg.no_grad():
     before = bn.running_mean.numpy().copy()
     eval_a = bn(tg.tensor(batch_a, dtype=tg.float32)).numpy()[0]
     eval_b = bn(tg.tensor(batch_b, dtype=tg.float32)).numpy()[0]
-print("train mode:", train_a, train_b)
-print("eval mode: ", eval_a, eval_b)
+print("train mode:", train_a.round(4), train_b.round(4))
+print("eval mode: ", eval_a.round(4), eval_b.round(4))
 assert not np.allclose(train_a, train_b, atol=1e-2)
 assert np.allclose(eval_a, eval_b)
 expected = (sample[0] - bn.running_mean.numpy()) / np.sqrt(bn.running_var.numpy() + bn.eps)

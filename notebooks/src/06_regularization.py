@@ -13,7 +13,6 @@
 # validation loss than the unregularized baseline.
 
 # %%
-# %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
 

@@ -21,7 +21,6 @@
 # closed form, a hand derivation or plain numpy.
 
 # %%
-# %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
 

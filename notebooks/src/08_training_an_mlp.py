@@ -15,7 +15,6 @@
 # independently (with numpy or a formula) is asserted.
 
 # %%
-# %matplotlib inline
 import os
 import shutil
 import tempfile
@@ -274,7 +273,7 @@ assert np.isclose(again["loss"], history["val_loss"][best_epoch], rtol=1e-5)
 # %%
 model.train()
 with tg.Tape() as tape:
-    loss = F.cross_entropy(model(tg.tensor(Z_train[:8])), y_train[:8])
+    loss = F.cross_entropy(model(tg.tensor(Z_train[:8], name="x")), y_train[:8])
 layer_scopes = sorted({r.scope[0] for r in tape if r.scope}, key=int)
 print(f"{len(tape)} records; layers that recorded ops: {layer_scopes}")
 assert layer_scopes == [name for name, _ in model.named_children()]
