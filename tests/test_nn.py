@@ -66,6 +66,15 @@ def test_linear_wrong_width_names_both_sizes_and_the_layer():
         nn.Linear(3, 4)(tg.zeros(2, 2))
 
 
+def test_linear_refuses_integer_input_and_allows_zero_inputs():
+    lin = nn.Linear(3, 2)
+    with pytest.raises(TypeError, match=r"Linear\(3, 2\): input must be floating point, got "
+                                        r"int64 \(shape \(4, 3\)\)"):
+        lin(tg.Tensor(np.ones((4, 3), np.int64)))
+    empty = nn.Linear(0, 2)  # PyTorch allows it: y = b, with b drawn from U(0, 0)
+    assert empty(tg.zeros(4, 0)).numpy().tolist() == [[0.0, 0.0]] * 4
+
+
 def test_linear_seeded():
     tg.manual_seed(7)
     a = nn.Linear(5, 5).weight.numpy().copy()

@@ -35,7 +35,8 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.weight.size:  # Linear(0, n) has nothing to draw, as in PyTorch
+            init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1.0 / math.sqrt(self.in_features) if self.in_features else 0.0
             init.uniform_(self.bias, -bound, bound)
@@ -44,6 +45,9 @@ class Linear(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"{self.scope_label()}: input must be a Tensor, got "
                             f"{type(x).__name__}")
+        if x.dtype.kind != "f":  # numpy would silently compute int64 @ float32 in float64
+            raise TypeError(f"{self.scope_label()}: input must be floating point, got "
+                            f"{x.dtype} (shape {x.shape}); convert it, e.g. x.float()")
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             where = f" ('{'.'.join(_state.scope)}')" if _state.scope else ""
             raise ShapeError(f"{self.scope_label()}{where}: expected input with "
