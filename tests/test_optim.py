@@ -395,6 +395,17 @@ def test_lbfgs_minimizes_beale_from_1_1():
     assert opt.state[opt.param_groups[0]["params"][0]]["n_iter"] < 40
 
 
+@pytest.mark.parametrize("make", [optim.BFGS, optim.ConjugateGradient, optim.LBFGS])
+def test_one_iteration_per_step_still_line_searches(make):
+    # max_iter=1 gives max_eval = 1; the line search has its own budget (PyTorch's max_ls),
+    # so stepping one iteration at a time (to record a path) reaches Beale's minimum instead
+    # of stalling after the first step with t = 0
+    search = {} if make is optim.ConjugateGradient else {"line_search_fn": "strong_wolfe"}
+    w, opt = minimize(lambda p: make(p, max_iter=1, **search, **TIGHT),
+                      beale, [1.0, 1.5], 60)
+    np.testing.assert_allclose(w, [3.0, 0.5], atol=1e-5)
+
+
 def test_lbfgs_without_line_search_and_short_history_on_rosenbrock():
     w, opt = minimize(lambda p: optim.LBFGS(p, history_size=3, max_iter=50,
                                             **TIGHT),

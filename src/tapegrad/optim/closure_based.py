@@ -110,6 +110,8 @@ class LineSearchOptimizer(ClosureOptimizer):
     fall below their tolerances. Subclasses supply `_direction`."""
 
     _c2 = 0.9  # the curvature constant of the strong Wolfe conditions
+    _max_ls = 25  # evaluations one line search may use (PyTorch's max_ls); max_eval is
+    # checked between iterations, so max_iter=1 (one iteration per step()) still searches
 
     def __init__(self, params: Iterable[Any], lr: float, max_iter: int, max_eval: int | None,
                  tolerance_grad: float, tolerance_change: float, line_search_fn: str | None,
@@ -174,7 +176,7 @@ class LineSearchOptimizer(ClosureOptimizer):
             last = it == group["max_iter"] - 1
             if group["line_search_fn"] == "strong_wolfe":
                 t, f, g, used = strong_wolfe(evaluate, x, t, d, f, g, c2=self._c2,
-                                             max_evals=max(group["max_eval"] - evals, 1),
+                                             max_evals=self._max_ls,
                                              tolerance_change=group["tolerance_change"])
                 x = x + t * d
                 self._scatter(x)
