@@ -164,6 +164,25 @@ def test_parameters_inputs_and_outputs_look_different():
     assert len({fill["l0"], fill["l1"], fill["t0"], fill["t3"]}) == 4
 
 
+def test_a_tensor_a_module_makes_for_itself_is_a_constant_not_an_input():
+    tg.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.Dropout(0.5))
+    x = tg.randn(2, 3)                    # unnamed data: still the graph's input
+    t = tg.randn(2, 4)                    # unnamed target outside any module: an input too
+    loss = ((net(x) - t) ** 2).mean()
+    n = nodes(viz.draw(loss).source)
+    inputs = [k for k, v in n.items() if "<i>input</i>" in v]
+    shapes = sorted(re.search(r"</i> (\(\d, \d\))", n[k]).group(1) for k in inputs)
+    assert shapes == ["(2, 3)", "(2, 4)"]
+    # the dropout mask (2, 4): a constant, drawn inside the Dropout cluster
+    (mask,) = [k for k, v in n.items() if "<i>constant</i> (2, 4)" in v]
+    assert f"\t\t{mask} [" in clusters(viz.draw(loss).source)["1: Dropout(p=0.5)"]
+    # collapsed, the Dropout box is fed by the Linear's output only: no extra input node
+    src = viz.draw(loss, collapse=True).source
+    assert sum("<i>input</i>" in v for v in nodes(src).values()) == 2
+    assert [a for a, b in edges(src) if b == "m1"] == ["t2"]
+
+
 def test_values_and_grads_can_be_left_out():
     L, _, _ = lecture_scalar()
     L.backward()

@@ -268,15 +268,20 @@ assert np.isclose(again["loss"], history["val_loss"][best_epoch], rtol=1e-5)
 #
 # A forward pass on 8 training images in train mode records a few dozen primitive
 # operations. Drawn with every module collapsed, each layer of the `Sequential` becomes one
-# box (the BatchNorm boxes stand for their nine primitives each, which notebook 05 opens).
+# box (the BatchNorm boxes stand for their nine primitives each, which notebook 05 opens),
+# and so does the loss, recorded under a `tg.name_scope` of its own. The dashed notes are
+# BatchNorm's running statistics, state updated outside the graph.
 
 # %%
 model.train()
 with tg.Tape() as tape:
-    loss = F.cross_entropy(model(tg.tensor(Z_train[:8], name="x")), y_train[:8])
-layer_scopes = sorted({r.scope[0] for r in tape if r.scope}, key=int)
+    logits = model(tg.tensor(Z_train[:8], name="x"))
+    with tg.name_scope("loss", "cross_entropy"):
+        loss = F.cross_entropy(logits, y_train[:8])
+layer_scopes = sorted({r.scope[0] for r in tape if r.scope and r.scope[0] != "loss"}, key=int)
 print(f"{len(tape)} records; layers that recorded ops: {layer_scopes}")
 assert layer_scopes == [name for name, _ in model.named_children()]
+assert [r.scope for r in tape if not r.scope] == []      # every record belongs to a box
 viz.draw(loss, collapse=True, module=model, values=False, grads=False, rankdir="TB")
 
 # %% [markdown]

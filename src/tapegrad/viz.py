@@ -74,9 +74,12 @@ class _Graph:
     """The records the roots depend on, with a stable id, a kind and a scope per tensor.
 
     Data ids: `t{k}` for the output of the k-th record in tape order, `l{j}` for the j-th
-    leaf met in that order. A leaf's kind: `param` (requires grad), `const` (an unnamed
-    one-element value, such as the 2 in x * 2) or `input`; other tensors are `value`, or
-    `output` for the roots."""
+    leaf met in that order. A leaf's kind: `param` (requires grad), `const` or `input`; other
+    tensors are `value`, or `output` for the roots. An unnamed leaf without grad is a `const`
+    when it has one element (the 2 in x * 2) or when a module made it for its own use: every
+    record reading it sits in one module scope and also reads a value already computed from
+    the data (a dropout mask, a row maximum subtracted for stability). Otherwise it is data
+    entering the graph, an `input`."""
 
     def __init__(self, roots: tuple[Tensor, ...]) -> None:
         self.roots = roots
@@ -96,6 +99,12 @@ class _Graph:
             self._add(out)
         for r in roots:
             self._add(r)
+        # on_data[k]: record k reads, directly or through earlier records, a leaf without grad
+        self.on_data: list[bool] = []
+        for rec in self.records:
+            self.on_data.append(any(
+                not t.requires_grad if t._node is None else self.on_data[self.index[id(t._node)]]
+                for t in rec.inputs))
         root_ids = {id(r) for r in roots}
         self.kind: dict[int, str] = {}
         self.scope: dict[int, Scope] = {}
@@ -104,10 +113,11 @@ class _Graph:
                 self.kind[key] = "output" if key in root_ids else "value"
                 self.scope[key] = t._node.scope
                 continue
-            kind = ("param" if t.requires_grad else
-                    "const" if t.size == 1 and t.name is None else "input")
-            self.kind[key] = kind
             uses = self.uses.get(key, [])
+            kind = ("param" if t.requires_grad else
+                    "const" if t.name is None and (t.size == 1 or self._internal(key)) else
+                    "input")
+            self.kind[key] = kind
             # parameters and constants sit with the module that reads them; data at the top
             self.scope[key] = (_common([self.records[k].scope for k, _ in uses])
                                if uses and kind != "input" else ())
@@ -116,6 +126,16 @@ class _Graph:
             for n in range(1, len(rec.scope) + 1):
                 self.labels.setdefault(rec.scope[:n], rec.scope_labels[n - 1])
         self.scope_ids = {s: j for j, s in enumerate(self.labels)}
+
+    def _internal(self, key: int) -> bool:
+        """A leaf read only inside one module scope, by records that each also read a value
+        computed from the data: made by the module itself, not data entering the graph."""
+        uses = self.uses.get(key, [])
+        if not uses or not _common([self.records[k].scope for k, _ in uses]):
+            return False
+        return all(any(t._node is not None and id(t) != key
+                       and self.on_data[self.index[id(t._node)]]
+                       for t in self.records[k].inputs) for k, _ in uses)
 
     def _output(self, k: int) -> Tensor:
         out = self.records[k].output
