@@ -181,6 +181,7 @@ def test_a_tensor_a_module_makes_for_itself_is_a_constant_not_an_input():
     src = viz.draw(loss, collapse=True).source
     assert sum("<i>input</i>" in v for v in nodes(src).values()) == 2
     assert [a for a, b in edges(src) if b == "m1"] == ["t2"]
+    assert "1 op (collapsed)" in nodes(src)["m1"] and "3 ops (collapsed)" in nodes(src)["m0"]
 
 
 def test_values_and_grads_can_be_left_out():

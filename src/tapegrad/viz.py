@@ -386,8 +386,9 @@ class _Drawer(_Layout):
 
     def _box_node(self, scope: Scope, marks: list[str]) -> None:
         n_ops = sum(1 for r in self.g.records if self._box(r.scope) == scope)
+        ops = "1 op" if n_ops == 1 else f"{n_ops} ops"
         parts = [self._scope_title(scope),
-                 f'<font point-size="9">{n_ops} ops (collapsed)</font>'] + marks
+                 f'<font point-size="9">{ops} (collapsed)</font>'] + marks
         fill = _FILL["bad"] if marks else _FILL["box"]
         self.clusters.setdefault(scope[:-1], []).append(
             (self.box_ids[scope], {"shape": "box", "style": "filled", "fillcolor": fill,
