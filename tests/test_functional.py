@@ -225,6 +225,31 @@ def test_functional_input_types(call):
         call("x")
 
 
+def test_numpy_weights_keep_float32_float32():
+    # a float64 numpy weight/bias/pos_weight is taken in the input's dtype (numpy's promotion
+    # would silently turn the whole float32 loss and every gradient into float64)
+    rng = np.random.default_rng(0)
+    x64 = rng.standard_normal((4, 3))
+    x = tg.Tensor(x64.astype(np.float32), requires_grad=True)
+    w, pw, t = rng.uniform(0.5, 2, 3), rng.uniform(0.5, 2, 3), (x64 > 0).astype(np.float64)
+    loss = F.binary_cross_entropy_with_logits(x, t, weight=w, pos_weight=pw.tolist())
+    loss.backward()
+    assert loss.dtype == np.float32 and x.grad.dtype == np.float32
+    log_sig = -np.logaddexp(0, -x64)  # PyTorch's formula with both weights, in float64
+    expected = -(w * (pw * t * log_sig + (1 - t) * (log_sig - x64))).mean()
+    assert loss.item() == pytest.approx(expected, rel=1e-6)
+    p = F.sigmoid(x)
+    assert F.binary_cross_entropy(p, t, weight=w).dtype == np.float32
+    out = [F.linear(x, rng.standard_normal((2, 3)), np.zeros(2)),
+           F.layer_norm(x, 3, np.ones(3), np.zeros(3)),
+           F.batch_norm(x, None, None, np.ones(3), np.zeros(3), training=True)]
+    assert [o.dtype for o in out] == [np.float32] * 3
+    with pytest.raises(tg.ShapeError, match=r"binary_cross_entropy_with_logits: pos_weight "
+                                            r"shape \(4,\) does not broadcast to the input "
+                                            r"shape \(4, 3\)"):
+        F.binary_cross_entropy_with_logits(x, t, pos_weight=np.ones(4))
+
+
 def test_functional_accepts_array_likes_like_the_engine_ops():
     x = [[1.0, -2.0, 0.5]]
     np.testing.assert_allclose(F.softmax(x).numpy(), np.exp(np_log_softmax(np.array(x))),

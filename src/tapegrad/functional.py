@@ -30,6 +30,32 @@ def _tensor(x: Any, who: str, name: str = "input") -> Tensor:
     raise TypeError(f"{who}: {name} must be a Tensor or array, got {type(x).__name__}")
 
 
+def _operand(value: Any, like: Tensor, who: str, name: str) -> Tensor:
+    """A weight, bias or pos_weight: a Tensor as given; an array or list becomes a Tensor of
+    like's floating dtype, so a float64 numpy weight does not turn float32 into float64."""
+    if isinstance(value, Tensor):
+        return value
+    t = _tensor(value, who, name)
+    if like.dtype.kind == "f" and t.dtype != like.dtype:
+        t = Tensor._make(t.numpy().astype(like.dtype), False)
+    return t
+
+
+def _elementwise_weight(value: Any, input: Tensor, who: str, name: str) -> Tensor | None:
+    """weight / pos_weight of an elementwise loss: must broadcast to the input's shape."""
+    if value is None:
+        return None
+    w = _operand(value, input, who, name)
+    try:
+        ok = np.broadcast_shapes(w.shape, input.shape) == input.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ShapeError(f"{who}: {name} shape {w.shape} does not broadcast to the input "
+                         f"shape {input.shape}")
+    return w
+
+
 def _number(value: Any, who: str, name: str) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{who}: {name} must be a number, got {value!r}")
@@ -172,6 +198,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
     who = "binary_cross_entropy"
     input, target = _elementwise_target(input, target, reduction, who)
     _floating(input, who)
+    weight = _elementwise_weight(weight, input, who, "weight")
     p = np.asarray(input)
     if p.size and not (np.all(p >= 0) and np.all(p <= 1)):
         bad = p[~((p >= 0) & (p <= 1))].flat[0]
@@ -189,6 +216,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     The gradient with respect to x is σ(x) − t (without pos_weight)."""
     who = "binary_cross_entropy_with_logits"
     input, target = _elementwise_target(input, target, reduction, who)
+    weight = _elementwise_weight(weight, input, who, "weight")
+    pos_weight = _elementwise_weight(pos_weight, input, who, "pos_weight")
     if pos_weight is None:
         loss = softplus(input) - target * input
     else:
@@ -323,8 +352,9 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
 # ====================================================================== layers
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x Wᵀ + b for x (..., in), weight (out, in), bias (out,)."""
-    x, weight = _tensor(x, "linear"), _tensor(weight, "linear", "weight")
-    bias = None if bias is None else _tensor(bias, "linear", "bias")
+    x = _tensor(x, "linear")
+    weight = _operand(weight, x, "linear", "weight")
+    bias = None if bias is None else _operand(bias, x, "linear", "bias")
     if weight.ndim != 2:
         raise ShapeError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
@@ -377,8 +407,8 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
         if t is not None and not isinstance(t, Tensor):
             raise TypeError(f"{who}: {name} must be a Tensor (it is updated in place) or "
                             f"None, got {type(t).__name__}")
-    weight = None if weight is None else _tensor(weight, who, "weight")
-    bias = None if bias is None else _tensor(bias, who, "bias")
+    weight = None if weight is None else _operand(weight, x, who, "weight")
+    bias = None if bias is None else _operand(bias, x, who, "bias")
     if x.ndim not in (2, 3):
         raise ShapeError(f"{who}: expected input (N, C) or (N, C, L), got shape {x.shape}")
     c = x.shape[1]
@@ -428,8 +458,8 @@ def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor 
     """Normalize over the last len(normalized_shape) axes of each sample:
     y = γ·(x − μ)/√(σ² + ε) + β, with μ and σ² (population variance) per sample."""
     x = _tensor(x, "layer_norm")
-    weight = None if weight is None else _tensor(weight, "layer_norm", "weight")
-    bias = None if bias is None else _tensor(bias, "layer_norm", "bias")
+    weight = None if weight is None else _operand(weight, x, "layer_norm", "weight")
+    bias = None if bias is None else _operand(bias, x, "layer_norm", "bias")
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
         normalized_shape)
     k = len(shape)
