@@ -309,7 +309,7 @@ def leaf():
     (lambda: optim.RMSprop([leaf()], alpha=1.5), "alpha=1.5"),
     (lambda: optim.Adagrad([leaf()], lr_decay=-1.0), "lr_decay=-1.0"),
     (lambda: optim.SGD([], lr=0.1), "empty"),
-    (lambda: optim.SGD([tg.Tensor(np.array([1.0]))], lr=0.1), "does not require grad"),
+    (lambda: optim.SGD([tg.Tensor(np.array([1]))], lr=0.1), "int64.*only floating-point"),
     (lambda: optim.SGD([leaf() * 2], lr=0.1), "not a leaf"),
     (lambda: optim.SGD([{"params": [leaf()], "lrr": 0.1}], lr=0.1), "lrr"),
 ])
@@ -328,6 +328,37 @@ def test_bad_options_raise_value_error(make, match):
 def test_bad_types_raise_type_error(make, match):
     with pytest.raises(TypeError, match=match):
         make()
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps, lr=0.1),
+    lambda ps: optim.LBFGS(ps, lr=0.1), lambda ps: optim.Newton(ps, damping=1.0),
+])
+def test_frozen_parameters_are_accepted_and_left_alone(make):
+    # PyTorch's fine-tuning idiom: freeze a layer (requires_grad=False), still pass
+    # model.parameters(); the frozen tensor gets no grad and is not moved, until unfrozen
+    import tapegrad.nn as nn
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))
+    model[0].requires_grad_(False)
+    frozen = model[0].weight.numpy().copy()
+    head = model[2].weight.numpy().copy()
+    opt = make(model.parameters())
+    x = tg.Tensor(np.array([[0.5, -1.0], [1.0, 2.0]], np.float32))
+
+    def closure():
+        opt.zero_grad()
+        loss = (model(x) ** 2).mean()
+        if not isinstance(opt, optim.Newton):  # Newton differentiates the loss itself
+            loss.backward()
+        return loss
+    opt.step(closure)
+    assert model[0].weight.grad is None
+    np.testing.assert_array_equal(model[0].weight.numpy(), frozen)
+    assert not np.array_equal(model[2].weight.numpy(), head)
+    model[0].requires_grad_(True)
+    opt.step(closure)
+    assert not np.array_equal(model[0].weight.numpy(), frozen)
 
 
 def test_failed_add_param_group_changes_nothing():

@@ -3,7 +3,7 @@ notes 004, "Newton's method")."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -52,9 +52,8 @@ class Newton(ClosureOptimizer):
         check_flag("Newton", "adaptive", group["adaptive"])
         check_int("Newton", "max_params", group["max_params"])
 
-    def _gradient(self, loss: Tensor) -> list[Tensor]:
-        """The gradient of loss w.r.t. the parameters, recorded (create_graph=True)."""
-        ps = self._flat_params
+    def _gradient(self, loss: Tensor, ps: list[Tensor]) -> list[Tensor]:
+        """The gradient of loss w.r.t. the parameters ps, recorded (create_graph=True)."""
         node = loss.record
         if node is not None and not node.freed:
             return list(grad(loss, ps, create_graph=True, allow_unused=True))
@@ -64,9 +63,9 @@ class Newton(ClosureOptimizer):
                          "twice; return the loss without calling backward, or call "
                          "loss.backward(create_graph=True)")
 
-    def _hessian(self, g_flat: Tensor) -> np.ndarray:
+    def _hessian(self, g_flat: Tensor, ps: list[Tensor]) -> np.ndarray:
         """Row i = ∂g_i/∂θ, one reverse sweep per row through the recorded gradient."""
-        ps, n = self._flat_params, g_flat.size
+        n = g_flat.size
         H = np.zeros((n, n), dtype=self._dtype())
         if not g_flat.requires_grad:  # the loss is linear in θ
             return H
@@ -84,19 +83,29 @@ class Newton(ClosureOptimizer):
         if not isinstance(loss, Tensor) or loss.size != 1:
             raise TypeError("Newton.step: the closure must return the loss as a one-element "
                             f"Tensor, got {type(loss).__name__}")
-        grads = self._gradient(loss)
-        parts = [Tensor(np.zeros(p.shape, p.dtype)) if g is None else g
-                 for p, g in zip(ps, grads)]
-        g_flat = concatenate([g.reshape(-1) for g in parts])
-        H = self._hessian(g_flat)
-        g = g_flat.numpy().astype(H.dtype)
         state = self.state.setdefault(ps[0], {"n_iter": 0})
+        trainable = [p for p in ps if p.requires_grad]  # frozen ones keep their values
+        if not trainable:
+            return loss.detach()
+        grads = self._gradient(loss, trainable)
+        parts = [Tensor(np.zeros(p.shape, p.dtype)) if g is None else g
+                 for p, g in zip(trainable, grads)]
+        g_flat = concatenate([g.reshape(-1) for g in parts])
+        H = self._hessian(g_flat, trainable)
+        g = g_flat.numpy().astype(H.dtype)
         state["n_iter"] += 1
+        mask = np.concatenate([np.full(p.size, p.requires_grad) for p in ps])
+
+        def full(d: np.ndarray) -> np.ndarray:  # the step over all parameters, 0 if frozen
+            out = np.zeros(mask.size, d.dtype)
+            out[mask] = d
+            return out
         if group["adaptive"]:
-            self._adaptive_step(closure, float(loss.item()), g, H, state)
+            self._adaptive_step(closure, float(loss.item()), g, H, state, full)
         else:
-            self._scatter(self._gather() - group["lr"] * self._solve(H, g, group["damping"]))
-        for p, gp in zip(ps, parts):
+            self._scatter(self._gather() - group["lr"] * full(
+                self._solve(H, g, group["damping"])))
+        for p, gp in zip(trainable, parts):
             p.grad = Tensor(gp.numpy().copy())
         return loss.detach()
 
@@ -110,7 +119,8 @@ class Newton(ClosureOptimizer):
                              "damping > 0 or adaptive=True") from None
 
     def _adaptive_step(self, closure: Closure, f0: float, g: np.ndarray, H: np.ndarray,
-                       state: dict[str, Any]) -> None:
+                       state: dict[str, Any], full: Callable[[np.ndarray], np.ndarray]
+                       ) -> None:
         """Levenberg–Marquardt: retry with more damping until the loss decreases."""
         lr = self.param_groups[0]["lr"]
         alpha = state.get("damping", self.param_groups[0]["damping"])
@@ -121,7 +131,7 @@ class Newton(ClosureOptimizer):
             except ValueError:
                 alpha = min(max(10 * alpha, 1e-3), _MAX_DAMPING)
                 continue
-            self._scatter(x - lr * d)
+            self._scatter(x - lr * full(d))
             f = float(self._evaluate(closure).item())  # type: ignore[union-attr]
             if f < f0:
                 state["damping"] = alpha / 10

@@ -68,8 +68,9 @@ def _export(value: Any) -> Any:
 class Optimizer:
     """Base class: param groups, per-parameter state, zero_grad, state_dict.
 
-    params: an iterable of leaf Tensors that require grad, or of dicts
-        {"params": [...], "lr": ...} (param groups with their own options).
+    params: an iterable of floating-point leaf Tensors, or of dicts
+        {"params": [...], "lr": ...} (param groups with their own options). As in PyTorch,
+        frozen tensors (requires_grad=False) may be included: without a grad they never move.
     defaults: the options every group gets unless it sets its own.
     """
 
@@ -118,9 +119,9 @@ class Optimizer:
         for k, p in enumerate(ps):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{who}: parameter {k} is a {type(p).__name__}, not a Tensor")
-            if not p.requires_grad:
-                raise ValueError(f"{who}: parameter {k} (shape {p.shape}) does not require "
-                                 "grad; set requires_grad=True or leave it out")
+            if p.dtype.kind != "f":
+                raise ValueError(f"{who}: parameter {k} is {p.dtype} (shape {p.shape}); only "
+                                 "floating-point tensors can be optimized")
             if not p.is_leaf:
                 raise ValueError(f"{who}: parameter {k} (shape {p.shape}) is not a leaf (it "
                                  f"was made by '{p.record.op}'); optimize leaf tensors only")
