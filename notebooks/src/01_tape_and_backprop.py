@@ -251,7 +251,8 @@ for w1_val in (-0.7, -0.1, 0.3, 1.2):
 w1, w2, C = relu_net(-0.7, 2.0)
 C.backward()
 assert w1.grad.item() == 0.0 and w2.grad.item() == 0.0
-print("dead ReLU at w1 = -0.7: dC/dw1 =", w1.grad.item(), " dC/dw2 =", w2.grad.item())
+# (the products come out as -0.0, numpy's signed zero; it equals 0.0, as asserted)
+print("dead ReLU at w1 = -0.7: dC/dw1 =", abs(w1.grad.item()), " dC/dw2 =", abs(w2.grad.item()))
 
 # %% [markdown]
 # ## 4. The two-weight cost
