@@ -392,3 +392,54 @@ def test_elementwise_losses_on_random_shape_pairs(shapes, loss, reduction, dtype
     ref = {"mean": per.mean(), "sum": per.sum(), "none": per}[reduction]
     assert out.dtype == dtype and out.shape == np.shape(ref)
     np.testing.assert_allclose(out.numpy(), ref, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@FAST
+@given(shapes=st.lists(hnp.array_shapes(min_dims=1, max_dims=3, max_side=3), min_size=1,
+                       max_size=3),
+       join=st.sampled_from(["concatenate", "stack"]), axis=st.integers(-4, 3))
+def test_joins_of_random_shapes(shapes, join, axis):
+    rng = np.random.default_rng(10)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    try:
+        expected = getattr(np, join)(arrays, axis=axis)
+    except (ValueError, np.exceptions.AxisError):
+        expected = None
+    ts = [tg.Tensor(a, requires_grad=True) for a in arrays]
+    try:
+        out = getattr(tg, join)(ts, axis=axis)
+    except (ValueError, TypeError) as e:
+        assert expected is None, f"tapegrad refused what numpy accepts: {e}"
+        assert str(e).startswith(f"{join}")
+        return
+    assert expected is not None
+    np.testing.assert_array_equal(out.numpy(), expected)
+    w = rng.standard_normal(out.shape)
+    (out * w).sum().backward()
+    # the adjoint of a join hands each input its own slice of w
+    pieces = (np.split(w, np.cumsum([a.shape[axis] for a in arrays])[:-1], axis=axis)
+              if join == "concatenate" else np.moveaxis(w, axis, 0))
+    for t, piece in zip(ts, pieces):
+        np.testing.assert_array_equal(t.grad.numpy(), piece)
+
+
+@FAST
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=4, max_side=3),
+                   elements=finite), data=st.data())
+def test_permute_and_reshape_random(x, data):
+    perm = tuple(data.draw(st.permutations(range(x.ndim))))
+    bad = data.draw(st.booleans()) and x.ndim > 1
+    if bad:  # a repeated axis (Tensor.permute does not yet reject out-of-range axes)
+        perm = perm[:-1] + (perm[0],)
+    t = tg.Tensor(x, requires_grad=True)
+    if bad:
+        with pytest.raises(tg.ShapeError, match="permute: "):
+            t.permute(*perm)
+        return
+    out = t.permute(*perm).reshape(-1)
+    np.testing.assert_array_equal(out.numpy(), np.transpose(x, perm).reshape(-1))
+    w = np.random.default_rng(11).standard_normal(out.shape)
+    (out * w).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(),
+                                  np.transpose(w.reshape(np.transpose(x, perm).shape),
+                                               np.argsort(perm)))
