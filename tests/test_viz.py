@@ -182,6 +182,12 @@ def test_a_tensor_a_module_makes_for_itself_is_a_constant_not_an_input():
     assert sum("<i>input</i>" in v for v in nodes(src).values()) == 2
     assert [a for a, b in edges(src) if b == "m1"] == ["t2"]
     assert "1 op (collapsed)" in nodes(src)["m1"] and "3 ops (collapsed)" in nodes(src)["m0"]
+    # data read beside weights scaled by a scalar constant inside the module is still data
+    w = tg.tensor(np.ones((3, 4)), requires_grad=True)
+    with tg.name_scope("scaled", "ScaledLinear"):
+        out = x @ (w * 0.5)
+    n = nodes(viz.draw(out.sum()).source)
+    assert sum("<i>input</i> (2, 3)" in v for v in n.values()) == 1
 
 
 def test_values_and_grads_can_be_left_out():

@@ -99,12 +99,13 @@ class _Graph:
             self._add(out)
         for r in roots:
             self._add(r)
-        # on_data[k]: record k reads, directly or through earlier records, a leaf without grad
+        # on_data[k]: record k reads, directly or through earlier records, data: a leaf without
+        # grad that is named or has more than one element (not a scalar constant like the 2)
         self.on_data: list[bool] = []
         for rec in self.records:
             self.on_data.append(any(
-                not t.requires_grad if t._node is None else self.on_data[self.index[id(t._node)]]
-                for t in rec.inputs))
+                self.on_data[self.index[id(t._node)]] if t._node is not None else
+                not t.requires_grad and (t.size > 1 or t.name is not None) for t in rec.inputs))
         root_ids = {id(r) for r in roots}
         self.kind: dict[int, str] = {}
         self.scope: dict[int, Scope] = {}
