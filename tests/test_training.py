@@ -257,6 +257,8 @@ def test_bad_arguments_fail_before_training():
         (dict(epochs=2, initial_epoch=2), ValueError, "initial_epoch"),
         (dict(callbacks=[object()]), TypeError, "Callback"),
         (dict(callbacks=[training.EarlyStopping()]), ValueError, "needs validation data"),
+        (dict(scheduler=optim.lr_scheduler.StepLR(optim.SGD(mlp().parameters(), lr=1.0), 1)),
+         ValueError, "scheduler .* was made for another optimizer"),
     ]
     for kwargs, exc, match in cases:
         with pytest.raises(exc, match=match):
@@ -270,6 +272,10 @@ def test_bad_arguments_fail_before_training():
         training.fit(model, F.cross_entropy, opt, X, progress=False)
     with pytest.raises(ValueError, match="mode"):
         training.EarlyStopping(mode="up")
+    with pytest.raises(ValueError, match=r"EarlyStopping: monitor must be one of .*'val_acc'"):
+        training.EarlyStopping(monitor="val_acc")  # a typo fails now, not after an epoch
+    with pytest.raises(ValueError, match="ModelCheckpoint: monitor must be one of"):
+        training.ModelCheckpoint("ckpt.npz", monitor="loss")
     for a, b in zip(params(model), before):
         np.testing.assert_array_equal(a, b)
 

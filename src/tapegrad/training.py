@@ -222,15 +222,18 @@ class Callback:
         """After the last epoch (also when stopped early)."""
 
 
+_MONITORABLE = ("val_loss", "val_accuracy", "train_loss", "train_accuracy")
+
+
 class _Monitor(Callback):
     """Tracks the best value of one logged quantity ('val_loss', 'train_accuracy', ...)."""
 
     def __init__(self, monitor: str, mode: str, min_delta: float, who: str) -> None:
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"{who}: mode must be 'auto', 'min' or 'max', got {mode!r}")
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(f"{who}: monitor must be a log name like 'val_loss', got "
-                             f"{monitor!r}")
+        if monitor not in _MONITORABLE:
+            raise ValueError(f"{who}: monitor must be one of the quantities fit logs, "
+                             f"{list(_MONITORABLE)}, got {monitor!r}")
         self.monitor, self.who = monitor, who
         self.mode = mode if mode != "auto" else ("max" if "acc" in monitor else "min")
         self.min_delta = abs(float(min_delta))
@@ -386,8 +389,8 @@ def _train_step(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimiz
     return first[0]
 
 
-def _check_fit_args(model: Any, optimizer: Any, epochs: Any, initial_epoch: Any,
-                    callbacks: Sequence[Any]) -> None:
+def _check_fit_args(model: Any, optimizer: Any, scheduler: Any, epochs: Any,
+                    initial_epoch: Any, callbacks: Sequence[Any]) -> None:
     _check_model(model, "fit")
     for name in ("step", "zero_grad", "state_dict"):
         if not callable(getattr(optimizer, name, None)):
@@ -403,6 +406,10 @@ def _check_fit_args(model: Any, optimizer: Any, epochs: Any, initial_epoch: Any,
         if not isinstance(cb, Callback):
             raise TypeError(f"fit: callbacks must be Callback instances, got "
                             f"{type(cb).__name__}")
+    if scheduler is not None and getattr(scheduler, "optimizer", None) is not optimizer:
+        raise ValueError(f"fit: the scheduler ({type(scheduler).__name__}) was made for "
+                         "another optimizer than the one passed to fit; its steps would "
+                         "change that optimizer's learning rate")
 
 
 def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
@@ -419,7 +426,7 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     then the callbacks. A tqdm bar shows the progress (progress=False hides it).
     A loss that becomes NaN or infinite stops training with a ValueError naming the epoch."""
     callbacks = list(callbacks)
-    _check_fit_args(model, optimizer, epochs, initial_epoch, callbacks)
+    _check_fit_args(model, optimizer, scheduler, epochs, initial_epoch, callbacks)
     train_batches = _loader(train, batch_size, "fit")
     val_batches = None if val is None else _loader(val, batch_size, "fit (val)")
     history = History()
