@@ -391,8 +391,11 @@ def _index_text(index: Any) -> str:
             return "..."
         if k is None:
             return "None"
-        if isinstance(k, np.ndarray):
-            return f"<{k.dtype.name} {'x'.join(map(str, k.shape))}>"
+        if isinstance(k, np.ndarray):  # small index arrays by value, others by kind and shape
+            if k.dtype != bool and k.size <= 6:
+                return str(k.tolist())
+            kind = "mask" if k.dtype == bool else f"{k.dtype.name} array"
+            return f"{kind} {k.shape}"
         return str(k)
 
     index = index if isinstance(index, tuple) else (index,)
