@@ -35,9 +35,10 @@ def test_train_reports_the_accuracy_numpy_measures(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("extra, present, absent", [
-    ([], ["<b>bn1</b>: BatchNorm1d(256)", "sqrt", "square", "<i>grad</i>"], []),
+    ([], ["<b>bn1</b>: BatchNorm1d(256)", "sqrt", "square", "<i>grad</i>", "rankdir=TB"], []),
     (["--collapse", "all"], ["<b>bn1</b>: BatchNorm1d(256)"], ["sqrt"]),
-    (["--model", "scalar", "--no-grads"], ["<b>L</b>"], ["<i>grad</i>"]),
+    (["--model", "scalar", "--no-grads"], ["<b>L</b>", "rankdir=LR"], ["<i>grad</i>"]),
+    (["--model", "mlp", "--rankdir", "LR"], ["rankdir=LR"], []),
 ])
 def test_graph_writes_the_drawing(tmp_path, extra, present, absent):
     out = tmp_path / "g.dot"

@@ -77,9 +77,9 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 def graph(args: argparse.Namespace) -> Path:
     """Draw a built-in example computation to args.output (format from the suffix)."""
     collapse: Any = True if args.collapse == ["all"] else (args.collapse or None)
+    rankdir = args.rankdir or ("LR" if args.model in ("scalar", "relu-chain") else "TB")
     drawing = examples.draw(args.model, values=not args.no_values, grads=not args.no_grads,
-                            collapse=collapse, expand=args.expand or None,
-                            rankdir=args.rankdir)
+                            collapse=collapse, expand=args.expand or None, rankdir=rankdir)
     path = viz.save(drawing, args.output)
     print(f"wrote {path}")
     return path
@@ -138,7 +138,9 @@ def parser() -> argparse.ArgumentParser:
                    help="open only these modules (the others are collapsed)")
     p.add_argument("--no-values", action="store_true", help="leave out the values")
     p.add_argument("--no-grads", action="store_true", help="leave out the gradients")
-    p.add_argument("--rankdir", choices=("LR", "TB"), default="LR")
+    p.add_argument("--rankdir", choices=("LR", "TB"),
+                   help="layout direction (default: LR for the scalar examples, TB for the "
+                        "networks, whose graphs are long)")
     p.set_defaults(run=lambda a: _done(graph(a)))
 
     p = sub.add_parser("demo", help="train on digits with a progress bar, then write the "
