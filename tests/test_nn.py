@@ -258,6 +258,42 @@ def test_activation_modules_apply_their_functions(module, fn, rng):
     np.testing.assert_array_equal(module(x).numpy(), fn(x).numpy())
 
 
+def test_loss_modules_are_the_functional_losses_with_pytorch_names():
+    rng = np.random.default_rng(5)
+    z = rng.standard_normal((6, 4))
+    y = np.array([0, 3, 1, 1, 2, 0])
+    w = rng.uniform(0.5, 2, 4)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    smooth = 0.9 * -logp[np.arange(6), y] - 0.1 * logp.mean(axis=1)  # label_smoothing 0.1
+    ce = nn.CrossEntropyLoss(label_smoothing=0.1, reduction="sum")
+    assert ce(tg.tensor(z), y).item() == pytest.approx(smooth.sum())
+    assert repr(ce) == "CrossEntropyLoss(reduction='sum', label_smoothing=0.1)"
+    nll = nn.NLLLoss(weight=w)
+    assert nll(tg.tensor(logp), y).item() == pytest.approx(
+        -(w[y] * logp[np.arange(6), y]).sum() / w[y].sum())
+    t = (z > 0).astype(np.float64)
+    assert nn.MSELoss()(tg.tensor(z), t).item() == pytest.approx(((z - t) ** 2).mean())
+    assert nn.BCEWithLogitsLoss(pos_weight=w)(tg.tensor(z), t).item() == pytest.approx(
+        (-(w * t * -np.logaddexp(0, -z) + (1 - t) * -np.logaddexp(0, z))).mean())
+    p = 1 / (1 + np.exp(-z))
+    assert nn.BCELoss(reduction="none")(tg.tensor(p), t).numpy() == pytest.approx(
+        -(t * np.log(p) + (1 - t) * np.log(1 - p)))
+    with pytest.raises(ValueError, match="MSELoss: reduction must be one of"):
+        nn.MSELoss(reduction="avg")
+    with pytest.raises(ValueError, match="CrossEntropyLoss: label_smoothing"):
+        nn.CrossEntropyLoss(label_smoothing=1.5)
+
+
+def test_inplace_flags_are_accepted_and_leave_the_input_intact():
+    x = tg.tensor([-1.0, 2.0])
+    for m in (nn.ReLU(inplace=True), nn.LeakyReLU(0.1, inplace=True), nn.ELU(inplace=True),
+              nn.Dropout(0.5, inplace=True)):
+        m(x)
+        assert x.numpy().tolist() == [-1.0, 2.0]
+    assert repr(nn.ReLU(inplace=True)) == "ReLU(inplace=True)" and repr(nn.ReLU()) == "ReLU()"
+    assert nn.ReLU(True)(x).numpy().tolist() == [0.0, 2.0]
+
+
 def test_dropout_module_follows_training_mode():
     d = nn.Dropout(0.5)
     x = tg.ones(100, 100)

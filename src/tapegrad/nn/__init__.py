@@ -9,9 +9,11 @@ from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Soft
 from .container import Flatten, Identity, Sequential
 from .dropout import Dropout
 from .linear import Linear
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, LayerNorm
 
-__all__ = ["ELU", "BatchNorm1d", "Dropout", "Flatten", "Identity", "LayerNorm", "LeakyReLU",
-           "Linear", "LogSoftmax", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid",
-           "Softmax", "Softplus", "Tanh", "functional", "init", "utils"]
+__all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "ELU", "BatchNorm1d", "Dropout",
+           "Flatten", "Identity", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
+           "Module", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax",
+           "Softplus", "Tanh", "functional", "init", "utils"]

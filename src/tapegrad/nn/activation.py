@@ -1,4 +1,7 @@
-"""Activation modules: thin wrappers of tapegrad.functional."""
+"""Activation modules: thin wrappers of tapegrad.functional.
+
+`inplace=True` (ReLU, LeakyReLU, ELU) is accepted so that PyTorch code runs unchanged; the
+result is the same, but tapegrad never overwrites the input (a recorded graph needs it)."""
 
 from __future__ import annotations
 
@@ -7,39 +10,50 @@ from ..tensor import Tensor
 from .module import Module
 
 
+def _inplace(m: Module) -> str:
+    return ", inplace=True" if m.inplace else ""
+
+
 class ReLU(Module):
     """max(x, 0)."""
 
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, x: Tensor) -> Tensor:
         return F.relu(x)
+
+    def extra_repr(self) -> str:
+        return _inplace(self).removeprefix(", ")
 
 
 class LeakyReLU(Module):
     """x for x > 0, negative_slope·x otherwise."""
 
-    def __init__(self, negative_slope: float = 0.01) -> None:
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x: Tensor) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + _inplace(self)
 
 
 class ELU(Module):
     """x for x > 0, α(eˣ − 1) otherwise."""
 
-    def __init__(self, alpha: float = 1.0) -> None:
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
-        self.alpha = alpha
+        self.alpha, self.inplace = alpha, inplace
 
     def forward(self, x: Tensor) -> Tensor:
         return F.elu(x, self.alpha)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + _inplace(self)
 
 
 class Softplus(Module):

@@ -14,11 +14,12 @@ class Dropout(Module):
     inverted=True (PyTorch): survivors are scaled by 1/(1 − p) in training, eval is identity.
     inverted=False (the original formulation): no scaling in training, ×(1 − p) in eval."""
 
-    def __init__(self, p: float = 0.5, inverted: bool = True) -> None:
+    def __init__(self, p: float = 0.5, inplace: bool = False, inverted: bool = True) -> None:
+        """inplace is accepted for PyTorch code; the input is never overwritten."""
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
-        self.p, self.inverted = p, inverted
+        self.p, self.inplace, self.inverted = p, inplace, inverted
 
     def forward(self, x: Tensor) -> Tensor:
         return F.dropout(x, self.p, self.training, self.inverted)

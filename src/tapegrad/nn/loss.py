@@ -1,0 +1,88 @@
+"""Loss modules, PyTorch's names for the losses of tapegrad.functional: criterion =
+nn.CrossEntropyLoss(); loss = criterion(logits, target). Each holds its options and calls
+the functional form, so the loss graph is the same composition of primitives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import functional as F
+from ..tensor import Tensor
+from .module import Module
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        F._check_reduction(reduction, type(self).__name__)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class MSELoss(_Loss):
+    """mean (or sum) of (input − target)²; F.mse_loss."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.mse_loss(input, target, reduction=self.reduction)
+
+
+class BCELoss(_Loss):
+    """−[t·log p + (1 − t)·log(1 − p)] on probabilities p; F.binary_cross_entropy."""
+
+    def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight = weight
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """softplus(x) − t·x on logits x (stable); F.binary_cross_entropy_with_logits."""
+
+    def __init__(self, weight: Any = None, reduction: str = "mean",
+                 pos_weight: Any = None) -> None:
+        super().__init__(reduction)
+        self.weight, self.pos_weight = weight, pos_weight
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.pos_weight,
+                                                  reduction=self.reduction)
+
+
+class NLLLoss(_Loss):
+    """−w_y·log p[y] on log-probabilities (N, C) and class indices (N,); F.nll_loss."""
+
+    def __init__(self, weight: Any = None, ignore_index: int = -100,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight, self.ignore_index = weight, ignore_index
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
+
+
+class CrossEntropyLoss(NLLLoss):
+    """nll_loss(log_softmax(logits)) for class indices or probabilities, with optional
+    label smoothing; F.cross_entropy."""
+
+    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
+        super().__init__(weight, ignore_index, reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
+                             f"{label_smoothing}")
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+    def extra_repr(self) -> str:
+        extra = super().extra_repr()
+        if self.label_smoothing:
+            extra = ", ".join(filter(None, [extra, f"label_smoothing={self.label_smoothing}"]))
+        return extra
