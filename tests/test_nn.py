@@ -284,6 +284,37 @@ def test_loss_modules_are_the_functional_losses_with_pytorch_names():
         nn.CrossEntropyLoss(label_smoothing=1.5)
 
 
+def test_module_list_registers_its_modules():
+    class Stack(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = nn.ModuleList([nn.Linear(2, 3), nn.Linear(3, 1)])
+
+        def forward(self, x):
+            for layer in self.layers:
+                x = layer(x).tanh()
+            return x
+
+    net = Stack()
+    assert [n for n, _ in net.named_parameters()] == [
+        "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
+    x = np.array([[0.5, -1.0]], np.float32)
+    l0, l1 = net.layers
+    h = np.tanh(x @ l0.weight.numpy().T + l0.bias.numpy())
+    np.testing.assert_allclose(net(tg.tensor(x)).numpy(),
+                               np.tanh(h @ l1.weight.numpy().T + l1.bias.numpy()), rtol=1e-6)
+    with tg.Tape() as tape:
+        net(tg.tensor(x))
+    assert tape.records[0].scope == ("layers", "0")
+    net.layers.append(nn.Identity())
+    assert len(net.layers) == 3 and isinstance(net.layers[-1], nn.Identity)
+    assert len(net.layers[:2]) == 2
+    with pytest.raises(TypeError, match="ModuleList: item 3 is int"):
+        net.layers.append(3)
+    with pytest.raises(IndexError, match="ModuleList: index 5 is out of range"):
+        net.layers[5]
+
+
 def test_inplace_flags_are_accepted_and_leave_the_input_intact():
     x = tg.tensor([-1.0, 2.0])
     for m in (nn.ReLU(inplace=True), nn.LeakyReLU(0.1, inplace=True), nn.ELU(inplace=True),

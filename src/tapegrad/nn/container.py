@@ -1,9 +1,9 @@
-"""Structural modules: Sequential, Identity, Flatten."""
+"""Structural modules: Sequential, ModuleList, Identity, Flatten."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..tensor import Tensor
@@ -47,6 +47,44 @@ class Sequential(Module):
             return Sequential(*mods[index])
         if not -len(mods) <= index < len(mods):
             raise IndexError(f"Sequential: index {index} is out of range for {len(mods)} "
+                             "modules")
+        return mods[index]
+
+
+class ModuleList(Module):
+    """A list of modules registered as children '0', '1', ... (parameters 'layers.0.weight'
+    in the owner), indexed, iterated and grown like a list. It has no forward: the owner's
+    forward decides how to call them, e.g. `for layer in self.layers: x = layer(x)`."""
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def append(self, module: Module) -> ModuleList:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList: item {len(self)} is {type(module).__name__}, not a "
+                            "Module")
+        setattr(self, str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, index: int | slice) -> Module:
+        mods = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(mods[index])
+        if not -len(mods) <= index < len(mods):
+            raise IndexError(f"ModuleList: index {index} is out of range for {len(mods)} "
                              "modules")
         return mods[index]
 
