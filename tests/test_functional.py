@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tapegrad as tg
+import tapegrad.nn as nn
 import tapegrad.nn.functional as F
 
 
@@ -223,6 +224,22 @@ def test_functional_input_types(call):
     # a non-array input is a TypeError naming the function, never an AttributeError
     with pytest.raises(TypeError, match=r"^\w+: input must be a Tensor or array, got str"):
         call("x")
+
+
+def test_softplus_threshold_follows_pytorch():
+    # βx > threshold: the result is x and the gradient 1 (PyTorch's linear region)
+    x = t64([25.0, 10.0, -30.0, 3.0])
+    y = F.softplus(x)
+    y.sum().backward()
+    np.testing.assert_allclose(y.numpy(), [25.0, np.logaddexp(0, 10), np.logaddexp(0, -30),
+                                           np.logaddexp(0, 3)], rtol=1e-15)
+    assert y.numpy()[0] == 25.0  # exactly x, not x + log1p(e^-25)
+    np.testing.assert_allclose(x.grad.numpy(), [1.0] + list(np_sigmoid(np.array(
+        [10.0, -30.0, 3.0]))), rtol=1e-12, atol=1e-16)
+    z = t64([3.0, 2.0])
+    np.testing.assert_allclose(F.softplus(z, beta=2.0, threshold=5.0).numpy(),
+                               [3.0, np.logaddexp(0, 4.0) / 2])  # 2·3 > 5, 2·2 is not
+    assert repr(nn.Softplus(2.0, 5.0)) == "Softplus(beta=2.0, threshold=5.0)"
 
 
 def test_numpy_weights_keep_float32_float32():

@@ -8,6 +8,7 @@ gradients, with no overflow, division or invalid-value warnings from numpy).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -120,17 +121,22 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     return ops.where(_mask(np.asarray(x) > 0), x, (x.clip(hi=0.0).exp() - 1.0) * alpha)
 
 
-def softplus(x: Tensor, beta: float = 1.0) -> Tensor:
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """(1/β)·log(1 + e^{βx}) = (1/β)·(max(βx, 0) + log1p(e^{−|βx|})): never overflows.
 
-    max(·, 0) splits its gradient at a tie, so the gradient at 0 is the exact sigmoid(0) = ½."""
+    As in PyTorch, where βx > threshold the result is x itself (the two differ by less than
+    e^{−threshold}/β), gradient 1. max(·, 0) splits its gradient at a tie, so the gradient
+    at 0 is the exact sigmoid(0) = ½."""
     x = _tensor(x, "softplus")
     _number(beta, "softplus", "beta")
+    _number(threshold, "softplus", "threshold")
     if beta <= 0:
         raise ValueError(f"softplus: beta must be positive, got {beta}")
     z = x * beta if beta != 1.0 else x
     out = ops.maximum(z, 0.0) + (-z.abs()).exp().log1p()
-    return out / beta if beta != 1.0 else out
+    out = out / beta if beta != 1.0 else out
+    linear = np.asarray(z) > threshold
+    return ops.where(_mask(linear), x, out) if linear.any() else out
 
 
 def sigmoid(x: Tensor) -> Tensor:
@@ -219,9 +225,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     weight = _elementwise_weight(weight, input, who, "weight")
     pos_weight = _elementwise_weight(pos_weight, input, who, "pos_weight")
     if pos_weight is None:
-        loss = softplus(input) - target * input
+        loss = softplus(input, threshold=math.inf) - target * input
     else:
-        loss = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * softplus(-input)
+        loss = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * softplus(
+            -input, threshold=math.inf)
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
