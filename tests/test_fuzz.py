@@ -443,3 +443,31 @@ def test_permute_and_reshape_random(x, data):
     np.testing.assert_array_equal(t.grad.numpy(),
                                   np.transpose(w.reshape(np.transpose(x, perm).shape),
                                                np.argsort(perm)))
+
+
+@FAST
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+                   elements=finite),
+       op=st.sampled_from(["sum", "mean", "var", "logsumexp"]), keepdims=st.booleans(),
+       dtype=DTYPES, data=st.data())
+def test_reductions_over_axis_tuples_in_both_dtypes(x, op, keepdims, dtype, data):
+    axis = tuple(data.draw(st.lists(st.integers(-x.ndim, x.ndim - 1), max_size=x.ndim)))
+    xs = x.astype(dtype)
+    t = tg.Tensor(xs, requires_grad=True)
+    norm = sorted(a % x.ndim for a in axis)
+    if len(set(norm)) < len(norm):
+        with pytest.raises(tg.ShapeError, match=f"{op}: repeated axis"):
+            getattr(t, op)(axis=axis, keepdims=keepdims)
+        return
+    out = getattr(t, op)(axis=axis, keepdims=keepdims)
+    x64 = xs.astype(np.float64)
+    ref = {"logsumexp": lambda a: np.log(np.sum(np.exp(a), axis=axis, keepdims=keepdims))}.get(
+        op, lambda a: getattr(np, op)(a, axis=axis, keepdims=keepdims))
+    assert out.dtype == dtype and out.shape == np.shape(ref(x64))
+    np.testing.assert_allclose(out.numpy(), ref(x64), rtol=1e-5 if dtype == np.float32
+                               else 1e-10, atol=1e-5 if dtype == np.float32 else 1e-12)
+    w = np.random.default_rng(12).standard_normal(out.shape)
+    (out * w.astype(dtype)).sum().backward()
+    assert t.grad.dtype == dtype
+    np.testing.assert_allclose(t.grad.numpy(), numeric_grad(lambda a: (ref(a) * w).sum(), x64),
+                               rtol=1e-4, atol=1e-4)
