@@ -315,6 +315,16 @@ def test_module_list_registers_its_modules():
         net.layers[5]
 
 
+def test_to_cpu_is_a_no_op_and_other_devices_are_refused():
+    lin = nn.Linear(2, 2)
+    w = lin.weight
+    assert lin.to("cpu") is lin and lin.weight is w and w.dtype == np.float32
+    with pytest.raises(ValueError, match="Linear.to: tapegrad runs on numpy, on the CPU only; "
+                                         "got device 'cuda:0'"):
+        lin.to("cuda:0")
+    assert lin.to("float64").weight.dtype == np.float64
+
+
 def test_inplace_flags_are_accepted_and_leave_the_input_intact():
     x = tg.tensor([-1.0, 2.0])
     for m in (nn.ReLU(inplace=True), nn.LeakyReLU(0.1, inplace=True), nn.ELU(inplace=True),

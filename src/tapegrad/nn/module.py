@@ -57,6 +57,9 @@ class _HookHandle:
 _hook_ids = itertools.count()
 
 
+_DEVICES = ("cpu", "cuda", "mps", "xpu", "meta")  # PyTorch's device names, for Module.to
+
+
 class _CallStack(threading.local):
     def __init__(self) -> None:
         self.modules: list[Module] = []
@@ -294,7 +297,14 @@ class Module:
 
     def to(self, dtype: Any) -> Module:
         """Convert every floating parameter and buffer to dtype, in place (the Parameter
-        objects stay the same, so optimizers keep working; gradients are cleared)."""
+        objects stay the same, so optimizers keep working; gradients are cleared).
+        model.to("cpu") is accepted and changes nothing (tapegrad runs on numpy, on the CPU);
+        other devices ("cuda", "mps", ...) are a ValueError."""
+        if isinstance(dtype, str) and dtype.split(":")[0] in _DEVICES:
+            if dtype.split(":")[0] != "cpu":
+                raise ValueError(f"{type(self).__name__}.to: tapegrad runs on numpy, on the "
+                                 f"CPU only; got device {dtype!r}")
+            return self
         dt = as_dtype(dtype, f"{type(self).__name__}.to")
         if dt is None or dt.kind != "f":
             raise TypeError(f"{type(self).__name__}.to: dtype must be floating, got {dtype!r}")
