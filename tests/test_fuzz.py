@@ -1,6 +1,10 @@
-"""Tier 2: hypothesis throws random broadcastable shapes, axes and index expressions at the
-public ops. Each call matches numpy forward and finite differences backward, or raises a
-tapegrad ValueError/TypeError — never a numpy internal error or a wrong shape."""
+"""Tier 2: hypothesis throws random shapes, dtypes (float32/float64), axes and axis tuples,
+index expressions (ints, slices, integer arrays, boolean masks, new axes), broadcast pairs
+and joins at the public ops and at the composites of nn.functional (activations, the softmax
+family at scale 1 and 1e4, cross_entropy with random labels, layer_norm, batch_norm, the
+elementwise losses). Each call matches numpy forward and finite differences backward (or a
+closed-form gradient), keeps its dtype and raises no numpy warning -- or raises a tapegrad
+ValueError/TypeError naming the op: never a numpy internal error, a wrong shape or a NaN."""
 
 import warnings
 
