@@ -18,6 +18,8 @@ from hypothesis.extra import numpy as hnp
 import tapegrad as tg
 import tapegrad.nn.functional as F
 
+pytestmark = pytest.mark.filterwarnings("error")  # any numpy warning fails the example
+
 FAST = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 finite = st.floats(-3, 3, allow_nan=False, width=64)
@@ -325,8 +327,8 @@ def test_layer_norm_over_random_trailing_axes(x, k, dtype, affine):
         return z if w is None else z * w.numpy() + b.numpy()
     assert out.dtype == dtype and out.shape == x.shape
     np.testing.assert_allclose(out.numpy(), ref(x64), rtol=1e-4, atol=1e-4)
-    if dtype == np.float64:
-        g = rng.standard_normal(x.shape)
+    if dtype == np.float64 and x64.var(axis=axes).min() > 1e-2:  # FD is ill-conditioned
+        g = rng.standard_normal(x.shape)  # where the variance is near ε = 1e-5
         (out * g).sum().backward()
         np.testing.assert_allclose(t.grad.numpy(), numeric_grad(lambda a: (ref(a) * g).sum(),
                                                                 x64), rtol=1e-4, atol=1e-5)
