@@ -315,6 +315,15 @@ def test_module_list_registers_its_modules():
         net.layers[5]
 
 
+def test_sequential_slice_keeps_names_like_pytorch():
+    seq = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    tail = seq[1:]
+    assert [n for n, _ in tail.named_parameters()] == ["2.weight", "2.bias"]
+    assert tail[1] is seq[2]  # the same module objects, so the weights are shared
+    x = tg.tensor([[0.5, -1.0]])
+    np.testing.assert_array_equal(tail(seq[0](x)).numpy(), seq(x).numpy())
+
+
 def test_to_cpu_is_a_no_op_and_other_devices_are_refused():
     lin = nn.Linear(2, 2)
     w = lin.weight

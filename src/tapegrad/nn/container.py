@@ -43,8 +43,8 @@ class Sequential(Module):
 
     def __getitem__(self, index: int | slice) -> Module:
         mods = list(self._modules.values())
-        if isinstance(index, slice):
-            return Sequential(*mods[index])
+        if isinstance(index, slice):  # keeps the children's names, as PyTorch does
+            return Sequential(OrderedDict(list(self._modules.items())[index]))
         if not -len(mods) <= index < len(mods):
             raise IndexError(f"Sequential: index {index} is out of range for {len(mods)} "
                              "modules")
