@@ -322,6 +322,8 @@ def test_sequential_slice_keeps_names_like_pytorch():
     assert tail[1] is seq[2]  # the same module objects, so the weights are shared
     x = tg.tensor([[0.5, -1.0]])
     np.testing.assert_array_equal(tail(seq[0](x)).numpy(), seq(x).numpy())
+    tail.append(nn.Tanh())  # named '3': the kept '2' is not overwritten
+    assert list(dict(tail.named_children())) == ["1", "2", "3"]
 
 
 def test_to_cpu_is_a_no_op_and_other_devices_are_refused():

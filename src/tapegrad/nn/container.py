@@ -32,7 +32,15 @@ class Sequential(Module):
         return x
 
     def append(self, module: Module) -> Sequential:
-        self.add_module(str(len(self)), module)
+        """Add module at the end, named str(len(self)) (or the next free number: a slice
+        like seq[1:] keeps the names '1', '2', which must not be overwritten)."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential.append: expected a Module, got "
+                            f"{type(module).__name__}")
+        k = len(self)
+        while str(k) in self._modules:
+            k += 1
+        self.add_module(str(k), module)
         return self
 
     def __len__(self) -> int:
