@@ -300,6 +300,27 @@ def test_resume_mid_epoch_continues_exactly(tmp_path, generator):
     assert [b[0].tolist() for b in seen] == [b[0].tolist() for b in reference]
 
 
+def test_loader_takes_a_list_of_sample_tuples_like_a_pytorch_dataset():
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    by_pairs = epoch(data.DataLoader(list(zip(X, y)), batch_size=4))
+    by_arrays = epoch(data.DataLoader((X, y), batch_size=4))
+    assert len(by_pairs) == 3
+    for (xa, ya), (xb, yb) in zip(by_pairs, by_arrays):
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+    x1 = np.arange(6.0)  # 1-D features: each sample a pair of scalars, not 6 arrays of 2
+    assert [b[1].tolist() for b in epoch(data.DataLoader(list(zip(x1, y[:6])), batch_size=6))
+            ] == [list(range(6))]
+    with pytest.raises(ValueError, match=r"DataLoader: a list of samples must hold tuples of "
+                                         r"2 fields like sample 0; sample 1"):
+        data.DataLoader([(X[0], 0), (X[1],)])
+    with pytest.raises(ValueError, match=r"DataLoader: field 0 of the samples has different "
+                                         r"shapes"):
+        data.DataLoader([(X[0], 0), (np.ones(3), 1)])
+    with pytest.raises(ValueError, match="DataLoader: the arrays must be rectangular"):
+        data.DataLoader([[[1.0, 2.0], [3.0]], [0, 1]])
+
+
 def test_loader_transform_and_errors():
     X = np.ones((6, 2), np.float32)
     loader = data.DataLoader((X, np.arange(6)), batch_size=6, transform=lambda x: x * 3)

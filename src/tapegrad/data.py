@@ -302,13 +302,41 @@ def load_mnist(root: str | os.PathLike[str], kind: str = "train", download: bool
 
 
 # ---------------------------------------------------------------- batching
+def _stack_samples(samples: list[tuple[Any, ...]], who: str) -> list[np.ndarray]:
+    """A list of samples (x_i, y_i, ...) -- PyTorch's map-style dataset as a list -- as one
+    array per field, stacked along a new first axis."""
+    k = len(samples[0])
+    for i, sample in enumerate(samples):
+        if not isinstance(sample, tuple) or len(sample) != k:
+            raise ValueError(f"{who}: a list of samples must hold tuples of {k} fields like "
+                             f"sample 0; sample {i} is {type(sample).__name__} "
+                             f"{sample if not isinstance(sample, tuple) else len(sample)!r}")
+    fields = []
+    for j in range(k):
+        parts = [np.asarray(s[j].numpy() if isinstance(s[j], Tensor) else s[j])
+                 for s in samples]
+        shapes = {p.shape for p in parts}
+        if len(shapes) != 1:
+            raise ValueError(f"{who}: field {j} of the samples has different shapes "
+                             f"{sorted(shapes)}")
+        fields.append(np.stack(parts))
+    return fields
+
+
 def _as_arrays(arrays: Sequence[Any], who: str) -> list[np.ndarray]:
-    """Arrays (or Tensors) with one common first dimension, as ndarrays."""
+    """Arrays (or Tensors) with one common first dimension, as ndarrays; or a list of
+    sample tuples [(x_0, y_0), (x_1, y_1), ...], stacked into such arrays."""
     if isinstance(arrays, (np.ndarray, Tensor)) or not isinstance(arrays, (tuple, list)) \
             or not arrays:
         raise TypeError(f"{who}: give a tuple of arrays, e.g. (X, y), got "
                         f"{type(arrays).__name__}")
-    out = [a.numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
+    if isinstance(arrays, list) and isinstance(arrays[0], tuple):
+        return _stack_samples(arrays, who)
+    try:
+        out = [a.numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
+    except ValueError:
+        raise ValueError(f"{who}: the arrays must be rectangular; give (X, y) or a list of "
+                         "(x, y) sample tuples") from None
     if any(a.ndim == 0 for a in out):
         raise ValueError(f"{who}: arrays must have a first (sample) dimension, got shapes "
                          f"{[a.shape for a in out]}")
@@ -323,7 +351,8 @@ class DataLoader:
 
     DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, generator=None,
                transform=None)
-        dataset: a tuple of arrays or Tensors with a common first dimension, e.g. (X, y).
+        dataset: a tuple of arrays or Tensors with a common first dimension, e.g. (X, y),
+            or a list of sample tuples [(x_0, y_0), ...] (stacked into such arrays).
         shuffle: draw a new permutation at the start of every epoch, from `generator`
             (None: tapegrad's generator, so tg.manual_seed / tg.set_rng_state repeat it;
             an int: a generator of the loader's own, seeded once and kept in state_dict).
