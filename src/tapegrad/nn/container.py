@@ -10,7 +10,46 @@ from ..tensor import Tensor
 from .module import Module
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """Children named '0', '1', ...: len, iteration, indexing, slicing, append, extend."""
+
+    def append(self, module: Module) -> _ModuleSequence:
+        """Add module at the end, named str(len(self)) (or the next free number: a slice
+        like seq[1:] keeps the names '1', '2', which must not be overwritten)."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}: item {len(self)} is "
+                            f"{type(module).__name__}, not a Module")
+        k = len(self)
+        while str(k) in self._modules:
+            k += 1
+        self.add_module(str(k), module)
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> _ModuleSequence:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def _slice(self, items: list[tuple[str, Module]]) -> _ModuleSequence:
+        raise NotImplementedError
+
+    def __getitem__(self, index: int | slice) -> Module:
+        if isinstance(index, slice):
+            return self._slice(list(self._modules.items())[index])
+        mods = list(self._modules.values())
+        if not -len(mods) <= index < len(mods):
+            raise IndexError(f"{type(self).__name__}: index {index} is out of range for "
+                             f"{len(mods)} modules")
+        return mods[index]
+
+
+class Sequential(_ModuleSequence):
     """Apply modules in order: Sequential(m0, m1, ...) or Sequential(OrderedDict(name=m)).
     Children are named '0', '1', ... (so parameters are '0.weight', ...)."""
 
@@ -31,35 +70,11 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def append(self, module: Module) -> Sequential:
-        """Add module at the end, named str(len(self)) (or the next free number: a slice
-        like seq[1:] keeps the names '1', '2', which must not be overwritten)."""
-        if not isinstance(module, Module):
-            raise TypeError(f"Sequential.append: expected a Module, got "
-                            f"{type(module).__name__}")
-        k = len(self)
-        while str(k) in self._modules:
-            k += 1
-        self.add_module(str(k), module)
-        return self
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def __getitem__(self, index: int | slice) -> Module:
-        mods = list(self._modules.values())
-        if isinstance(index, slice):  # keeps the children's names, as PyTorch does
-            return Sequential(OrderedDict(list(self._modules.items())[index]))
-        if not -len(mods) <= index < len(mods):
-            raise IndexError(f"Sequential: index {index} is out of range for {len(mods)} "
-                             "modules")
-        return mods[index]
+    def _slice(self, items: list[tuple[str, Module]]) -> Sequential:
+        return Sequential(OrderedDict(items))  # keeps the children's names, as PyTorch
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules registered as children '0', '1', ... (parameters 'layers.0.weight'
     in the owner), indexed, iterated and grown like a list. It has no forward: the owner's
     forward decides how to call them, e.g. `for layer in self.layers: x = layer(x)`."""
@@ -69,32 +84,8 @@ class ModuleList(Module):
         if modules is not None:
             self.extend(modules)
 
-    def append(self, module: Module) -> ModuleList:
-        if not isinstance(module, Module):
-            raise TypeError(f"ModuleList: item {len(self)} is {type(module).__name__}, not a "
-                            "Module")
-        setattr(self, str(len(self)), module)
-        return self
-
-    def extend(self, modules: Iterable[Module]) -> ModuleList:
-        for m in modules:
-            self.append(m)
-        return self
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def __getitem__(self, index: int | slice) -> Module:
-        mods = list(self._modules.values())
-        if isinstance(index, slice):
-            return ModuleList(mods[index])
-        if not -len(mods) <= index < len(mods):
-            raise IndexError(f"ModuleList: index {index} is out of range for {len(mods)} "
-                             "modules")
-        return mods[index]
+    def _slice(self, items: list[tuple[str, Module]]) -> ModuleList:
+        return ModuleList(m for _, m in items)  # renumbered, as PyTorch's ModuleList
 
 
 class Identity(Module):
