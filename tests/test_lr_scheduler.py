@@ -155,6 +155,21 @@ def test_bad_scheduler_arguments(make, exc, match):
     assert opt.param_groups[0]["lr"] == 0.5 and "initial_lr" not in opt.param_groups[0]
 
 
+@pytest.mark.parametrize("make", [lambda o: S.StepLR(o, 2),
+                                  lambda o: S.ReduceLROnPlateau(o, patience=0)])
+def test_scheduler_load_rejects_a_state_for_another_optimizer(make):
+    # saved with one param group, loaded where there are two: refused, nothing changes
+    one, two = make(make_opt(0.5)), make(make_opt(0.5, lr2=0.2))
+    saved = one.state_dict()
+    before = two.state_dict()
+    with pytest.raises(ValueError, match="has 1 per-group rates, the optimizer has 2 param "
+                                         "groups; nothing was loaded"):
+        two.load_state_dict(saved)
+    assert two.state_dict() == before
+    with pytest.raises(ValueError, match="last_epoch='3'"):
+        one.load_state_dict({**saved, "last_epoch": "3"})
+
+
 def test_scheduler_load_rejects_wrong_keys():
     opt = make_opt()
     sched = S.StepLR(opt, 2)

@@ -82,8 +82,22 @@ class LRScheduler:
             got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict)
             raise ValueError(f"{type(self).__name__}.load_state_dict: expected keys "
                              f"{sorted(expected)}, got {got}")
+        _check_loaded(self, state_dict)
         for n, v in state_dict.items():
             setattr(self, n, list(v) if isinstance(v, (list, tuple)) else v)
+
+
+def _check_loaded(sched: Any, state: dict[str, Any]) -> None:
+    """A loaded state must fit the optimizer: one base lr per param group (a schedule saved
+    for another optimizer would silently drive only some groups) and an integer epoch."""
+    who = f"{type(sched).__name__}.load_state_dict"
+    groups = len(sched.optimizer.param_groups)
+    lrs = state.get("base_lrs", state.get("min_lrs"))
+    if not isinstance(lrs, (list, tuple)) or len(lrs) != groups:
+        n = len(lrs) if isinstance(lrs, (list, tuple)) else type(lrs).__name__
+        raise ValueError(f"{who}: the state has {n} per-group rates, the optimizer has "
+                         f"{groups} param groups; nothing was loaded")
+    check_int(who, "last_epoch", state["last_epoch"], low=-1)
 
 
 class StepLR(LRScheduler):
@@ -265,5 +279,6 @@ class ReduceLROnPlateau:
             got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict)
             raise ValueError(f"ReduceLROnPlateau.load_state_dict: expected keys "
                              f"{sorted(self._keys)}, got {got}")
+        _check_loaded(self, state_dict)
         for k, v in state_dict.items():
             setattr(self, k, list(v) if isinstance(v, (list, tuple)) else v)
