@@ -29,7 +29,16 @@ from typing import Any
 
 import numpy as np
 
-from .tape import Node, ShapeError, TapeError, TapegradIndexError, _check_finite, _state, _user_site
+from .tape import (
+    Node,
+    ShapeError,
+    TapeError,
+    TapegradIndexError,
+    _check_finite,
+    _state,
+    _user_site,
+    _version_cell,
+)
 from .tensor import Tensor, _as_array
 
 Vjp = Callable[..., Tensor]
@@ -125,7 +134,7 @@ class Primitive:
         out._requires_grad = False
         out.name = None
         out._node = None
-        out._version = [0]
+        out._version = None  # a version cell is made on first use
         out._retains_grad = False
         st = _state
         if st.grad_enabled and not self.constant:
@@ -143,8 +152,8 @@ class Primitive:
             _check_finite(data, f"'{self.name}' in forward at {site}")
             if out._node is not None:
                 out._node.site = site
-        if self.view and np.may_share_memory(data, inputs[0]._data):
-            out._version = inputs[0]._version  # a view changes when its base changes
+        if self.view and data.base is not None and np.may_share_memory(data, inputs[0]._data):
+            out._version = _version_cell(inputs[0])  # a view changes when its base changes
         return out
 
     def __repr__(self) -> str:

@@ -155,7 +155,7 @@ def _check_finite(array: np.ndarray, what: str) -> None:
 
 
 # ---------------------------------------------------------------------------- records
-class Node:
+class Node(weakref.ref):
     """One record on the tape: `out = prim(*inputs, **params)`.
 
     inputs   the input Tensors (kept: they are the graph's edges and the vjps' saved values)
@@ -163,10 +163,20 @@ class Node:
     seq      position on the tape; the sweep visits records in decreasing seq
     scope    the name scope the record was made in, outermost first, e.g. ('net', 'bn1')
     scope_labels  the matching descriptions, e.g. ('MLP', 'BatchNorm1d(256)')
+
+    A Node is itself the weak reference to its output (`node()` is `node.output`): one
+    GC-tracked object per record instead of two. Equality and hashing stay by identity.
     """
 
     __slots__ = ("prim", "inputs", "params", "seq", "scope", "scope_labels", "versions",
-                 "_out", "out_version", "freed", "site")
+                 "out_version", "freed", "site")
+    __hash__ = object.__hash__
+    __eq__ = object.__eq__  # type: ignore[assignment]
+    __ne__ = object.__ne__  # type: ignore[assignment]
+
+    def __new__(cls, prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
+                params: dict[str, Any]) -> Node:
+        return weakref.ref.__new__(cls, out)
 
     def __init__(self, prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
                  params: dict[str, Any]) -> None:
@@ -178,14 +188,11 @@ class Node:
         self.scope = st.scope
         self.scope_labels = st.scope_labels
         saved = prim.saved_inputs
-        if len(saved) == 2:
-            self.versions = (inputs[saved[0]]._version[0], inputs[saved[1]]._version[0])
-        elif saved:
-            self.versions = tuple([inputs[i]._version[0] for i in saved])
+        if saved:
+            self.versions = tuple([_version_of(inputs[i]) for i in saved])
         else:
             self.versions = ()
-        self._out = weakref.ref(out)
-        self.out_version = out._version[0]
+        self.out_version = _version_of(out)
         self.freed = False
         self.site: str | None = None
 
@@ -195,7 +202,7 @@ class Node:
 
     @property
     def output(self) -> Tensor | None:
-        return self._out()
+        return self()
 
     def label(self) -> str:
         """The op with its parameters, e.g. 'sum(axis=0)'."""
@@ -217,17 +224,32 @@ class Node:
                 "first backward (or tg.grad) to keep them")
         for i, v in zip(self.prim.saved_inputs, self.versions):
             t = self.inputs[i]
-            if t._version[0] != v:
+            if _version_of(t) != v:
                 raise TapeError(
                     f"'{self.op}' (record #{self.seq}) saved input {i} {_describe(t)} at "
                     f"version {v}, but it was changed in place since (now version "
-                    f"{t._version[0]}); its gradient would be wrong. Change values under "
+                    f"{_version_of(t)}); its gradient would be wrong. Change values under "
                     "no_grad only after backward, or clone them before changing them")
         if self.prim.saves_out:
-            out = self._out()
-            if out is not None and out._version[0] != self.out_version:
+            out = self()
+            if out is not None and _version_of(out) != self.out_version:
                 raise TapeError(f"'{self.op}' (record #{self.seq}) saved its output, which "
                                 "was changed in place since; its gradient would be wrong")
+
+
+def _version_of(t: Tensor) -> int:
+    """A tensor's version: how often its storage was changed in place (0 until a cell is
+    made, which happens on the first change, view, detach or `.data`)."""
+    v = t._version
+    return 0 if v is None else v[0]
+
+
+def _version_cell(t: Tensor) -> list[int]:
+    """The tensor's version cell, shared with its views; made on first use."""
+    v = t._version
+    if v is None:
+        v = t._version = [0]
+    return v
 
 
 def _describe(t: Tensor) -> str:
@@ -368,7 +390,7 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
     _state.anomaly = False  # the vjps' own ops are checked as a whole, below
     try:
         for node in nodes:
-            out = node._out()
+            out = node()
             if out is None:
                 continue
             key = id(out)

@@ -167,7 +167,7 @@ class Tensor:
         t._requires_grad = requires_grad
         t.name = None
         t._node = None
-        t._version = [0]
+        t._version = None  # made on first use (tape._version_cell)
         t._retains_grad = False
         return t
 
@@ -179,7 +179,7 @@ class Tensor:
     def data(self) -> np.ndarray:
         """The live ndarray; writing into it changes the tensor and bumps its version."""
         view = self._data.view(_LiveArray)
-        view._version = self._version
+        view._version = _tape._version_cell(self)
         return view
 
     @data.setter
@@ -188,7 +188,7 @@ class Tensor:
         if arr.dtype.kind not in "fiub":
             raise TypeError(f"Tensor.data: cannot hold dtype {arr.dtype}")
         self._data = arr.view(np.ndarray) if isinstance(arr, _LiveArray) else arr
-        self._version[0] += 1
+        _tape._version_cell(self)[0] += 1
 
     @property
     def requires_grad(self) -> bool:
@@ -291,7 +291,7 @@ class Tensor:
     def detach(self) -> Tensor:
         """The same data (shared memory) as a new leaf that does not require grad."""
         t = Tensor._make(self._data, False)
-        t._version = self._version
+        t._version = _tape._version_cell(self)
         t.name = self.name
         return t
 
@@ -580,7 +580,7 @@ class Tensor:
             raise TapegradIndexError(f"setitem: {e} (shape {self.shape})") from None
         except ValueError as e:
             raise ShapeError(f"setitem: {e}") from None
-        self._version[0] += 1
+        _tape._version_cell(self)[0] += 1
 
 
 def _index(index: Any) -> tuple[Any, ...]:
