@@ -30,7 +30,6 @@ from typing import Any
 import numpy as np
 
 from .tape import (
-    Node,
     ShapeError,
     TapeError,
     TapegradIndexError,
@@ -38,6 +37,7 @@ from .tape import (
     _state,
     _user_site,
     _version_cell,
+    record,
 )
 from .tensor import Tensor, _as_array
 
@@ -141,7 +141,7 @@ class Primitive:
             for t in inputs:
                 if t._requires_grad:
                     out._requires_grad = True
-                    out._node = node = Node(self, tuple(inputs), out, params)
+                    out._node = node = record(self, tuple(inputs), out, params)
                     if st.tapes:
                         for tape in st.tapes:
                             tape.records.append(node)
@@ -201,7 +201,15 @@ def _scalar_like(v: float, like: Tensor) -> Tensor:
     dt = like._data.dtype
     if dt.kind != "f" and type(v) is float:
         dt = _FLOAT32
-    return Tensor._make(np.asarray(v, dt), False)
+    t = _new(Tensor)  # Tensor._make inlined, as in Primitive.__call__
+    t._data = np.asarray(v, dt)
+    t.grad = None
+    t._requires_grad = False
+    t.name = None
+    t._node = None
+    t._version = None
+    t._retains_grad = False
+    return t
 
 
 _SCALARS = (int, float, bool, np.number, np.bool_)

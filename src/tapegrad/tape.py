@@ -166,6 +166,7 @@ class Node(weakref.ref):
 
     A Node is itself the weak reference to its output (`node()` is `node.output`): one
     GC-tracked object per record instead of two. Equality and hashing stay by identity.
+    Records are made by `record` (primitives call it), not by calling the class.
     """
 
     __slots__ = ("prim", "inputs", "params", "seq", "scope", "scope_labels", "versions",
@@ -173,28 +174,6 @@ class Node(weakref.ref):
     __hash__ = object.__hash__
     __eq__ = object.__eq__  # type: ignore[assignment]
     __ne__ = object.__ne__  # type: ignore[assignment]
-
-    def __new__(cls, prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
-                params: dict[str, Any]) -> Node:
-        return weakref.ref.__new__(cls, out)
-
-    def __init__(self, prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
-                 params: dict[str, Any]) -> None:
-        st = _state
-        self.prim = prim
-        self.inputs = inputs
-        self.params = params
-        self.seq = next(_seq)
-        self.scope = st.scope
-        self.scope_labels = st.scope_labels
-        saved = prim.saved_inputs
-        if saved:
-            self.versions = tuple([_version_of(inputs[i]) for i in saved])
-        else:
-            self.versions = ()
-        self.out_version = _version_of(out)
-        self.freed = False
-        self.site: str | None = None
 
     @property
     def op(self) -> str:
@@ -235,6 +214,36 @@ class Node(weakref.ref):
             if out is not None and _version_of(out) != self.out_version:
                 raise TapeError(f"'{self.op}' (record #{self.seq}) saved its output, which "
                                 "was changed in place since; its gradient would be wrong")
+
+
+_new_ref = weakref.ref.__new__
+
+
+def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
+           params: dict[str, Any]) -> Node:
+    """A new record of `out = prim(*inputs, **params)`, with the versions of the inputs its
+    vjps read (and of `out`) as they are now, the current name scope and the next seq."""
+    st = _state
+    node = _new_ref(Node, out)  # the weak reference alone: no Python-level __init__
+    node.prim = prim
+    node.inputs = inputs
+    node.params = params
+    node.seq = next(_seq)
+    node.scope = st.scope
+    node.scope_labels = st.scope_labels
+    saved = prim.saved_inputs
+    if not saved:
+        node.versions = ()
+    elif len(saved) == 1:
+        v = inputs[saved[0]]._version  # _version_of, inlined: this runs on every record
+        node.versions = (0 if v is None else v[0],)
+    else:
+        node.versions = tuple([_version_of(inputs[i]) for i in saved])
+    v = out._version
+    node.out_version = 0 if v is None else v[0]
+    node.freed = False
+    node.site = None
+    return node
 
 
 def _version_of(t: Tensor) -> int:
@@ -327,7 +336,8 @@ def _graph_nodes(roots: Sequence[Tensor], targets: dict[int, Tensor] | None = No
         if node.seq in seen:
             continue
         seen.add(node.seq)
-        node.check_saved()
+        if node.freed or node.versions or node.prim.saves_out:  # else nothing to check
+            node.check_saved()
         nodes.append(node)
         for t in node.inputs:
             parent = t._node
@@ -402,12 +412,18 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
             prim = node.prim
             inputs = node.inputs
             params = node.params
+            vjps = None if prim.variadic else prim.vjps
             sent: list[Tensor | None] = []
             for i, inp in enumerate(inputs):
                 if not inp._requires_grad:
-                    sent.append(None)
+                    if steps:
+                        sent.append(None)
                     continue
-                gi = prim.vjp(i, g, out, inputs, params)
+                fn = None if vjps is None else vjps[i]
+                if fn is None:  # n-ary rules take i; a missing rule raises there
+                    gi = prim.vjp(i, g, out, inputs, params)
+                else:
+                    gi = fn(g, out, *inputs, **params) if params else fn(g, out, *inputs)
                 if create_graph:
                     if gi.shape != inp.shape:
                         gi = sum_to(gi, inp.shape)
@@ -416,13 +432,18 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                 else:
                     data = gi._data
                     want = inp._data
-                    if data.shape != want.shape or data.dtype != want.dtype:
+                    dt = data.dtype
+                    if data.shape != want.shape or (dt is not want.dtype and dt != want.dtype):
                         gi = make(_sum_to(data, want.shape).astype(want.dtype, copy=False),
                                   False)
                 if anomaly:
                     _check_finite(gi._data, f"the vjp of '{prim.name}' (input {i}) in "
                                   f"backward, for the record created at {node.site}")
-                _accumulate(pending, owned, id(inp), gi, create_graph, add, make)
+                key = id(inp)
+                if key in pending:
+                    _accumulate(pending, owned, key, gi, create_graph, add, make)
+                else:
+                    pending[key] = gi  # may be shared with another input's gradient
                 if steps:
                     sent.append(gi)
             if steps:
