@@ -237,8 +237,12 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
     elif len(saved) == 1:
         v = inputs[saved[0]]._version  # _version_of, inlined: this runs on every record
         node.versions = (0 if v is None else v[0],)
+    elif len(saved) == 2:
+        v = inputs[saved[0]]._version
+        w = inputs[saved[1]]._version
+        node.versions = (0 if v is None else v[0], 0 if w is None else w[0])
     else:
-        node.versions = tuple([_version_of(inputs[i]) for i in saved])
+        node.versions = tuple(map(_version_of, [inputs[i] for i in saved]))
     v = out._version
     node.out_version = 0 if v is None else v[0]
     node.freed = False
