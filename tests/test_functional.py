@@ -226,6 +226,17 @@ def test_functional_input_types(call):
         call("x")
 
 
+def test_cross_entropy_differentiates_a_soft_target_that_requires_grad(rng):
+    # dL/dt_nc = −(1 − ε)·w_c·log p_nc / N for 'mean' (closed form), and finite differences
+    z, q = rng.standard_normal((3, 4)), rng.dirichlet(np.ones(4), 3)
+    w = rng.uniform(0.5, 2, 4)
+    t = t64(q)
+    F.cross_entropy(t64(z), t, weight=w, label_smoothing=0.1).backward()
+    np.testing.assert_allclose(t.grad.numpy(), -0.9 * w * np_log_softmax(z) / 3, rtol=1e-12)
+    assert tg.gradcheck(lambda a, b: F.cross_entropy(a, b, label_smoothing=0.2,
+                                                     reduction="sum"), [t64(z), t64(q)])
+
+
 def test_softplus_threshold_follows_pytorch():
     # βx > threshold: the result is x and the gradient 1 (PyTorch's linear region)
     x = t64([25.0, 10.0, -30.0, 3.0])

@@ -344,12 +344,16 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
         probs = _tensor(target, who, "target")
         if probs.dtype.kind not in "fiub":
             raise TypeError(f"{who}: probability targets must be numeric, got {probs.dtype}")
-        t = probs.numpy().astype(logits.dtype).reshape(n, c)
+        # a target that requires grad (e.g. a trained teacher) stays in the graph, as in
+        # PyTorch; any other is a constant array in the logits' dtype
+        t = probs if probs.requires_grad else Tensor._make(
+            probs.numpy().astype(logits.dtype), False)
+        t = t.reshape(n, c) if t.shape != (n, c) else t
         if label_smoothing:
             t = t * (1.0 - label_smoothing) + label_smoothing / c
         if w is not None:
             t = t * w
-        loss = _reduce(-(Tensor._make(t, False) * logp).sum(axis=1), reduction)
+        loss = _reduce(-(t * logp).sum(axis=1), reduction)
     else:
         y = _class_indices(target, n, c, ignore_index, who)
         loss = _indexed_loss(logp, y, w, ignore_index, reduction, label_smoothing)
