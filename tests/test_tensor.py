@@ -181,3 +181,20 @@ def test_array_protocol_copies_only_when_asked():
     t.data[0] = 5.0
     assert shared[0] == 5.0 and copied[0] == 1.0
     assert np.array(t, dtype=np.float64).dtype == np.float64
+
+
+@pytest.mark.parametrize("call", [
+    lambda t: t.permute(2, 1), lambda t: t.permute(0, 0), lambda t: t.permute(-3, 1),
+    lambda t: t.flatten(3), lambda t: t.flatten(1, 0), lambda t: t.flatten(0, 5),
+])
+def test_axis_arguments_out_of_range_are_errors(call):
+    with pytest.raises(ValueError, match="permute|flatten"):
+        call(tg.randn(2, 3))
+
+
+def test_permute_and_flatten_match_numpy():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    t = tg.tensor(a)
+    np.testing.assert_array_equal(t.permute(-1, 0, 1).numpy(), a.transpose(2, 0, 1))
+    np.testing.assert_array_equal(t.flatten(1).numpy(), a.reshape(2, 12))
+    np.testing.assert_array_equal(t.flatten(-2, -1).numpy(), a.reshape(2, 12))

@@ -513,7 +513,10 @@ class Tensor:
         """Axes start_axis..end_axis merged into one (all of them by default)."""
         if self.ndim == 0:
             return self.reshape(1)
-        s, e = start_axis % self.ndim, end_axis % self.ndim
+        (s,), (e,) = (_axes(a, self.ndim, "flatten") for a in (start_axis, end_axis))
+        if s > e:
+            raise ShapeError(f"flatten: start_axis {start_axis} comes after end_axis "
+                             f"{end_axis} for a {self.ndim}-d tensor")
         return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
 
     def squeeze(self, axis: Any = None) -> Tensor:
@@ -549,7 +552,8 @@ class Tensor:
 
     def permute(self, *axes: Any) -> Tensor:
         perm = _shape_arg(axes, "permute")
-        if sorted(p % max(self.ndim, 1) for p in perm) != list(range(self.ndim)):
+        if (any(not -self.ndim <= p < self.ndim for p in perm)
+                or sorted(p % self.ndim for p in perm) != list(range(self.ndim))):
             raise ShapeError(f"permute: {perm} is not a permutation of the {self.ndim} axes "
                              f"of a tensor of shape {self.shape}")
         return ops.transpose(self, axes=tuple(p % self.ndim for p in perm))
