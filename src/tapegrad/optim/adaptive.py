@@ -41,7 +41,7 @@ class Adagrad(Optimizer):
             g = g + group["weight_decay"] * theta
         state["sum"] = state["sum"] + g * g
         lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        return theta - lr * g / (state["sum"].sqrt() + group["eps"])
+        return lr * g / (state["sum"].sqrt() + group["eps"])
 
 
 class RMSprop(Optimizer):
@@ -91,7 +91,7 @@ class RMSprop(Optimizer):
         if mu:
             scaled = mu * state["momentum_buffer"] + scaled
             state["momentum_buffer"] = scaled
-        return theta - group["lr"] * scaled
+        return group["lr"] * scaled
 
 
 class Adam(Optimizer):
@@ -142,9 +142,7 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = zeros_like(theta)
         state["step"] += 1
         t = state["step"]
-        if self._decoupled:
-            theta = theta * (1 - lr * wd)
-        elif wd:
+        if wd and not self._decoupled:
             g = g + wd * theta
         v = b1 * state["exp_avg"] + (1 - b1) * g
         a = b2 * state["exp_avg_sq"] + (1 - b2) * g * g
@@ -155,7 +153,8 @@ class Adam(Optimizer):
         if group["bias_correction"]:
             v = v / (1 - b1 ** t)
             a = a / (1 - b2 ** t)
-        return theta - lr * v / (a.sqrt() + group["eps"])
+        step = lr * v / (a.sqrt() + group["eps"])
+        return step + theta * (lr * wd) if self._decoupled and wd else step
 
 
 class AdamW(Adam):

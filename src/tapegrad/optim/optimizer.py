@@ -7,10 +7,11 @@ parameter tensor itself. `state_dict()` exports both as deep copies of plain arr
 numbers (what `tg.save` writes); `load_state_dict` checks everything first and only then
 replaces the state, so a resumed run continues bit for bit and a failed load changes nothing.
 
-Subclasses implement `_validate(group)` and the rule `_update(θ, g, group, state) -> new θ`
-(or a whole `step(closure)`); the new value is written under `tg.no_grad()` and in place
-(`p.copy_(...)`), which bumps the tensor's version: a backward through a graph that saved
-the old value then raises.
+Subclasses implement `_validate(group)` and the rule `_update(θ, g, group, state) -> Δ`
+(or a whole `step(closure)`), the step with θ ← θ − Δ written as Tensor expressions; it is
+applied under `tg.no_grad()` and in place (`p.data -= Δ`, one pass, no copy, as a
+hand-written numpy loop would), which bumps the tensor's version: a backward through a graph
+that saved the old value then raises.
 """
 
 from __future__ import annotations
@@ -160,7 +161,8 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is not None:
                         state = self.state.setdefault(p, {})
-                        p.copy_(self._update(p.detach(), p.grad.detach(), group, state))
+                        step = self._update(p.detach(), p.grad.detach(), group, state)
+                        p.data -= step.numpy()
         return loss
 
     def _check_grads(self) -> None:
@@ -180,8 +182,8 @@ class Optimizer:
 
     def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
                 state: dict[str, Any]) -> Tensor:
-        """The rule: the new value of one parameter θ from its gradient g, its group's
-        options and its state dict (empty on the first step; updated here)."""
+        """The rule: the step Δ (θ ← θ − Δ) of one parameter θ from its gradient g, its
+        group's options and its state dict (empty on the first step; updated here)."""
         raise NotImplementedError
 
     @staticmethod

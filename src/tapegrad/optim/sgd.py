@@ -53,4 +53,4 @@ class SGD(Optimizer):
                 buf = mu * state["momentum_buffer"] + (1 - group["dampening"]) * g
             state["momentum_buffer"] = buf
             g = g + mu * buf if group["nesterov"] else buf
-        return theta - group["lr"] * g
+        return group["lr"] * g
