@@ -3,6 +3,7 @@
 import tracemalloc
 
 import numpy as np
+import pytest
 
 import tapegrad as tg
 
@@ -80,3 +81,43 @@ def test_mean_matches_numpy_for_every_dtype_and_axis():
             expected = np.mean(a, axis=axis)
             assert ours.dtype == expected.dtype, (dt, axis)
             np.testing.assert_allclose(ours, expected, rtol=1e-6 if dt != np.float16 else 1e-3)
+
+
+def test_lazy_version_cells_still_catch_in_place_changes():
+    """Op outputs get their version cell on first use; every way of changing one in place
+    after a record saved it (through .data, a view made later, a detached alias) is caught."""
+    def recorded():
+        a = tg.tensor(np.array([0.5, 1.0, 1.5, 2.0]), requires_grad=True)
+        y = a * 2.0  # an op output: no version cell yet
+        return a, y, (y * y).sum()  # mul saves y
+
+    _, y, loss = recorded()
+    y.data[0] = 5.0
+    with pytest.raises(tg.TapeError, match="changed in place"):
+        loss.backward()
+    _, y, loss = recorded()
+    view = y.reshape(2, 2)  # made after the record: shares the (new) cell with y
+    with tg.no_grad():
+        view[0, 0] = 5.0
+    with pytest.raises(tg.TapeError, match="changed in place"):
+        loss.backward()
+    _, y, loss = recorded()
+    y.detach()[1] = 7.0
+    with pytest.raises(tg.TapeError, match="changed in place"):
+        loss.backward()
+    a, y, loss = recorded()  # untouched: d/da sum((2a)²) = 8a
+    loss.backward()
+    np.testing.assert_allclose(a.grad.numpy(), 8 * a.numpy())
+
+
+def test_record_is_the_weak_reference_to_its_output():
+    """A Node doubles as the weakref to its output; it compares and hashes by identity, also
+    after the output is gone."""
+    x = tg.tensor(np.ones(3), requires_grad=True)
+    y = x.exp()
+    z = x.exp()
+    node = y.record
+    assert node() is y and node.output is y and node != z.record
+    assert {node: 1}[node] == 1
+    del y
+    assert node.output is None and node() is None and hash(node) == hash(node)

@@ -234,13 +234,16 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
     saved = prim.saved_inputs
     if not saved:
         node.versions = ()
-    elif len(saved) == 1:
-        v = inputs[saved[0]]._version  # _version_of, inlined: this runs on every record
-        node.versions = (0 if v is None else v[0],)
+    elif len(saved) == 1:  # _version_of, inlined: this runs on every record
+        v = inputs[saved[0]]._version
+        # unchanged inputs share one constant tuple: no GC-tracked allocation per record
+        node.versions = (0,) if v is None or not v[0] else (v[0],)
     elif len(saved) == 2:
         v = inputs[saved[0]]._version
-        w = inputs[saved[1]]._version
-        node.versions = (0 if v is None else v[0], 0 if w is None else w[0])
+        a = 0 if v is None else v[0]
+        v = inputs[saved[1]]._version
+        b = 0 if v is None else v[0]
+        node.versions = (0, 0) if not (a or b) else (a, b)
     else:
         node.versions = tuple(map(_version_of, [inputs[i] for i in saved]))
     v = out._version
