@@ -201,15 +201,7 @@ def _scalar_like(v: float, like: Tensor) -> Tensor:
     dt = like._data.dtype
     if dt.kind != "f" and type(v) is float:
         dt = _FLOAT32
-    t = _new(Tensor)  # Tensor._make inlined, as in Primitive.__call__
-    t._data = np.asarray(v, dt)
-    t.grad = None
-    t._requires_grad = False
-    t.name = None
-    t._node = None
-    t._version = None
-    t._retains_grad = False
-    return t
+    return Tensor._make(np.asarray(v, dt), False)
 
 
 _SCALARS = (int, float, bool, np.number, np.bool_)
