@@ -198,3 +198,15 @@ def test_permute_and_flatten_match_numpy():
     np.testing.assert_array_equal(t.permute(-1, 0, 1).numpy(), a.transpose(2, 0, 1))
     np.testing.assert_array_equal(t.flatten(1).numpy(), a.reshape(2, 12))
     np.testing.assert_array_equal(t.flatten(-2, -1).numpy(), a.reshape(2, 12))
+
+
+def test_assigned_grad_must_match_shape_and_dtype():
+    t = tg.zeros(2, 3, requires_grad=True)
+    for bad, error in [(tg.zeros(3, 2), ValueError), (tg.zeros(2, 3, dtype="float64"), TypeError),
+                       (np.zeros((2, 3), np.float32), TypeError)]:
+        with pytest.raises(error, match="grad"):
+            t.grad = bad
+        assert t.grad is None
+    t.grad = tg.ones(2, 3)
+    (t * 2).sum().backward()  # accumulates onto the assigned grad: 1 + 2
+    np.testing.assert_array_equal(t.grad.numpy(), np.full((2, 3), 3.0))

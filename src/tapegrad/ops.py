@@ -130,7 +130,7 @@ class Primitive:
             data = np.asarray(data)
         out = _new(Tensor)  # Tensor._make inlined: one call less on every op
         out._data = data
-        out.grad = None
+        out._grad = None
         out._requires_grad = False
         out.name = None
         out._node = None

@@ -142,14 +142,14 @@ class Tensor:
         name: shown by viz and in error messages.
     """
 
-    __slots__ = ("_data", "grad", "_requires_grad", "name", "_node", "_version",
+    __slots__ = ("_data", "_grad", "_requires_grad", "name", "_node", "_version",
                  "_retains_grad", "__weakref__")
     __array_ufunc__ = None  # `ndarray op tensor` defers to the tensor's reflected operator
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  name: str | None = None) -> None:
         self._data = _as_array(data, as_dtype(dtype))
-        self.grad: Tensor | None = None
+        self._grad: Tensor | None = None
         self._node: _tape.Node | None = None
         self._version = [0]
         self._retains_grad = False
@@ -163,7 +163,7 @@ class Tensor:
         """Wrap an ndarray without copying or checking (the engine's fast path)."""
         t = object.__new__(cls)
         t._data = data
-        t.grad = None
+        t._grad = None
         t._requires_grad = requires_grad
         t.name = None
         t._node = None
@@ -332,7 +332,26 @@ class Tensor:
                        create_graph=create_graph)
 
     def zero_grad(self) -> None:
-        self.grad = None
+        self._grad = None
+
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient backward accumulated here (None until then): a tensor of this
+        tensor's shape and dtype."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assign a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise ShapeError(f"grad: assigned grad has shape {value.shape} but the tensor "
+                                 f"has shape {self.shape}")
+            if value.dtype != self.dtype:
+                raise TypeError(f"grad: assigned grad is {value.dtype} but the tensor is "
+                                f"{self.dtype}")
+        self._grad = value
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> Tensor:

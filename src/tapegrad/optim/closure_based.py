@@ -59,7 +59,6 @@ class ClosureOptimizer(Optimizer):
 
     def _flat_grad(self) -> np.ndarray:
         """The parameters' gradients as one vector (zeros where a grad is None)."""
-        self._check_grads()
         parts = [np.zeros(p.size, self._dtype()) if p.grad is None else
                  p.grad.numpy().reshape(-1) for p in self._flat_params]
         return np.concatenate(parts).astype(self._dtype())

@@ -155,7 +155,6 @@ class Optimizer:
         """Update every parameter that has a `.grad` once, in place; with a closure, first
         re-evaluate the loss (and grads) through it. Returns the closure's loss or None."""
         loss = self._evaluate(closure)
-        self._check_grads()
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -164,21 +163,6 @@ class Optimizer:
                         step = self._update(p.detach(), p.grad.detach(), group, state)
                         p.data -= step.numpy()
         return loss
-
-    def _check_grads(self) -> None:
-        """Before any update: every `.grad` (backward makes them right; a user may assign
-        one) is a Tensor of its parameter's shape and dtype, else a ValueError and no
-        parameter or state changes."""
-        for k, p in enumerate(self._params()):
-            g = p.grad
-            if g is None:
-                continue
-            if not isinstance(g, Tensor) or g.shape != p.shape or g.dtype != p.dtype:
-                got = (f"{g.dtype} of shape {g.shape}" if isinstance(g, Tensor)
-                       else type(g).__name__)
-                raise ValueError(f"{type(self).__name__}.step: parameter {k} is {p.dtype} of "
-                                 f"shape {p.shape} but its .grad is {got}; nothing was "
-                                 "updated")
 
     def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
                 state: dict[str, Any]) -> Tensor:
