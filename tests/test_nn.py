@@ -628,3 +628,8 @@ def test_public_names_of_the_design_contract():
     for name in ("parameters named_parameters modules children train eval zero_grad "
                  "state_dict load_state_dict").split():
         assert callable(getattr(nn.Module, name)), name
+
+
+def test_calling_a_module_without_forward_is_a_type_error():
+    with pytest.raises(TypeError, match="ModuleList does not define forward"):
+        nn.ModuleList([nn.Linear(2, 2)])(tg.randn(1, 2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -10,7 +11,7 @@ from ..tensor import Tensor
 from .module import Module
 
 
-class _ModuleSequence(Module):
+class _ModuleSequence(Module, ABC):
     """Children named '0', '1', ...: len, iteration, indexing, slicing, append, extend."""
 
     def append(self, module: Module) -> _ModuleSequence:
@@ -36,8 +37,9 @@ class _ModuleSequence(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
+    @abstractmethod
     def _slice(self, items: list[tuple[str, Module]]) -> _ModuleSequence:
-        raise NotImplementedError
+        """The container of the same kind holding `items` (a slice of this one)."""
 
     def __getitem__(self, index: int | slice) -> Module:
         if isinstance(index, slice):

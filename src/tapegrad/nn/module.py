@@ -171,7 +171,10 @@ class Module:
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+        """The computation; every module that is called defines it (containers such as
+        ModuleList that are only iterated need not)."""
+        raise TypeError(f"{type(self).__name__} does not define forward(), so it cannot be "
+                        "called")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         stack = _calls.modules

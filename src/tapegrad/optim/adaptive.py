@@ -8,10 +8,10 @@ from typing import Any
 
 from .. import ops
 from ..tensor import Tensor, zeros_like
-from .optimizer import Optimizer, check_flag, check_number
+from .optimizer import FirstOrderOptimizer, check_flag, check_number
 
 
-class Adagrad(Optimizer):
+class Adagrad(FirstOrderOptimizer):
     """Adagrad: divide each coordinate's step by the root of its summed squared gradients.
 
         a ← a + g ⊙ g,    θ ← θ − lr_t · g / (√a + eps),    lr_t = lr / (1 + (t − 1)·lr_decay)
@@ -44,7 +44,7 @@ class Adagrad(Optimizer):
         return lr * g / (state["sum"].sqrt() + group["eps"])
 
 
-class RMSprop(Optimizer):
+class RMSprop(FirstOrderOptimizer):
     """RMSprop: Adagrad with an exponentially weighted average of squared gradients.
 
         a ← α·a + (1 − α)·g ⊙ g
@@ -94,7 +94,7 @@ class RMSprop(Optimizer):
         return group["lr"] * scaled
 
 
-class Adam(Optimizer):
+class Adam(FirstOrderOptimizer):
     """Adam: momentum on the gradient, RMSprop on its square, both bias-corrected.
 
         t ← t + 1

@@ -9,6 +9,7 @@ other optimizer's.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
@@ -133,10 +134,10 @@ class LineSearchOptimizer(ClosureOptimizer):
             raise ValueError(f"{who}: invalid line_search_fn={group['line_search_fn']!r}; "
                              "use None or 'strong_wolfe'")
 
+    @abstractmethod
     def _direction(self, g: np.ndarray, state: dict[str, Any]) -> np.ndarray:
         """The search direction at gradient g; state holds the previous 'd', 't' and
         'prev_grad' (when state['n_iter'] > 1) and the method's own memory."""
-        raise NotImplementedError
 
     def _first_t(self, g: np.ndarray, d: np.ndarray, state: dict[str, Any]) -> float:
         """The trial step length: min(1, 1/‖g‖₁)·lr on the first iteration, then lr. The

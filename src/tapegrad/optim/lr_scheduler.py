@@ -24,12 +24,13 @@ The lecture's schedules (notes 000, "Learning Rate Scheduling"):
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from typing import Any
 
 from .optimizer import Optimizer, check_int, check_number
 
 
-class LRScheduler:
+class LRScheduler(ABC):
     """Base class: remembers each group's initial lr and sets lr = _lr_at(lr0, t) on step.
 
     last_epoch=-1 starts a new schedule (the constructor performs step 0, so the optimizer's
@@ -54,8 +55,9 @@ class LRScheduler:
         self._last_lr: list[float] = []
         self.step()
 
+    @abstractmethod
     def _lr_at(self, base_lr: float, t: int) -> float:
-        raise NotImplementedError
+        """The rate at step t of a group that started at base_lr (the schedule's formula)."""
 
     def step(self) -> None:
         """Advance the schedule by one and write the new rates into the optimizer."""

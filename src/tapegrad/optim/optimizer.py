@@ -7,9 +7,9 @@ parameter tensor itself. `state_dict()` exports both as deep copies of plain arr
 numbers (what `tg.save` writes); `load_state_dict` checks everything first and only then
 replaces the state, so a resumed run continues bit for bit and a failed load changes nothing.
 
-Subclasses implement `_validate(group)` and the rule `_update(θ, g, group, state) -> Δ`
-(or a whole `step(closure)`), the step with θ ← θ − Δ written as Tensor expressions; it is
-applied under `tg.no_grad()` and in place (`p.data -= Δ`, one pass, no copy, as a
+Subclasses implement `_validate(group)` and `step(closure)`; FirstOrderOptimizer's step
+calls the rule `_update(θ, g, group, state) -> Δ`, with θ ← θ − Δ written as Tensor
+expressions; it is applied under `tg.no_grad()` and in place (`p.data -= Δ`, one pass, no copy, as a
 hand-written numpy loop would), which bumps the tensor's version: a backward through a graph
 that saved the old value then raises.
 """
@@ -17,6 +17,7 @@ that saved the old value then raises.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -66,7 +67,7 @@ def _export(value: Any) -> Any:
     return value
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Base class: param groups, per-parameter state, zero_grad, state_dict.
 
     params: an iterable of floating-point leaf Tensors, or of dicts
@@ -98,9 +99,9 @@ class Optimizer:
         self.state: dict[Tensor, dict[str, Any]] = {}
 
     # ------------------------------------------------------------------ groups
+    @abstractmethod
     def _validate(self, group: dict[str, Any]) -> None:
         """Check a group's options (each subclass names its own); raise before any change."""
-        raise NotImplementedError
 
     def _make_group(self, group: Any, others: list[dict[str, Any]]) -> dict[str, Any]:
         who = type(self).__name__
@@ -151,24 +152,10 @@ class Optimizer:
             else:
                 p.grad = Tensor(np.zeros_like(p.grad.numpy()))
 
+    @abstractmethod
     def step(self, closure: Closure | None = None) -> Tensor | None:
-        """Update every parameter that has a `.grad` once, in place; with a closure, first
-        re-evaluate the loss (and grads) through it. Returns the closure's loss or None."""
-        loss = self._evaluate(closure)
-        with no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
-                        state = self.state.setdefault(p, {})
-                        step = self._update(p.detach(), p.grad.detach(), group, state)
-                        p.data -= step.numpy()
-        return loss
-
-    def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
-                state: dict[str, Any]) -> Tensor:
-        """The rule: the step Δ (θ ← θ − Δ) of one parameter θ from its gradient g, its
-        group's options and its state dict (empty on the first step; updated here)."""
-        raise NotImplementedError
+        """Update the parameters once (after re-evaluating the loss through `closure`, when
+        given); returns the closure's loss or None."""
 
     @staticmethod
     def _evaluate(closure: Closure | None) -> Tensor | None:
@@ -254,3 +241,27 @@ def _import_option(value: Any) -> Any:
     if isinstance(value, Tensor) and value.size == 1:
         return value.item()
     return value
+
+
+class FirstOrderOptimizer(Optimizer):
+    """Base of the rules that move each parameter from its own `.grad` (SGD, Adagrad,
+    RMSprop, Adam, AdamW): subclasses give `_update`, the step Δ with θ ← θ − Δ."""
+
+    def step(self, closure: Closure | None = None) -> Tensor | None:
+        """Update every parameter that has a `.grad` once, in place; with a closure, first
+        re-evaluate the loss (and grads) through it. Returns the closure's loss or None."""
+        loss = self._evaluate(closure)
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        state = self.state.setdefault(p, {})
+                        step = self._update(p.detach(), p.grad.detach(), group, state)
+                        p.data -= step.numpy()
+        return loss
+
+    @abstractmethod
+    def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
+                state: dict[str, Any]) -> Tensor:
+        """The rule: the step Δ (θ ← θ − Δ) of one parameter θ from its gradient g, its
+        group's options and its state dict (empty on the first step; updated here)."""

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..tensor import Tensor
-from .optimizer import Optimizer, check_flag, check_number
+from .optimizer import FirstOrderOptimizer, check_flag, check_number
 
 
-class SGD(Optimizer):
+class SGD(FirstOrderOptimizer):
     """Gradient descent, optionally with (Nesterov) momentum and L2 weight decay.
 
     With g = ∇L(θ) + weight_decay·θ, for every parameter θ (PyTorch's formulation):
