@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-Step = Callable[[], object]
+from problems import Step
 
 
 @dataclass

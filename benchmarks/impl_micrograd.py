@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import random
 import sys
-from collections.abc import Callable
 
 from micrograd.engine import Value
 from micrograd.nn import MLP
@@ -19,12 +18,11 @@ from problems import (
     HINGE_ALPHA,
     MOONS_LR,
     Sizes,
+    Step,
     chain,
     chain_input,
     moons,
 )
-
-Step = Callable[[], object]
 
 
 def _tanh(v: Value) -> Value:

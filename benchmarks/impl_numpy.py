@@ -6,8 +6,6 @@ explicit backward, in-place parameter updates. The engine's target is to come cl
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from problems import (
     BN_EPS,
@@ -16,6 +14,7 @@ from problems import (
     LR,
     MOONS_LR,
     Sizes,
+    Step,
     chain,
     chain_input,
     classification,
@@ -24,8 +23,6 @@ from problems import (
     moons_params,
     rnn_problem,
 )
-
-Step = Callable[[], object]
 
 
 def _cross_entropy(z: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 from problems import (
     BN_EPS,
@@ -12,6 +10,7 @@ from problems import (
     LR,
     MOONS_LR,
     Sizes,
+    Step,
     chain,
     chain_input,
     classification,
@@ -25,8 +24,6 @@ import tapegrad as tg
 import tapegrad.nn as nn
 import tapegrad.nn.functional as F
 import tapegrad.optim as optim
-
-Step = Callable[[], object]
 
 
 def _leaves(arrays: list[np.ndarray]) -> list[tg.Tensor]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -14,6 +12,7 @@ from problems import (
     LR,
     MOONS_LR,
     Sizes,
+    Step,
     chain,
     chain_input,
     classification,
@@ -24,7 +23,6 @@ from problems import (
 )
 
 torch.set_num_threads(1)
-Step = Callable[[], object]
 
 
 def _linears(params: list[np.ndarray]) -> list[torch.nn.Linear]:

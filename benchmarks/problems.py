@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+Step = Callable[[], object]  # one timed call of a workload: a step, its result ignored
+
 
 @dataclass(frozen=True)
 class Sizes:
