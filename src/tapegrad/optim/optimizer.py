@@ -9,9 +9,9 @@ replaces the state, so a resumed run continues bit for bit and a failed load cha
 
 Subclasses implement `_validate(group)` and `step(closure)`; FirstOrderOptimizer's step
 calls the rule `_update(θ, g, group, state) -> Δ`, with θ ← θ − Δ written as Tensor
-expressions; it is applied under `tg.no_grad()` and in place (`p.data -= Δ`, one pass, no copy, as a
-hand-written numpy loop would), which bumps the tensor's version: a backward through a graph
-that saved the old value then raises.
+expressions; it is applied under `tg.no_grad()` and in place (what `p.data -= Δ` does: one
+pass over p's storage, no copy, as a hand-written numpy loop would), which bumps the
+tensor's version: a backward through a graph that saved the old value then raises.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tape import enable_grad, no_grad
+from ..tape import _version_cell, enable_grad, no_grad
 from ..tensor import Tensor
 
 Closure = Callable[[], Tensor]
@@ -251,17 +251,26 @@ class FirstOrderOptimizer(Optimizer):
         """Update every parameter that has a `.grad` once, in place; with a closure, first
         re-evaluate the loss (and grads) through it. Returns the closure's loss or None."""
         loss = self._evaluate(closure)
-        with no_grad():
+        states, update = self.state, self._update
+        with no_grad():  # nothing is recorded, so the rule may read p and p.grad directly
             for group in self.param_groups:
                 for p in group["params"]:
-                    if p.grad is not None:
-                        state = self.state.setdefault(p, {})
-                        step = self._update(p.detach(), p.grad.detach(), group, state)
-                        p.data -= step.numpy()
+                    g = p.grad
+                    if g is None:
+                        continue
+                    state = states.get(p)
+                    if state is None:
+                        state = states[p] = {}
+                    step = update(p, g, group, state)
+                    # p.data -= Δ without the live view: one in-place pass, version bumped
+                    _version_cell(p)[0] += 1
+                    np.subtract(p._data, step._data, out=p._data)
         return loss
 
     @abstractmethod
     def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
                 state: dict[str, Any]) -> Tensor:
         """The rule: the step Δ (θ ← θ − Δ) of one parameter θ from its gradient g, its
-        group's options and its state dict (empty on the first step; updated here)."""
+        group's options and its state dict (empty on the first step; updated here).
+        Called under no_grad with the parameter and its `.grad` themselves: read them, do
+        not write into them, and return a new tensor of θ's shape."""
