@@ -7,11 +7,12 @@ An entry reads::
 forward(*arrays, **params) -> ndarray
     numpy in, numpy out.
 vjp_i(g, out, *inputs, **params) -> Tensor
-    the gradient for input i, written with Tensor ops: g is the upstream gradient (out's
-    shape), out and inputs are the record's Tensors. Because the rules are Tensor
-    expressions, the same rule runs fast under no_grad for a first-order backward and is
-    recorded for higher-order gradients (create_graph=True). `None` marks an input that never
-    gets a gradient (a condition).
+    the gradient for input i, written with primitives: g is the upstream gradient (out's
+    shape), out and inputs are the record's values. With create_graph=True the engine passes
+    Tensors, so the rule is itself recorded (higher-order gradients); a first-order backward
+    passes the plain ndarrays, and every primitive a rule calls then computes its forward on
+    arrays alone (no Tensor, no record): the same rule, at numpy's speed. `None` marks an
+    input that never gets a gradient (a condition).
 
 The engine calls vjp_i only for inputs that require grad, sums its result back to input i's
 shape (undoing broadcasting in one place), and casts it to input i's dtype. The values a
@@ -106,6 +107,8 @@ class Primitive:
         inputs = args
         for a in args:
             if not isinstance(a, Tensor):
+                if _state.arrays:  # inside a first-order sweep, a vjp computes on arrays
+                    return self.forward(*args, **params) if params else self.forward(*args)
                 inputs = _tensors(args)
                 break
         fwd = self.forward
@@ -247,35 +250,34 @@ add = Primitive("add", np.add,
                 lambda g, out, a, b: g)
 sub = Primitive("sub", np.subtract,
                 lambda g, out, a, b: g,
-                lambda g, out, a, b: neg(g))
+                lambda g, out, a, b: -g)
 mul = Primitive("mul", np.multiply,
-                lambda g, out, a, b: mul(g, b),
-                lambda g, out, a, b: mul(g, a))
+                lambda g, out, a, b: g * b,
+                lambda g, out, a, b: g * a)
 div = Primitive("div", np.divide,
-                lambda g, out, a, b: div(g, b),
-                lambda g, out, a, b: div(mul(g, out), neg(b)))  # -g·(a/b)/b; neg(b) is small
+                lambda g, out, a, b: g / b,
+                lambda g, out, a, b: (g * out) / -b)  # -g·(a/b)/b; -b is the small one
 neg = Primitive("neg", np.negative,
-                lambda g, out, a: neg(g))
+                lambda g, out, a: -g)
 # a ** b with a tensor exponent; d/db a^b = a^b log a (defined where a > 0)
 pow = Primitive("pow", np.power,
-                lambda g, out, a, b: mul(g, mul(b, pow(a, sub(b, 1)))),
-                lambda g, out, a, b: mul(g, mul(out, log(where(greater(a, 0), a, 1)))))
+                lambda g, out, a, b: g * (b * a ** (b - 1)),
+                lambda g, out, a, b: g * (out * log(where(greater(a, 0), a, 1))))
 # a ** p with a constant exponent p
 pow_scalar = Primitive("pow", lambda a, exponent: np.power(a, exponent),
-                       lambda g, out, a, exponent: mul(g, mul(pow_scalar(a, exponent=exponent - 1),
-                                                              exponent)))
+                       lambda g, out, a, exponent: g * (a ** (exponent - 1) * exponent))
 square = Primitive("square", np.square,
-                   lambda g, out, a: mul(g, mul(a, 2)))
+                   lambda g, out, a: g * (a * 2))
 exp = Primitive("exp", np.exp,
-                lambda g, out, a: mul(g, out))
+                lambda g, out, a: g * out)
 log = Primitive("log", np.log,
-                lambda g, out, a: div(g, a))
+                lambda g, out, a: g / a)
 log1p = Primitive("log1p", np.log1p,
-                  lambda g, out, a: div(g, add(a, 1)))
+                  lambda g, out, a: g / (a + 1))
 sqrt = Primitive("sqrt", np.sqrt,
-                 lambda g, out, a: div(g, mul(out, 2)))
+                 lambda g, out, a: g / (out * 2))
 tanh = Primitive("tanh", np.tanh,
-                 lambda g, out, a: sub(g, mul(g, square(out))))  # g·(1 - tanh²)
+                 lambda g, out, a: g - g * (out * out))  # g·(1 - tanh²)
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -284,21 +286,21 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 
 sigmoid = Primitive("sigmoid", _sigmoid,
-                    lambda g, out, a: mul(g, sub(out, square(out))))  # g·σ(1 - σ)
+                    lambda g, out, a: g * (out - out * out))  # g·σ(1 - σ)
 # relu'(0) = 0, as in PyTorch
 relu = Primitive("relu", lambda a: np.maximum(a, 0),
-                 lambda g, out, a: mul(g, greater(a, 0)))
+                 lambda g, out, a: g * greater(a, 0))
 abs = Primitive("abs", np.abs,
-                lambda g, out, a: mul(g, sign(a)))
+                lambda g, out, a: g * sign(a))
 clip = Primitive("clip", lambda a, lo, hi: np.clip(a, lo, hi),
-                 lambda g, out, a, lo, hi: mul(g, inside(a, lo=lo, hi=hi)))
+                 lambda g, out, a, lo, hi: g * inside(a, lo=lo, hi=hi))
 # ties send half the gradient to each side, as PyTorch does
 maximum = Primitive("maximum", np.maximum,
-                    lambda g, out, a, b: mul(g, ge_split(a, b)),
-                    lambda g, out, a, b: mul(g, ge_split(b, a)))
+                    lambda g, out, a, b: g * ge_split(a, b),
+                    lambda g, out, a, b: g * ge_split(b, a))
 minimum = Primitive("minimum", np.minimum,
-                    lambda g, out, a, b: mul(g, ge_split(b, a)),
-                    lambda g, out, a, b: mul(g, ge_split(a, b)))
+                    lambda g, out, a, b: g * ge_split(b, a),
+                    lambda g, out, a, b: g * ge_split(a, b))
 where = Primitive("where", np.where,
                   None,
                   lambda g, out, c, a, b: where(c, g, 0),
@@ -345,7 +347,7 @@ def _mean(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.nda
 
 mean = Primitive("mean", _mean,
                  lambda g, out, a, axis, keepdims:
-                 _unreduce(div(g, _count(a.shape, axis)), a, axis))
+                 _unreduce(g / _count(a.shape, axis), a, axis))
 
 
 def _extreme_vjp(g: Tensor, out: Tensor, a: Tensor, axis: tuple[int, ...] | None,
@@ -353,7 +355,7 @@ def _extreme_vjp(g: Tensor, out: Tensor, a: Tensor, axis: tuple[int, ...] | None
     """max/min: the gradient goes to the positions that attain the extreme, split evenly
     among ties (as torch.amax does)."""
     hit = equal_mask(a, _kept(out, a, axis))
-    return div(mul(_kept(g, a, axis), hit), sum(hit, axis=axis, keepdims=True))
+    return _kept(g, a, axis) * hit / sum(hit, axis=axis, keepdims=True)
 
 
 equal_mask = Primitive("equal", lambda a, b: np.equal(a, b).astype(a.dtype))
@@ -373,7 +375,7 @@ def _logsumexp(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> n
 # d/da logsumexp(a) = softmax(a) = exp(a - logsumexp(a))
 logsumexp = Primitive("logsumexp", _logsumexp,
                       lambda g, out, a, axis, keepdims:
-                      mul(_kept(g, a, axis), exp(sub(a, _kept(out, a, axis)))))
+                      _kept(g, a, axis) * exp(a - _kept(out, a, axis)))
 
 
 # ====================================================================== shape
@@ -444,14 +446,14 @@ concatenate = Primitive("concatenate", lambda *arrays, axis: np.concatenate(arra
 
 # ====================================================================== linear algebra
 def _swap(t: Tensor) -> Tensor:
-    nd = t._data.ndim
+    nd = t.ndim
     return transpose(t, axes=(1, 0) if nd == 2 else tuple(range(nd - 2)) + (nd - 1, nd - 2))
 
 
 def _column_major(t: Tensor) -> bool:
     """A transposed view (W.T): its gradient is made in the same layout, so that W's own
     gradient comes out contiguous and updates to W run on contiguous arrays."""
-    flags = t._data.flags
+    flags = (t._data if isinstance(t, Tensor) else t).flags
     return flags.f_contiguous and not flags.c_contiguous
 
 

@@ -55,6 +55,7 @@ class _State(threading.local):
         self.scope_labels: tuple[str, ...] = ()
         self.tapes: list[Tape] = []
         self.anomaly = False
+        self.arrays = False  # a first-order sweep is running: primitives compute on arrays
 
 
 _state = _State()
@@ -383,7 +384,7 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str
 
 
 def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
-           create_graph: bool, pending: dict[int, Tensor], done: dict[int, Tensor],
+           create_graph: bool, pending: dict[int, Any], done: dict[int, Any],
            wanted: set[int], steps: bool = False) -> Iterator[Step]:
     """Walk `nodes` (already checked and ordered); with `steps`, yield each Step.
 
@@ -391,20 +392,23 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
     leaves' gradients. `done` receives id(non-leaf tensor) -> its complete gradient for the
     ids in `wanted` only: every other gradient is freed as soon as its record has used it.
 
-    A first-order sweep (create_graph=False) runs the vjps under no_grad, where a primitive
-    costs one numpy call and one Tensor, and sums, casts and accumulates plain arrays;
-    with create_graph=True the same steps are recorded Tensor ops."""
+    With create_graph=True the vjps get the records' Tensors, so every step is itself
+    recorded and the gradients are Tensors. A first-order sweep (create_graph=False) hands
+    the vjps the plain ndarrays instead: each primitive a rule calls is then one numpy call
+    (no Tensor, no record), and the gradients are summed, cast and accumulated as arrays
+    (in place once the sweep owns the buffer)."""
     from .ops import add, cast, sum_to
-    from .tensor import Tensor
 
-    make = Tensor._make
     owned: set[int] = set()  # gradients this sweep allocated, safe to add into in place
     for root, g in zip(roots, grads):
-        _accumulate(pending, owned, id(root), g, create_graph, add, make)
-    anomaly = _state.anomaly
-    prev_mode = _state.grad_enabled
-    _state.grad_enabled = create_graph
-    _state.anomaly = False  # the vjps' own ops are checked as a whole, below
+        _accumulate(pending, owned, id(root), g if create_graph else g._data, create_graph,
+                    add)
+    st = _state
+    anomaly = st.anomaly
+    saved_mode = (st.grad_enabled, st.arrays)
+    st.grad_enabled = create_graph
+    st.arrays = not create_graph
+    st.anomaly = False  # the vjps' own ops are checked as a whole, below
     try:
         for node in nodes:
             out = node()
@@ -419,8 +423,14 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
             prim = node.prim
             inputs = node.inputs
             params = node.params
+            if create_graph:
+                values: Sequence[Any] = inputs
+                out_value: Any = out
+            else:
+                values = [t._data for t in inputs]
+                out_value = out._data
             vjps = None if prim.variadic else prim.vjps
-            sent: list[Tensor | None] = []
+            sent: list[Any] = []
             for i, inp in enumerate(inputs):
                 if not inp._requires_grad:
                     if steps:
@@ -428,36 +438,44 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                     continue
                 fn = None if vjps is None else vjps[i]
                 if fn is None:  # n-ary rules take i; a missing rule raises there
-                    gi = prim.vjp(i, g, out, inputs, params)
+                    gi = prim.vjp(i, g, out_value, values, params)
                 else:
-                    gi = fn(g, out, *inputs, **params) if params else fn(g, out, *inputs)
+                    gi = fn(g, out_value, *values, **params) if params else fn(g, out_value,
+                                                                                *values)
                 if create_graph:
                     if gi.shape != inp.shape:
                         gi = sum_to(gi, inp.shape)
                     if gi.dtype != inp.dtype:
                         gi = cast(gi, dtype=inp.dtype)
                 else:
-                    data = gi._data
-                    want = inp._data
-                    dt = data.dtype
-                    if data.shape != want.shape or (dt is not want.dtype and dt != want.dtype):
-                        gi = make(_sum_to(data, want.shape).astype(want.dtype, copy=False),
-                                  False)
+                    want = values[i]
+                    dt = gi.dtype
+                    if gi.shape != want.shape or (dt is not want.dtype and dt != want.dtype):
+                        gi = _sum_to(gi, want.shape).astype(want.dtype, copy=False)
                 if anomaly:
-                    _check_finite(gi._data, f"the vjp of '{prim.name}' (input {i}) in "
+                    _check_finite(np.asarray(gi), f"the vjp of '{prim.name}' (input {i}) in "
                                   f"backward, for the record created at {node.site}")
                 key = id(inp)
                 if key in pending:
-                    _accumulate(pending, owned, key, gi, create_graph, add, make)
+                    _accumulate(pending, owned, key, gi, create_graph, add)
                 else:
                     pending[key] = gi  # may be shared with another input's gradient
                 if steps:
                     sent.append(gi)
             if steps:
-                yield Step(node, g, tuple(sent))
+                yield Step(node, _as_tensor(g), tuple(map(_as_tensor, sent)))
     finally:
-        _state.grad_enabled = prev_mode
-        _state.anomaly = anomaly
+        st.grad_enabled, st.arrays = saved_mode
+        st.anomaly = anomaly
+
+
+def _as_tensor(g: Any) -> Tensor | None:
+    """A gradient as a Tensor (a first-order sweep works on arrays and numpy scalars)."""
+    from .tensor import Tensor
+
+    if g is None or isinstance(g, Tensor):
+        return g
+    return Tensor._make(np.asarray(g), False)
 
 
 def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -472,18 +490,19 @@ def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return g.reshape(shape)
 
 
-def _accumulate(pending: dict[int, Tensor], owned: set[int], key: int, g: Tensor,
-                create_graph: bool, add: Callable[..., Tensor],
-                make: Callable[[np.ndarray, bool], Tensor]) -> None:
+def _accumulate(pending: dict[int, Any], owned: set[int], key: int, g: Any,
+                create_graph: bool, add: Callable[..., Tensor]) -> None:
+    """pending[key] += g: a recorded add with create_graph, else on arrays (numpy scalars
+    for 0-d gradients), in place into a buffer this sweep made."""
     prev = pending.get(key)
     if prev is None:
         pending[key] = g  # may be shared with another input's gradient: never written into
     elif create_graph:
         pending[key] = add(prev, g)
     elif key in owned:
-        np.add(prev._data, g._data, out=prev._data)
+        np.add(prev, g, out=prev)
     else:
-        pending[key] = make(np.asarray(prev._data + g._data), False)  # 0-d sums are scalars
+        pending[key] = np.asarray(prev + g)  # a 0-d sum is a numpy scalar: make it an array
         owned.add(key)
 
 
@@ -505,8 +524,8 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
     root_grads = _root_grads(roots, grads, "backward")
     targets: dict[int, Tensor] = {}
     nodes = _graph_nodes(roots, targets)
-    pending: dict[int, Tensor] = {}
-    done: dict[int, Tensor] = {}
+    pending: dict[int, Any] = {}
+    done: dict[int, Any] = {}
     wanted = {key for key, t in targets.items() if t._node is not None}
     for _step in _sweep(roots, root_grads, nodes, create_graph, pending, done, wanted):
         pass
@@ -520,17 +539,17 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
     given: set[int] = set()  # arrays already handed to a .grad: never hand one out twice
     for key, g in results.items():
         t = targets[key]
-        if not create_graph:
-            data = g._data
+        if not create_graph:  # g is an array (or a numpy scalar) of t's shape and dtype
+            data = g if type(g) is np.ndarray else np.asarray(g)
             if id(data) in given or not data.flags.writeable:  # shared, or a broadcast view
                 data = data.copy()
             given.add(id(data))
             g = Tensor._make(data, False)
-        if t.grad is None:
-            t.grad = g
+        if t._grad is None:
+            t._grad = g
         else:
-            t.grad = t.grad + g if create_graph else Tensor._make(
-                np.asarray(t.grad._data + g._data), False)
+            t._grad = t._grad + g if create_graph else Tensor._make(
+                np.asarray(t._grad._data + g._data), False)
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -558,8 +577,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         retain_graph = create_graph
     root_grads = _root_grads(outs, grad_outputs, "grad")
     nodes = _graph_nodes(outs)
-    pending: dict[int, Tensor] = {}
-    done: dict[int, Tensor] = {}
+    pending: dict[int, Any] = {}
+    done: dict[int, Any] = {}
     wanted = {id(t) for t in ins if t._node is not None}
     for _step in _sweep(outs, root_grads, nodes, create_graph, pending, done, wanted):
         pass
@@ -572,7 +591,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
             raise ValueError(f"grad: input {k} ({_describe(t)}) was not used to compute the "
                              "outputs; pass allow_unused=True to get None for it")
         if g is not None and not create_graph:
-            g = Tensor._make(g._data, False)
+            g = Tensor._make(np.asarray(g), False)
         result.append(g)
     return tuple(result)
 
