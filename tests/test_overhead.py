@@ -51,3 +51,66 @@ def test_a_parameter_without_grad_gets_no_state_and_does_not_move():
     opt.step()
     assert list(opt.state) == [a] and opt.state[a]["step"] == 1
     assert b.numpy().tolist() == [3.0]
+
+
+# ---------------------------------------------------------------------- module name scopes
+class _Calls(nn.Module):
+    """Calls `target` (a child, a grandchild or any module) on its input; the reference to
+    it is not registered, only the given children are."""
+
+    def __init__(self, target, **children):
+        super().__init__()
+        object.__setattr__(self, "target", target)
+        for name, m in children.items():
+            setattr(self, name, m)
+
+    def forward(self, x):
+        return self.target(x)
+
+
+def _scopes(model, x):
+    with tg.Tape() as tape:
+        model(x)
+    return {(r.scope, r.scope_labels) for r in tape.records}
+
+
+def test_scopes_follow_changes_between_calls():
+    x = tg.randn(4, 3, requires_grad=True)
+    drop = nn.Dropout(0.5)
+    seq = nn.Sequential(nn.Linear(3, 3), drop)
+    assert ((("1",), ("Dropout(p=0.5)",))) in _scopes(seq, x)
+    drop.p = 0.25  # the label shows the new p
+    assert ((("1",), ("Dropout(p=0.25)",))) in _scopes(seq, x)
+    seq[0].out_features = 3  # any assignment re-reads labels; a new child gets its own
+    seq.add_module("0", nn.Linear(3, 3, bias=False))
+    assert _scopes(seq, x) >= {(("0",), ("Linear(3, 3)",)), (("1",), ("Dropout(p=0.25)",))}
+
+
+def test_a_shared_module_gets_the_scope_of_each_caller():
+    x = tg.randn(2, 3, requires_grad=True)
+    lin = nn.Linear(3, 3)
+    a, b = _Calls(lin, first=lin), _Calls(lin, block=nn.Sequential(lin))
+    for _ in range(2):  # alternate callers: the cached path of the other one is not used
+        assert _scopes(a, x) == {(("first",), ("Linear(3, 3)",))}
+        assert _scopes(b, x) == {(("block", "0"), ("Sequential()", "Linear(3, 3)"))}
+        assert _scopes(lin, x) == {((), ())}  # called directly: the root pushes no scope
+
+
+def test_a_removed_child_is_no_longer_scoped():
+    x = tg.randn(2, 3, requires_grad=True)
+    lin = nn.Linear(3, 3)
+    outer = _Calls(lin, inner=lin)
+    assert _scopes(outer, x) == {(("inner",), ("Linear(3, 3)",))}
+    del outer.inner  # still called (through .target), but no longer a child
+    assert _scopes(outer, x) == {((), ())}
+
+
+def test_hooks_see_each_call_and_may_replace_the_output():
+    lin = nn.Linear(3, 2)
+    seq = nn.Sequential(lin)
+    x = tg.randn(4, 3)
+    handle = lin.register_forward_hook(lambda m, inputs, out: out * 0.0)
+    assert np.array_equal(seq(x).numpy(), np.zeros((4, 2), np.float32))
+    handle.remove()
+    expected = x.numpy() @ lin.weight.numpy().T + lin.bias.numpy()
+    np.testing.assert_allclose(seq(x).numpy(), expected, rtol=1e-6)

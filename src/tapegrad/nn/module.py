@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
 from typing import Any, NamedTuple
@@ -66,6 +67,9 @@ class _CallStack(threading.local):
 
 
 _calls = _CallStack()
+# counts attribute assignments and deletions on every module: a module's cached name scopes
+# (paths and labels) are valid while it is unchanged
+_assignments = [0]
 
 
 class Module:
@@ -101,6 +105,7 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "_scope_cache", None)  # see _scopes_from
         object.__setattr__(self, "training", True)
 
     # ------------------------------------------------------------------ registration
@@ -109,6 +114,7 @@ class Module:
             raise TypeError(f"{type(self).__name__}: call super().__init__() before "
                             f"assigning attribute {name!r}")
         registry = self._registry_for(name, value)
+        _assignments[0] += 1
         for other in (self._parameters, self._modules, self._buffers):
             if other is not registry:
                 other.pop(name, None)
@@ -141,6 +147,7 @@ class Module:
         return None
 
     def __delattr__(self, name: str) -> None:
+        _assignments[0] += 1
         for registry in (self._parameters, self._modules, self._buffers):
             registry.pop(name, None)
         object.__delattr__(self, name)
@@ -178,19 +185,39 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         stack = _calls.modules
-        path = self._path_from(stack[-1]) if stack else ()
+        scopes = self._scopes_from(stack[-1]) if stack else ()
         stack.append(self)
         try:
-            with ExitStack() as scopes:
-                for name, module in path:
-                    scopes.enter_context(name_scope(name, module.scope_label()))
-                out = self.forward(*args, **kwargs)
-                for hook in tuple(self._forward_hooks.values()):
-                    result = hook(self, args, out)
-                    out = out if result is None else result
-                return out
+            if not scopes:
+                return self._forward_and_hooks(args, kwargs)
+            if len(scopes) == 1:  # a child called by its parent: the common case
+                with name_scope(*scopes[0]):
+                    return self._forward_and_hooks(args, kwargs)
+            with ExitStack() as entered:
+                for name, label in scopes:
+                    entered.enter_context(name_scope(name, label))
+                return self._forward_and_hooks(args, kwargs)
         finally:
             stack.pop()
+
+    def _forward_and_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in tuple(self._forward_hooks.values()):
+                result = hook(self, args, out)
+                out = out if result is None else result
+        return out
+
+    def _scopes_from(self, caller: Module) -> tuple[tuple[str, str], ...]:
+        """The (name, label) scopes from `caller` down to this module, one per step of the
+        attribute path (empty if it is not a descendant). Cached per caller; any attribute
+        assignment on any module (a new child, a changed Dropout p) invalidates the cache."""
+        cache = self._scope_cache
+        if cache is not None and cache[0] == _assignments[0] and cache[1]() is caller:
+            return cache[2]
+        scopes = tuple((name, module.scope_label()) for name, module in self._path_from(caller))
+        object.__setattr__(self, "_scope_cache", (_assignments[0], weakref.ref(caller), scopes))
+        return scopes
 
     def register_forward_hook(self, hook: Callable[[Module, tuple[Any, ...], Any], Any]
                               ) -> _HookHandle:
