@@ -114,3 +114,36 @@ def test_hooks_see_each_call_and_may_replace_the_output():
     handle.remove()
     expected = x.numpy() @ lin.weight.numpy().T + lin.bias.numpy()
     np.testing.assert_allclose(seq(x).numpy(), expected, rtol=1e-6)
+
+
+# ---------------------------------------------------------------------- class-index losses
+def _np_cross_entropy(logits, y, weight, ignore_index):
+    z = logits - logits.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    keep = y != ignore_index
+    w = weight[np.where(keep, y, 0)] * keep
+    return -(w * logp[np.arange(len(y)), np.where(keep, y, 0)]).sum() / w.sum()
+
+
+@pytest.mark.parametrize("ignore_index", [-100, 0, 2, 7])
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8, np.int32])
+def test_cross_entropy_counts_exactly_the_kept_labels(ignore_index, dtype):
+    rng = np.random.default_rng(3)
+    logits = rng.standard_normal((12, 4))
+    y = np.array([0, 1, 2, 3, 2, 2, 0, 1, 3, 3, 1, 0], dtype=dtype)
+    weight = np.array([0.5, 1.0, 2.0, 1.5])
+    for w in (None, weight):
+        got = tg.nn.functional.cross_entropy(tg.tensor(logits), tg.tensor(y), weight=w,
+                                             ignore_index=ignore_index)
+        expected = _np_cross_entropy(logits, y.astype(np.int64),
+                                     np.ones(4) if w is None else w, ignore_index)
+        np.testing.assert_allclose(got.item(), expected, rtol=1e-12)
+
+
+def test_cross_entropy_still_names_an_out_of_range_label():
+    logits = tg.randn(3, 4)
+    with pytest.raises(ValueError, match="target label 4 is out of range for 4 classes"):
+        tg.nn.functional.cross_entropy(logits, [1, 4, -100])
+    with pytest.raises(ValueError, match="target label -1 is out of range"):
+        tg.nn.functional.cross_entropy(logits, [1, -1, 2], ignore_index=2)
+    assert np.isfinite(tg.nn.functional.cross_entropy(logits, [1, -100, 2]).item())

@@ -38,7 +38,7 @@ def _operand(value: Any, like: Tensor, who: str, name: str) -> Tensor:
         return value
     t = _tensor(value, who, name)
     if like.dtype.kind == "f" and t.dtype != like.dtype:
-        t = Tensor._make(t.numpy().astype(like.dtype), False)
+        t = Tensor._make(t._data.astype(like.dtype), False)
     return t
 
 
@@ -88,7 +88,7 @@ def _elementwise_target(input: Tensor, target: Any, reduction: str, who: str
     _check_reduction(reduction, who)
     input = _tensor(input, who)
     if not isinstance(target, Tensor):
-        target = Tensor(_tensor(target, who, "target").numpy(),
+        target = Tensor(_tensor(target, who, "target")._data,
                         dtype=input.dtype if input.dtype.kind == "f" else None)
     if input.shape != target.shape:
         raise ShapeError(f"{who}: input shape {input.shape} and target shape "
@@ -110,7 +110,7 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope·x otherwise (gradient negative_slope at 0, as PyTorch)."""
     x = _tensor(x, "leaky_relu")
     _number(negative_slope, "leaky_relu", "negative_slope")
-    return ops.where(_mask(np.asarray(x) > 0), x, x * negative_slope)
+    return ops.where(_mask(x._data > 0), x, x * negative_slope)
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
@@ -118,7 +118,7 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     the gradient at 0 is α (the left branch, as in PyTorch)."""
     x = _tensor(x, "elu")
     _number(alpha, "elu", "alpha")
-    return ops.where(_mask(np.asarray(x) > 0), x, (x.clip(hi=0.0).exp() - 1.0) * alpha)
+    return ops.where(_mask(x._data > 0), x, (x.clip(hi=0.0).exp() - 1.0) * alpha)
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -135,7 +135,7 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     z = x * beta if beta != 1.0 else x
     out = ops.maximum(z, 0.0) + (-z.abs()).exp().log1p()
     out = out / beta if beta != 1.0 else out
-    linear = np.asarray(z) > threshold
+    linear = z._data > threshold
     return ops.where(_mask(linear), x, out) if linear.any() else out
 
 
@@ -161,7 +161,7 @@ def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
 def _log_softmax(x: Tensor, axis: int, who: str) -> Tensor:
     axes = _axes(axis, x.ndim, who)
     if x.size:
-        m = np.asarray(x).max(axis=axes, keepdims=True)
+        m = x._data.max(axis=axes, keepdims=True)
         x = x - Tensor._make(np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False),
                              False)
     return x - ops.logsumexp(x, axis=axes, keepdims=True)
@@ -185,7 +185,7 @@ def _clamped_log(p: Tensor) -> Tensor:
     Entries below the floor max(e^−100, smallest normal number of p's dtype) get the constant
     max(log p, −100) (gradient 0); the log primitive only sees entries above the floor, so its
     gradient 1/p stays finite in float32 too, and no warning is raised for p = 0."""
-    arr = np.asarray(p)
+    arr = p._data
     low = arr < max(np.exp(-100.0), float(np.finfo(arr.dtype).tiny))
     if not low.any():
         return p.log()
@@ -205,7 +205,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
     input, target = _elementwise_target(input, target, reduction, who)
     _floating(input, who)
     weight = _elementwise_weight(weight, input, who, "weight")
-    p = np.asarray(input)
+    p = input._data
     if p.size and not (np.all(p >= 0) and np.all(p <= 1)):
         bad = p[~((p >= 0) & (p <= 1))].flat[0]
         raise ValueError(f"{who}: input must be probabilities in [0, 1], found {bad}; for "
@@ -233,9 +233,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
 
 
 def _class_indices(target: Any, n: int, classes: int, ignore_index: int, who: str
-                   ) -> np.ndarray:
-    """The target as an integer array (n,), every label in [0, classes) or ignore_index."""
-    arr = target.data if isinstance(target, Tensor) else np.asarray(target)
+                   ) -> tuple[np.ndarray, bool]:
+    """The target as a new integer array (n,), every label in [0, classes) or ignore_index,
+    and whether every sample counts (no label is ignore_index)."""
+    arr = target._data if isinstance(target, Tensor) else np.asarray(target)
     if arr.dtype.kind not in "iu":
         raise TypeError(f"{who}: class-index targets must be integers, got dtype {arr.dtype}"
                         f" (shape {arr.shape}); give probabilities with the input's shape "
@@ -244,12 +245,17 @@ def _class_indices(target: Any, n: int, classes: int, ignore_index: int, who: st
         raise ShapeError(f"{who}: target shape {arr.shape} does not match: expected ({n},) "
                          f"class indices or ({n}, {classes}) probabilities")
     arr = arr.reshape(-1)
-    bad = ((arr < 0) | (arr >= classes)) & (arr != ignore_index)
-    if bad.any():
-        label = int(arr[bad][0])
-        raise ValueError(f"{who}: target label {label} is out of range for {classes} classes "
-                         f"(valid labels are 0..{classes - 1}, or ignore_index={ignore_index})")
-    return arr.astype(np.intp)
+    if arr.size and arr.min() >= 0 and arr.max() < classes:  # every label is a class
+        if type(ignore_index) is int and not 0 <= ignore_index < classes:
+            return arr.astype(np.intp), True
+    else:
+        bad = ((arr < 0) | (arr >= classes)) & (arr != ignore_index)
+        if bad.any():
+            label = int(arr[bad][0])
+            raise ValueError(f"{who}: target label {label} is out of range for {classes} "
+                             f"classes (valid labels are 0..{classes - 1}, or "
+                             f"ignore_index={ignore_index})")
+    return arr.astype(np.intp), not (arr == ignore_index).any()
 
 
 def _class_weights(weight: Any, classes: int, dtype: np.dtype, who: str) -> np.ndarray | None:
@@ -271,22 +277,29 @@ def _as_batch(x: Tensor, who: str) -> Tensor:
     return x
 
 
-def _indexed_loss(logp: Tensor, y: np.ndarray, weight: np.ndarray | None, ignore_index: int,
-                  reduction: str, label_smoothing: float = 0.0) -> Tensor:
+def _indexed_loss(logp: Tensor, y: np.ndarray, kept_all: bool, weight: np.ndarray | None,
+                  ignore_index: int, reduction: str, label_smoothing: float = 0.0) -> Tensor:
     """PyTorch's nll_loss / cross_entropy for class indices on log-probabilities (N, C):
     loss_n = w_{y_n}·(−log p[n, y_n]) (0 where y_n = ignore_index); with smoothing ε,
-    (1 − ε)·loss_n + (ε/C)·Σ_c w_c·(−log p[n, c]). 'mean' divides by Σ_n w_{y_n}."""
+    (1 − ε)·loss_n + (ε/C)·Σ_c w_c·(−log p[n, c]). 'mean' divides by Σ_n w_{y_n}.
+    kept_all: no y_n is ignore_index (as _class_indices reports)."""
     n, c = logp.shape
-    keep = y != ignore_index
-    y0 = np.where(keep, y, 0)
+    if kept_all:
+        keep, y0 = None, y
+    else:
+        keep = y != ignore_index
+        y0 = np.where(keep, y, 0)
     loss = -logp[np.arange(n), y0]
-    w = keep.astype(logp.dtype) if weight is None else weight[y0] * keep
-    plain = weight is None and keep.all()
+    plain = weight is None and kept_all
     if not plain:
+        if keep is None:
+            w = weight[y0]
+        else:
+            w = keep.astype(logp.dtype) if weight is None else weight[y0] * keep
         loss = loss * w
     if label_smoothing:
         smooth = -(logp if weight is None else logp * weight).sum(axis=1)
-        smooth = smooth if keep.all() else smooth * keep.astype(logp.dtype)
+        smooth = smooth if keep is None else smooth * keep.astype(logp.dtype)
         loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / c)
     if reduction != "mean" or plain:
         return _reduce(loss, reduction)
@@ -305,9 +318,9 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, *, ignore_index: in
     input = _tensor(input, who)
     logp = _as_batch(input, who)
     n, c = logp.shape
-    y = _class_indices(target, n, c, ignore_index, who)
-    loss = _indexed_loss(logp, y, _class_weights(weight, c, input.dtype, who), ignore_index,
-                         reduction)
+    y, kept_all = _class_indices(target, n, c, ignore_index, who)
+    loss = _indexed_loss(logp, y, kept_all, _class_weights(weight, c, input.dtype, who),
+                         ignore_index, reduction)
     return loss.reshape(()) if input.ndim == 1 and reduction == "none" else loss
 
 
@@ -347,7 +360,7 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
         # a target that requires grad (e.g. a trained teacher) stays in the graph, as in
         # PyTorch; any other is a constant array in the logits' dtype
         t = probs if probs.requires_grad else Tensor._make(
-            probs.numpy().astype(logits.dtype), False)
+            probs._data.astype(logits.dtype), False)
         t = t.reshape(n, c) if t.shape != (n, c) else t
         if label_smoothing:
             t = t * (1.0 - label_smoothing) + label_smoothing / c
@@ -355,8 +368,8 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
             t = t * w
         loss = _reduce(-(t * logp).sum(axis=1), reduction)
     else:
-        y = _class_indices(target, n, c, ignore_index, who)
-        loss = _indexed_loss(logp, y, w, ignore_index, reduction, label_smoothing)
+        y, kept_all = _class_indices(target, n, c, ignore_index, who)
+        loss = _indexed_loss(logp, y, kept_all, w, ignore_index, reduction, label_smoothing)
     return loss.reshape(()) if logits.ndim == 1 and reduction == "none" else loss
 
 
@@ -457,11 +470,11 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
 
 def _update_running(running_mean: Tensor, running_var: Tensor, mean: Tensor, var: Tensor,
                     momentum: float, count: int) -> None:
-    with no_grad():
-        unbiased = var.data.reshape(-1) * (count / (count - 1))
-        running_mean.copy_((1.0 - momentum) * running_mean.data
-                           + momentum * mean.data.reshape(-1))
-        running_var.copy_((1.0 - momentum) * running_var.data + momentum * unbiased)
+    with no_grad():  # plain arrays (no live views): the same arithmetic, no Python ufunc hook
+        unbiased = var._data.reshape(-1) * (count / (count - 1))
+        running_mean.copy_((1.0 - momentum) * running_mean._data
+                           + momentum * mean._data.reshape(-1))
+        running_var.copy_((1.0 - momentum) * running_var._data + momentum * unbiased)
 
 
 def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
