@@ -379,16 +379,17 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x = _tensor(x, "linear")
     weight = _operand(weight, x, "linear", "weight")
     bias = None if bias is None else _operand(bias, x, "linear", "bias")
-    if weight.ndim != 2:
-        raise ShapeError(f"linear: weight must be 2-D (out, in), got shape {weight.shape}")
-    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
-        raise ShapeError(f"linear: input shape {x.shape} has {x.shape[-1] if x.ndim else 0} "
-                         f"features but weight {weight.shape} expects {weight.shape[1]}")
-    if bias is not None and bias.shape != (weight.shape[0],):
+    w_shape, x_shape = weight._data.shape, x._data.shape
+    if len(w_shape) != 2:
+        raise ShapeError(f"linear: weight must be 2-D (out, in), got shape {w_shape}")
+    if not x_shape or x_shape[-1] != w_shape[1]:
+        raise ShapeError(f"linear: input shape {x_shape} has {x_shape[-1] if x_shape else 0} "
+                         f"features but weight {w_shape} expects {w_shape[1]}")
+    if bias is not None and bias._data.shape != (w_shape[0],):
         raise ShapeError(f"linear: bias shape {bias.shape} does not match weight "
-                         f"{weight.shape} (expected ({weight.shape[0]},))")
-    y = x @ weight.T
-    return y + bias if bias is not None else y
+                         f"{w_shape} (expected ({w_shape[0]},))")
+    y = ops.matmul(x, ops.transpose(weight, axes=(1, 0)))  # x @ weight.T
+    return y if bias is None else ops.add(y, bias)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, inverted: bool = True) -> Tensor:

@@ -45,10 +45,11 @@ class Linear(Module):
         if not isinstance(x, Tensor):
             raise TypeError(f"{self.scope_label()}: input must be a Tensor, got "
                             f"{type(x).__name__}")
-        if x.dtype.kind != "f":  # numpy would silently compute int64 @ float32 in float64
+        arr = x._data
+        if arr.dtype.kind != "f":  # numpy would silently compute int64 @ float32 in float64
             raise TypeError(f"{self.scope_label()}: input must be floating point, got "
                             f"{x.dtype} (shape {x.shape}); convert it, e.g. x.float()")
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        if arr.ndim == 0 or arr.shape[-1] != self.in_features:
             where = f" ('{'.'.join(_state.scope)}')" if _state.scope else ""
             raise ShapeError(f"{self.scope_label()}{where}: expected input with "
                              f"{self.in_features} features (last axis), got shape {x.shape} "

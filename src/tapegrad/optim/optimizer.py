@@ -146,11 +146,12 @@ class Optimizer(ABC):
     # ------------------------------------------------------------------ stepping
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients (`p.grad = None`, or zeros with set_to_none=False)."""
-        for p in self._params():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad = Tensor(np.zeros_like(p.grad.numpy()))
+        for group in self.param_groups:
+            for p in group["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad = Tensor(np.zeros_like(p.grad._data))
 
     @abstractmethod
     def step(self, closure: Closure | None = None) -> Tensor | None:
