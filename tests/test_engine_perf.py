@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tapegrad.tape import is_freed
 
 MB = 2**20
 
@@ -120,4 +121,7 @@ def test_record_is_the_weak_reference_to_its_output():
     assert node() is y and node.output is y and node != z.record
     assert {node: 1}[node] == 1
     del y
-    assert node.output is None and node() is None and hash(node) == hash(node)
+    assert node() is None and hash(node) == hash(node)
+    stand_in = node.output  # what display shows for it: shape and dtype, no values
+    assert is_freed(stand_in) and stand_in.shape == (3,) and stand_in.dtype == np.float64
+    assert node.output is stand_in and "<freed>" in repr(stand_in)

@@ -281,10 +281,51 @@ def test_graph_is_freed_without_cycles():
     gc.disable()
     try:
         x = t64(np.ones(3))
-        y = (x * 2).exp()
-        ref = weakref.ref(y.record.inputs[0])
+        y = x.exp()  # exp's record keeps its output y (its vjp reads it), sum's record keeps y
+        ref = weakref.ref(y)
         z = y.sum()
-        del y, z
-        assert ref() is None  # reference counting alone freed the intermediate
+        del y
+        assert ref() is not None  # z's graph still needs y
+        del z
+        assert ref() is None  # reference counting alone freed it
     finally:
         gc.enable()
+
+
+def test_values_backward_does_not_need_are_freed_during_the_forward():
+    """x @ W before the bias is added, and the sum before relu, are read by no vjp: once the
+    user drops them only their records remain, and backward is still exact."""
+    import weakref
+
+    rng = np.random.default_rng(0)
+    x = t64(rng.standard_normal((4, 3)))
+    w = t64(rng.standard_normal((3, 5)), requires_grad=True)
+    b = t64(rng.standard_normal(5), requires_grad=True)
+    z = x @ w
+    z_ref = weakref.ref(z)
+    a = z + b
+    a_ref = weakref.ref(a)
+    del z
+    assert z_ref() is None  # freed although the graph of `a` goes through it
+    h = a.relu()  # relu's vjp reads its output, not its input
+    del a
+    assert a_ref() is None
+    loss = (h * h).sum()
+    loss.backward()
+    xd, wd, bd = np.asarray(x), np.asarray(w), np.asarray(b)
+    pre = xd @ wd + bd
+    g = 2 * np.maximum(pre, 0) * (pre > 0)  # dL/da for L = sum(relu(a)^2)
+    np.testing.assert_allclose(np.asarray(w.grad), xd.T @ g, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(b.grad), g.sum(axis=0), rtol=1e-12)
+
+
+def test_a_tape_keeps_every_value_for_display():
+    import weakref
+
+    x = t64(np.ones((2, 2)), requires_grad=True)
+    with tg.Tape():
+        z = x @ x
+        z_ref = weakref.ref(z)
+        a = z + 1
+    del z
+    assert z_ref() is not None and a.record.inputs[0] is z_ref()

@@ -61,8 +61,8 @@ class Primitive:
     """A primitive op: a numpy forward and one vjp per input (or one shared vjp taking `i`
     for n-ary ops such as concatenate). Calling it applies the forward and records a Node."""
 
-    __slots__ = ("name", "forward", "vjps", "saved_inputs", "saves_out", "view", "variadic",
-                 "constant", "_label")
+    __slots__ = ("name", "forward", "vjps", "saved_inputs", "unsaved", "saves_out", "view",
+                 "variadic", "constant", "_label")
 
     def __init__(self, name: str, forward: Callable[..., np.ndarray], *vjps: Vjp | None,
                  view: bool = False, variadic: bool = False,
@@ -85,6 +85,8 @@ class Primitive:
         # positional input names follow (g, out, ...); a variadic vjp reads only shapes
         inputs = [] if variadic else argnames[2:2 + len(vjps)]
         self.saved_inputs = tuple(k for k, n in enumerate(inputs) if n in read)
+        # inputs a record need not keep (a variadic rule reads every input's shape)
+        self.unsaved = tuple(k for k, n in enumerate(inputs) if n not in read)
 
     def vjp(self, i: int, g: Tensor, out: Tensor, inputs: tuple[Tensor, ...],
             params: dict[str, Any]) -> Tensor:
@@ -289,7 +291,7 @@ sigmoid = Primitive("sigmoid", _sigmoid,
                     lambda g, out, a: g * (out - out * out))  # g·σ(1 - σ)
 # relu'(0) = 0, as in PyTorch
 relu = Primitive("relu", lambda a: np.maximum(a, 0),
-                 lambda g, out, a: g * greater(a, 0))
+                 lambda g, out, a: g * greater(out, 0))  # out > 0 exactly where a > 0
 abs = Primitive("abs", np.abs,
                 lambda g, out, a: g * sign(a))
 clip = Primitive("clip", lambda a, lo, hi: np.clip(a, lo, hi),

@@ -1,10 +1,17 @@
 """The tape: Node records, grad mode, name scopes, and the reverse sweep.
 
 Every primitive applied while grad mode is on, to at least one input that requires grad,
-creates a Node record: the primitive, its input Tensors, a weak reference to its output,
-its parameters, a sequence number that only ever increases, and the name scope that was
-current (modules push their names). The output Tensor owns its Node, and a Node owns its
-inputs, so a graph lives exactly as long as the tensors that end it: no registry, no cycle.
+creates a Node record: the primitive, its inputs, a weak reference to its output, its
+parameters, a sequence number that only ever increases, and the name scope that was current
+(modules push their names). The output Tensor owns its Node, and a Node owns what it needs
+of its inputs, so a graph lives exactly as long as the tensors that end it: no registry, no
+cycle.
+
+A record keeps an input Tensor (its values) only when backward needs them: the input is one
+its vjps read, a leaf, or the output of a record whose vjps read that output. Any other
+input is held by its producing record alone, so an intermediate such as x @ W.T before the
+bias is added is freed as soon as nothing else uses it (as in PyTorch, which saves only what
+the derivative formulas need). Inside a `Tape()` block every input is kept, for display.
 
 `backward` and `grad` sweep the records an output depends on in decreasing sequence order,
 iteratively (a chain of any length never touches Python's recursion limit). Each record
@@ -159,8 +166,12 @@ def _check_finite(array: np.ndarray, what: str) -> None:
 class Node(weakref.ref):
     """One record on the tape: `out = prim(*inputs, **params)`.
 
-    inputs   the input Tensors (kept: they are the graph's edges and the vjps' saved values)
+    edges    one entry per input: the input Tensor when the record keeps it (see the module
+             docstring), else the input's own record (a weak reference to the input)
+    inputs   the input Tensors; an input nobody holds any more is shown by a stand-in of its
+             shape and dtype without values (`is_freed(t)`)
     output   the output Tensor (weakly held: the output owns its Node, not the other way)
+    shape, dtype   the output's, kept for its gradient once the output itself is gone
     seq      position on the tape; the sweep visits records in decreasing seq
     scope    the name scope the record was made in, outermost first, e.g. ('net', 'bn1')
     scope_labels  the matching descriptions, e.g. ('MLP', 'BatchNorm1d(256)')
@@ -170,8 +181,8 @@ class Node(weakref.ref):
     Records are made by `record` (primitives call it), not by calling the class.
     """
 
-    __slots__ = ("prim", "inputs", "params", "seq", "scope", "scope_labels", "versions",
-                 "out_version", "freed", "site")
+    __slots__ = ("prim", "edges", "params", "seq", "scope", "scope_labels", "versions",
+                 "out_version", "freed", "site", "shape", "dtype")
     __hash__ = object.__hash__
     __eq__ = object.__eq__  # type: ignore[assignment]
     __ne__ = object.__ne__  # type: ignore[assignment]
@@ -181,8 +192,12 @@ class Node(weakref.ref):
         return self.prim.name
 
     @property
-    def output(self) -> Tensor | None:
-        return self()
+    def inputs(self) -> tuple[Tensor, ...]:
+        return tuple(_resolve(e) if type(e) is Node else e for e in self.edges)
+
+    @property
+    def output(self) -> Tensor:
+        return _resolve(self)
 
     def label(self) -> str:
         """The op with its parameters, e.g. 'sum(axis=0)'."""
@@ -203,7 +218,7 @@ class Node(weakref.ref):
                 "values were freed after the first backward; pass retain_graph=True to the "
                 "first backward (or tg.grad) to keep them")
         for i, v in zip(self.prim.saved_inputs, self.versions):
-            t = self.inputs[i]
+            t = self.edges[i]
             if _version_of(t) != v:
                 raise TapeError(
                     f"'{self.op}' (record #{self.seq}) saved input {i} {_describe(t)} at "
@@ -218,16 +233,55 @@ class Node(weakref.ref):
 
 
 _new_ref = weakref.ref.__new__
+_stand_ins: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
+
+
+def _resolve(node: Node) -> Tensor:
+    """The output of `node`, or while anyone holds it, one stand-in for it once it is gone:
+    a Tensor of its shape and dtype (a zero-stride view, no memory) that is `is_freed`."""
+    out = node()
+    if out is not None:
+        return out
+    out = _stand_ins.get(id(node))  # the stand-in holds the node: its id stays unique
+    if out is None:
+        from .tensor import Tensor
+
+        out = Tensor._make(np.broadcast_to(np.zeros((), node.dtype), node.shape), True)
+        out._node = node
+        _stand_ins[id(node)] = out
+    return out
+
+
+def is_freed(t: Tensor) -> bool:
+    """Whether t stands in for a record's output whose values were freed (nothing needed them
+    for backward and nothing else held them): only its shape and dtype are known."""
+    return t._node is not None and _stand_ins.get(id(t._node)) is t
 
 
 def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
            params: dict[str, Any]) -> Node:
     """A new record of `out = prim(*inputs, **params)`, with the versions of the inputs its
-    vjps read (and of `out`) as they are now, the current name scope and the next seq."""
+    vjps read (and of `out`) as they are now, the current name scope and the next seq.
+
+    An input the record does not need to keep (not read by its vjps, not a leaf, its
+    producer's vjps do not read it) is replaced by its producer's record, outside a Tape."""
     st = _state
     node = _new_ref(Node, out)  # the weak reference alone: no Python-level __init__
     node.prim = prim
-    node.inputs = inputs
+    edges = inputs
+    if prim.unsaved and not st.tapes:
+        for i in prim.unsaved:
+            parent = inputs[i]._node
+            if parent is not None and not parent.prim.saves_out:
+                if edges is inputs:
+                    edges = list(inputs)
+                edges[i] = parent
+        if edges is not inputs:
+            edges = tuple(edges)
+    node.edges = edges
+    data = out._data
+    node.shape = data.shape
+    node.dtype = data.dtype
     node.params = params
     node.seq = next(_seq)
     node.scope = st.scope
@@ -326,18 +380,25 @@ class Step:
         return f"{self.record.label()} #{self.record.seq}: g={show(self.grad_output)} -> {ins}"
 
 
+def _key(t: Tensor) -> int:
+    """The sweep's key for t's gradient: its record for a computed tensor (which may be gone
+    while its record lives on), the tensor itself for a leaf."""
+    return id(t) if t._node is None else id(t._node)
+
+
 def _graph_nodes(roots: Sequence[Tensor], targets: dict[int, Tensor] | None = None
                  ) -> list[Node]:
     """All records the roots depend on, checked, in decreasing sequence order.
 
-    With `targets`, also collect id -> tensor for every tensor whose .grad backward fills
+    With `targets`, also collect key -> tensor for every tensor whose .grad backward fills
     (leaves that require grad, and tensors that retain their grad)."""
     seen: set[int] = set()
     nodes: list[Node] = []
     keep = targets if targets is not None else {}
+    retained = targets is not None
     for r in roots:
         if r._requires_grad and (r._node is None or r._retains_grad):
-            keep[id(r)] = r
+            keep[_key(r)] = r
     stack = [r._node for r in roots if r._node is not None]
     while stack:
         node = stack.pop()
@@ -347,13 +408,21 @@ def _graph_nodes(roots: Sequence[Tensor], targets: dict[int, Tensor] | None = No
         if node.freed or node.versions or node.prim.saves_out:  # else nothing to check
             node.check_saved()
         nodes.append(node)
-        for t in node.inputs:
+        for t in node.edges:
+            if type(t) is Node:  # an input only its record holds
+                if t.seq not in seen:
+                    stack.append(t)
+                if retained:
+                    out = t()
+                    if out is not None and out._retains_grad:
+                        keep[id(t)] = out
+                continue
             parent = t._node
             if parent is not None:
                 if parent.seq not in seen:
                     stack.append(parent)
                 if t._retains_grad and t._requires_grad:
-                    keep[id(t)] = t
+                    keep[id(parent)] = t
             elif t._requires_grad:
                 keep[id(t)] = t
     nodes.sort(key=attrgetter("seq"), reverse=True)
@@ -388,20 +457,22 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
            wanted: set[int], steps: bool = False) -> Iterator[Step]:
     """Walk `nodes` (already checked and ordered); with `steps`, yield each Step.
 
-    `pending` maps id(tensor) -> gradient not yet consumed; after the walk it holds the
-    leaves' gradients. `done` receives id(non-leaf tensor) -> its complete gradient for the
-    ids in `wanted` only: every other gradient is freed as soon as its record has used it.
+    `pending` maps a key (`_key`: the record of a computed tensor, a leaf itself) to the
+    gradient not yet consumed; after the walk it holds the leaves' gradients. `done` receives
+    record key -> its output's complete gradient for the keys in `wanted` only: every other
+    gradient is freed as soon as its record has used it.
 
     With create_graph=True the vjps get the records' Tensors, so every step is itself
     recorded and the gradients are Tensors. A first-order sweep (create_graph=False) hands
     the vjps the plain ndarrays instead: each primitive a rule calls is then one numpy call
     (no Tensor, no record), and the gradients are summed, cast and accumulated as arrays
-    (in place once the sweep owns the buffer)."""
+    (in place once the sweep owns the buffer). Inputs a record did not keep are passed as
+    None: its vjps do not read them."""
     from .ops import add, cast, sum_to
 
     owned: set[int] = set()  # gradients this sweep allocated, safe to add into in place
     for root, g in zip(roots, grads):
-        _accumulate(pending, owned, id(root), g if create_graph else g._data, create_graph,
+        _accumulate(pending, owned, _key(root), g if create_graph else g._data, create_graph,
                     add)
     st = _state
     anomaly = st.anomaly
@@ -411,31 +482,39 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
     st.anomaly = False  # the vjps' own ops are checked as a whole, below
     try:
         for node in nodes:
-            out = node()
-            if out is None:
-                continue
-            key = id(out)
+            key = id(node)
             g = pending.pop(key, None)
             if g is None:
                 continue
             if key in wanted:
                 done[key] = g
             prim = node.prim
-            inputs = node.inputs
+            edges = node.edges
             params = node.params
+            out = node()  # None once gone: then its vjps do not read it
             if create_graph:
-                values: Sequence[Any] = inputs
+                values: list[Any] = [None if type(e) is Node else e for e in edges]
                 out_value: Any = out
             else:
-                values = [t._data for t in inputs]
-                out_value = out._data
+                values = [None if type(e) is Node else e._data for e in edges]
+                out_value = None if out is None else out._data
             vjps = None if prim.variadic else prim.vjps
             sent: list[Any] = []
-            for i, inp in enumerate(inputs):
-                if not inp._requires_grad:
-                    if steps:
-                        sent.append(None)
-                    continue
+            for i, e in enumerate(edges):
+                if type(e) is Node:
+                    key, shape, dtype = id(e), e.shape, e.dtype
+                else:
+                    parent = e._node
+                    if parent is None:
+                        if not e._requires_grad:
+                            if steps:
+                                sent.append(None)
+                            continue
+                        key = id(e)
+                    else:
+                        key = id(parent)
+                    data = e._data
+                    shape, dtype = data.shape, data.dtype
                 fn = None if vjps is None else vjps[i]
                 if fn is None:  # n-ary rules take i; a missing rule raises there
                     gi = prim.vjp(i, g, out_value, values, params)
@@ -443,19 +522,17 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                     gi = fn(g, out_value, *values, **params) if params else fn(g, out_value,
                                                                                 *values)
                 if create_graph:
-                    if gi.shape != inp.shape:
-                        gi = sum_to(gi, inp.shape)
-                    if gi.dtype != inp.dtype:
-                        gi = cast(gi, dtype=inp.dtype)
+                    if gi.shape != shape:
+                        gi = sum_to(gi, shape)
+                    if gi.dtype != dtype:
+                        gi = cast(gi, dtype=dtype)
                 else:
-                    want = values[i]
                     dt = gi.dtype
-                    if gi.shape != want.shape or (dt is not want.dtype and dt != want.dtype):
-                        gi = _sum_to(gi, want.shape).astype(want.dtype, copy=False)
+                    if gi.shape != shape or (dt is not dtype and dt != dtype):
+                        gi = _sum_to(gi, shape).astype(dtype, copy=False)
                 if anomaly:
                     _check_finite(np.asarray(gi), f"the vjp of '{prim.name}' (input {i}) in "
                                   f"backward, for the record created at {node.site}")
-                key = id(inp)
                 if key in pending:
                     _accumulate(pending, owned, key, gi, create_graph, add)
                 else:
@@ -579,14 +656,14 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     nodes = _graph_nodes(outs)
     pending: dict[int, Any] = {}
     done: dict[int, Any] = {}
-    wanted = {id(t) for t in ins if t._node is not None}
+    wanted = {id(t._node) for t in ins if t._node is not None}
     for _step in _sweep(outs, root_grads, nodes, create_graph, pending, done, wanted):
         pass
     if not retain_graph:
         _release(nodes)
     result: list[Tensor | None] = []
     for k, t in enumerate(ins):
-        g = done.get(id(t)) if t._node is not None else pending.get(id(t))
+        g = done.get(id(t._node)) if t._node is not None else pending.get(id(t))
         if g is None and not allow_unused:
             raise ValueError(f"grad: input {k} ({_describe(t)}) was not used to compute the "
                              "outputs; pass allow_unused=True to get None for it")

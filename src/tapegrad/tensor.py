@@ -310,8 +310,9 @@ class Tensor:
         return self.astype(float64)
 
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", precision=4,
-                               prefix="tensor(", threshold=100)
+        body = ("<freed>, shape=" + str(self.shape) if _tape.is_freed(self) else
+                np.array2string(self._data, separator=", ", precision=4, prefix="tensor(",
+                                threshold=100))
         extra = []
         if self.dtype not in (float32, int64, bool_):
             extra.append(f"dtype={self.dtype}")

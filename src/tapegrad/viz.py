@@ -28,7 +28,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from .tape import Node, backward_steps
+from .tape import Node, backward_steps, is_freed
 from .tensor import Tensor
 
 __all__ = ["draw", "backward_frames", "save", "SMALL", "MAX_NODES"]
@@ -94,7 +94,7 @@ class _Graph:
             for slot, t in enumerate(rec.inputs):
                 self._add(t)
                 self.uses.setdefault(id(t), []).append((k, slot))
-            out = self._output(k)
+            out = rec.output
             self.outputs.append(out)
             self._add(out)
         for r in roots:
@@ -137,12 +137,6 @@ class _Graph:
         return all(any(t._node is not None and id(t) != key
                        and self.on_data[self.index[id(t._node)]]
                        for t in self.records[k].inputs) for k, _ in uses)
-
-    def _output(self, k: int) -> Tensor:
-        out = self.records[k].output
-        if out is None:  # unreachable: a later record or a root holds every output it needs
-            raise ValueError(f"viz: the output of record {self.records[k]!r} no longer exists")
-        return out
 
     def _add(self, t: Tensor) -> None:
         key = id(t)
@@ -340,7 +334,8 @@ class _Drawer(_Layout):
         t = g.tensors[key]
         kind = g.kind[key]
         name = t.name or self.names.get(key)
-        data = np.asarray(t)
+        freed = is_freed(t)
+        data = None if freed else np.asarray(t)
         grad = self.grad_of(t) if self.grads else None
         title = f"<b>{_esc(name)}</b> " if name else ""
         tag = {"param": "parameter", "input": "input", "const": "constant",
@@ -349,7 +344,8 @@ class _Drawer(_Layout):
         rows = [f'<tr><td align="left">{head}{_esc(_shape(t.shape))} {_esc(str(t.dtype))}'
                 "</td></tr>"]
         if self.values:
-            rows.append(_row(_values(data), "data"))
+            rows.append(_row(["freed after use (backward does not need it)"] if data is None
+                             else _values(data), "data"))
         if grad is not None:
             done, total = self.partial.get(key, (0, 0))
             tag = f"grad so far ({done} of {total})" if done < total else "grad"
@@ -555,9 +551,13 @@ def _broadcast(small: tuple[int, ...], big: tuple[int, ...]) -> bool:
 def _first_bad_value(g: _Graph) -> int | None:
     """The first record (in tape order) whose output has a NaN/Inf and whose inputs do not."""
     for k, rec in enumerate(g.records):
-        if _bad(np.asarray(g.outputs[k])) and not any(_bad(np.asarray(t)) for t in rec.inputs):
+        if _bad(_value(g.outputs[k])) and not any(_bad(_value(t)) for t in rec.inputs):
             return k
     return None
+
+
+def _value(t: Tensor) -> np.ndarray | None:
+    return None if is_freed(t) else np.asarray(t)
 
 
 def _first_bad_grad(g: _Graph, grad_of: GradOf) -> int | None:
