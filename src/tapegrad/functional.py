@@ -449,23 +449,25 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     if training and count <= 1:
         raise ValueError(f"{who}: expected more than 1 value per channel when training, got "
                          f"input of shape {x.shape}")
-    stat_shape = (c,) if x.ndim == 2 else (c, 1)  # broadcasts against (N, C) / (N, C, L)
+    flat = x.ndim == 2  # the statistics (C,) broadcast as they are; for (N, C, L) as (C, 1)
+
+    def stat(t: Tensor) -> Tensor:
+        return t if flat else t.reshape(c, 1)
+
     if training or running_mean is None:
-        mean = ops.mean(x, axis=axes, keepdims=False)
-        mean = mean if x.ndim == 2 else mean.reshape(stat_shape)
+        mean = stat(ops.mean(x, axis=axes, keepdims=False))
         centered = x - mean
-        var = ops.mean(centered.square(), axis=axes, keepdims=False)
-        var = var if x.ndim == 2 else var.reshape(stat_shape)
+        var = stat(ops.mean(centered.square(), axis=axes, keepdims=False))
         if training and running_mean is not None:
             _update_running(running_mean, running_var, mean, var, momentum, count)
     else:
-        centered = x - running_mean.reshape(stat_shape)
-        var = running_var.reshape(stat_shape)
+        centered = x - stat(running_mean)
+        var = stat(running_var)
     out = centered / (var + eps).sqrt()
     if weight is not None:
-        out = out * weight.reshape(stat_shape)
+        out = out * stat(weight)
     if bias is not None:
-        out = out + bias.reshape(stat_shape)
+        out = out + stat(bias)
     return out
 
 
