@@ -147,3 +147,22 @@ def test_cross_entropy_still_names_an_out_of_range_label():
     with pytest.raises(ValueError, match="target label -1 is out of range"):
         tg.nn.functional.cross_entropy(logits, [1, -1, 2], ignore_index=2)
     assert np.isfinite(tg.nn.functional.cross_entropy(logits, [1, -100, 2]).item())
+
+
+# ---------------------------------------------------------------------- traversal
+def test_parameters_and_modules_follow_the_named_walks():
+    shared = nn.Linear(3, 3)
+    inner = nn.Sequential(shared, nn.ReLU(), nn.Linear(3, 2, bias=False))
+    outer = nn.Sequential(nn.Linear(2, 3), inner, shared, nn.BatchNorm1d(3))
+    outer.add_module("gone", None)
+    outer.register_parameter("scale", nn.Parameter(np.ones(1)))
+    outer.tied = nn.Parameter(np.ones(2))
+    names = [n for n, _ in outer.named_parameters()]
+    assert names == ["scale", "tied", "0.weight", "0.bias", "1.0.weight", "1.0.bias",
+                     "1.2.weight", "3.weight", "3.bias"]
+    assert [id(p) for p in outer.parameters()] == [id(p) for _, p in
+                                                   outer.named_parameters()]
+    assert [id(p) for p in outer.parameters(recurse=False)] == [id(outer.scale),
+                                                                id(outer.tied)]
+    assert [id(m) for m in outer.modules()] == [id(m) for _, m in outer.named_modules()]
+    assert len(list(outer.modules())) == 7  # outer, 0, inner, shared, relu, 1.2, bn: once each

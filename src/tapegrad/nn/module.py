@@ -267,8 +267,17 @@ class Module:
             todo.extend(reversed(kids))
 
     def modules(self) -> Iterator[Module]:
-        for _, m in self.named_modules():
+        """named_modules() without the names (what parameters(), train() and zero_grad()
+        walk on every call, so no name strings are built)."""
+        seen: set[int] = set()
+        todo: list[Module] = [self]
+        while todo:
+            m = todo.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
             yield m
+            todo.extend(reversed([c for c in m._modules.values() if c is not None]))
 
     def named_parameters(self, prefix: str = "", recurse: bool = True
                          ) -> Iterator[tuple[str, Parameter]]:
@@ -282,8 +291,13 @@ class Module:
                     yield (f"{mname}.{pname}" if mname else pname), p
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
+        """The parameters of named_parameters(), in the same order, each once."""
+        seen: set[int] = set()
+        for m in self.modules() if recurse else (self,):
+            for p in m._parameters.values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    yield p
 
     def named_buffers(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
         for mname, m in self.named_modules(prefix):
