@@ -121,7 +121,13 @@ def test_record_is_the_weak_reference_to_its_output():
     assert node() is y and node.output is y and node != z.record
     assert {node: 1}[node] == 1
     del y
-    assert node() is None and hash(node) == hash(node)
-    stand_in = node.output  # what display shows for it: shape and dtype, no values
+    assert node() is None and node.output is None and hash(node) == hash(node)
+
+
+def test_a_freed_input_is_shown_by_a_stand_in_of_its_shape():
+    x = tg.tensor(np.ones(3), requires_grad=True)
+    y = (x * 2).exp()  # exp's vjp reads its output, not its input: x * 2 is not kept
+    stand_in = y.record.inputs[0]  # what display shows for it: shape and dtype, no values
     assert is_freed(stand_in) and stand_in.shape == (3,) and stand_in.dtype == np.float64
-    assert node.output is stand_in and "<freed>" in repr(stand_in)
+    assert y.record.inputs[0] is stand_in and stand_in.record.op == "mul"
+    assert "<freed>" in repr(stand_in) and not is_freed(y)

@@ -170,8 +170,10 @@ class Node(weakref.ref):
              docstring), else the input's own record (a weak reference to the input)
     inputs   the input Tensors; an input nobody holds any more is shown by a stand-in of its
              shape and dtype without values (`is_freed(t)`)
-    output   the output Tensor (weakly held: the output owns its Node, not the other way)
-    shape, dtype   the output's, kept for its gradient once the output itself is gone
+    output   the output Tensor, its stand-in, or None once it is gone and no record refers
+             to it (the output owns its Node, not the other way)
+    shape, dtype   the output's, set when a later record holds this one in its edges (for
+             the gradient, and display, once the output itself is gone)
     seq      position on the tape; the sweep visits records in decreasing seq
     scope    the name scope the record was made in, outermost first, e.g. ('net', 'bn1')
     scope_labels  the matching descriptions, e.g. ('MLP', 'BatchNorm1d(256)')
@@ -193,10 +195,11 @@ class Node(weakref.ref):
 
     @property
     def inputs(self) -> tuple[Tensor, ...]:
-        return tuple(_resolve(e) if type(e) is Node else e for e in self.edges)
+        return tuple(_resolve(e) if type(e) is Node else e  # type: ignore[misc]
+                     for e in self.edges)
 
     @property
-    def output(self) -> Tensor:
+    def output(self) -> Tensor | None:
         return _resolve(self)
 
     def label(self) -> str:
@@ -236,14 +239,17 @@ _new_ref = weakref.ref.__new__
 _stand_ins: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
 
 
-def _resolve(node: Node) -> Tensor:
-    """The output of `node`, or while anyone holds it, one stand-in for it once it is gone:
-    a Tensor of its shape and dtype (a zero-stride view, no memory) that is `is_freed`."""
+def _resolve(node: Node) -> Tensor | None:
+    """The output of `node`; once it is gone, for a record whose output another record
+    refers to by its record (see `record`), one stand-in while anyone holds it: a Tensor of
+    its shape and dtype (a zero-stride view, no memory) that is `is_freed`; else None."""
     out = node()
     if out is not None:
         return out
     out = _stand_ins.get(id(node))  # the stand-in holds the node: its id stays unique
     if out is None:
+        if not hasattr(node, "shape"):  # no record refers to it: nothing left to show
+            return None
         from .tensor import Tensor
 
         out = Tensor._make(np.broadcast_to(np.zeros((), node.dtype), node.shape), True)
@@ -271,17 +277,14 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
     edges = inputs
     if prim.unsaved and not st.tapes:
         for i in prim.unsaved:
-            parent = inputs[i]._node
+            t = inputs[i]
+            parent = t._node
             if parent is not None and not parent.prim.saves_out:
-                if edges is inputs:
-                    edges = list(inputs)
-                edges[i] = parent
-        if edges is not inputs:
-            edges = tuple(edges)
+                data = t._data
+                parent.shape = data.shape  # for its gradient (and display) once t is gone
+                parent.dtype = data.dtype
+                edges = edges[:i] + (parent,) + edges[i + 1:]
     node.edges = edges
-    data = out._data
-    node.shape = data.shape
-    node.dtype = data.dtype
     node.params = params
     node.seq = next(_seq)
     node.scope = st.scope
