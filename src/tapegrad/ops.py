@@ -35,7 +35,7 @@ from .tape import (
     TapeError,
     TapegradIndexError,
     _check_finite,
-    _state,
+    _threads,
     _user_site,
     _version_cell,
     record,
@@ -106,10 +106,11 @@ class Primitive:
     def __call__(self, *args: Any, **params: Any) -> Tensor:
         # the hot path of the engine (every op, forward and in vjps): one numpy call, one
         # Tensor, and a Node only when an input requires grad
+        st = _threads.state
         inputs = args
         for a in args:
             if not isinstance(a, Tensor):
-                if _state.arrays:  # inside a first-order sweep, a vjp computes on arrays
+                if st.arrays:  # inside a first-order sweep, a vjp computes on arrays
                     return self.forward(*args, **params) if params else self.forward(*args)
                 inputs = _tensors(args)
                 break
@@ -141,12 +142,11 @@ class Primitive:
         out._node = None
         out._version = None  # a version cell is made on first use
         out._retains_grad = False
-        st = _state
         if st.grad_enabled and not self.constant:
             for t in inputs:
                 if t._requires_grad:
                     out._requires_grad = True
-                    out._node = node = record(self, tuple(inputs), out, params)
+                    out._node = node = record(self, tuple(inputs), out, params, st)
                     if st.tapes:
                         for tape in st.tapes:
                             tape.records.append(node)

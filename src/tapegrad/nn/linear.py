@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from .. import functional as F
-from ..tape import ShapeError, _state
+from ..tape import ShapeError, current_scope
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -50,7 +50,8 @@ class Linear(Module):
             raise TypeError(f"{self.scope_label()}: input must be floating point, got "
                             f"{x.dtype} (shape {x.shape}); convert it, e.g. x.float()")
         if arr.ndim == 0 or arr.shape[-1] != self.in_features:
-            where = f" ('{'.'.join(_state.scope)}')" if _state.scope else ""
+            scope = current_scope()
+            where = f" ('{'.'.join(scope)}')" if scope else ""
             raise ShapeError(f"{self.scope_label()}{where}: expected input with "
                              f"{self.in_features} features (last axis), got shape {x.shape} "
                              f"with {x.shape[-1] if x.ndim else 0}")
