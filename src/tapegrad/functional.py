@@ -88,8 +88,9 @@ def _elementwise_target(input: Tensor, target: Any, reduction: str, who: str
     _check_reduction(reduction, who)
     input = _tensor(input, who)
     if not isinstance(target, Tensor):
-        target = Tensor(_tensor(target, who, "target")._data,
-                        dtype=input.dtype if input.dtype.kind == "f" else None)
+        target = _tensor(target, who, "target")  # a new tensor: later changes do not reach it
+        if input.dtype.kind == "f" and target.dtype != input.dtype:
+            target = Tensor._make(target._data.astype(input.dtype), False)
     if input.shape != target.shape:
         raise ShapeError(f"{who}: input shape {input.shape} and target shape "
                          f"{target.shape} differ")
@@ -206,7 +207,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
     _floating(input, who)
     weight = _elementwise_weight(weight, input, who, "weight")
     p = input._data
-    if p.size and not (np.all(p >= 0) and np.all(p <= 1)):
+    if p.size and not (p.min() >= 0 and p.max() <= 1):  # NaN fails too
         bad = p[~((p >= 0) & (p <= 1))].flat[0]
         raise ValueError(f"{who}: input must be probabilities in [0, 1], found {bad}; for "
                          "logits use binary_cross_entropy_with_logits")
