@@ -45,7 +45,7 @@ def _linears(arrays: list[np.ndarray]) -> list[nn.Linear]:
 def _sgd(params: list[tg.Tensor], lr: float) -> None:
     with tg.no_grad():
         for p in params:
-            p.copy_(p - lr * p.grad)
+            p -= lr * p.grad
 
 
 def _zero_grad(params: list[tg.Tensor]) -> None:

@@ -210,3 +210,44 @@ def test_assigned_grad_must_match_shape_and_dtype():
     t.grad = tg.ones(2, 3)
     (t * 2).sum().backward()  # accumulates onto the assigned grad: 1 + 2
     np.testing.assert_array_equal(t.grad.numpy(), np.full((2, 3), 3.0))
+
+
+def test_in_place_arithmetic_updates_storage_like_pytorch():
+    """`p -= lr * p.grad` under no_grad changes p itself (the micrograd/PyTorch update), keeps
+    its dtype, bumps its version (a stale backward raises), and is refused with grad on."""
+    p = tg.tensor(np.array([1.0, 2.0, 3.0], np.float32), requires_grad=True)
+    (p * p).sum().backward()  # grad 2p
+    same = p
+    with tg.no_grad():
+        p -= 0.25 * p.grad
+        p *= 2.0
+        p += 1
+        p /= 2
+    assert p is same and p.dtype == np.float32
+    np.testing.assert_array_equal(p.numpy(), (np.array([1, 2, 3]) * 0.5 * 2 + 1) / 2)
+    y = (p * p).sum()
+    with tg.no_grad():
+        p += 1
+    with pytest.raises(tg.TapeError, match="changed in place"):
+        y.backward()
+    with pytest.raises(tg.TapeError, match="-=: an in-place change of a leaf"):
+        p -= 1.0
+    p.grad = None
+    loss = (p * 2).sum()
+    first = loss
+    loss += (p * p).sum()  # a computed tensor: recorded, as PyTorch records it
+    assert loss is not first
+    loss.backward()
+    np.testing.assert_allclose(p.grad.numpy(), 2 + 2 * p.numpy(), rtol=1e-6)
+
+
+def test_failed_in_place_arithmetic_changes_nothing():
+    x = tg.tensor(np.array([1, 2, 3]))  # int64
+    before = x.numpy().copy()
+    with pytest.raises(TypeError, match=r"\+=: cannot update a int64 tensor in place"):
+        x += 0.5
+    with pytest.raises(ValueError, match=r"does not broadcast to the tensor's shape \(3,\)"):
+        x += np.ones(4, dtype=np.int64)
+    np.testing.assert_array_equal(x.numpy(), before)
+    x += np.array([1, 1, 1])
+    np.testing.assert_array_equal(x.numpy(), before + 1)

@@ -393,6 +393,44 @@ class Tensor:
     def __rpow__(self, base: Any) -> Tensor:
         return ops.pow(base, self)
 
+    # in-place arithmetic, as in PyTorch: `with tg.no_grad(): p -= lr * p.grad` changes p
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place(other, ops.add, "+=")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place(other, ops.sub, "-=")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place(other, ops.mul, "*=")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place(other, ops.div, "/=")
+
+    def _in_place(self, other: Any, op: ops.Primitive, sym: str) -> Tensor:
+        """self ← self (op) other in self's storage, shape and dtype; bumps the version, so a
+        backward that saved the old values raises. Nothing changes if it fails.
+
+        While recording, a computed tensor (`loss += penalty`) gets the recorded op instead
+        (a new tensor bound to the name, the value PyTorch's recorded in-place op gives), and
+        a leaf that requires grad is refused, as in PyTorch."""
+        if self._requires_grad and _tape.is_grad_enabled():
+            if self._node is not None:
+                return op(self, other)
+            raise TapeError(f"{sym}: an in-place change of a leaf that requires grad would "
+                            "hide it from the tape; update parameters under `with "
+                            f"tg.no_grad():`, or write t = t {sym[0]} x to record a new tensor")
+        value = other._data if isinstance(other, Tensor) else other
+        try:
+            op.forward(self._data, value, out=self._data)
+        except TypeError as e:  # numpy's casting errors: int tensor -= float
+            raise TypeError(f"{sym}: cannot update a {self.dtype} tensor in place with "
+                            f"{np.result_type(value).name} values: {e}") from None
+        except ValueError as e:
+            raise ShapeError(f"{sym}: the right-hand side of shape {np.shape(value)} does not "
+                             f"broadcast to the tensor's shape {self.shape}: {e}") from None
+        _tape._version_cell(self)[0] += 1
+        return self
+
     def __matmul__(self, other: Any) -> Tensor:
         return ops.matmul(self, other)
 
