@@ -227,7 +227,7 @@ def _kept(g: Tensor, a: Tensor, axis: tuple[int, ...] | None) -> Tensor:
     """A reduction's result (or its gradient) with the reduced axes kept as size 1, so that
     it broadcasts against `a` in elementwise ops."""
     shape = _keep_shape(a.shape, axis)
-    return g if g.shape == shape else reshape(g, shape=shape)
+    return g if g.shape == shape else g.reshape(shape)
 
 
 def _unreduce(g: Tensor, a: Tensor, axis: tuple[int, ...] | None) -> Tensor:
@@ -291,7 +291,7 @@ sigmoid = Primitive("sigmoid", _sigmoid,
                     lambda g, out, a: g * (out - out * out))  # g·σ(1 - σ)
 # relu'(0) = 0, as in PyTorch
 relu = Primitive("relu", lambda a: np.maximum(a, 0),
-                 lambda g, out, a: g * greater(out, 0))  # out > 0 exactly where a > 0
+                 lambda g, out, a: g * (out > 0))  # out > 0 exactly where a > 0
 abs = Primitive("abs", np.abs,
                 lambda g, out, a: g * sign(a))
 clip = Primitive("clip", lambda a, lo, hi: np.clip(a, lo, hi),
@@ -382,13 +382,18 @@ logsumexp = Primitive("logsumexp", _logsumexp,
 
 # ====================================================================== shape
 def _inverse(axes: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(sorted(range(len(axes)), key=axes.__getitem__))
+    inverse = [0] * len(axes)
+    for i, axis in enumerate(axes):
+        inverse[axis] = i
+    return tuple(inverse)
 
 
+# the shape rules call the methods ndarray and Tensor share (reshape(shape), transpose(perm),
+# .T, @): on arrays in a first-order sweep they cost no primitive call
 reshape = Primitive("reshape", lambda a, shape: a.reshape(shape),
-                    lambda g, out, a, shape: reshape(g, shape=a.shape), view=True)
+                    lambda g, out, a, shape: g.reshape(a.shape), view=True)
 transpose = Primitive("transpose", lambda a, axes: a.transpose(axes),
-                      lambda g, out, a, axes: transpose(g, axes=_inverse(axes)),
+                      lambda g, out, a, axes: g.transpose(_inverse(axes)),
                       view=True)
 def _broadcast_to(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """np.broadcast_to(a, shape), a read-only view; for a C-contiguous `a` made directly
@@ -488,8 +493,8 @@ def _matmul_vjp_a(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
     if a.ndim == 1:  # (k,) @ (..., k, m) -> (..., m)
         return reshape(matmul(b, reshape(g, shape=g.shape + (1,))), shape=g.shape[:-1]
                        + (b.shape[-2],))
-    if a.ndim == 2 and b.ndim == 2 and _column_major(a):
-        return transpose(matmul(b, _swap(g)), axes=(1, 0))  # (B Gᵀ)ᵀ, in a's layout
+    if a.ndim == 2 and b.ndim == 2:
+        return (b @ g.T).T if _column_major(a) else g @ b.T  # (B Gᵀ)ᵀ in a's layout; G Bᵀ
     return matmul(g, _swap(b))  # dL/dA = G Bᵀ
 
 
@@ -502,9 +507,9 @@ def _matmul_vjp_b(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
     if a.ndim == 1:
         return mul(reshape(a, shape=(a.shape[0], 1)), reshape(g, shape=g.shape[:-1] + (1,)
                                                              + g.shape[-1:]))
-    if a.ndim == 2 and b.ndim == 2 and _column_major(b):  # b = W.T, as in x @ W.T
-        return transpose(matmul(_swap(g), a), axes=(1, 0))  # (Gᵀ A)ᵀ, in b's layout
-    return matmul(_swap(a), g)  # dL/dB = Aᵀ G
+    if a.ndim == 2 and b.ndim == 2:  # b = W.T, as in x @ W.T: (Gᵀ A)ᵀ, in b's layout
+        return (g.T @ a).T if _column_major(b) else a.T @ g  # dL/dB = Aᵀ G
+    return matmul(_swap(a), g)
 
 
 def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
