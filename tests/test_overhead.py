@@ -166,3 +166,22 @@ def test_parameters_and_modules_follow_the_named_walks():
                                                                 id(outer.tied)]
     assert [id(m) for m in outer.modules()] == [id(m) for _, m in outer.named_modules()]
     assert len(list(outer.modules())) == 7  # outer, 0, inner, shared, relu, 1.2, bn: once each
+
+
+# ---------------------------------------------------------------------- gradient clipping
+@pytest.mark.parametrize("norm_type", [1, 2, 3.5, float("inf")])
+def test_clip_grad_norm_sums_float32_gradients_in_float64(norm_type):
+    rng = np.random.default_rng(7)
+    grads = [rng.standard_normal(s).astype(np.float32) * 1e20 for s in [(4, 3), (3,), ()]]
+    params = []
+    for g in grads:
+        p = nn.Parameter(np.zeros_like(g))
+        p.grad = tg.tensor(g)
+        params.append(p)
+    flat = np.concatenate([g.astype(np.float64).ravel() for g in grads])
+    expected = (np.abs(flat).max() if norm_type == float("inf")
+                else (np.abs(flat) ** norm_type).sum() ** (1 / norm_type))
+    total = nn.utils.clip_grad_norm_(params, 1e30, norm_type=norm_type)
+    assert np.isfinite(expected) and total.dtype == np.float32  # (g²) overflows float32
+    assert float(total.item()) == pytest.approx(float(np.float32(expected)), rel=1e-6)
+    assert all(np.array_equal(p.grad.numpy(), g) for p, g in zip(params, grads))

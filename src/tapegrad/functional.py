@@ -136,6 +136,8 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     z = x * beta if beta != 1.0 else x
     out = ops.maximum(z, 0.0) + (-z.abs()).exp().log1p()
     out = out / beta if beta != 1.0 else out
+    if threshold == math.inf:  # as binary_cross_entropy_with_logits asks: never linear
+        return out
     linear = z._data > threshold
     return ops.where(_mask(linear), x, out) if linear.any() else out
 

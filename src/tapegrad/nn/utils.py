@@ -37,11 +37,12 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     dtype = grads[0].dtype if grads else np.dtype(np.float32)
     if not grads:
         return Tensor(np.zeros((), dtype))
-    arrays = [np.asarray(g, np.float64) for g in grads]
-    if q == math.inf:
-        total = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
-    else:
-        total = float(np.sum([np.sum(np.abs(a) ** q) for a in arrays]) ** (1.0 / q))
+    if q == math.inf:  # max |g| is exact in any float dtype
+        total = max(float(np.max(np.abs(g._data))) if g.size else 0.0 for g in grads)
+    else:  # summed in float64, one gradient at a time (for q = 2, |g|² = g·g exactly)
+        sums = [np.sum(np.square(g._data, dtype=np.float64)) if q == 2.0
+                else np.sum(np.abs(g._data, dtype=np.float64) ** q) for g in grads]
+        total = float(np.sum(sums) ** (1.0 / q))
     if error_if_nonfinite and not math.isfinite(total):
         raise ValueError(f"{who}: the total norm of order {norm_type} of the gradients is "
                          f"{total}; nothing was clipped")
