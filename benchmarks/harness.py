@@ -51,7 +51,9 @@ def time_steps(workload: str, unit: str, scale: float, makers: dict[str, Callabl
 
     Time is the process's CPU time (`time.process_time`): with one thread it is the wall
     time on an idle machine, and on a shared one it leaves out the time the scheduler gave
-    to other processes (cache and memory-bandwidth contention still show as spread)."""
+    to other processes (cache and memory-bandwidth contention still show as spread). The
+    objects that exist before the timed rounds (the libraries, models and data) are frozen
+    out of Python's collections (`gc.freeze`)."""
     results = {name: Result(workload, name, unit) for name in makers}
     steps: dict[str, Step] = {}
     number: dict[str, int] = {}
@@ -73,6 +75,11 @@ def time_steps(workload: str, unit: str, scale: float, makers: dict[str, Callabl
         number[name] = max(1, math.ceil(min_time / max(first, 1e-9)))
         rounds[name] = max(min(repeats, 3), min(repeats, int(budget / max(first, 1e-9))))
     names = list(steps)
+    # the process has imported every implementation (torch alone makes ~140,000 objects
+    # Python's collector tracks); frozen, they are not rescanned by the collections the
+    # timed steps trigger, so each implementation pays for the garbage it makes itself
+    gc.collect()
+    gc.freeze()
     for r in range(repeats):
         order = names[r % len(names):] + names[:r % len(names)] if names else []
         for name in order:
@@ -89,6 +96,7 @@ def time_steps(workload: str, unit: str, scale: float, makers: dict[str, Callabl
                 results[name].error = _describe(e)
                 continue
             results[name].values.append(elapsed / n * scale)
+    gc.unfreeze()
     return list(results.values())
 
 
