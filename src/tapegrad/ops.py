@@ -146,7 +146,7 @@ class Primitive:
             for t in inputs:
                 if t._requires_grad:
                     out._requires_grad = True
-                    out._node = node = record(self, tuple(inputs), out, params, st)
+                    out._node = node = record(self, inputs, out, params, st)
                     if st.tapes:
                         for tape in st.tapes:
                             tape.records.append(node)
@@ -175,7 +175,7 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _tensors(args: tuple[Any, ...]) -> tuple[Tensor, ...] | list[Tensor]:
+def _tensors(args: tuple[Any, ...]) -> tuple[Tensor, ...]:
     """Inputs as Tensors; Python and numpy scalars take the dtype of the tensor inputs, so
     `x * 0.5` stays float32."""
     if len(args) == 2:  # the common case, `tensor op number` or `number op tensor`
@@ -199,7 +199,7 @@ def _tensors(args: tuple[Any, ...]) -> tuple[Tensor, ...] | list[Tensor]:
             out.append(Tensor._make(np.asarray(a, dt), False))
         else:
             out.append(Tensor._make(_as_array(a, None), False))
-    return out
+    return tuple(out)
 
 
 def _scalar_like(v: float, like: Tensor) -> Tensor:

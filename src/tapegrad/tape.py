@@ -202,7 +202,7 @@ class Node(weakref.ref):
     """
 
     __slots__ = ("prim", "edges", "params", "seq", "scope", "scope_labels", "versions",
-                 "out_version", "freed", "site", "shape", "dtype")
+                 "site", "shape", "dtype")
     __hash__ = object.__hash__
     __eq__ = object.__eq__  # type: ignore[assignment]
     __ne__ = object.__ne__  # type: ignore[assignment]
@@ -210,6 +210,11 @@ class Node(weakref.ref):
     @property
     def op(self) -> str:
         return self.prim.name
+
+    @property
+    def freed(self) -> bool:
+        """Whether a backward without retain_graph has used this record."""
+        return self.versions is None
 
     @property
     def inputs(self) -> tuple[Tensor, ...]:
@@ -233,7 +238,7 @@ class Node(weakref.ref):
 
     def check_saved(self) -> None:
         """Raise if the record was freed or a value its vjps read was changed in place."""
-        if self.freed:
+        if self.versions is None:
             raise TapeError(
                 f"backward through '{self.op}' (record #{self.seq}) a second time: its saved "
                 "values were freed after the first backward; pass retain_graph=True to the "
@@ -248,7 +253,7 @@ class Node(weakref.ref):
                     "no_grad only after backward, or clone them before changing them")
         if self.prim.saves_out:
             out = self()
-            if out is not None and _version_of(out) != self.out_version:
+            if out is not None and _version_of(out) != 0:  # made at version 0
                 raise TapeError(f"'{self.op}' (record #{self.seq}) saved its output, which "
                                 "was changed in place since; its gradient would be wrong")
 
@@ -322,10 +327,6 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
         node.versions = (0, 0) if not (a or b) else (a, b)
     else:
         node.versions = tuple(map(_version_of, [inputs[i] for i in saved]))
-    v = out._version
-    node.out_version = 0 if v is None else v[0]
-    node.freed = False
-    node.site = None
     return node
 
 
@@ -426,7 +427,7 @@ def _graph_nodes(roots: Sequence[Tensor], targets: dict[int, Tensor] | None = No
         if node.seq in seen:
             continue
         seen.add(node.seq)
-        if node.freed or node.versions or node.prim.saves_out:  # else nothing to check
+        if node.versions != () or node.prim.saves_out:  # else nothing to check
             node.check_saved()
         nodes.append(node)
         for t in node.edges:
@@ -553,7 +554,8 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                         gi = _sum_to(gi, shape).astype(dtype, copy=False)
                 if anomaly:
                     _check_finite(np.asarray(gi), f"the vjp of '{prim.name}' (input {i}) in "
-                                  f"backward, for the record created at {node.site}")
+                                  f"backward, for the record created at "
+                                  f"{getattr(node, 'site', '<unknown>')}")
                 if key in pending:
                     _accumulate(pending, owned, key, gi, create_graph, add)
                 else:
@@ -606,7 +608,7 @@ def _accumulate(pending: dict[int, Any], owned: set[int], key: int, g: Any,
 
 def _release(nodes: list[Node]) -> None:
     for node in nodes:
-        node.freed = True
+        node.versions = None  # freed: a later backward through it raises
 
 
 def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
