@@ -329,3 +329,29 @@ def test_a_tape_keeps_every_value_for_display():
         a = z + 1
     del z
     assert z_ref() is not None and a.record.inputs[0] is z_ref()
+
+
+def test_backward_lets_go_of_the_values_it_kept():
+    """A loss kept after its backward (for logging, say) holds no activations: the records
+    release what they saved for backward, and a second backward says so. Inside a Tape the
+    values stay for display."""
+    import weakref
+
+    x = t64(np.ones((4, 3)))
+    w = t64(np.full((3, 2), 0.5), requires_grad=True)
+    h = (x @ w).tanh()  # kept by tanh's record (its vjp reads its output) and by h * h
+    ref = weakref.ref(h)
+    loss = (h * h).sum()
+    del h
+    assert ref() is not None
+    loss.backward()
+    assert ref() is None and w.grad is not None
+    with pytest.raises(tg.TapeError, match="a second time"):
+        loss.backward()
+    with tg.Tape():
+        h = (x @ w).tanh()
+        loss = (h * h).sum()
+    ref = weakref.ref(h)
+    del h
+    loss.backward()
+    assert ref() is not None and loss.record.inputs[0].record.inputs[0] is ref()  # h * h

@@ -148,6 +148,7 @@ class Primitive:
                     out._requires_grad = True
                     out._node = node = record(self, inputs, out, params, st)
                     if st.tapes:
+                        node.kept = True  # for display: backward does not let go of values
                         for tape in st.tapes:
                             tape.records.append(node)
                             out._retains_grad |= tape.retain_grads

@@ -202,7 +202,7 @@ class Node(weakref.ref):
     """
 
     __slots__ = ("prim", "edges", "params", "seq", "scope", "scope_labels", "versions",
-                 "site", "shape", "dtype")
+                 "site", "shape", "dtype", "kept")
     __hash__ = object.__hash__
     __eq__ = object.__eq__  # type: ignore[assignment]
     __ne__ = object.__ne__  # type: ignore[assignment]
@@ -607,8 +607,21 @@ def _accumulate(pending: dict[int, Any], owned: set[int], key: int, g: Any,
 
 
 def _release(nodes: list[Node]) -> None:
+    """After a backward without retain_graph: mark the records freed (a later backward
+    through them raises) and let go of the values they kept for it, so a graph that outlives
+    its backward (a loss kept for logging) holds no activations. Records made inside a Tape
+    keep their values for display."""
     for node in nodes:
-        node.versions = None  # freed: a later backward through it raises
+        node.versions = None
+        if getattr(node, "kept", False):
+            continue
+        edges = node.edges
+        for i, e in enumerate(edges):
+            if type(e) is not Node and e._node is not None:
+                parent = e._node
+                parent.shape, parent.dtype = e._data.shape, e._data.dtype
+                edges = edges[:i] + (parent,) + edges[i + 1:]
+        node.edges = edges
 
 
 def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
