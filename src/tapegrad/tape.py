@@ -308,6 +308,7 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
                 parent.dtype = data.dtype
                 edges = edges[:i] + (parent,) + edges[i + 1:]
     node.edges = edges
+    node.kept = False  # set by the caller when a Tape records it
     node.params = params
     node.seq = next(_seq)
     node.scope = st.scope
@@ -613,15 +614,21 @@ def _release(nodes: list[Node]) -> None:
     keep their values for display."""
     for node in nodes:
         node.versions = None
-        if getattr(node, "kept", False):
+        if node.kept:
             continue
-        edges = node.edges
-        for i, e in enumerate(edges):
+        for e in node.edges:
             if type(e) is not Node and e._node is not None:
-                parent = e._node
-                parent.shape, parent.dtype = e._data.shape, e._data.dtype
-                edges = edges[:i] + (parent,) + edges[i + 1:]
-        node.edges = edges
+                node.edges = tuple([_let_go(e) for e in node.edges])
+                break
+
+
+def _let_go(e: Tensor | Node) -> Tensor | Node:
+    """A record's edge without the computed tensor's values: its producer's record."""
+    if type(e) is Node or e._node is None:
+        return e
+    parent = e._node
+    parent.shape, parent.dtype = e._data.shape, e._data.dtype
+    return parent
 
 
 def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
