@@ -428,8 +428,19 @@ def _graph_nodes(roots: Sequence[Tensor], targets: dict[int, Tensor] | None = No
         if node.seq in seen:
             continue
         seen.add(node.seq)
-        if node.versions != () or node.prim.saves_out:  # else nothing to check
-            node.check_saved()
+        versions = node.versions  # check_saved, inlined for the common case: it passes
+        if versions is None:
+            node.check_saved()  # freed: raises
+        if versions:
+            edges = node.edges
+            for i, v in zip(node.prim.saved_inputs, versions):
+                cell = edges[i]._version
+                if cell is not None and cell[0] != v:
+                    node.check_saved()  # raises
+        if node.prim.saves_out:
+            out = node()
+            if out is not None and out._version is not None and out._version[0]:
+                node.check_saved()  # raises
         nodes.append(node)
         for t in node.edges:
             if type(t) is Node:  # an input only its record holds
@@ -503,10 +514,12 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
     st.grad_enabled = create_graph
     st.arrays = not create_graph
     st.anomaly = False  # the vjps' own ops are checked as a whole, below
+    pop, record_type = pending.pop, Node  # locals: this loop runs once per record
+    sent: list[Any] = []
     try:
         for node in nodes:
             key = id(node)
-            g = pending.pop(key, None)
+            g = pop(key, None)
             if g is None:
                 continue
             if key in wanted:
@@ -516,15 +529,16 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
             params = node.params
             out = node()  # None once gone: then its vjps do not read it
             if create_graph:
-                values: list[Any] = [None if type(e) is Node else e for e in edges]
+                values: list[Any] = [None if type(e) is record_type else e for e in edges]
                 out_value: Any = out
             else:
-                values = [None if type(e) is Node else e._data for e in edges]
+                values = [None if type(e) is record_type else e._data for e in edges]
                 out_value = None if out is None else out._data
             vjps = None if prim.variadic else prim.vjps
-            sent: list[Any] = []
+            if steps:
+                sent = []
             for i, e in enumerate(edges):
-                if type(e) is Node:
+                if type(e) is record_type:
                     key, shape, dtype = id(e), e.shape, e.dtype
                 else:
                     parent = e._node
