@@ -9,9 +9,12 @@ replaces the state, so a resumed run continues bit for bit and a failed load cha
 
 Subclasses implement `_validate(group)` and `step(closure)`; FirstOrderOptimizer's step
 calls the rule `_update(θ, g, group, state) -> Δ`, with θ ← θ − Δ written as Tensor
-expressions; it is applied under `tg.no_grad()` and in place (what `p.data -= Δ` does: one
-pass over p's storage, no copy, as a hand-written numpy loop would), which bumps the
-tensor's version: a backward through a graph that saved the old value then raises.
+expressions; it is applied under `tg.no_grad()` and in place (`p -= Δ`: one pass over p's
+storage, no copy, as a hand-written numpy loop would), which bumps the tensor's version: a
+backward through a graph that saved the old value then raises. The rules update their state
+buffers in place too (`v *= β; v += (1 − β)·g`, as PyTorch's optimizers do): the same
+arithmetic in the same order as the formulas, so the same bits, with fewer temporaries
+(see adaptive.py: each megabyte-sized temporary can cost page faults).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tape import _version_cell, enable_grad, no_grad
+from ..tape import enable_grad, no_grad
 from ..tensor import Tensor
 
 Closure = Callable[[], Tensor]
@@ -262,10 +265,7 @@ class FirstOrderOptimizer(Optimizer):
                     state = states.get(p)
                     if state is None:
                         state = states[p] = {}
-                    step = update(p, g, group, state)
-                    # p.data -= Δ without the live view: one in-place pass, version bumped
-                    _version_cell(p)[0] += 1
-                    np.subtract(p._data, step._data, out=p._data)
+                    p -= update(p, g, group, state)  # in p's storage; bumps its version
         return loss
 
     @abstractmethod
@@ -274,4 +274,5 @@ class FirstOrderOptimizer(Optimizer):
         """The rule: the step Δ (θ ← θ − Δ) of one parameter θ from its gradient g, its
         group's options and its state dict (empty on the first step; updated here).
         Called under no_grad with the parameter and its `.grad` themselves: read them, do
-        not write into them, and return a new tensor of θ's shape."""
+        not write into them (state tensors may be updated in place), and return a new tensor
+        of θ's shape."""

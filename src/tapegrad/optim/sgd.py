@@ -48,9 +48,10 @@ class SGD(FirstOrderOptimizer):
             g = g + wd * theta
         if mu:
             if "momentum_buffer" not in state:
-                buf = Tensor(g.numpy())  # a copy: g may be p.grad itself
-            else:
-                buf = mu * state["momentum_buffer"] + (1 - group["dampening"]) * g
-            state["momentum_buffer"] = buf
+                buf = state["momentum_buffer"] = Tensor(g.numpy())  # a copy: g may be p.grad
+            else:  # in place: b ← μ·b + (1 − dampening)·g
+                buf = state["momentum_buffer"]
+                buf *= mu
+                buf += (1 - group["dampening"]) * g
             g = g + mu * buf if group["nesterov"] else buf
         return group["lr"] * g
