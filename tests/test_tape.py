@@ -355,3 +355,37 @@ def test_backward_lets_go_of_the_values_it_kept():
     del h
     loss.backward()
     assert ref() is not None and loss.record.inputs[0].record.inputs[0] is ref()  # h * h
+
+
+def test_backward_frees_each_layer_as_it_goes(monkeypatch):
+    """The activation a record saved is freed as soon as that record's vjps have run, before
+    the sweep reaches the layers below (PyTorch's order), while the gradients stay exact."""
+    import weakref
+
+    from tapegrad import tape as tape_module
+
+    rng = np.random.default_rng(1)
+    x = t64(rng.standard_normal((5, 4)))
+    w1 = t64(rng.standard_normal((4, 3)), requires_grad=True)
+    w2 = t64(rng.standard_normal((3, 2)), requires_grad=True)
+    h = (x @ w1).relu()
+    h_ref = weakref.ref(h)
+    loss = ((h @ w2) ** 2).sum()
+    del h
+    events = []  # (op released, whether h is gone by then), in the sweep's order
+    original = tape_module._release_one
+
+    def watching(node, sweeping=False):
+        original(node, sweeping)
+        events.append((node.op, h_ref() is None))
+
+    monkeypatch.setattr(tape_module, "_release_one", watching)
+    loss.backward()
+    ops_in_order = [op for op, _ in events]
+    assert ops_in_order[:5] == ["sum", "pow", "matmul", "relu", "matmul"]
+    assert [gone for _, gone in events[:5]] == [False, False, False, True, True]
+    xd, a, b = np.asarray(x), np.asarray(w1), np.asarray(w2)
+    hd = np.maximum(xd @ a, 0)
+    g = 2 * (hd @ b)
+    np.testing.assert_allclose(np.asarray(w2.grad), hd.T @ g, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(w1.grad), xd.T @ ((g @ b.T) * (hd > 0)), rtol=1e-12)

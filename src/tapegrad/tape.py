@@ -192,6 +192,8 @@ class Node(weakref.ref):
              to it (the output owns its Node, not the other way)
     shape, dtype   the output's, set when a later record holds this one in its edges (for
              the gradient, and display, once the output itself is gone)
+    out_data the output's array while a backward that frees as it goes still needs it for
+             this record's vjps (the consumers that held the output have let go of it)
     seq      position on the tape; the sweep visits records in decreasing seq
     scope    the name scope the record was made in, outermost first, e.g. ('net', 'bn1')
     scope_labels  the matching descriptions, e.g. ('MLP', 'BatchNorm1d(256)')
@@ -202,7 +204,7 @@ class Node(weakref.ref):
     """
 
     __slots__ = ("prim", "edges", "params", "seq", "scope", "scope_labels", "versions",
-                 "site", "shape", "dtype", "kept")
+                 "site", "shape", "dtype", "kept", "out_data")
     __hash__ = object.__hash__
     __eq__ = object.__eq__  # type: ignore[assignment]
     __ne__ = object.__ne__  # type: ignore[assignment]
@@ -488,8 +490,12 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str
 
 def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
            create_graph: bool, pending: dict[int, Any], done: dict[int, Any],
-           wanted: set[int], steps: bool = False) -> Iterator[Step]:
+           wanted: set[int], steps: bool = False, release: bool = False) -> Iterator[Step]:
     """Walk `nodes` (already checked and ordered); with `steps`, yield each Step.
+
+    With `release`, each record lets go of its saved values (`_release`) as soon as its
+    vjps have run, as PyTorch frees saved tensors during backward: the activations of a
+    network are freed layer by layer on the way down instead of all at the end.
 
     `pending` maps a key (`_key`: the record of a computed tensor, a leaf itself) to the
     gradient not yet consumed; after the walk it holds the leaves' gradients. `done` receives
@@ -527,13 +533,14 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
             prim = node.prim
             edges = node.edges
             params = node.params
-            out = node()  # None once gone: then its vjps do not read it
+            out = node()  # None once gone: then its vjps do not read it, or (release)
             if create_graph:
                 values: list[Any] = [None if type(e) is record_type else e for e in edges]
                 out_value: Any = out
             else:
                 values = [None if type(e) is record_type else e._data for e in edges]
-                out_value = None if out is None else out._data
+                out_value = (out._data if out is not None else
+                             node.out_data if release and prim.saves_out else None)
             vjps = None if prim.variadic else prim.vjps
             if steps:
                 sent = []
@@ -577,6 +584,8 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                     pending[key] = gi  # may be shared with another input's gradient
                 if steps:
                     sent.append(gi)
+            if release:
+                _release_one(node, True)
             if steps:
                 yield Step(node, _as_tensor(g), tuple(map(_as_tensor, sent)))
     finally:
@@ -627,28 +636,43 @@ def _release(nodes: list[Node]) -> None:
     its backward (a loss kept for logging) holds no activations. Records made inside a Tape
     keep their values for display."""
     for node in nodes:
-        node.versions = None
-        if node.kept:
-            continue
-        for e in node.edges:
-            if type(e) is not Node and e._node is not None:
-                node.edges = tuple([_let_go(e) for e in node.edges])
-                break
+        _release_one(node)
 
 
-def _let_go(e: Tensor | Node) -> Tensor | Node:
-    """A record's edge without the computed tensor's values: its producer's record."""
+def _release_one(node: Node, sweeping: bool = False) -> None:
+    """Mark `node` freed and let go of the computed tensors it holds; `sweeping`: during a
+    backward that has yet to run the producers' vjps, which may read their outputs."""
+    node.versions = None
+    if node.prim.saves_out:
+        node.out_data = None  # its vjps have run
+    if node.kept:
+        return
+    for e in node.edges:
+        if type(e) is not Node and e._node is not None:
+            node.edges = tuple([_let_go(e, sweeping) for e in node.edges])
+            return
+
+
+def _let_go(e: Tensor | Node, sweeping: bool) -> Tensor | Node:
+    """A record's edge without the computed tensor: its producer's record (which keeps the
+    output's array if a backward still has to run its vjps on it)."""
     if type(e) is Node or e._node is None:
         return e
     parent = e._node
     parent.shape, parent.dtype = e._data.shape, e._data.dtype
+    if sweeping and parent.prim.saves_out:
+        parent.out_data = e._data
     return parent
 
 
 def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
              retain_graph: bool = False, create_graph: bool = False) -> None:
     """Accumulate d(roots)/d(leaf) into `.grad` of every leaf that requires grad (and of
-    tensors that retain their grad). Nothing is written unless the whole sweep succeeds."""
+    tensors that retain their grad). No .grad is written unless the whole sweep succeeds.
+
+    Without retain_graph (or create_graph), each record frees its saved values once its vjps
+    have run, as in PyTorch: the records a failed sweep has passed are freed too, unless
+    detect_anomaly is on (then the graph is kept whole for inspection until success)."""
     from .tensor import Tensor
 
     for r in roots:
@@ -661,7 +685,9 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
     pending: dict[int, Any] = {}
     done: dict[int, Any] = {}
     wanted = {key for key, t in targets.items() if t._node is not None}
-    for _step in _sweep(roots, root_grads, nodes, create_graph, pending, done, wanted):
+    release = not (retain_graph or create_graph or _threads.state.anomaly)
+    for _step in _sweep(roots, root_grads, nodes, create_graph, pending, done, wanted,
+                        release=release):
         pass
     results: dict[int, Tensor] = {}
     for key, t in targets.items():
@@ -714,7 +740,9 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     pending: dict[int, Any] = {}
     done: dict[int, Any] = {}
     wanted = {id(t._node) for t in ins if t._node is not None}
-    for _step in _sweep(outs, root_grads, nodes, create_graph, pending, done, wanted):
+    release = not (retain_graph or create_graph or _threads.state.anomaly)
+    for _step in _sweep(outs, root_grads, nodes, create_graph, pending, done, wanted,
+                        release=release):
         pass
     if not retain_graph:
         _release(nodes)
