@@ -636,7 +636,8 @@ def _release(nodes: list[Node]) -> None:
     its backward (a loss kept for logging) holds no activations. Records made inside a Tape
     keep their values for display."""
     for node in nodes:
-        _release_one(node)
+        if node.versions is not None:  # not yet released by a sweep
+            _release_one(node)
 
 
 def _release_one(node: Node, sweeping: bool = False) -> None:
