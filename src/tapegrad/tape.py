@@ -11,7 +11,8 @@ A record keeps an input Tensor (its values) only when backward needs them: the i
 its vjps read, a leaf, or the output of a record whose vjps read that output. Any other
 input is held by its producing record alone, so an intermediate such as x @ W.T before the
 bias is added is freed as soon as nothing else uses it (as in PyTorch, which saves only what
-the derivative formulas need). Inside a `Tape()` block every input is kept, for display.
+the derivative formulas need). A backward without retain_graph frees each record's values
+as soon as its vjps have run. Inside a `Tape()` block every value is kept, for display.
 
 `backward` and `grad` sweep the records an output depends on in decreasing sequence order,
 iteratively (a chain of any length never touches Python's recursion limit). Each record
