@@ -6,13 +6,15 @@ An entry reads::
 
 forward(*arrays, **params) -> ndarray
     numpy in, numpy out.
-vjp_i(g, out, *inputs, **params) -> Tensor
-    the gradient for input i, written with primitives: g is the upstream gradient (out's
-    shape), out and inputs are the record's values. With create_graph=True the engine passes
-    Tensors, so the rule is itself recorded (higher-order gradients); a first-order backward
-    passes the plain ndarrays, and every primitive a rule calls then computes its forward on
-    arrays alone (no Tensor, no record): the same rule, at numpy's speed. `None` marks an
-    input that never gets a gradient (a condition).
+vjp_i(g, out, *inputs, **params) -> Tensor (or ndarray)
+    the gradient for input i, written with primitives and with the operators and methods
+    ndarray and Tensor share (`g * b`, `@`, `.T`, `.reshape(shape)`): g is the upstream
+    gradient (out's shape), out and inputs are the record's values. With create_graph=True
+    the engine passes Tensors, so the rule is itself recorded (higher-order gradients); a
+    first-order backward passes the plain ndarrays, and every primitive a rule calls then
+    computes its forward on arrays alone (no Tensor, no record): the same rule, at numpy's
+    speed. Inputs a record did not keep (its vjps do not read them) come as None. `None` in
+    place of a rule marks an input that never gets a gradient (a condition).
 
 The engine calls vjp_i only for inputs that require grad, sums its result back to input i's
 shape (undoing broadcasting in one place), and casts it to input i's dtype. The values a
