@@ -6,6 +6,7 @@ composites among the methods (var, std, softmax, ...) are plain expressions of p
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -557,10 +558,12 @@ class Tensor:
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
         shape = _shape_arg(shape, "reshape")
-        known = int(np.prod([n for n in shape if n != -1]))
+        if shape == self._data.shape:
+            return self
+        known = math.prod([n for n in shape if n != -1])
         if shape.count(-1) == 1 and known and self.size % known == 0:
             shape = tuple(self.size // known if n == -1 else n for n in shape)
-        if int(np.prod(shape)) != self.size or any(n < 0 for n in shape):
+        if math.prod(shape) != self.size or any(n < 0 for n in shape):
             raise ShapeError(f"reshape: cannot reshape a tensor of shape {self.shape} "
                              f"({self.size} elements) into {shape}")
         return self if shape == self.shape else ops.reshape(self, shape=shape)
