@@ -198,6 +198,9 @@ class Node(weakref.ref):
     seq      position on the tape; the sweep visits records in decreasing seq
     scope    the name scope the record was made in, outermost first, e.g. ('net', 'bn1')
     scope_labels  the matching descriptions, e.g. ('MLP', 'BatchNorm1d(256)')
+    versions the versions of the saved inputs when recorded (None once freed: `freed`)
+    kept     made inside a Tape: backward leaves its values for display
+    site     the user's line that made it (set under detect_anomaly only)
 
     A Node is itself the weak reference to its output (`node()` is `node.output`): one
     GC-tracked object per record instead of two. Equality and hashing stay by identity.
