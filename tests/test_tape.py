@@ -319,6 +319,21 @@ def test_values_backward_does_not_need_are_freed_during_the_forward():
     np.testing.assert_allclose(np.asarray(b.grad), g.sum(axis=0), rtol=1e-12)
 
 
+def test_a_named_value_is_kept_for_display():
+    """A name is a request to see the tensor: records keep it, before and after backward."""
+    import weakref
+
+    x = t64(np.ones((2, 2)), requires_grad=True)
+    z = x @ x
+    z.name = "z"
+    z_ref = weakref.ref(z)
+    a = (z + 1).sum()
+    del z
+    assert z_ref() is not None and a.record.inputs[0].record.inputs[0] is z_ref()
+    a.backward()
+    assert z_ref() is not None
+
+
 def test_a_tape_keeps_every_value_for_display():
     import weakref
 

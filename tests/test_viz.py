@@ -219,10 +219,10 @@ def test_a_value_freed_after_use_is_drawn_with_its_shape_only():
     y.backward(retain_graph=True)
     src = viz.draw(y).source
     # x @ w is freed; sum's record keeps x @ w + 1 (its vjp reads the input's shape)
-    assert src.count("freed (draw inside tg.Tape()") == 1
+    assert src.count("freed (name it, or draw inside tg.Tape()") == 1
     assert "(2, 2) float64" in src
     frames = viz.backward_frames(y)
-    assert len(frames) == 3 and "freed (draw inside tg.Tape()" in frames[-1].source
+    assert len(frames) == 3 and "freed (name it, or draw inside tg.Tape()" in frames[-1].source
 
 
 # ---------------------------------------------------------------------- what backward does

@@ -12,7 +12,8 @@ its vjps read, a leaf, or the output of a record whose vjps read that output. An
 input is held by its producing record alone, so an intermediate such as x @ W.T before the
 bias is added is freed as soon as nothing else uses it (as in PyTorch, which saves only what
 the derivative formulas need). A backward without retain_graph frees each record's values
-as soon as its vjps have run. Inside a `Tape()` block every value is kept, for display.
+as soon as its vjps have run. Values kept for display: every value made inside a `Tape()`
+block, and every tensor the user gave a name (`t.name = "h1"`).
 
 `backward` and `grad` sweep the records an output depends on in decreasing sequence order,
 iteratively (a chain of any length never touches Python's recursion limit). Each record
@@ -299,7 +300,8 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
     vjps read (and of `out`) as they are now, the current name scope and the next seq.
 
     An input the record does not need to keep (not read by its vjps, not a leaf, its
-    producer's vjps do not read it) is replaced by its producer's record, outside a Tape.
+    producer's vjps do not read it, not named) is replaced by its producer's record, outside
+    a Tape.
     `st` is the calling thread's engine state."""
     node = _new_ref(Node, out)  # the weak reference alone: no Python-level __init__
     node.prim = prim
@@ -308,7 +310,7 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
         for i in prim.unsaved:
             t = inputs[i]
             parent = t._node
-            if parent is not None and not parent.prim.saves_out:
+            if parent is not None and not parent.prim.saves_out and t.name is None:
                 data = t._data
                 parent.shape = data.shape  # for its gradient (and display) once t is gone
                 parent.dtype = data.dtype
@@ -661,7 +663,7 @@ def _release_one(node: Node, sweeping: bool = False) -> None:
 def _let_go(e: Tensor | Node, sweeping: bool) -> Tensor | Node:
     """A record's edge without the computed tensor: its producer's record (which keeps the
     output's array if a backward still has to run its vjps on it)."""
-    if type(e) is Node or e._node is None:
+    if type(e) is Node or e._node is None or e.name is not None:
         return e
     parent = e._node
     parent.shape, parent.dtype = e._data.shape, e._data.dtype

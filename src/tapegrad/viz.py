@@ -344,7 +344,8 @@ class _Drawer(_Layout):
         rows = [f'<tr><td align="left">{head}{_esc(_shape(t.shape))} {_esc(str(t.dtype))}'
                 "</td></tr>"]
         if self.values:
-            rows.append(_row(["freed (draw inside tg.Tape() to keep values)"] if data is None
+            rows.append(_row(["freed (name it, or draw inside tg.Tape(), to keep values)"]
+                             if data is None
                              else _values(data), "data"))
         if grad is not None:
             done, total = self.partial.get(key, (0, 0))
