@@ -578,8 +578,10 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                         gi = cast(gi, dtype=dtype)
                 else:
                     dt = gi.dtype
-                    if gi.shape != shape or (dt is not dtype and dt != dtype):
-                        gi = _sum_to(gi, shape).astype(dtype, copy=False)
+                    if gi.shape != shape:
+                        gi = _sum_to(gi, shape)
+                    if dt is not dtype and dt != dtype:
+                        gi = gi.astype(dtype)
                 if anomaly:
                     _check_finite(np.asarray(gi), f"the vjp of '{prim.name}' (input {i}) in "
                                   f"backward, for the record created at "
@@ -613,6 +615,8 @@ def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)
+    if lead == 1 and g.shape[1:] == shape:  # a bias: summed over the batch axis
+        return g.sum(axis=0)
     axes = tuple(range(lead)) + tuple(lead + d for d, n in enumerate(shape)
                                       if n == 1 and g.shape[lead + d] != 1)
     if axes:
@@ -647,29 +651,28 @@ def _release(nodes: list[Node]) -> None:
 
 
 def _release_one(node: Node, sweeping: bool = False) -> None:
-    """Mark `node` freed and let go of the computed tensors it holds; `sweeping`: during a
-    backward that has yet to run the producers' vjps, which may read their outputs."""
+    """Mark `node` freed and let go of the computed, unnamed tensors it holds: each becomes
+    its producer's record (which keeps the output's array while a backward, `sweeping`, has
+    yet to run the producer's vjps on it)."""
     node.versions = None
     if node.prim.saves_out:
         node.out_data = None  # its vjps have run
     if node.kept:
         return
-    for e in node.edges:
-        if type(e) is not Node and e._node is not None:
-            node.edges = tuple([_let_go(e, sweeping) for e in node.edges])
-            return
-
-
-def _let_go(e: Tensor | Node, sweeping: bool) -> Tensor | Node:
-    """A record's edge without the computed tensor: its producer's record (which keeps the
-    output's array if a backward still has to run its vjps on it)."""
-    if type(e) is Node or e._node is None or e.name is not None:
-        return e
-    parent = e._node
-    parent.shape, parent.dtype = e._data.shape, e._data.dtype
-    if sweeping and parent.prim.saves_out:
-        parent.out_data = e._data
-    return parent
+    edges = node.edges
+    kept = None
+    for i, e in enumerate(edges):
+        if type(e) is not Node and e._node is not None and e.name is None:
+            parent = e._node
+            data = e._data
+            parent.shape, parent.dtype = data.shape, data.dtype
+            if sweeping and parent.prim.saves_out:
+                parent.out_data = data
+            if kept is None:
+                kept = list(edges)
+            kept[i] = parent
+    if kept is not None:
+        node.edges = tuple(kept)
 
 
 def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
