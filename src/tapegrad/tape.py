@@ -543,8 +543,13 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
             if create_graph:
                 values: list[Any] = [None if type(e) is record_type else e for e in edges]
                 out_value: Any = out
-            else:
-                values = [None if type(e) is record_type else e._data for e in edges]
+            else:  # the arrays of the inputs the vjps read (always kept), None elsewhere
+                if prim.variadic:
+                    values = [e._data for e in edges]
+                else:
+                    values = [None] * len(edges)
+                    for i in prim.saved_inputs:
+                        values[i] = edges[i]._data
                 out_value = (out._data if out is not None else
                              node.out_data if release and prim.saves_out else None)
             vjps = None if prim.variadic else prim.vjps
