@@ -125,9 +125,12 @@ def test_record_is_the_weak_reference_to_its_output():
 
 
 def test_a_freed_input_is_shown_by_a_stand_in_of_its_shape():
-    x = tg.tensor(np.ones(3), requires_grad=True)
+    x = tg.tensor(np.ones(5000), requires_grad=True)  # above tape.SMALL_VALUES
     y = (x * 2).exp()  # exp's vjp reads its output, not its input: x * 2 is not kept
     stand_in = y.record.inputs[0]  # what display shows for it: shape and dtype, no values
-    assert is_freed(stand_in) and stand_in.shape == (3,) and stand_in.dtype == np.float64
+    assert is_freed(stand_in) and stand_in.shape == (5000,) and stand_in.dtype == np.float64
     assert y.record.inputs[0] is stand_in and stand_in.record.op == "mul"
     assert "<freed>" in repr(stand_in) and not is_freed(y)
+    small = (tg.tensor(np.ones(3), requires_grad=True) * 2).exp()  # small: kept for display
+    assert not is_freed(small.record.inputs[0])
+    np.testing.assert_array_equal(small.record.inputs[0].numpy(), [2.0, 2.0, 2.0])

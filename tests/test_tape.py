@@ -298,9 +298,9 @@ def test_values_backward_does_not_need_are_freed_during_the_forward():
     import weakref
 
     rng = np.random.default_rng(0)
-    x = t64(rng.standard_normal((4, 3)))
-    w = t64(rng.standard_normal((3, 5)), requires_grad=True)
-    b = t64(rng.standard_normal(5), requires_grad=True)
+    x = t64(rng.standard_normal((100, 3)))  # activations above tape.SMALL_VALUES elements
+    w = t64(rng.standard_normal((3, 50)), requires_grad=True)
+    b = t64(rng.standard_normal(50), requires_grad=True)
     z = x @ w
     z_ref = weakref.ref(z)
     a = z + b
@@ -319,11 +319,27 @@ def test_values_backward_does_not_need_are_freed_during_the_forward():
     np.testing.assert_allclose(np.asarray(b.grad), g.sum(axis=0), rtol=1e-12)
 
 
+def test_small_values_are_kept_for_display():
+    """Values of at most tape.SMALL_VALUES elements stay in the records that read them, also
+    after backward: a teaching graph drawn afterwards shows every number."""
+    import weakref
+
+    x = t64(np.ones((2, 2)), requires_grad=True)
+    z = x @ x
+    z_ref = weakref.ref(z)
+    a = (z + 1).sum()
+    del z
+    a.backward()
+    kept = z_ref()
+    assert kept is not None and a.record.inputs[0].record.inputs[0] is kept
+    np.testing.assert_array_equal(kept.numpy(), [[2.0, 2.0], [2.0, 2.0]])
+
+
 def test_a_named_value_is_kept_for_display():
     """A name is a request to see the tensor: records keep it, before and after backward."""
     import weakref
 
-    x = t64(np.ones((2, 2)), requires_grad=True)
+    x = t64(np.ones((80, 80)), requires_grad=True)  # large: kept only for its name
     z = x @ x
     z.name = "z"
     z_ref = weakref.ref(z)
@@ -352,8 +368,8 @@ def test_backward_lets_go_of_the_values_it_kept():
     values stay for display."""
     import weakref
 
-    x = t64(np.ones((4, 3)))
-    w = t64(np.full((3, 2), 0.5), requires_grad=True)
+    x = t64(np.ones((100, 3)))
+    w = t64(np.full((3, 50), 0.01), requires_grad=True)
     h = (x @ w).tanh()  # kept by tanh's record (its vjp reads its output) and by h * h
     ref = weakref.ref(h)
     loss = (h * h).sum()
@@ -380,9 +396,9 @@ def test_backward_frees_each_layer_as_it_goes(monkeypatch):
     from tapegrad import tape as tape_module
 
     rng = np.random.default_rng(1)
-    x = t64(rng.standard_normal((5, 4)))
-    w1 = t64(rng.standard_normal((4, 3)), requires_grad=True)
-    w2 = t64(rng.standard_normal((3, 2)), requires_grad=True)
+    x = t64(rng.standard_normal((100, 4)))
+    w1 = t64(rng.standard_normal((4, 50)), requires_grad=True)  # h: 5,000 > SMALL_VALUES
+    w2 = t64(rng.standard_normal((50, 2)), requires_grad=True)
     h = (x @ w1).relu()
     h_ref = weakref.ref(h)
     loss = ((h @ w2) ** 2).sum()

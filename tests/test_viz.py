@@ -210,17 +210,17 @@ def test_large_tensors_are_summarized_with_min_mean_max():
 
 
 def test_a_value_freed_after_use_is_drawn_with_its_shape_only():
-    """Outside a Tape, a value no vjp reads is freed once nothing holds it (and every value
-    the graph kept for backward, after a backward without retain_graph); the drawing keeps
-    its box, shape and gradient and says the values are gone."""
-    x = tg.tensor(np.ones((2, 3)), dtype="float64", name="x")
-    w = tg.tensor(np.full((3, 2), 0.5), dtype="float64", requires_grad=True, name="w")
+    """Outside a Tape, a large value no vjp reads is freed once nothing holds it (and every
+    large value the graph kept for backward, after a backward without retain_graph); the
+    drawing keeps its box, shape and gradient and says the values are gone."""
+    x = tg.tensor(np.ones((80, 3)), dtype="float64", name="x")
+    w = tg.tensor(np.full((3, 60), 0.5), dtype="float64", requires_grad=True, name="w")
     y = ((x @ w) + 1.0).sum()  # the matmul's output is read by no vjp
     y.backward(retain_graph=True)
     src = viz.draw(y).source
     # x @ w is freed; sum's record keeps x @ w + 1 (its vjp reads the input's shape)
     assert src.count("freed (name it, or draw inside tg.Tape()") == 1
-    assert "(2, 2) float64" in src
+    assert "(80, 60) float64" in src
     frames = viz.backward_frames(y)
     assert len(frames) == 3 and "freed (name it, or draw inside tg.Tape()" in frames[-1].source
 

@@ -7,13 +7,14 @@ parameters, a sequence number that only ever increases, and the name scope that 
 of its inputs, so a graph lives exactly as long as the tensors that end it: no registry, no
 cycle.
 
-A record keeps an input Tensor (its values) only when backward needs them: the input is one
-its vjps read, a leaf, or the output of a record whose vjps read that output. Any other
-input is held by its producing record alone, so an intermediate such as x @ W.T before the
-bias is added is freed as soon as nothing else uses it (as in PyTorch, which saves only what
-the derivative formulas need). A backward without retain_graph frees each record's values
-as soon as its vjps have run. Values kept for display: every value made inside a `Tape()`
-block, and every tensor the user gave a name (`t.name = "h1"`).
+A record keeps a large input Tensor (its values) only when backward needs them: the input
+is one its vjps read, a leaf, or the output of a record whose vjps read that output. Any
+other input is held by its producing record alone, so an intermediate such as x @ W.T
+before the bias is added is freed as soon as nothing else uses it (as in PyTorch, which
+saves only what the derivative formulas need), and a backward without retain_graph lets go
+of each record's large values as soon as its vjps have run. Kept for display: values of at
+most SMALL_VALUES elements (a teaching graph shows every number, at no cost in memory), tensors
+the user named (`t.name = "h1"`), and everything made inside a `Tape()` block.
 
 `backward` and `grad` sweep the records an output depends on in decreasing sequence order,
 iteratively (a chain of any length never touches Python's recursion limit). Each record
@@ -78,6 +79,7 @@ class _PerThread(threading.local):
 
 _threads = _PerThread()
 _seq = itertools.count()
+SMALL_VALUES = 4096  # values of at most this many elements stay in their records, for display
 
 
 def current_scope() -> tuple[str, ...]:
@@ -310,7 +312,8 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
         for i in prim.unsaved:
             t = inputs[i]
             parent = t._node
-            if parent is not None and not parent.prim.saves_out and t.name is None:
+            if (parent is not None and not parent.prim.saves_out and t.name is None
+                    and t._data.size > SMALL_VALUES):
                 data = t._data
                 parent.shape = data.shape  # for its gradient (and display) once t is gone
                 parent.dtype = data.dtype
@@ -656,9 +659,9 @@ def _release(nodes: list[Node]) -> None:
 
 
 def _release_one(node: Node, sweeping: bool = False) -> None:
-    """Mark `node` freed and let go of the computed, unnamed tensors it holds: each becomes
-    its producer's record (which keeps the output's array while a backward, `sweeping`, has
-    yet to run the producer's vjps on it)."""
+    """Mark `node` freed and let go of the large, computed, unnamed tensors it holds: each
+    becomes its producer's record (which keeps the output's array while a backward,
+    `sweeping`, has yet to run the producer's vjps on it)."""
     node.versions = None
     if node.prim.saves_out:
         node.out_data = None  # its vjps have run
@@ -667,7 +670,8 @@ def _release_one(node: Node, sweeping: bool = False) -> None:
     edges = node.edges
     kept = None
     for i, e in enumerate(edges):
-        if type(e) is not Node and e._node is not None and e.name is None:
+        if (type(e) is not Node and e._node is not None and e.name is None
+                and e._data.size > SMALL_VALUES):
             parent = e._node
             data = e._data
             parent.shape, parent.dtype = data.shape, data.dtype
