@@ -502,9 +502,10 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
            wanted: set[int], steps: bool = False, release: bool = False) -> Iterator[Step]:
     """Walk `nodes` (already checked and ordered); with `steps`, yield each Step.
 
-    With `release`, each record lets go of its saved values (`_release`) as soon as its
-    vjps have run, as PyTorch frees saved tensors during backward: the activations of a
-    network are freed layer by layer on the way down instead of all at the end.
+    With `release`, each record is marked freed and lets go of its large saved values
+    (`_release_one`) as soon as its vjps have run, as PyTorch frees saved tensors during
+    backward: a network's activations are freed layer by layer on the way down instead of
+    all at the end.
 
     `pending` maps a key (`_key`: the record of a computed tensor, a leaf itself) to the
     gradient not yet consumed; after the walk it holds the leaves' gradients. `done` receives
