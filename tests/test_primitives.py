@@ -5,6 +5,16 @@ import numpy as np
 import pytest
 
 import tapegrad as tg
+from tapegrad import tape
+
+
+@pytest.fixture(autouse=True, params=["small values kept", "every value freed"])
+def value_policy(request, monkeypatch):
+    """Each check runs twice: as the engine treats small values (kept in their records for
+    display) and as it treats large ones (dropped when no vjp reads them, let go during
+    backward), so the freeing paths meet every primitive too."""
+    if request.param == "every value freed":
+        monkeypatch.setattr(tape, "SMALL_VALUES", 0)
 
 
 def rnd(rng, *shape, positive=False):
