@@ -241,7 +241,8 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         """All axes reversed (the matrix transpose for 2-D)."""
-        return self.transpose()
+        nd = self._data.ndim
+        return self if nd < 2 else ops.transpose(self, axes=tuple(range(nd - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:
