@@ -26,6 +26,7 @@ composition of these entries.
 from __future__ import annotations
 
 import dis
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -206,10 +207,28 @@ def _tensors(args: tuple[Any, ...]) -> tuple[Tensor, ...]:
 
 
 def _scalar_like(v: float, like: Tensor) -> Tensor:
+    """A constant Tensor holding the Python number v, in like's dtype (float32 for a float
+    and an integer tensor); its 0-d array is shared between uses and read-only."""
     dt = like._data.dtype
     if dt.kind != "f" and type(v) is float:
         dt = _FLOAT32
-    return Tensor._make(np.asarray(v, dt), False)
+    t = _new(Tensor)  # Tensor._make inlined
+    t._data = _constant(v, type(v), dt)
+    t._grad = None
+    t._requires_grad = False
+    t.name = None
+    t._node = None
+    t._version = None
+    t._retains_grad = False
+    return t
+
+
+@functools.lru_cache(maxsize=512)
+def _constant(v: float, kind: type, dtype: np.dtype) -> np.ndarray:
+    """The 0-d array of v in dtype, made once (`kind` keeps 1, 1.0 and True apart)."""
+    a = np.asarray(v, dtype)
+    a.flags.writeable = False
+    return a
 
 
 _SCALARS = (int, float, bool, np.number, np.bool_)
