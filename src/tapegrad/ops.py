@@ -212,15 +212,7 @@ def _scalar_like(v: float, like: Tensor) -> Tensor:
     dt = like._data.dtype
     if dt.kind != "f" and type(v) is float:
         dt = _FLOAT32
-    t = _new(Tensor)  # Tensor._make inlined
-    t._data = _constant(v, type(v), dt)
-    t._grad = None
-    t._requires_grad = False
-    t.name = None
-    t._node = None
-    t._version = None
-    t._retains_grad = False
-    return t
+    return Tensor._make(_constant(v, type(v), dt), False)
 
 
 @functools.lru_cache(maxsize=512)
