@@ -74,8 +74,6 @@ def w5(s: Sizes) -> Step:
     return mlp_step(s.mlp, s.mem_batch, update=False)
 
 
-
-
 def w2(s: Sizes) -> Step:
     """Forward only: numpy has no backward to run."""
     x = chain_input(s.chain_width)

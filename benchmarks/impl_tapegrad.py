@@ -80,8 +80,6 @@ def w5(s: Sizes) -> Step:
     return mlp_step(s.mlp, s.mem_batch, update=False)
 
 
-
-
 def w2(s: Sizes) -> Step:
     x = tg.tensor(chain_input(s.chain_width), requires_grad=True)
 
