@@ -36,8 +36,6 @@ def _tanh(v: Value) -> Value:
     return out
 
 
-
-
 def w2(s: Sizes) -> Step:
     """The same chain on one scalar (micrograd has no vectors)."""
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * s.chain + 1_000))
