@@ -197,20 +197,17 @@ def _tensors(args: tuple[Any, ...]) -> tuple[Tensor, ...]:
         if isinstance(a, Tensor):
             out.append(a)
         elif like is not None and isinstance(a, _SCALARS):
-            dt = like._data.dtype
-            if dt.kind != "f" and isinstance(a, (float, np.floating)):
-                dt = _FLOAT32
-            out.append(Tensor._make(np.asarray(a, dt), False))
+            out.append(_scalar_like(a, like))
         else:
             out.append(Tensor._make(_as_array(a, None), False))
     return tuple(out)
 
 
-def _scalar_like(v: float, like: Tensor) -> Tensor:
-    """A constant Tensor holding the Python number v, in like's dtype (float32 for a float
-    and an integer tensor); its 0-d array is shared between uses and read-only."""
+def _scalar_like(v: Any, like: Tensor) -> Tensor:
+    """A constant Tensor holding the Python or numpy scalar v, in like's dtype (float32 for a
+    float and an integer tensor); its 0-d array is shared between uses and read-only."""
     dt = like._data.dtype
-    if dt.kind != "f" and type(v) is float:
+    if dt.kind != "f" and isinstance(v, (float, np.floating)):
         dt = _FLOAT32
     return Tensor._make(_constant(v, type(v), dt), False)
 
