@@ -64,8 +64,8 @@ class Primitive:
     """A primitive op: a numpy forward and one vjp per input (or one shared vjp taking `i`
     for n-ary ops such as concatenate). Calling it applies the forward and records a Node."""
 
-    __slots__ = ("name", "forward", "vjps", "saved_inputs", "unsaved", "saves_out", "view",
-                 "variadic", "constant", "_label")
+    __slots__ = ("name", "forward", "vjps", "saved_inputs", "unsaved", "no_values", "saves_out",
+                 "view", "variadic", "constant", "_label")
 
     def __init__(self, name: str, forward: Callable[..., np.ndarray], *vjps: Vjp | None,
                  view: bool = False, variadic: bool = False,
@@ -90,6 +90,7 @@ class Primitive:
         self.saved_inputs = tuple(k for k, n in enumerate(inputs) if n in read)
         # inputs a record need not keep (a variadic rule reads every input's shape)
         self.unsaved = tuple(k for k, n in enumerate(inputs) if n not in read)
+        self.no_values = (None,) * len(vjps)  # the input values of a rule that reads none
 
     def vjp(self, i: int, g: Tensor, out: Tensor, inputs: tuple[Tensor, ...],
             params: dict[str, Any]) -> Tensor:

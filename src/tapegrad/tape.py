@@ -548,15 +548,20 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                 values: list[Any] = [None if type(e) is record_type else e for e in edges]
                 out_value: Any = out
             else:  # the arrays of the inputs the vjps read (always kept), None elsewhere
+                saved = prim.saved_inputs
                 if prim.variadic:
                     values = [e._data for e in edges]
-                else:
+                elif saved:
                     values = [None] * len(edges)
-                    for i in prim.saved_inputs:
+                    for i in saved:
                         values[i] = edges[i]._data
+                else:
+                    values = prim.no_values
                 out_value = (out._data if out is not None else
                              node.out_data if release and prim.saves_out else None)
             vjps = None if prim.variadic else prim.vjps
+            drop = release and not node.kept  # let go of large values after the vjps
+            large: list[int] | None = None
             if steps:
                 sent = []
             for i, e in enumerate(edges):
@@ -564,6 +569,7 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                     key, shape, dtype = id(e), e.shape, e.dtype
                 else:
                     parent = e._node
+                    data = e._data
                     if parent is None:
                         if not e._requires_grad:
                             if steps:
@@ -572,7 +578,8 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                         key = id(e)
                     else:
                         key = id(parent)
-                    data = e._data
+                        if drop and data.size > SMALL_VALUES and e.name is None:
+                            large = [i] if large is None else large + [i]
                     shape, dtype = data.shape, data.dtype
                 fn = None if vjps is None else vjps[i]
                 if fn is None:  # n-ary rules take i; a missing rule raises there
@@ -601,8 +608,12 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                     pending[key] = gi  # may be shared with another input's gradient
                 if steps:
                     sent.append(gi)
-            if release:
-                _release_one(node, True)
+            if release:  # _release_one, inlined: the vjps have run
+                node.versions = None
+                if prim.saves_out:
+                    node.out_data = None
+                if large is not None:
+                    _drop_values(node, large, True)
             if steps:
                 yield Step(node, _as_tensor(g), tuple(map(_as_tensor, sent)))
     finally:
@@ -659,30 +670,34 @@ def _release(nodes: list[Node]) -> None:
             _release_one(node)
 
 
-def _release_one(node: Node, sweeping: bool = False) -> None:
-    """Mark `node` freed and let go of the large, computed, unnamed tensors it holds: each
-    becomes its producer's record (which keeps the output's array while a backward,
-    `sweeping`, has yet to run the producer's vjps on it)."""
+def _release_one(node: Node) -> None:
+    """Mark `node` freed and let go of the large, computed, unnamed tensors it holds."""
     node.versions = None
     if node.prim.saves_out:
-        node.out_data = None  # its vjps have run
+        node.out_data = None
     if node.kept:
         return
-    edges = node.edges
-    kept = None
-    for i, e in enumerate(edges):
-        if (type(e) is not Node and e._node is not None and e.name is None
-                and e._data.size > SMALL_VALUES):
-            parent = e._node
-            data = e._data
-            parent.shape, parent.dtype = data.shape, data.dtype
-            if sweeping and parent.prim.saves_out:
-                parent.out_data = data
-            if kept is None:
-                kept = list(edges)
-            kept[i] = parent
-    if kept is not None:
-        node.edges = tuple(kept)
+    large = [i for i, e in enumerate(node.edges)
+             if (type(e) is not Node and e._node is not None and e.name is None
+                 and e._data.size > SMALL_VALUES)]
+    if large:
+        _drop_values(node, large, False)
+
+
+def _drop_values(node: Node, large: list[int], sweeping: bool) -> None:
+    """Replace the tensors at `large` in node's edges by their producers' records (which
+    keep the output's array while a backward, `sweeping`, has yet to run the producer's vjps
+    on it)."""
+    kept = list(node.edges)
+    for i in large:
+        e = kept[i]
+        parent = e._node
+        data = e._data
+        parent.shape, parent.dtype = data.shape, data.dtype
+        if sweeping and parent.prim.saves_out:
+            parent.out_data = data
+        kept[i] = parent
+    node.edges = tuple(kept)
 
 
 def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,

@@ -428,6 +428,9 @@ class Tensor:
             raise TypeError(f"{sym}: cannot update a {self.dtype} tensor in place with "
                             f"{np.result_type(value).name} values: {e}") from None
         except ValueError as e:
+            if not self._data.flags.writeable:
+                raise ValueError(f"{sym}: this tensor's values are read-only (a constant, or a "
+                                 "broadcast view); change a copy: t = t.clone()") from None
             raise ShapeError(f"{sym}: the right-hand side of shape {np.shape(value)} does not "
                              f"broadcast to the tensor's shape {self.shape}: {e}") from None
         _tape._version_cell(self)[0] += 1
