@@ -134,3 +134,29 @@ def test_a_freed_input_is_shown_by_a_stand_in_of_its_shape():
     small = (tg.tensor(np.ones(3), requires_grad=True) * 2).exp()  # small: kept for display
     assert not is_freed(small.record.inputs[0])
     np.testing.assert_array_equal(small.record.inputs[0].numpy(), [2.0, 2.0, 2.0])
+
+
+def test_relu_backward_allocates_one_array_and_no_mask():
+    """relu's vjp writes its mask as floats and numpy multiplies into that fresh array (as
+    PyTorch's threshold_backward makes one array): a 1 MiB gradient costs 1 MiB, not
+    1 MiB + a 0.25 MiB bool mask. The values are PyTorch's: 0 at 0 and at NaN."""
+    a = np.linspace(-1, 1, MB // 4, dtype=np.float32)
+    a[:4] = [np.nan, 0.0, -2.0, 3.0]
+    out = np.maximum(a, 0)
+    g = np.full_like(a, 2.0)
+    rule = tg.ops.relu.vjps[0]
+    from tapegrad.tape import _threads
+
+    st = _threads.state
+    st.arrays = True  # as in a first-order sweep: the rule computes on arrays
+    try:
+        tracemalloc.start()
+        before, _ = tracemalloc.get_traced_memory()
+        grad = rule(g, out, None)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        st.arrays = False
+    assert peak - before < 1.1 * MB, f"relu's vjp peaked {(peak - before) / MB:.2f} MiB"
+    np.testing.assert_array_equal(grad, np.where(a > 0, 2.0, 0.0).astype(np.float32))
+    assert grad.dtype == np.float32 and grad[:4].tolist() == [0.0, 0.0, 0.0, 2.0]

@@ -301,9 +301,11 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 sigmoid = Primitive("sigmoid", _sigmoid,
                     lambda g, out, a: g * (out - out * out))  # g·σ(1 - σ)
-# relu'(0) = 0, as in PyTorch
+# relu'(0) = 0, as in PyTorch; out > 0 exactly where a > 0. The mask is a fresh float
+# array, which numpy reuses for the product when it is large (its temporary elision): the
+# rule then allocates one array, as PyTorch's threshold_backward does, and no bool mask
 relu = Primitive("relu", lambda a: np.maximum(a, 0),
-                 lambda g, out, a: g * (out > 0))  # out > 0 exactly where a > 0
+                 lambda g, out, a: g * positive(out))
 abs = Primitive("abs", np.abs,
                 lambda g, out, a: g * sign(a))
 clip = Primitive("clip", lambda a, lo, hi: np.clip(a, lo, hi),
@@ -325,6 +327,16 @@ cast = Primitive("cast", lambda a, dtype: a.astype(dtype),
 
 # constants: masks and comparisons, whose outputs never carry a gradient
 greater = Primitive("greater", np.greater)  # a bool mask: g * mask keeps g's dtype
+
+
+def _positive(a: np.ndarray) -> np.ndarray:
+    """1 where a > 0, else 0 (NaN: 0), in a's float dtype, written straight into the float
+    array: no bool array on the way."""
+    dtype = a.dtype if a.dtype.kind == "f" else _FLOAT32
+    return np.greater(a, 0, out=np.empty(a.shape, dtype), casting="unsafe")
+
+
+positive = Primitive("positive", _positive)
 sign = Primitive("sign", lambda a: np.sign(a))
 inside = Primitive("inside", lambda a, lo, hi: ((a >= lo if lo is not None else True)
                                                 & (a <= hi if hi is not None else True)
