@@ -41,6 +41,7 @@ from .tape import (
     _threads,
     _user_site,
     _version_cell,
+    column_sums,
     record,
 )
 from .tensor import Tensor, _as_array
@@ -353,7 +354,14 @@ def _float(*arrays: np.ndarray) -> np.dtype:
 # ====================================================================== reductions
 # ndarray methods rather than np.sum/np.mean/...: the same kernels without the Python-level
 # dispatch (several µs per call, which a small op pays in full)
-sum = Primitive("sum", lambda a, axis, keepdims: a.sum(axis=axis, keepdims=keepdims),
+def _sum(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    if axis == (0,):  # over the batch: tape.column_sums, BLAS's 1ᵀ·a for 2-D floats
+        total = column_sums(a)
+        return total.reshape((1,) + total.shape) if keepdims else total
+    return a.sum(axis=axis, keepdims=keepdims)
+
+
+sum = Primitive("sum", _sum,
                 lambda g, out, a, axis, keepdims: _unreduce(g, a, axis))
 
 
@@ -368,7 +376,7 @@ def _mean(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.nda
     n = _count(a.shape, axis)
     if a.dtype.kind != "f" or a.dtype.itemsize < 4 or n == 0:
         return np.mean(a, axis=axis, keepdims=keepdims)
-    return a.sum(axis=axis, keepdims=keepdims) / n
+    return _sum(a, axis, keepdims) / n
 
 
 mean = Primitive("mean", _mean,
@@ -422,8 +430,16 @@ transpose = Primitive("transpose", lambda a, axes: a.transpose(axes),
 def _broadcast_to(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """np.broadcast_to(a, shape), a read-only view; for a C-contiguous `a` made directly
     with zero strides on the broadcast axes (np.broadcast_to's Python-level work costs ~4 µs,
-    and every sum and mean vjp broadcasts)."""
+    and every sum and mean vjp broadcasts). A result of at most 4,096 elements is filled in
+    instead: cheaper than making the view."""
     a = np.asarray(a)
+    if math.prod(shape) <= 4096 and a.ndim <= len(shape):
+        out = np.empty(shape, a.dtype)
+        try:
+            out[...] = a
+        except ValueError:
+            return np.broadcast_to(a, shape)  # not broadcastable: numpy says why
+        return out
     lead = len(shape) - a.ndim
     if lead < 0 or not a.flags.c_contiguous:
         return np.broadcast_to(a, shape)

@@ -23,6 +23,7 @@ turns the gradient of its output into gradients for its inputs with its primitiv
 
 from __future__ import annotations
 
+import functools
 import itertools
 import linecache
 import os
@@ -636,12 +637,32 @@ def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return g
     lead = g.ndim - len(shape)
     if lead == 1 and g.shape[1:] == shape:  # a bias: summed over the batch axis
-        return g.sum(axis=0)
+        return column_sums(g)
     axes = tuple(range(lead)) + tuple(lead + d for d, n in enumerate(shape)
                                       if n == 1 and g.shape[lead + d] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)
+
+
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def column_sums(a: np.ndarray) -> np.ndarray:
+    """a.sum(axis=0) for a (N, ...) array: for a 2-D float32/float64 array as the product
+    1ᵀ·a, which BLAS computes 2-3x faster than numpy's reduction over the first axis (a bias
+    gradient, a batch mean); float rounding may differ from numpy's pairwise sum in the last
+    bits."""
+    if a.ndim == 2 and a.dtype in _BLAS_FLOATS:
+        return _ones(a.shape[0], a.dtype) @ a
+    return a.sum(axis=0)
 
 
 def _accumulate(pending: dict[int, Any], owned: set[int], key: int, g: Any,
