@@ -154,9 +154,11 @@ def test_relu_backward_allocates_one_array_and_no_mask():
         before, _ = tracemalloc.get_traced_memory()
         grad = rule(g, out, None)
         _, peak = tracemalloc.get_traced_memory()
+        small = rule(g[:4].copy(), out[:4].copy(), None)  # a small mask goes through bool
     finally:
         tracemalloc.stop()
         st.arrays = False
     assert peak - before < 1.1 * MB, f"relu's vjp peaked {(peak - before) / MB:.2f} MiB"
     np.testing.assert_array_equal(grad, np.where(a > 0, 2.0, 0.0).astype(np.float32))
     assert grad.dtype == np.float32 and grad[:4].tolist() == [0.0, 0.0, 0.0, 2.0]
+    assert small.dtype == np.float32 and small.tolist() == [0.0, 0.0, 0.0, 2.0]

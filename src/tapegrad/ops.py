@@ -331,9 +331,12 @@ greater = Primitive("greater", np.greater)  # a bool mask: g * mask keeps g's dt
 
 
 def _positive(a: np.ndarray) -> np.ndarray:
-    """1 where a > 0, else 0 (NaN: 0), in a's float dtype, written straight into the float
-    array: no bool array on the way."""
+    """1 where a > 0, else 0 (NaN: 0), in a's float dtype. A large mask (from 256 KiB, where
+    numpy starts reusing temporaries) is written straight into the float array, with no bool
+    array on the way; a small one through a bool array, which is faster."""
     dtype = a.dtype if a.dtype.kind == "f" else _FLOAT32
+    if a.nbytes < 262144:
+        return (a > 0).astype(dtype)
     return np.greater(a, 0, out=np.empty(a.shape, dtype), casting="unsafe")
 
 

@@ -488,7 +488,7 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str
                     f"{who}: output {k} has shape {tuple(root.shape)}; backward without a "
                     "gradient needs a scalar (one element). Pass the gradient of the output, "
                     "e.g. backward(tg.ones_like(y)), or reduce it first (y.sum())")
-            g = Tensor._make(np.ones(root.shape, dtype=root.dtype), False)
+            g = Tensor._make(_ones(1, root.dtype).reshape(root.shape), False)  # read-only
         else:
             g = g if isinstance(g, Tensor) else Tensor(np.asarray(g, dtype=root.dtype))
             if g.shape != root.shape:
