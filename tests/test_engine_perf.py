@@ -162,3 +162,26 @@ def test_relu_backward_allocates_one_array_and_no_mask():
     np.testing.assert_array_equal(grad, np.where(a > 0, 2.0, 0.0).astype(np.float32))
     assert grad.dtype == np.float32 and grad[:4].tolist() == [0.0, 0.0, 0.0, 2.0]
     assert small.dtype == np.float32 and small.tolist() == [0.0, 0.0, 0.0, 2.0]
+
+
+def test_a_number_is_one_shared_constant_shown_per_use():
+    """`x * 0.5` and `z * 0.5` share one constant Tensor (one object less per record for the
+    collector to scan); each record still shows a 0.5 of its own, the same object on every
+    read, so a drawing has one constant node per use."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    a, b = x * 0.5, x * 0.5
+    assert a.record.edges[1] is b.record.edges[1]
+    shown_a, shown_b = a.record.inputs[1], b.record.inputs[1]
+    assert shown_a is not shown_b and a.record.inputs[1] is shown_a
+    assert shown_a.item() == 0.5 and shown_a.dtype == np.float32 and not shown_a.requires_grad
+    assert a.record.inputs[0] is x
+    dot = tg.viz.draw(a + b).source
+    assert dot.count("0.5") >= 2  # one constant node per use
+    shared = a.record.edges[1]
+    with pytest.raises(ValueError, match="shared"):
+        shared.requires_grad = True
+    with pytest.raises(ValueError, match="takes no name"):
+        shared.name = "half"
+    with tg.no_grad(), pytest.raises(ValueError, match="read-only"):
+        shared += 1.0
+    assert shared.item() == 0.5 and (x * 0.5).record.edges[1] is shared

@@ -206,20 +206,51 @@ def _tensors(args: tuple[Any, ...]) -> tuple[Tensor, ...]:
 
 
 def _scalar_like(v: Any, like: Tensor) -> Tensor:
-    """A constant Tensor holding the Python or numpy scalar v, in like's dtype (float32 for a
-    float and an integer tensor); its 0-d array is shared between uses and read-only."""
+    """The constant Tensor of the Python or numpy scalar v, in like's dtype (float32 for a
+    float and an integer tensor)."""
     dt = like._data.dtype
     if dt.kind != "f" and isinstance(v, (float, np.floating)):
         dt = _FLOAT32
-    return Tensor._make(_constant(v, type(v), dt), False)
+    return _constant(v, type(v), dt)
 
 
 @functools.lru_cache(maxsize=512)
-def _constant(v: float, kind: type, dtype: np.dtype) -> np.ndarray:
-    """The 0-d array of v in dtype, made once (`kind` keeps 1, 1.0 and True apart)."""
+def _constant(v: float, kind: type, dtype: np.dtype) -> Tensor:
+    """The constant Tensor of v in dtype, made once and shared by every `x * 0.5` (`kind`
+    keeps 1, 1.0 and True apart): a record costs one object less, which Python's collector
+    then need not scan. Records show each use as a copy of its own (`Node.inputs`)."""
     a = np.asarray(v, dtype)
     a.flags.writeable = False
-    return a
+    return _Constant._make(a, False)
+
+
+class _Constant(Tensor):
+    """A number in an expression, one Tensor shared by all its uses: it never requires grad
+    and takes no name, and its read-only array cannot change in place."""
+
+    __slots__ = ()
+    _shared = True
+
+    @property
+    def requires_grad(self) -> bool:
+        return False
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value:
+            raise ValueError(f"the constant {self._data} of an expression is shared by every "
+                             f"use of that number; make a tensor of your own, e.g. "
+                             f"tg.tensor({self._data}, requires_grad=True)")
+
+    @property  # type: ignore[override]
+    def name(self) -> None:
+        return None
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        if value is not None:
+            raise ValueError(f"the constant {self._data} of an expression is shared by every "
+                             "use of that number and takes no name; name a tensor of your own")
 
 
 _SCALARS = (int, float, bool, np.number, np.bool_)

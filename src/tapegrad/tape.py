@@ -212,7 +212,7 @@ class Node(weakref.ref):
     """
 
     __slots__ = ("prim", "edges", "params", "seq", "scope", "scope_labels", "versions",
-                 "site", "shape", "dtype", "kept", "out_data")
+                 "site", "shape", "dtype", "kept", "out_data", "constants")
     __hash__ = object.__hash__
     __eq__ = object.__eq__  # type: ignore[assignment]
     __ne__ = object.__ne__  # type: ignore[assignment]
@@ -228,8 +228,25 @@ class Node(weakref.ref):
 
     @property
     def inputs(self) -> tuple[Tensor, ...]:
+        edges = self.edges
+        if any(type(e) is not Node and e._shared for e in edges):
+            return self._own_constants()
         return tuple(_resolve(e) if type(e) is Node else e  # type: ignore[misc]
-                     for e in self.edges)
+                     for e in edges)
+
+    def _own_constants(self) -> tuple[Tensor, ...]:
+        """The inputs with each shared constant (the 0.5 of `x * 0.5`, one Tensor for every
+        use) replaced by a copy of this record's own, made once: a drawing shows every use
+        of a number where it is used."""
+        own = getattr(self, "constants", None)
+        if own is None:
+            from .tensor import Tensor
+
+            own = self.constants = tuple(
+                Tensor._make(e._data, False) if type(e) is not Node and e._shared else None
+                for e in self.edges)
+        return tuple(c if c is not None else _resolve(e) if type(e) is Node else e
+                     for e, c in zip(self.edges, own))
 
     @property
     def output(self) -> Tensor | None:

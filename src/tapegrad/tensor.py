@@ -145,6 +145,7 @@ class Tensor:
 
     __slots__ = ("_data", "_grad", "_requires_grad", "name", "_node", "_version",
                  "_retains_grad", "__weakref__")
+    _shared = False  # one Tensor for every use of a number in expressions (ops._Constant)
     __array_ufunc__ = None  # `ndarray op tensor` defers to the tensor's reflected operator
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
