@@ -185,3 +185,12 @@ def test_a_number_is_one_shared_constant_shown_per_use():
     with tg.no_grad(), pytest.raises(ValueError, match="read-only"):
         shared += 1.0
     assert shared.item() == 0.5 and (x * 0.5).record.edges[1] is shared
+
+
+def test_shared_constants_keep_negative_zero_apart_from_zero():
+    """-0.0 == 0.0 as a cache key, but x * -0.0 flips the sign of zero, as in numpy."""
+    x = tg.tensor([1.0, -2.0])
+    for zero in (0.0, -0.0, np.float32(-0.0), np.float64(0.0)):
+        np.testing.assert_array_equal(np.signbit((x * zero).numpy()),
+                                      np.signbit(np.array([1.0, -2.0], np.float32) * zero))
+    assert np.signbit((tg.tensor([-0.0]) + -0.0).numpy()[0])

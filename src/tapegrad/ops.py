@@ -211,11 +211,13 @@ def _scalar_like(v: Any, like: Tensor) -> Tensor:
     dt = like._data.dtype
     if dt.kind != "f" and isinstance(v, (float, np.floating)):
         dt = _FLOAT32
+    if not v and isinstance(v, (float, np.floating)) and math.copysign(1.0, v) < 0:
+        return _constant(v, "-0.0", dt)  # -0.0 == 0.0 as a key: keep their constants apart
     return _constant(v, type(v), dt)
 
 
 @functools.lru_cache(maxsize=512)
-def _constant(v: float, kind: type, dtype: np.dtype) -> Tensor:
+def _constant(v: float, kind: type | str, dtype: np.dtype) -> Tensor:
     """The constant Tensor of v in dtype, made once and shared by every `x * 0.5` (`kind`
     keeps 1, 1.0 and True apart): a record costs one object less, which Python's collector
     then need not scan. Records show each use as a copy of its own (`Node.inputs`)."""
