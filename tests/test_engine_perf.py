@@ -194,3 +194,28 @@ def test_shared_constants_keep_negative_zero_apart_from_zero():
         np.testing.assert_array_equal(np.signbit((x * zero).numpy()),
                                       np.signbit(np.array([1.0, -2.0], np.float32) * zero))
     assert np.signbit((tg.tensor([-0.0]) + -0.0).numpy()[0])
+
+
+def test_batch_axis_sums_match_numpy():
+    """Sums over axis 0 of 2-D floats (bias gradients, BatchNorm's batch statistics) run as
+    BLAS's 1ᵀ·a: the same values as numpy's sum to float rounding, numpy's dtypes and shapes,
+    and numpy itself for other dtypes and ranks."""
+    rng = np.random.default_rng(2)
+    for dt, rtol in ((np.float32, 1e-5), (np.float64, 1e-12)):
+        for n in (0, 1, 7, 300):
+            a = rng.standard_normal((n, 5)).astype(dt)
+            for keepdims in (False, True):
+                ours = tg.tensor(a).sum(axis=0, keepdims=keepdims).numpy()
+                expected = a.sum(axis=0, keepdims=keepdims)
+                assert ours.shape == expected.shape and ours.dtype == expected.dtype
+                np.testing.assert_allclose(ours, expected, rtol=rtol, atol=rtol)
+            if n:
+                np.testing.assert_allclose(tg.tensor(a).mean(axis=0).numpy(), a.mean(axis=0),
+                                           rtol=rtol)
+            w = tg.tensor(np.zeros(5, dt), requires_grad=True)
+            (tg.tensor(a) + w).sum().backward()  # the bias gradient: a column of ones, summed
+            np.testing.assert_array_equal(w.grad.numpy(), np.full(5, n, dt))
+    ints = np.arange(12).reshape(4, 3)
+    np.testing.assert_array_equal(tg.tensor(ints).sum(axis=0).numpy(), ints.sum(axis=0))
+    cube = rng.standard_normal((4, 3, 2)).astype(np.float32)
+    np.testing.assert_allclose(tg.tensor(cube).sum(axis=0).numpy(), cube.sum(axis=0), rtol=1e-6)
