@@ -219,3 +219,15 @@ def test_batch_axis_sums_match_numpy():
     np.testing.assert_array_equal(tg.tensor(ints).sum(axis=0).numpy(), ints.sum(axis=0))
     cube = rng.standard_normal((4, 3, 2)).astype(np.float32)
     np.testing.assert_allclose(tg.tensor(cube).sum(axis=0).numpy(), cube.sum(axis=0), rtol=1e-6)
+
+
+def test_broadcasts_are_read_only_at_every_size():
+    """broadcast_to fills small results instead of making a zero-stride view (cheaper); both
+    stay read-only, so an in-place change fails the same way at any size, as in PyTorch."""
+    x = tg.tensor([1.0, 2.0])
+    for n in (3, 5000):  # filled in, then a view
+        e = x.reshape(1, 2).expand(n, 2)
+        np.testing.assert_array_equal(e.numpy(), np.broadcast_to([1.0, 2.0], (n, 2)))
+        with tg.no_grad(), pytest.raises(ValueError, match="read-only"):
+            e += 1.0
+        np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])

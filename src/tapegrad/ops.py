@@ -467,7 +467,7 @@ def _broadcast_to(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """np.broadcast_to(a, shape), a read-only view; for a C-contiguous `a` made directly
     with zero strides on the broadcast axes (np.broadcast_to's Python-level work costs ~4 µs,
     and every sum and mean vjp broadcasts). A result of at most 4,096 elements is filled in
-    instead: cheaper than making the view."""
+    instead, cheaper than making the view, and read-only like it."""
     a = np.asarray(a)
     if math.prod(shape) <= 4096 and a.ndim <= len(shape):
         out = np.empty(shape, a.dtype)
@@ -475,6 +475,7 @@ def _broadcast_to(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
             out[...] = a
         except ValueError:
             return np.broadcast_to(a, shape)  # not broadcastable: numpy says why
+        out.setflags(write=False)
         return out
     lead = len(shape) - a.ndim
     if lead < 0 or not a.flags.c_contiguous:
@@ -488,7 +489,7 @@ def _broadcast_to(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         else:
             return np.broadcast_to(a, shape)  # not broadcastable: numpy says why
     view = np.ndarray(shape, a.dtype, a, 0, tuple(strides))
-    view.flags.writeable = False
+    view.setflags(write=False)
     return view
 
 
