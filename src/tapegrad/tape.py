@@ -192,7 +192,8 @@ class Node(weakref.ref):
     edges    one entry per input: the input Tensor when the record keeps it (see the module
              docstring), else the input's own record (a weak reference to the input)
     inputs   the input Tensors; an input nobody holds any more is shown by a stand-in of its
-             shape and dtype without values (`is_freed(t)`)
+             shape and dtype without values (`is_freed(t)`), and a number of the expression
+             (one constant Tensor shared by all its uses) by a copy of this record's own
     output   the output Tensor, its stand-in, or None once it is gone and no record refers
              to it (the output owns its Node, not the other way)
     shape, dtype   the output's, set when a later record holds this one in its edges (for
@@ -204,6 +205,7 @@ class Node(weakref.ref):
     scope_labels  the matching descriptions, e.g. ('MLP', 'BatchNorm1d(256)')
     versions the versions of the saved inputs when recorded (None once freed: `freed`)
     kept     made inside a Tape: backward leaves its values for display
+    constants  the copies `inputs` shows of shared constants (made on first display)
     site     the user's line that made it (set under detect_anomaly only)
 
     A Node is itself the weak reference to its output (`node()` is `node.output`): one
