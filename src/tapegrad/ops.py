@@ -258,6 +258,7 @@ class _Constant(Tensor):
 _SCALARS = (int, float, bool, np.number, np.bool_)
 _PY_NUMBERS = {int, float}
 _FLOAT32 = np.dtype(np.float32)
+_ELIDE_BYTES = 256 * 1024  # numpy reuses a temporary operand's buffer from this size on
 _new = object.__new__
 
 
@@ -368,7 +369,7 @@ def _positive(a: np.ndarray) -> np.ndarray:
     numpy starts reusing temporaries) is written straight into the float array, with no bool
     array on the way; a small one through a bool array, which is faster."""
     dtype = a.dtype if a.dtype.kind == "f" else _FLOAT32
-    if a.nbytes < 262144:
+    if a.nbytes < _ELIDE_BYTES:
         return (a > 0).astype(dtype)
     return np.greater(a, 0, out=np.empty(a.shape, dtype), casting="unsafe")
 

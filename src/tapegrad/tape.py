@@ -230,16 +230,13 @@ class Node(weakref.ref):
 
     @property
     def inputs(self) -> tuple[Tensor, ...]:
-        edges = self.edges
-        if any(type(e) is not Node and e._shared for e in edges):
-            return self._own_constants()
-        return tuple(_resolve(e) if type(e) is Node else e  # type: ignore[misc]
-                     for e in edges)
+        return tuple(c if c is not None else _resolve(e) if type(e) is Node else e
+                     for e, c in zip(self.edges, self._own_constants()))
 
-    def _own_constants(self) -> tuple[Tensor, ...]:
-        """The inputs with each shared constant (the 0.5 of `x * 0.5`, one Tensor for every
-        use) replaced by a copy of this record's own, made once: a drawing shows every use
-        of a number where it is used."""
+    def _own_constants(self) -> tuple[Tensor | None, ...]:
+        """Per input: for a shared constant (the 0.5 of `x * 0.5`, one Tensor for every use)
+        a copy of this record's own, made once, so that a drawing shows every use of a
+        number where it is used; None for any other input."""
         own = getattr(self, "constants", None)
         if own is None:
             from .tensor import Tensor
@@ -247,8 +244,7 @@ class Node(weakref.ref):
             own = self.constants = tuple(
                 Tensor._make(e._data, False) if type(e) is not Node and e._shared else None
                 for e in self.edges)
-        return tuple(c if c is not None else _resolve(e) if type(e) is Node else e
-                     for e, c in zip(self.edges, own))
+        return own
 
     @property
     def output(self) -> Tensor | None:
@@ -628,12 +624,8 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                     pending[key] = gi  # may be shared with another input's gradient
                 if steps:
                     sent.append(gi)
-            if release:  # _release_one, inlined: the vjps have run
-                node.versions = None
-                if prim.saves_out:
-                    node.out_data = None
-                if large is not None:
-                    _drop_values(node, large, True)
+            if release:  # the vjps have run
+                _release_one(node, large or ())
             if steps:
                 yield Step(node, _as_tensor(g), tuple(map(_as_tensor, sent)))
     finally:
@@ -710,21 +702,27 @@ def _release(nodes: list[Node]) -> None:
             _release_one(node)
 
 
-def _release_one(node: Node) -> None:
-    """Mark `node` freed and let go of the large, computed, unnamed tensors it holds."""
+def _release_one(node: Node, large: Sequence[int] | None = None) -> None:
+    """Mark `node` freed and let go of the large, computed, unnamed tensors it holds: those
+    at `large` when a sweep has just found them (it keeps the values for the producers'
+    vjps still to run), else found here."""
     node.versions = None
     if node.prim.saves_out:
         node.out_data = None
-    if node.kept:
-        return
-    large = [i for i, e in enumerate(node.edges)
-             if (type(e) is not Node and e._node is not None and e.name is None
-                 and e._data.size > SMALL_VALUES)]
+    if large is None:
+        if node.kept:
+            return
+        large = [i for i, e in enumerate(node.edges)
+                 if (type(e) is not Node and e._node is not None and e.name is None
+                     and e._data.size > SMALL_VALUES)]
+        sweeping = False
+    else:
+        sweeping = True
     if large:
-        _drop_values(node, large, False)
+        _drop_values(node, large, sweeping)
 
 
-def _drop_values(node: Node, large: list[int], sweeping: bool) -> None:
+def _drop_values(node: Node, large: Sequence[int], sweeping: bool) -> None:
     """Replace the tensors at `large` in node's edges by their producers' records (which
     keep the output's array while a backward, `sweeping`, has yet to run the producer's vjps
     on it)."""
