@@ -207,21 +207,36 @@ def _tensors(args: tuple[Any, ...]) -> tuple[Tensor, ...]:
 
 def _scalar_like(v: Any, like: Tensor) -> Tensor:
     """The constant Tensor of the Python or numpy scalar v, in like's dtype (float32 for a
-    float and an integer tensor)."""
+    float and an integer tensor): made once per (value, type, dtype) and shared by every
+    `x * 0.5` (the type keeps 1, 1.0 and True apart). A record then costs one object less,
+    which Python's collector need not scan; records show each use as a copy of its own
+    (`Node.inputs`)."""
     dt = like._data.dtype
+    key = (v, type(v), dt)
+    c = _CONSTANTS.get(key)
+    if c is not None and (v or _same_zero(v, c)):
+        return c
     if dt.kind != "f" and isinstance(v, (float, np.floating)):
         dt = _FLOAT32
     if not v and isinstance(v, (float, np.floating)) and math.copysign(1.0, v) < 0:
-        return _constant(v, "-0.0", dt)  # -0.0 == 0.0 as a key: keep their constants apart
-    return _constant(v, type(v), dt)
+        return _negative_zero(dt)  # -0.0 == 0.0 as a key: keep its constant apart
+    if len(_CONSTANTS) >= _MAX_CONSTANTS:  # e.g. a loop over many values (or NaNs)
+        _CONSTANTS.clear()
+    c = _CONSTANTS[key] = _constant(np.asarray(v, dt))
+    return c
 
 
-@functools.lru_cache(maxsize=512)
-def _constant(v: float, kind: type | str, dtype: np.dtype) -> Tensor:
-    """The constant Tensor of v in dtype, made once and shared by every `x * 0.5` (`kind`
-    keeps 1, 1.0 and True apart): a record costs one object less, which Python's collector
-    then need not scan. Records show each use as a copy of its own (`Node.inputs`)."""
-    a = np.asarray(v, dtype)
+def _same_zero(v: Any, c: Tensor) -> bool:
+    """Whether the cached constant c of a zero v has v's sign (-0.0 is cached apart)."""
+    return math.copysign(1.0, c._data) == math.copysign(1.0, v)
+
+
+@functools.lru_cache(maxsize=64)
+def _negative_zero(dtype: np.dtype) -> Tensor:
+    return _constant(np.asarray(-0.0, dtype))
+
+
+def _constant(a: np.ndarray) -> Tensor:
     a.flags.writeable = False
     return _Constant._make(a, False)
 
@@ -258,6 +273,8 @@ class _Constant(Tensor):
 _SCALARS = (int, float, bool, np.number, np.bool_)
 _PY_NUMBERS = {int, float}
 _FLOAT32 = np.dtype(np.float32)
+_CONSTANTS: dict[tuple[Any, type, np.dtype], Tensor] = {}  # see _scalar_like
+_MAX_CONSTANTS = 512
 _ELIDE_BYTES = 256 * 1024  # numpy reuses a temporary operand's buffer from this size on
 _new = object.__new__
 

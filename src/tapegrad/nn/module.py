@@ -17,12 +17,11 @@ import itertools
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..tape import name_scope, no_grad
+from ..tape import _threads, no_grad
 from ..tensor import Tensor, as_dtype
 
 
@@ -186,27 +185,22 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         stack = _calls.modules
         scopes = self._scopes_from(stack[-1]) if stack else ()
+        st = _threads.state  # the name scope new records carry: pushed here, as name_scope does
+        outer = st.scope, st.scope_labels
         stack.append(self)
         try:
-            if not scopes:
-                return self._forward_and_hooks(args, kwargs)
-            if len(scopes) == 1:  # a child called by its parent: the common case
-                with name_scope(*scopes[0]):
-                    return self._forward_and_hooks(args, kwargs)
-            with ExitStack() as entered:
-                for name, label in scopes:
-                    entered.enter_context(name_scope(name, label))
-                return self._forward_and_hooks(args, kwargs)
+            for name, label in scopes:  # one step for a child called by its parent
+                st.scope += (name,)
+                st.scope_labels += (label,)
+            out = self.forward(*args, **kwargs)
+            if self._forward_hooks:
+                for hook in tuple(self._forward_hooks.values()):
+                    result = hook(self, args, out)
+                    out = out if result is None else result
+            return out
         finally:
+            st.scope, st.scope_labels = outer
             stack.pop()
-
-    def _forward_and_hooks(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        out = self.forward(*args, **kwargs)
-        if self._forward_hooks:
-            for hook in tuple(self._forward_hooks.values()):
-                result = hook(self, args, out)
-                out = out if result is None else result
-        return out
 
     def _scopes_from(self, caller: Module) -> tuple[tuple[str, str], ...]:
         """The (name, label) scopes from `caller` down to this module, one per step of the
