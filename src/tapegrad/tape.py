@@ -442,19 +442,17 @@ def _graph_nodes(roots: Sequence[Tensor], targets: dict[int, Tensor] | None = No
 
     With `targets`, also collect key -> tensor for every tensor whose .grad backward fills
     (leaves that require grad, and tensors that retain their grad)."""
-    seen: set[int] = set()
-    nodes: list[Node] = []
     keep = targets if targets is not None else {}
     retained = targets is not None
     for r in roots:
         if r._requires_grad and (r._node is None or r._retains_grad):
             keep[_key(r)] = r
-    stack = [r._node for r in roots if r._node is not None]
+    stack = list({r._node: None for r in roots if r._node is not None})
+    seen: set[Node] = set(stack)  # a record is marked when pushed, so it is pushed once
+    push, mark = stack.append, seen.add
+    nodes: list[Node] = []
     while stack:
         node = stack.pop()
-        if node.seq in seen:
-            continue
-        seen.add(node.seq)
         versions = node.versions  # check_saved, inlined for the common case: it passes
         if versions is None:
             node.check_saved()  # freed: raises
@@ -471,8 +469,9 @@ def _graph_nodes(roots: Sequence[Tensor], targets: dict[int, Tensor] | None = No
         nodes.append(node)
         for t in node.edges:
             if type(t) is Node:  # an input only its record holds
-                if t.seq not in seen:
-                    stack.append(t)
+                if t not in seen:
+                    mark(t)
+                    push(t)
                 if retained:
                     out = t()
                     if out is not None and out._retains_grad:
@@ -480,8 +479,9 @@ def _graph_nodes(roots: Sequence[Tensor], targets: dict[int, Tensor] | None = No
                 continue
             parent = t._node
             if parent is not None:
-                if parent.seq not in seen:
-                    stack.append(parent)
+                if parent not in seen:
+                    mark(parent)
+                    push(parent)
                 if t._retains_grad and t._requires_grad:
                     keep[id(parent)] = t
             elif t._requires_grad:
