@@ -519,9 +519,9 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
     """Walk `nodes` (already checked and ordered); with `steps`, yield each Step.
 
     With `release`, each record is marked freed and lets go of its large saved values
-    (`_release_one`) as soon as its vjps have run, as PyTorch frees saved tensors during
-    backward: a network's activations are freed layer by layer on the way down instead of
-    all at the end.
+    (`_release_one`) as soon as its vjps have run, or as soon as it is clear that no
+    gradient reaches it, as PyTorch frees saved tensors during backward: a network's
+    activations are freed layer by layer on the way down instead of all at the end.
 
     `pending` maps a key (`_key`: the record of a computed tensor, a leaf itself) to the
     gradient not yet consumed; after the walk it holds the leaves' gradients. `done` receives
@@ -552,7 +552,9 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
         for node in nodes:
             key = id(node)
             g = pop(key, None)
-            if g is None:
+            if g is None:  # no gradient reached it (and none can: its consumers came first)
+                if release:
+                    _release_one(node)
                 continue
             if key in wanted:
                 done[key] = g
@@ -693,13 +695,13 @@ def _accumulate(pending: dict[int, Any], owned: set[int], key: int, g: Any,
 
 
 def _release(nodes: list[Node]) -> None:
-    """After a backward without retain_graph: mark the records freed (a later backward
-    through them raises) and let go of the values they kept for it, so a graph that outlives
-    its backward (a loss kept for logging) holds no activations. Records made inside a Tape
-    keep their values for display."""
+    """After a backward without retain_graph whose sweep kept every value (under
+    detect_anomaly, so that a failure leaves the graph whole): mark the records freed (a
+    later backward through them raises) and let go of the values they kept for it, so a
+    graph that outlives its backward (a loss kept for logging) holds no activations. Records
+    made inside a Tape keep their values for display."""
     for node in nodes:
-        if node.versions is not None:  # not yet released by a sweep
-            _release_one(node)
+        _release_one(node)
 
 
 def _release_one(node: Node, large: Sequence[int] | None = None) -> None:
@@ -767,7 +769,7 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
         g = pending.get(key) if t._node is None else done.get(key)
         if g is not None:
             results[key] = g
-    if not (retain_graph or create_graph):
+    if not (retain_graph or create_graph or release):  # else the sweep has released them
         _release(nodes)
     given: set[int] = set()  # arrays already handed to a .grad: never hand one out twice
     for key, g in results.items():
@@ -817,7 +819,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     for _step in _sweep(outs, root_grads, nodes, create_graph, pending, done, wanted,
                         release=release):
         pass
-    if not retain_graph:
+    if not (retain_graph or release):
         _release(nodes)
     result: list[Tensor | None] = []
     for k, t in enumerate(ins):
