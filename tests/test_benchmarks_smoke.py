@@ -63,3 +63,16 @@ def test_unrolled_loop_gradients_match_hand_written_bptt():
     np.testing.assert_allclose(loss.item(), floor_loss, rtol=1e-5)
     for ours, floor in ((gu, fu), (gw, fw), (gb, fb)):
         np.testing.assert_allclose(ours.numpy(), floor, rtol=1e-4, atol=1e-7)
+
+
+def test_bytecode_count_per_op_is_the_same_for_a_longer_chain():
+    """benchmarks/bytecodes.py: the engine's Python work per op does not grow with the graph
+    (the count is exact, so a 2x longer chain costs 2x the instructions, give or take the
+    fixed cost of one sum and one backward)."""
+    import bytecodes
+
+    short, long = (sum(bytecodes.count(n).values()) / n for n in (40, 80))
+    assert short > 100  # the counter saw the engine run
+    assert abs(long - short) / short < 0.05
+    engine = bytecodes.count(40)
+    assert any(function == "_sweep" for _, function in engine)
