@@ -696,10 +696,11 @@ def _accumulate(pending: dict[int, Any], owned: set[int], key: int, g: Any,
 
 def _release(nodes: list[Node]) -> None:
     """After a backward without retain_graph whose sweep kept every value (under
-    detect_anomaly, so that a failure leaves the graph whole): mark the records freed (a
-    later backward through them raises) and let go of the values they kept for it, so a
-    graph that outlives its backward (a loss kept for logging) holds no activations. Records
-    made inside a Tape keep their values for display."""
+    detect_anomaly, so that a failure leaves the graph whole; or tg.grad with create_graph
+    and retain_graph=False): mark the records freed (a later backward through them raises)
+    and let go of the values they kept for it, so a graph that outlives its backward (a loss
+    kept for logging) holds no activations. Records made inside a Tape keep their values for
+    display."""
     for node in nodes:
         _release_one(node)
 
