@@ -388,6 +388,32 @@ def test_backward_lets_go_of_the_values_it_kept():
     assert ref() is not None and loss.record.inputs[0].record.inputs[0] is ref()  # h * h
 
 
+def test_graphs_kept_whole_during_the_sweep_are_released_after_it():
+    """Under detect_anomaly the sweep keeps every value (a failure leaves the graph whole),
+    and tg.grad(create_graph=True, retain_graph=False) records its gradient: in both, the
+    graph's records are released once the sweep is done."""
+    import weakref
+
+    x = t64(np.ones((100, 3)))
+    w = t64(np.full((3, 50), 0.01), requires_grad=True)
+
+    def loss_and_ref():
+        h = (x @ w).tanh()
+        return (h * h).sum(), weakref.ref(h)
+
+    loss, ref = loss_and_ref()
+    with tg.detect_anomaly():
+        loss.backward()
+    assert ref() is None and w.grad is not None
+    with pytest.raises(tg.TapeError, match="a second time"):
+        loss.backward()
+    loss, _ = loss_and_ref()
+    (g,) = tg.grad(loss, w, create_graph=True, retain_graph=False)
+    assert g.requires_grad  # (its own graph holds what a second derivative needs)
+    with pytest.raises(tg.TapeError, match="a second time"):
+        tg.grad(loss, w)
+
+
 def test_backward_frees_each_layer_as_it_goes(monkeypatch):
     """The activation a record saved is freed as soon as that record's vjps have run, before
     the sweep reaches the layers below (PyTorch's order), while the gradients stay exact."""
