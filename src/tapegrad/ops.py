@@ -467,7 +467,9 @@ logsumexp = Primitive("logsumexp", _logsumexp,
 
 
 # ====================================================================== shape
+@functools.lru_cache(maxsize=256)
 def _inverse(axes: tuple[int, ...]) -> tuple[int, ...]:
+    """The permutation that undoes `axes` (made once per permutation)."""
     inverse = [0] * len(axes)
     for i, axis in enumerate(axes):
         inverse[axis] = i
