@@ -76,3 +76,13 @@ def test_bytecode_count_per_op_is_the_same_for_a_longer_chain():
     assert abs(long - short) / short < 0.05
     engine = bytecodes.count(40)
     assert any(function == "_sweep" for _, function in engine)
+
+
+def test_lean_tape_yardstick_computes_the_same_gradient():
+    """benchmarks/lean_tape.py times the W2 chain on a bare tape; it must do the same work."""
+    import lean_tape
+
+    expected = impl_tapegrad.w2(QUICK)().numpy()
+    np.testing.assert_allclose(lean_tape.lean_step(QUICK.chain)(), expected, rtol=1e-6)
+    times = lean_tape.main(["--ops", "40", "--runs", "2"])
+    assert set(times) == {"lean tape", "tapegrad"} and all(t > 0 for t in times.values())
