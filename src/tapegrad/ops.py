@@ -210,35 +210,22 @@ def _scalar_like(v: Any, like: Tensor) -> Tensor:
     float and an integer tensor): made once per (value, type, dtype) and shared by every
     `x * 0.5` (the type keeps 1, 1.0 and True apart). A record then costs one object less,
     which Python's collector need not scan; records show each use as a copy of its own
-    (`Node.inputs`)."""
+    (`Node.inputs`). A zero is made per use: -0.0 == 0.0 as a key, but not as a factor."""
     dt = like._data.dtype
     key = (v, type(v), dt)
     c = _CONSTANTS.get(key)
-    if c is not None and (v or _same_zero(v, c)):
+    if c is not None:
         return c
     if dt.kind != "f" and isinstance(v, (float, np.floating)):
         dt = _FLOAT32
-    if not v and isinstance(v, (float, np.floating)) and math.copysign(1.0, v) < 0:
-        return _negative_zero(dt)  # -0.0 == 0.0 as a key: keep its constant apart
-    if len(_CONSTANTS) >= _MAX_CONSTANTS:  # e.g. a loop over many values (or NaNs)
-        _CONSTANTS.clear()
-    c = _CONSTANTS[key] = _constant(np.asarray(v, dt))
-    return c
-
-
-def _same_zero(v: Any, c: Tensor) -> bool:
-    """Whether the cached constant c of a zero v has v's sign (-0.0 is cached apart)."""
-    return math.copysign(1.0, c._data) == math.copysign(1.0, v)
-
-
-@functools.lru_cache(maxsize=64)
-def _negative_zero(dtype: np.dtype) -> Tensor:
-    return _constant(np.asarray(-0.0, dtype))
-
-
-def _constant(a: np.ndarray) -> Tensor:
+    a = np.asarray(v, dt)
     a.flags.writeable = False
-    return _Constant._make(a, False)
+    c = _Constant._make(a, False)
+    if v:
+        if len(_CONSTANTS) >= _MAX_CONSTANTS:  # e.g. a loop over many values (or NaNs)
+            _CONSTANTS.clear()
+        _CONSTANTS[key] = c
+    return c
 
 
 class _Constant(Tensor):
