@@ -47,11 +47,12 @@ def count(ops: int) -> Counter[tuple[str, str]]:
             counts[(code.co_filename, code.co_qualname)] += 1
         return tracer
 
+    previous = sys.gettrace()  # e.g. a coverage tool's, put back afterwards
     sys.settrace(tracer)
     try:
         step()
     finally:
-        sys.settrace(None)
+        sys.settrace(previous)
     return counts
 
 
