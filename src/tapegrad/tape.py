@@ -327,10 +327,11 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
     if prim.unsaved and not st.tapes:
         for i in prim.unsaved:
             t = inputs[i]
+            data = t._data
+            if data.size <= SMALL_VALUES:  # small values stay in the record, for display
+                continue
             parent = t._node
-            if (parent is not None and not parent.prim.saves_out and t.name is None
-                    and t._data.size > SMALL_VALUES):
-                data = t._data
+            if parent is not None and not parent.prim.saves_out and t.name is None:
                 parent.shape = data.shape  # for its gradient (and display) once t is gone
                 parent.dtype = data.dtype
                 edges = edges[:i] + (parent,) + edges[i + 1:]
