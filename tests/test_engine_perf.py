@@ -231,3 +231,25 @@ def test_broadcasts_are_read_only_at_every_size():
         with tg.no_grad(), pytest.raises(ValueError, match="read-only"):
             e += 1.0
         np.testing.assert_array_equal(x.numpy(), [1.0, 2.0])
+
+
+def test_a_record_of_a_scalar_chain_holds_under_500_bytes():
+    """A long graph of small ops costs memory per record (W6 holds 1,000,000): the output
+    Tensor and its array, the Node, its edges. Records of ops without parameters share one
+    read-only empty mapping instead of a dict each (64 bytes)."""
+    x = tg.tensor(np.float32(0.5), requires_grad=True)
+    a, b = x * 2.0, x.tanh()
+    assert a.record.params is b.record.params and not a.record.params
+    with pytest.raises(TypeError):
+        a.record.params["axis"] = 0  # shared by every record: it cannot change
+    tracemalloc.start()
+    try:
+        y = x
+        for _ in range(10_000):
+            y = (y * 0.9).tanh()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held / 20_000 < 500, f"{held / 20_000:.0f} bytes per record"
+    y.backward()
+    assert x.grad is not None and np.isfinite(x.grad.item())

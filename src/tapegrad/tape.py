@@ -30,9 +30,10 @@ import os
 import sys
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import wraps
 from operator import attrgetter
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -80,6 +81,7 @@ class _PerThread(threading.local):
 
 _threads = _PerThread()
 _seq = itertools.count()
+_NO_PARAMS: Mapping[str, Any] = MappingProxyType({})  # shared by every record without params
 SMALL_VALUES = 4096  # values of at most this many elements stay in their records, for display
 
 
@@ -337,7 +339,7 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
                 edges = edges[:i] + (parent,) + edges[i + 1:]
     node.edges = edges
     node.kept = False  # set by the caller when a Tape records it
-    node.params = params
+    node.params = params if params else _NO_PARAMS  # a dict per record costs 64 bytes
     node.seq = next(_seq)
     node.scope = st.scope
     node.scope_labels = st.scope_labels
