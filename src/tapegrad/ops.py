@@ -263,6 +263,7 @@ _FLOAT32 = np.dtype(np.float32)
 _CONSTANTS: dict[tuple[Any, type, np.dtype], Tensor] = {}  # see _scalar_like
 _MAX_CONSTANTS = 512
 _ELIDE_BYTES = 256 * 1024  # numpy reuses a temporary operand's buffer from this size on
+_FILL_ELEMENTS = 4096  # up to this size a broadcast is filled in: cheaper than a view
 _new = object.__new__
 
 
@@ -476,7 +477,7 @@ def _broadcast_to(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     and every sum and mean vjp broadcasts). A result of at most 4,096 elements is filled in
     instead, cheaper than making the view, and read-only like it."""
     a = np.asarray(a)
-    if math.prod(shape) <= 4096 and a.ndim <= len(shape):
+    if math.prod(shape) <= _FILL_ELEMENTS and a.ndim <= len(shape):
         out = np.empty(shape, a.dtype)
         try:
             out[...] = a

@@ -556,8 +556,8 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
             key = id(node)
             g = pop(key, None)
             if g is None:  # no gradient reached it (and none can: its consumers came first)
-                if release:
-                    _release_one(node)
+                if release:  # freed; its values stay, for producers whose vjps are to come
+                    _release_one(node, ())
                 continue
             if key in wanted:
                 done[key] = g
