@@ -163,6 +163,18 @@ def test_grad_unused_input():
     assert tg.grad(x * 2, [x, y], allow_unused=True)[1] is None
 
 
+def test_grad_unused_input_fails_before_freeing_the_graph():
+    x, y = t64(2.0), t64(3.0)
+    z = x * x
+    with pytest.raises(ValueError, match="input 1"):
+        tg.grad(z, [x, y])
+    z.backward()  # the failed call freed nothing
+    assert x.grad.item() == 4.0
+    h = x * 3
+    with pytest.raises(ValueError, match="input 0"):
+        tg.grad(x * 1.0, [h])  # an intermediate outside the graph
+
+
 def test_grad_wrt_intermediate():
     x = t64(2.0)
     h = x * 3
@@ -219,6 +231,24 @@ def test_backward_steps_walks_the_sweep_without_touching_grad():
     assert x.grad is None
     loss.backward()  # the graph is still there
     assert w.grad.item() == r * 2.0
+
+
+def test_backward_steps_checks_the_output_when_called():
+    with pytest.raises(ValueError, match="backward_steps: the output does not require grad"):
+        tg.backward_steps(tg.tensor(1.0) * 2)  # not only once iterated
+
+
+def test_a_step_prints_on_one_line_with_inputs_named():
+    """`print(step)` in a notebook: the gradient arriving, then what each input receives."""
+    w = t64([1.0, 2.0, 3.0])
+    w.name = "w"
+    steps = list(tg.backward_steps((w * t64(np.full(3, 2.0))).sum()))
+    seq = steps[1].record.seq
+    assert repr(steps[0]) == f"sum #{seq + 1}: grad 1. -> input 0 (3,): [1. 1. 1.]"
+    assert repr(steps[1]) == (f"mul #{seq}: grad [1. 1. 1.] -> w (3,): [2. 2. 2.], "
+                              "input 1 (3,): [1. 2. 3.]")
+    big = t64(np.ones((40, 40)))
+    assert "\n" not in repr(next(tg.backward_steps((big @ big).sum())))
 
 
 def test_tape_lists_records_with_scope():
@@ -317,6 +347,27 @@ def test_values_backward_does_not_need_are_freed_during_the_forward():
     g = 2 * np.maximum(pre, 0) * (pre > 0)  # dL/da for L = sum(relu(a)^2)
     np.testing.assert_allclose(np.asarray(w.grad), xd.T @ g, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(b.grad), g.sum(axis=0), rtol=1e-12)
+
+
+def test_reading_a_freed_value_raises_instead_of_showing_zeros():
+    """A record's input that nobody kept is a stand-in with a shape and no values: reading it
+    or computing with it says so (and how to keep it), never yields zeros."""
+    from tapegrad.tape import is_freed
+
+    rng = np.random.default_rng(0)
+    w = t64(rng.standard_normal((50, 50)))
+    loss = ((t64(rng.standard_normal((100, 50))) @ w + 1.0) ** 2).mean()
+    add = loss.record.inputs[0].record.inputs[0].record
+    assert add.op == "add"
+    freed = add.inputs[0]  # x @ w: 5,000 elements, read by no vjp
+    assert is_freed(freed) and freed.shape == (100, 50) and "freed" in repr(freed)
+    for read in (freed.numpy, lambda: np.asarray(freed), lambda: freed.data, freed.tolist,
+                 lambda: freed.sum(), lambda: freed * 2, lambda: freed[0],
+                 lambda: freed.reshape(-1), lambda: freed.detach().numpy()):
+        with pytest.raises(tg.TapeError, match=r"output of 'matmul'.*not kept.*tg.Tape"):
+            read()
+    loss.backward()  # the graph itself is untouched
+    assert w.grad.shape == (50, 50)
 
 
 def test_small_values_are_kept_for_display():

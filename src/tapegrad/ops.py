@@ -130,6 +130,8 @@ class Primitive:
                 data = fwd(*[t._data for t in inputs], **params)
         except ShapeError as e:
             raise ShapeError(f"{self.name}: {e}") from None
+        except TapeError:  # an input's values were freed (tape._resolve)
+            raise
         except IndexError as e:
             index = _index_text(params.get("index"))
             raise TapegradIndexError(f"{self.name}: index [{index}] is invalid for shape "

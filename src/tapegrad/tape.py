@@ -300,9 +300,14 @@ def _resolve(node: Node) -> Tensor | None:
     if out is None:
         if not hasattr(node, "shape"):  # no record refers to it: nothing left to show
             return None
-        from .tensor import Tensor
+        from .tensor import Tensor, freed_array
 
-        out = Tensor._make(np.broadcast_to(np.zeros((), node.dtype), node.shape), True)
+        message = (f"the output of '{node.op}' (record #{node.seq}, shape {node.shape}) was "
+                   "not kept: no backward rule reads it and nothing else held it, so its "
+                   "values were freed. To look at them, keep a reference to the tensor, "
+                   "name it (t.name = ...) before using it, or record inside "
+                   "`with tg.Tape():`")
+        out = Tensor._make(freed_array(node.shape, node.dtype, message), True)
         out._node = node
         _stand_ins[id(node)] = out
     return out
@@ -425,12 +430,21 @@ class Step:
         self.grad_inputs = grad_inputs
 
     def __repr__(self) -> str:
+        """One line: `mul #3: grad 2. -> a: -6., input 1 (3,): [4. 4. 4.]`, the gradient
+        arriving at the output, then the one each input receives ('-': none needed)."""
         def show(g: Tensor | None) -> str:
-            return "-" if g is None else np.array2string(g.numpy(), precision=4)
+            if g is None:
+                return "-"
+            text = np.array2string(g.numpy(), precision=4, threshold=8, edgeitems=2)
+            return " ".join(text.split())  # one line, whatever the rank
 
-        ins = ", ".join(f"{_describe(t)} <- {show(g)}"
-                        for t, g in zip(self.record.inputs, self.grad_inputs))
-        return f"{self.record.label()} #{self.record.seq}: g={show(self.grad_output)} -> {ins}"
+        def who(k: int, t: Tensor) -> str:
+            shape = f" {t.shape}" if t.ndim else ""
+            return f"{t.name}{shape}" if t.name else f"input {k}{shape}"
+
+        ins = ", ".join(f"{who(k, t)}: {show(g)}"
+                        for k, (t, g) in enumerate(zip(self.record.inputs, self.grad_inputs)))
+        return f"{self.record.label()} #{self.record.seq}: grad {show(self.grad_output)} -> {ins}"
 
 
 def _key(t: Tensor) -> int:
@@ -491,6 +505,13 @@ def _graph_nodes(roots: Sequence[Tensor], targets: dict[int, Tensor] | None = No
                 keep[id(t)] = t
     nodes.sort(key=attrgetter("seq"), reverse=True)
     return nodes
+
+
+def _check_requires_grad(roots: Sequence[Tensor], who: str) -> None:
+    for r in roots:
+        if not r._requires_grad:
+            raise TapeError(f"{who}: the output does not require grad (no input that "
+                            "requires grad took part, or it was computed under no_grad)")
 
 
 def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str
@@ -754,10 +775,7 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
     detect_anomaly is on (then the graph is kept whole for inspection until success)."""
     from .tensor import Tensor
 
-    for r in roots:
-        if not r._requires_grad:
-            raise TapeError("backward: the output does not require grad (no input that "
-                            "requires grad took part, or it was computed under no_grad)")
+    _check_requires_grad(roots, "backward")
     root_grads = _root_grads(roots, grads, "backward")
     targets: dict[int, Tensor] = {}
     nodes = _graph_nodes(roots, targets)
@@ -815,7 +833,15 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     if retain_graph is None:
         retain_graph = create_graph
     root_grads = _root_grads(outs, grad_outputs, "grad")
-    nodes = _graph_nodes(outs)
+    leaves: dict[int, Tensor] = {}
+    nodes = _graph_nodes(outs, leaves)
+    if not allow_unused:  # checked before the sweep frees anything
+        in_graph = set(nodes)
+        for k, t in enumerate(ins):
+            used = t._node in in_graph if t._node is not None else id(t) in leaves
+            if not used:
+                raise ValueError(f"grad: input {k} ({_describe(t)}) was not used to compute "
+                                 "the outputs; pass allow_unused=True to get None for it")
     pending: dict[int, Any] = {}
     done: dict[int, Any] = {}
     wanted = {id(t._node) for t in ins if t._node is not None}
@@ -826,11 +852,8 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     if not (retain_graph or release):
         _release(nodes)
     result: list[Tensor | None] = []
-    for k, t in enumerate(ins):
+    for t in ins:
         g = done.get(id(t._node)) if t._node is not None else pending.get(id(t))
-        if g is None and not allow_unused:
-            raise ValueError(f"grad: input {k} ({_describe(t)}) was not used to compute the "
-                             "outputs; pass allow_unused=True to get None for it")
         if g is not None and not create_graph:
             g = Tensor._make(np.asarray(g), False)
         result.append(g)
@@ -842,8 +865,10 @@ def backward_steps(loss: Tensor, grad_output: Any = None) -> Iterator[Step]:
 
     Yields a Step per record, in the order backward visits them: the record, the upstream
     gradient at its output, and the gradients it sends to its inputs. The graph is kept and
-    no `.grad` is changed, so `loss.backward()` still works afterwards."""
+    no `.grad` is changed, so `loss.backward()` still works afterwards. The graph is checked
+    when this is called (the loss must require grad, its saved values must be intact)."""
+    _check_requires_grad([loss], "backward_steps")
     root_grads = _root_grads([loss], None if grad_output is None else [grad_output],
                              "backward_steps")
     nodes = _graph_nodes([loss])
-    yield from _sweep([loss], root_grads, nodes, False, {}, {}, set(), steps=True)
+    return _sweep([loss], root_grads, nodes, False, {}, {}, set(), steps=True)

@@ -101,6 +101,8 @@ class _LiveArray(np.ndarray):
     _version: list[int] | None
 
     def __array_finalize__(self, obj: Any) -> None:
+        if isinstance(obj, _FreedArray):  # `t.data` of a freed stand-in
+            raise TapeError(obj.freed_message)
         # views of a live array stay live; copies (which own their memory) do not
         self._version = getattr(obj, "_version", None) if self.base is not None else None
 
@@ -132,6 +134,30 @@ class _LiveArray(np.ndarray):
 
     def __str__(self) -> str:
         return str(np.asarray(self))
+
+
+class _FreedArray(np.ndarray):
+    """The array of a freed value's stand-in (see tape._resolve): a zero-stride view that has
+    the shape and dtype of values nobody kept. Reading it or computing with it raises a
+    TapeError (`freed_message`: what was freed and how to keep it) instead of showing zeros."""
+
+    freed_message: str
+
+    def _raise(self, *args: Any, **kwargs: Any) -> Any:
+        raise TapeError(self.freed_message)
+
+    __array_ufunc__ = __array_function__ = __getitem__ = item = tolist = _raise
+
+    def __array_finalize__(self, obj: Any) -> None:
+        if isinstance(obj, _FreedArray):  # a view or copy of it (reshape, astype, ...)
+            raise TapeError(obj.freed_message)
+
+
+def freed_array(shape: tuple[int, ...], dtype: np.dtype, message: str) -> np.ndarray:
+    """A stand-in array of `shape` and `dtype` whose values were freed (no memory)."""
+    arr = np.broadcast_to(np.zeros((), dtype), shape).view(_FreedArray)
+    arr.freed_message = message
+    return arr
 
 
 class Tensor:
@@ -257,6 +283,8 @@ class Tensor:
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         """np.asarray(t) shares the tensor's memory; np.array(t) (copy=True) does not."""
+        if type(self._data) is _FreedArray:
+            self._data._raise()
         if dtype is not None and np.dtype(dtype) != self._data.dtype:
             return self._data.astype(dtype)
         return self._data.copy() if copy else self._data

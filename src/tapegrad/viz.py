@@ -28,7 +28,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from .tape import Node, backward_steps, is_freed
+from .tape import Node, _check_requires_grad, backward_steps, is_freed
 from .tensor import Tensor
 
 __all__ = ["draw", "backward_frames", "save", "SMALL", "MAX_NODES"]
@@ -673,6 +673,7 @@ def backward_frames(loss: Tensor, grad_output: Any = None, values: bool = True,
     is dL/dloss, needed when loss has more than one element (as for backward)."""
     roots = _roots((loss,), "viz.backward_frames")
     _check(rankdir, max_nodes, "viz.backward_frames")
+    _check_requires_grad(roots, "viz.backward_frames")
     if grad_output is None and roots[0].size != 1:
         raise ValueError(f"viz.backward_frames: loss has shape {roots[0].shape}; without "
                          "grad_output it must be a scalar (one element). Pass "
