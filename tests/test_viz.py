@@ -410,6 +410,10 @@ def test_bad_arguments():
         viz.draw()
     with pytest.raises(ValueError, match="names no scope"):
         viz.draw(L, collapse=["fc1"])
+    with pytest.raises(TypeError, match="collapse takes True, a scope name or a list"):
+        viz.draw(L, collapse=3)
+    with pytest.raises(TypeError, match="viz.save: path must be"):
+        viz.save(viz.draw(L), 3)
     assert 'rankdir=TB' in viz.draw(L, rankdir="TB").source
 
 
@@ -482,6 +486,25 @@ def test_save_picks_the_format_from_the_suffix(tmp_path, monkeypatch):
     with pytest.raises(TypeError, match="graphviz"):
         viz.save(g.source, tmp_path / "g.svg")
     assert not (tmp_path / "g.jpeg").exists()
+
+
+def test_dot_beside_this_python_is_found_without_path(tmp_path, monkeypatch):
+    """A virtualenv used without activating it (a Jupyter kernel, .venv/bin/tapegrad): the
+    dot-compatible program installed beside the interpreter is used; with none anywhere,
+    saving says what to install, and writes nothing."""
+    import graphviz
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot on PATH
+    monkeypatch.setattr(graphviz.backend.dot_command, "DOT_BINARY", Path("dot"))
+    viz._find_dot()
+    found = graphviz.backend.dot_command.DOT_BINARY
+    assert found.parent == Path(VENV_BIN) and found.name in ("dot", "graphviz-pure")
+    L, _, _ = lecture_scalar()
+    assert viz.save(viz.draw(L), tmp_path / "g.svg").read_text().lstrip().startswith("<?xml")
+    monkeypatch.setattr(graphviz.backend.dot_command, "DOT_BINARY", tmp_path / "no-dot")
+    with pytest.raises(FileNotFoundError, match=r"needs Graphviz's `dot`.*tapegrad\[render\]"):
+        viz.save(viz.draw(L), tmp_path / "h.svg")
+    assert not (tmp_path / "h.svg").exists()
 
 
 # ---------------------------------------------------------------------- nn modules, examples

@@ -21,6 +21,8 @@ from __future__ import annotations
 import html
 import io
 import os
+import shutil
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -162,6 +164,9 @@ def _select(spec: bool | Iterable[str] | None, scopes: list[Scope], who: str) ->
         return set(scopes)
     if isinstance(spec, str):
         spec = [spec]
+    elif not isinstance(spec, Iterable):
+        raise TypeError(f"viz.draw: {who} takes True, a scope name or a list of them, got "
+                        f"{spec!r}")
     chosen: set[Scope] = set()
     for name in spec:
         if not isinstance(name, str):
@@ -721,6 +726,8 @@ def save(graph: graphviz.Digraph, path: str | os.PathLike[str]) -> Path:
     (the DOT source). Returns the path. Rendering uses the `dot` program on PATH."""
     if not isinstance(graph, (graphviz.Digraph, graphviz.Graph)):
         raise TypeError(f"viz.save: expected a graphviz graph, got {type(graph).__name__}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"viz.save: path must be a str or os.PathLike, got {path!r}")
     p = Path(path)
     fmt = _FORMATS.get(p.suffix.lower())
     if fmt is None:
@@ -732,9 +739,32 @@ def save(graph: graphviz.Digraph, path: str | os.PathLike[str]) -> Path:
     return p
 
 
+def _find_dot() -> None:
+    """Point the graphviz package at a dot-compatible program when `dot` is not on PATH:
+    one installed beside this Python (a virtualenv used without activating it, as Jupyter
+    kernels and `.venv/bin/tapegrad` are), or graphviz-pure's binary under its own name."""
+    if shutil.which("dot"):
+        return
+    here = os.path.dirname(sys.executable)
+    for name in ("dot", "graphviz-pure"):
+        found = shutil.which(name, path=here) or shutil.which(name)
+        if found:
+            graphviz.backend.dot_command.DOT_BINARY = Path(found)
+            return
+
+
+_find_dot()
+
+
 def _render(graph: graphviz.Digraph, fmt: str) -> bytes:
     try:
         return graph.pipe(format=fmt, quiet=fmt == "pdf")
+    except graphviz.ExecutableNotFound:
+        raise FileNotFoundError(
+            "viz.save: rendering needs Graphviz's `dot` program, found neither on PATH nor "
+            "beside this Python; install Graphviz (apt-get install graphviz) or "
+            "`pip install 'tapegrad[render]'` (graphviz-pure), or save the DOT source "
+            "(a .dot path) instead") from None
     except graphviz.CalledProcessError:
         if fmt != "pdf":
             raise
