@@ -184,3 +184,35 @@ def test_mixed_dtype_gradient_matches_input_dtype():
     assert y.dtype == np.float64
     y.sum().backward()
     assert x.grad.dtype == np.float32
+
+
+def test_numbers_with_bool_and_small_int_tensors():
+    """A number takes a bool tensor to int64 (PyTorch's promotion), never to bool; a number
+    that does not fit a small integer dtype is an error naming the op, not numpy's."""
+    np.testing.assert_array_equal((tg.tensor([True, False]) + 2).numpy(), [3, 2])
+    np.testing.assert_array_equal((2 * tg.tensor([True, False]) * 3).numpy(), [6, 0])
+    np.testing.assert_array_equal(tg.where(np.array([True, False]), 5, 7).numpy(), [5, 7])
+    assert tg.maximum(tg.tensor([True]), 2).numpy().tolist() == [2]
+    with pytest.raises(ValueError, match="mul: the number 200 does not fit in int8"):
+        tg.tensor(np.array([1], np.int8)) * 200
+    with pytest.raises(ValueError, match="add: the number -1 does not fit in uint8"):
+        tg.tensor(np.array([5], np.uint8)) + (-1)
+
+
+def test_sigmoid_of_integers_is_float32():
+    s = tg.tensor([1, 2]).sigmoid()
+    assert s.dtype == np.float32
+    np.testing.assert_allclose(s.numpy(), 1 / (1 + np.exp(-np.array([1.0, 2.0]))), rtol=1e-6)
+
+
+def test_pow_with_exponent_zero_has_gradient_zero_at_zero():
+    """d/dx x^0 = 0 everywhere (x^0 = 1), also at x = 0 where b·x^(b−1) would be 0·inf; and
+    x^x at 0: both parts are 0 (PyTorch's convention)."""
+    for exponent in (0, 0.0, tg.tensor(0.0)):
+        x = tg.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+        (x ** exponent).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
+    x = tg.tensor([0.5, 2.0], requires_grad=True)
+    (x ** x).sum().backward()
+    v = np.array([0.5, 2.0])
+    np.testing.assert_allclose(x.grad.numpy(), v ** v * (np.log(v) + 1), rtol=1e-6)

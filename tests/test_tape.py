@@ -502,3 +502,51 @@ def test_backward_frees_each_layer_as_it_goes(monkeypatch):
     g = 2 * (hd @ b)
     np.testing.assert_allclose(np.asarray(w2.grad), hd.T @ g, rtol=1e-12)
     np.testing.assert_allclose(np.asarray(w1.grad), xd.T @ ((g @ b.T) * (hd > 0)), rtol=1e-12)
+
+
+def test_every_grad_has_storage_of_its_own():
+    """As in PyTorch, editing one .grad in place changes no other gradient and not the
+    gradient the caller passed in: the sweep may hand the same array (or views of one) to
+    several inputs, or pass the caller's gradient through unchanged."""
+    x = t64([1.0, 2.0])
+    g_out = tg.tensor([1.0, 1.0], dtype="float64")
+    (x + 0.0).backward(g_out)
+    g_out.data[0] = 100.0
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
+    x = t64([1.0, 2.0])
+    y = x.reshape(2, 1)
+    y.retain_grad()
+    (y * t64([[3.0], [4.0]])).sum().backward()
+    with tg.no_grad():
+        x.grad *= 0
+    np.testing.assert_array_equal(y.grad.numpy(), [[3.0], [4.0]])
+    a, b, c = t64([1.0, 2.0]), t64([3.0, 4.0]), t64([5.0, 6.0])
+    ((a + b) * c).sum().backward(create_graph=True)
+    assert a.grad is not b.grad
+    ga, gb = tg.grad(a + b, [a, b], grad_outputs=g_out)
+    with tg.no_grad():
+        ga *= 2  # writeable, and not gb's storage nor g_out's
+    np.testing.assert_array_equal(gb.numpy(), [100.0, 1.0])
+    np.testing.assert_array_equal(g_out.numpy(), [100.0, 1.0])
+    (s,) = tg.grad(a.sum(), a)  # a read-only broadcast of the ones inside the engine
+    with tg.no_grad():
+        s *= 3
+    np.testing.assert_array_equal(s.numpy(), [3.0, 3.0])
+
+
+def test_gradients_given_must_match_the_outputs():
+    x = t64([1.0, 2.0])
+    with pytest.raises(ValueError, match="grad: 1 gradients given for 2 outputs"):
+        tg.grad([x * 2, x.sum()], x, grad_outputs=[tg.ones(2)])
+    with pytest.raises(TypeError, match="backward: the gradient for output 0 must be numbers"):
+        (x * 2).backward("a")
+    assert x.grad is None
+
+
+def test_a_grad_of_the_old_shape_is_not_broadcast_into_the_new():
+    b = t64([1.0, 2.0])
+    (b * 2).sum().backward()
+    b.data = np.array([[1.0], [2.0]])
+    with pytest.raises(tg.TapeError, match=r"\.grad of shape \(2,\).*set its .grad to None"):
+        (b * 2).sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), [2.0, 2.0])  # unchanged

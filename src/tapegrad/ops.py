@@ -117,7 +117,10 @@ class Primitive:
             if not isinstance(a, Tensor):
                 if st.arrays:  # inside a first-order sweep, a vjp computes on arrays
                     return self.forward(*args, **params) if params else self.forward(*args)
-                inputs = _tensors(args)
+                try:
+                    inputs = _tensors(args)
+                except ValueError as e:
+                    raise ValueError(f"{self.name}: {e}") from None
                 break
         fwd = self.forward
         try:
@@ -192,9 +195,10 @@ def _tensors(args: tuple[Any, ...]) -> tuple[Tensor, ...]:
             return a, _scalar_like(b, a)
         if isinstance(b, Tensor) and type(a) in _PY_NUMBERS:
             return _scalar_like(a, b), b
-    like = None
+    like = None  # the dtype numbers take: a float tensor's, else an integer one's
     for a in args:
-        if isinstance(a, Tensor) and (like is None or like._data.dtype.kind != "f"):
+        if isinstance(a, Tensor) and (like is None or like._data.dtype.kind != "f"
+                                      and a._data.dtype.kind != "b"):
             like = a
     out = []
     for a in args:
@@ -220,7 +224,14 @@ def _scalar_like(v: Any, like: Tensor) -> Tensor:
         return c
     if dt.kind != "f" and isinstance(v, (float, np.floating)):
         dt = _FLOAT32
-    a = np.asarray(v, dt)
+    elif dt.kind == "b" and not isinstance(v, (bool, np.bool_)):  # bool + 2 is 3, as in PyTorch
+        dt = _INT64
+    try:
+        a = np.asarray(v, dt)
+    except OverflowError:
+        raise ValueError(f"the number {v} does not fit in {dt}, the dtype of the tensor it "
+                         "is combined with; convert the tensor first, e.g. "
+                         "t.astype('int64')") from None
     a.flags.writeable = False
     c = _Constant._make(a, False)
     if v:
@@ -261,7 +272,7 @@ class _Constant(Tensor):
 
 _SCALARS = (int, float, bool, np.number, np.bool_)
 _PY_NUMBERS = {int, float}
-_FLOAT32 = np.dtype(np.float32)
+_FLOAT32, _INT64 = np.dtype(np.float32), np.dtype(np.int64)
 _CONSTANTS: dict[tuple[Any, type, np.dtype], Tensor] = {}  # see _scalar_like
 _MAX_CONSTANTS = 512
 _ELIDE_BYTES = 256 * 1024  # numpy reuses a temporary operand's buffer from this size on
@@ -315,13 +326,21 @@ div = Primitive("div", np.divide,
                 lambda g, out, a, b: (g * out) / -b)  # -g·(a/b)/b; -b is the small one
 neg = Primitive("neg", np.negative,
                 lambda g, out, a: -g)
+def _pow_base_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """d/da a^b = b·a^(b−1), and 0 where b = 0 (a^0 = 1, also at a = 0 where b·a^(b−1) is
+    0·inf: the entries where() drops may warn, so they are computed quietly)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return g * where(equal_mask(b, 0), 0, b * a ** (b - 1))
+
+
 # a ** b with a tensor exponent; d/db a^b = a^b log a (defined where a > 0)
 pow = Primitive("pow", np.power,
-                lambda g, out, a, b: g * (b * a ** (b - 1)),
+                _pow_base_vjp,
                 lambda g, out, a, b: g * (out * log(where(greater(a, 0), a, 1))))
-# a ** p with a constant exponent p
+# a ** p with a constant exponent p (d/da a^0 = 0 everywhere, as above)
 pow_scalar = Primitive("pow", lambda a, exponent: np.power(a, exponent),
-                       lambda g, out, a, exponent: g * (a ** (exponent - 1) * exponent))
+                       lambda g, out, a, exponent: (g * (a ** (exponent - 1) * exponent)
+                                                    if exponent else g * 0))
 square = Primitive("square", np.square,
                    lambda g, out, a: g * (a * 2))
 exp = Primitive("exp", np.exp,
@@ -338,7 +357,8 @@ tanh = Primitive("tanh", np.tanh,
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
     e = np.exp(-np.abs(a))  # never overflows
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+    dtype = a.dtype if a.dtype.kind == "f" else _FLOAT32  # of integers: float32, as in PyTorch
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(dtype, copy=False)
 
 
 sigmoid = Primitive("sigmoid", _sigmoid,

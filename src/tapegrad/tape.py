@@ -518,6 +518,8 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str
                 ) -> list[Tensor]:
     from .tensor import Tensor
 
+    if grads is not None and len(grads) != len(roots):
+        raise ValueError(f"{who}: {len(grads)} gradients given for {len(roots)} outputs")
     out = []
     for k, root in enumerate(roots):
         g = None if grads is None else grads[k]
@@ -529,7 +531,12 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str
                     "e.g. backward(tg.ones_like(y)), or reduce it first (y.sum())")
             g = Tensor._make(_ones(1, root.dtype).reshape(root.shape), False)  # read-only
         else:
-            g = g if isinstance(g, Tensor) else Tensor(np.asarray(g, dtype=root.dtype))
+            if not isinstance(g, Tensor):
+                try:
+                    g = Tensor(np.asarray(g, dtype=root.dtype))
+                except (ValueError, TypeError):
+                    raise TypeError(f"{who}: the gradient for output {k} must be numbers "
+                                    f"(a Tensor or an array), got {g!r}") from None
             if g.shape != root.shape:
                 raise ValueError(f"{who}: gradient for output {k} has shape {tuple(g.shape)}, "
                                  f"but the output has shape {tuple(root.shape)}")
@@ -793,20 +800,54 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
             results[key] = g
     if not (retain_graph or create_graph or release):  # else the sweep has released them
         _release(nodes)
-    given: set[int] = set()  # arrays already handed to a .grad: never hand one out twice
+    for key, t in targets.items():  # checked before any .grad is written
+        if key in results and t._grad is not None and t._grad.shape != t.shape:
+            raise TapeError(f"backward: {_describe(t)} has a .grad of shape {t._grad.shape} "
+                            "from before its data changed shape; set its .grad to None first")
+    given = _caller_storage(root_grads)
     for key, g in results.items():
         t = targets[key]
-        if not create_graph:  # g is an array (or a numpy scalar) of t's shape and dtype
-            data = g if type(g) is np.ndarray else np.asarray(g)
-            if id(data) in given or not data.flags.writeable:  # shared, or a broadcast view
-                data = data.copy()
-            given.add(id(data))
-            g = Tensor._make(data, False)
+        g = _handed_out(g, given, create_graph)
         if t._grad is None:
             t._grad = g
         else:
             t._grad = t._grad + g if create_graph else Tensor._make(
                 np.asarray(t._grad._data + g._data), False)
+
+
+def _storage(a: np.ndarray) -> int:
+    """Which memory an array uses: the id of the array that owns it (numpy points every
+    view's .base at the owner)."""
+    return id(a if a.base is None else a.base)
+
+
+def _caller_storage(root_grads: Sequence[Tensor]) -> set[int]:
+    """The storage of the gradients the caller passed in (a gradient may be one of them)."""
+    return {_storage(g._data) for g in root_grads}
+
+
+def _handed_out(g: Any, given: set[int], create_graph: bool) -> Tensor:
+    """A gradient as the Tensor that backward puts in a .grad (or tg.grad returns), with
+    storage of its own, as in PyTorch: the sweep may give the same array (or views of one)
+    to several inputs, pass the caller's gradient through unchanged, or make a read-only
+    broadcast; editing one .grad in place must change nothing else. `given` collects the
+    storage handed out so far."""
+    from .ops import clone
+    from .tensor import Tensor
+
+    if create_graph:  # a Tensor of the graph: a recorded copy keeps it differentiable
+        key = id(g)
+        if key in given or not g._data.flags.writeable:
+            g = clone(g)
+        given.add(id(g))
+        return g
+    data = g if type(g) is np.ndarray else np.asarray(g)  # an array or a numpy scalar
+    key = _storage(data)
+    if key in given or not data.flags.writeable:
+        data = data.copy()
+        key = id(data)
+    given.add(key)
+    return Tensor._make(data, False)
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -852,11 +893,10 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     if not (retain_graph or release):
         _release(nodes)
     result: list[Tensor | None] = []
+    given = _caller_storage(root_grads)
     for t in ins:
         g = done.get(id(t._node)) if t._node is not None else pending.get(id(t))
-        if g is not None and not create_graph:
-            g = Tensor._make(np.asarray(g), False)
-        result.append(g)
+        result.append(None if g is None else _handed_out(g, given, create_graph))
     return tuple(result)
 
 
