@@ -216,3 +216,19 @@ def test_pow_with_exponent_zero_has_gradient_zero_at_zero():
     (x ** x).sum().backward()
     v = np.array([0.5, 2.0])
     np.testing.assert_allclose(x.grad.numpy(), v ** v * (np.log(v) + 1), rtol=1e-6)
+
+
+def test_reductions_of_nothing_are_nan_and_minus_inf_without_warnings():
+    """PyTorch's values: the mean of no elements is NaN, logsumexp of none is −inf (log 0);
+    numpy's warnings about empty slices do not leak out."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(tg.zeros(0, 3).mean().item())
+        assert np.isnan(tg.zeros(0, 3).mean(axis=0).numpy()).all()
+        np.testing.assert_array_equal(tg.zeros(0, 3).logsumexp(axis=0).numpy(), [-np.inf] * 3)
+        assert tg.zeros(2, 0).logsumexp(axis=1).numpy().tolist() == [-np.inf, -np.inf]
+        x = tg.zeros(0, 3, requires_grad=True)
+        x.logsumexp(axis=0).sum().backward()
+        assert x.grad.shape == (0, 3)

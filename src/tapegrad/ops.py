@@ -435,10 +435,13 @@ def _count(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> int:
 
 def _mean(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
     """The float sum divided by the count, in the array's dtype (np.mean's arithmetic minus
-    ~5 µs of dispatch); ints and float16 (which np.mean sums in a wider type) and empty
-    slices go to np.mean."""
+    ~5 µs of dispatch); ints and float16 (which np.mean sums in a wider type) go to np.mean.
+    The mean of nothing is NaN, as in PyTorch (without np.mean's warnings)."""
     n = _count(a.shape, axis)
-    if a.dtype.kind != "f" or a.dtype.itemsize < 4 or n == 0:
+    if n == 0:
+        total = np.sum(a, axis=axis, keepdims=keepdims)
+        return np.full_like(total, np.nan, dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+    if a.dtype.kind != "f" or a.dtype.itemsize < 4:
         return np.mean(a, axis=axis, keepdims=keepdims)
     return _sum(a, axis, keepdims) / n
 
@@ -464,6 +467,9 @@ min = Primitive("min", lambda a, axis, keepdims: a.min(axis=axis, keepdims=keepd
 
 
 def _logsumexp(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    if not a.size:  # the log of an empty sum: −inf, as in PyTorch
+        return np.full_like(np.sum(a, axis=axis, keepdims=keepdims), -np.inf,
+                            dtype=a.dtype if a.dtype.kind == "f" else np.float64)
     m = a.max(axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
     out = np.log(np.exp(a - m).sum(axis=axis, keepdims=True)) + m
