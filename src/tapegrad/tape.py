@@ -801,13 +801,13 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
     if not (retain_graph or create_graph or release):  # else the sweep has released them
         _release(nodes)
     for key, t in targets.items():  # checked before any .grad is written
-        if key in results and t._grad is not None and t._grad.shape != t.shape:
+        if t._grad is not None and key in results and t._grad.shape != t.shape:
             raise TapeError(f"backward: {_describe(t)} has a .grad of shape {t._grad.shape} "
                             "from before its data changed shape; set its .grad to None first")
     given = _caller_storage(root_grads)
     for key, g in results.items():
         t = targets[key]
-        g = _handed_out(g, given, create_graph)
+        g = _handed_out(g, given, create_graph, Tensor._make)
         if t._grad is None:
             t._grad = g
         else:
@@ -826,18 +826,18 @@ def _caller_storage(root_grads: Sequence[Tensor]) -> set[int]:
     return {_storage(g._data) for g in root_grads}
 
 
-def _handed_out(g: Any, given: set[int], create_graph: bool) -> Tensor:
+def _handed_out(g: Any, given: set[int], create_graph: bool,
+                make: Callable[[np.ndarray, bool], Tensor]) -> Tensor:
     """A gradient as the Tensor that backward puts in a .grad (or tg.grad returns), with
     storage of its own, as in PyTorch: the sweep may give the same array (or views of one)
     to several inputs, pass the caller's gradient through unchanged, or make a read-only
     broadcast; editing one .grad in place must change nothing else. `given` collects the
-    storage handed out so far."""
-    from .ops import clone
-    from .tensor import Tensor
-
+    storage handed out so far; `make` is Tensor._make."""
     if create_graph:  # a Tensor of the graph: a recorded copy keeps it differentiable
         key = id(g)
         if key in given or not g._data.flags.writeable:
+            from .ops import clone
+
             g = clone(g)
         given.add(id(g))
         return g
@@ -847,7 +847,7 @@ def _handed_out(g: Any, given: set[int], create_graph: bool) -> Tensor:
         data = data.copy()
         key = id(data)
     given.add(key)
-    return Tensor._make(data, False)
+    return make(data, False)
 
 
 def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
@@ -896,7 +896,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     given = _caller_storage(root_grads)
     for t in ins:
         g = done.get(id(t._node)) if t._node is not None else pending.get(id(t))
-        result.append(None if g is None else _handed_out(g, given, create_graph))
+        result.append(None if g is None else _handed_out(g, given, create_graph, Tensor._make))
     return tuple(result)
 
 
