@@ -190,8 +190,8 @@ def test_binary_cross_entropy(rng):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_binary_cross_entropy_near_zero_is_clamped_finite_and_warning_free(dtype):
     # p = 0, a float32 denormal, e^-120 (float64) and the sigmoid of -1e4: PyTorch's value
-    # max(log p, -100); for p above the floor the gradient is the exact -1/p
-    floor = max(np.exp(-100.0), float(np.finfo(dtype).tiny))  # 1/floor is finite
+    # max(log p, -100) and gradient (p − t)/max(p(1 − p), 1e-12), finite and warning-free
+    floor = max(np.exp(-100.0), float(np.finfo(dtype).tiny))
     p_np = np.array([0.0, 1e-40 if dtype == np.float32 else np.exp(-120.0), 3 * floor, 0.5],
                     dtype)
     p = tg.Tensor(p_np, requires_grad=True)
@@ -199,15 +199,63 @@ def test_binary_cross_entropy_near_zero_is_clamped_finite_and_warning_free(dtype
         warnings.simplefilter("error")
         loss = F.binary_cross_entropy(p, np.ones(4, dtype), reduction="sum")
         loss.backward()
-        sig = F.sigmoid(tg.Tensor(np.array([-1e4, 1e4], dtype), requires_grad=True))
-        F.binary_cross_entropy(sig, np.array([1.0, 0.0], dtype)).backward()
+        x = tg.Tensor(np.array([-1e4, 1e4], dtype), requires_grad=True)
+        F.binary_cross_entropy(F.sigmoid(x), np.array([1.0, 0.0], dtype)).backward()
     with np.errstate(divide="ignore"):
         expected = -np.maximum(np.log(p_np.astype(np.float64)), -100.0)
     assert loss.dtype == dtype and p.grad.dtype == dtype
     np.testing.assert_allclose(loss.item(), expected.sum(), rtol=1e-6)
-    g = p.grad.numpy().astype(np.float64)
-    np.testing.assert_allclose(g[2:], -1.0 / p_np[2:].astype(np.float64), rtol=1e-6)
-    assert g[:2].tolist() == [0.0, 0.0]  # below the floor: the clamped constant
+    np.testing.assert_allclose(p.grad.numpy(), [-1e12, -1e12, -1e12, -2.0], rtol=1e-6)
+    assert np.isfinite(x.grad.numpy()).all()  # σ'(∓1e4) = 0 times a finite 1e12
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_gradient_at_saturated_p_points_to_the_target(dtype):
+    # PyTorch's gradient w·(p − t)/max(p(1 − p), 1e-12) (worked out by hand below): at
+    # p = 0 or 1, or within ~1e-12 of them, it is w·(p − t)·1e12, pushing p toward t. A
+    # clamped log with gradient 0 would leave the other term's alone: (1 − t)/(1 − p) = +0.7
+    # at p = 0 with t = 0.3, which pushes p further from the target.
+    p_np = np.array([0.0, 1.0, 1e-30, 0.0, 1.0, 0.25], dtype)
+    t = np.array([0.3, 0.7, 0.2, 0.0, 1.0, 0.5], dtype)
+    w = np.array([1.0, 2.0, 1.0, 1.0, 1.0, 3.0], dtype)
+    p = tg.Tensor(p_np, requires_grad=True)
+    loss = F.binary_cross_entropy(p, t, weight=w, reduction="sum")
+    loss.backward()
+    np.testing.assert_allclose(p.grad.numpy(), [
+        -0.3e12,                        # (0 − 0.3)/1e-12
+        2 * 0.3e12,                     # 2·(1 − 0.7)/1e-12
+        -0.2e12,                        # (1e-30 − 0.2)/1e-12
+        0.0, 0.0,                       # p = t: no push
+        3 * (0.25 - 0.5) / (0.25 * 0.75),   # unsaturated: the exact derivative, −4
+    ], rtol=1e-6, atol=1e-6)
+    # the value is still PyTorch's: each log clamped at −100
+    values = [30.0, 2 * 30.0, -0.2 * np.log(1e-30), 0.0, 0.0,
+              -3 * (0.5 * np.log(0.25) + 0.5 * np.log(0.75))]
+    assert loss.item() == pytest.approx(sum(values), rel=1e-6)
+
+
+def test_softmax_without_an_axis_takes_pytorchs_implicit_axis_and_warns(rng):
+    # axis/dim None is PyTorch's legacy choice: 0 for 0-, 1- and 3-d input, else 1, with
+    # its deprecation warning at the caller's line; never the whole tensor (the batch)
+    x = np.array([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]])
+    for fn, module, ref in ((F.softmax, nn.Softmax, np.exp(np_log_softmax(x))),
+                            (F.log_softmax, nn.LogSoftmax, np_log_softmax(x))):
+        with pytest.warns(UserWarning, match=r"Implicit dimension choice .* axis=1") as rec:
+            out = fn(t64(x), None)
+        assert rec[0].filename == __file__
+        np.testing.assert_allclose(out.numpy(), ref, atol=1e-12)
+        with pytest.warns(UserWarning, match="dim=1") as rec:
+            out = module(dim=None)(t64(x))
+        assert rec[0].filename == __file__
+        np.testing.assert_allclose(out.numpy(), ref, atol=1e-12)
+    for shape, axis in (((4,), 0), ((2, 3, 4), 0), ((2, 3, 4, 5), 1)):
+        z = rng.standard_normal(shape)
+        with pytest.warns(UserWarning, match=f"axis={axis}"):
+            out = F.softmax(t64(z), None).numpy()
+        np.testing.assert_allclose(out, np.exp(z) / np.exp(z).sum(axis=axis, keepdims=True),
+                                   atol=1e-12)
+    with pytest.warns(UserWarning, match="axis=0"):
+        assert F.log_softmax(t64(3.0), None).item() == 0.0
 
 
 @pytest.mark.parametrize("call", [
@@ -560,6 +608,31 @@ def test_layer_norm(rng):
                         [t64(x[:2]), t64(g), t64(b)])
     with pytest.raises(ValueError, match=r"layer_norm: input shape \(4, 3, 5\).*\(3,\)"):
         F.layer_norm(t64(x), 3, None, None)
+    # numpy ints are ints, as for nn.LayerNorm
+    np.testing.assert_array_equal(F.layer_norm(t64(x), np.int64(5)).numpy(),
+                                  F.layer_norm(t64(x), 5).numpy())
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: F.cross_entropy(tg.zeros(2, 3), [0, 1], label_smoothing="a"),
+     "cross_entropy: label_smoothing must be a number, got 'a'"),
+    (lambda: F.cross_entropy(tg.zeros(2, 3), [0, 1], weight="abc"),
+     r"cross_entropy: weight must be 3 numbers \(one per class\), got 'abc'"),
+    (lambda: F.nll_loss(tg.zeros(2, 3), [0, 1], weight=[1.0, None, "x"]),
+     "nll_loss: weight must be 3 numbers"),
+    (lambda: F.layer_norm(tg.zeros(2, 3), 3.0), "layer_norm: normalized_shape must be an int "
+     "or a sequence of ints, got 3.0"),
+    (lambda: F.layer_norm(tg.zeros(2, 3), [True]), "layer_norm: normalized_shape"),
+    (lambda: F.layer_norm(tg.zeros(2, 3), 3, eps="a"), "layer_norm: eps must be a number"),
+    (lambda: F.batch_norm(tg.zeros(4, 3), tg.zeros(3), tg.ones(3), training=True,
+                          momentum="a"), "batch_norm: momentum must be a number, got 'a'"),
+    (lambda: F.batch_norm(tg.zeros(4, 3), None, None, training=True, eps=None),
+     "batch_norm: eps must be a number, got None"),
+])
+def test_bad_arguments_are_type_errors_naming_the_function_and_value(call, match):
+    # raised by tapegrad before Python or numpy fails with a message naming neither
+    with pytest.raises(TypeError, match=match):
+        call()
 
 
 # ================================================================ penalties

@@ -82,6 +82,19 @@ def test_kaiming(mode):
     assert lin.var() == pytest.approx(1 / (3 * fan), rel=0.03)
 
 
+def test_kaiming_fan_avg_is_the_he_init_of_lecture_002():
+    # lecture 002: He initialization N(0, 4/(n_in + n_out)), U(±√(12/(n_in + n_out))): the
+    # ReLU gain² = 2 over the mean fan (n_in + n_out)/2; here n_in = 900, n_out = 300
+    w = big(300, 900)
+    var = 4 / (900 + 300)
+    he = init.kaiming_normal_(w, mode="fan_avg", nonlinearity="relu").numpy()
+    assert he.std() == pytest.approx(math.sqrt(var), rel=0.015)  # not √(2/900), √(2/300)
+    u = init.kaiming_uniform_(w, mode="fan_avg", nonlinearity="relu").numpy()
+    bound = math.sqrt(12 / (900 + 300))
+    assert np.abs(u).max() <= bound and np.abs(u).max() > 0.99 * bound
+    assert u.std() == pytest.approx(math.sqrt(var), rel=0.015)
+
+
 def test_lecun_normal():
     w = init.lecun_normal_(big(400, 500)).numpy()
     assert w.var() == pytest.approx(1 / 500, rel=0.03)
@@ -121,8 +134,9 @@ def test_float64_tensors_stay_float64():
 def test_bad_input():
     with pytest.raises(ValueError, match=r"xavier_uniform_: .*at least 2 dimensions.*\(5,\)"):
         init.xavier_uniform_(big(5))
-    with pytest.raises(ValueError, match="kaiming_normal_: mode must be 'fan_in' or 'fan_out'"):
-        init.kaiming_normal_(big(3, 3), mode="fan_avg")
+    with pytest.raises(ValueError, match=r"kaiming_normal_: mode must be one of \('fan_in', "
+                                         r"'fan_out', 'fan_avg'\), got 'fan_sum'"):
+        init.kaiming_normal_(big(3, 3), mode="fan_sum")
     with pytest.raises(TypeError, match="normal_: expected a Tensor, got ndarray"):
         init.normal_(np.zeros(3))
     with pytest.raises(TypeError, match="uniform_: the tensor must be floating point"):
@@ -131,6 +145,42 @@ def test_bad_input():
         init.orthogonal_(big(4))
     with pytest.raises(ValueError, match=r"uniform_: need a <= b"):
         init.uniform_(big(3), 1.0, 0.0)
+
+
+def test_bad_numbers_name_the_initializer_and_value():
+    t = big(4, 3)
+    before = t.numpy().copy()
+    for call, exc, match in [
+        (lambda: init.constant_(t, None), TypeError, "constant_: val must be a number, got None"),
+        (lambda: init.constant_(t, "a"), TypeError, "constant_: val must be a number, got 'a'"),
+        (lambda: init.normal_(t, 0, "a"), TypeError, "normal_: std must be a number, got 'a'"),
+        (lambda: init.normal_(t, float("nan")), ValueError, "normal_: mean must be finite"),
+        (lambda: init.uniform_(t, "a", 1), TypeError, "uniform_: a must be a number, got 'a'"),
+        (lambda: init.xavier_uniform_(t, gain="a"), TypeError,
+         "xavier_uniform_: gain must be a number, got 'a'"),
+        (lambda: init.xavier_normal_(t, gain=None), TypeError, "xavier_normal_: gain must be"),
+        (lambda: init.orthogonal_(t, gain="a"), TypeError, "orthogonal_: gain must be"),
+        (lambda: init.lsuv_(nn.Linear(3, 3), tg.zeros(2, 3), tol="a"), TypeError,
+         "lsuv_: tol must be a number"),
+    ]:
+        with pytest.raises(exc, match=match):
+            call()
+    np.testing.assert_array_equal(t.numpy(), before)
+
+
+def test_zero_element_tensors_are_left_alone_as_in_pytorch():
+    # PyTorch: xavier_*_ and orthogonal_ draw nothing (no division by a zero fan), kaiming_*_
+    # warn "Initializing zero-element tensors is a no-op"
+    for shape in [(0, 0), (0, 3), (3, 0), (2, 0, 3)]:
+        for fn in (init.xavier_uniform_, init.xavier_normal_, init.orthogonal_):
+            t = tg.zeros(*shape)
+            assert fn(t) is t and t.shape == shape
+        for fn in (init.kaiming_uniform_, init.kaiming_normal_, init.lecun_normal_):
+            t = tg.zeros(*shape)
+            with pytest.warns(UserWarning, match="Initializing zero-element tensors is a "
+                                                 "no-op") as rec:
+                assert fn(t) is t
+            assert rec[0].filename == __file__
 
 
 # ================================================================ LSUV
@@ -161,3 +211,22 @@ def test_lsuv_restores_buffers_and_rejects_models_without_weights(rng):
         init.lsuv_(nn.Sequential(nn.ReLU()), tg.zeros(2, 2))
     with pytest.raises(TypeError, match="lsuv_: model must be a Module"):
         init.lsuv_(lambda x: x, tg.zeros(2, 2))
+
+
+def test_a_failed_lsuv_changes_no_weight(rng):
+    class Partly(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(3, 3)
+            self.bn = nn.BatchNorm1d(3)
+            self.unused = nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.bn(self.a(x))
+
+    net = Partly()
+    before = {k: v.numpy().copy() for k, v in net.state_dict().items()}
+    with pytest.raises(ValueError, match=r"lsuv_: Linear\(3, 3\) is not used"):
+        init.lsuv_(net, tg.tensor(rng.standard_normal((10, 3)).astype(np.float32)))
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), before[k], err_msg=k)

@@ -176,3 +176,74 @@ def test_scheduler_load_rejects_wrong_keys():
     with pytest.raises(ValueError, match="expected keys"):
         sched.load_state_dict({"last_epoch": 3})
     assert sched.last_epoch == 0
+
+
+SCHEDULES = {
+    "StepLR": (lambda o: S.StepLR(o, step_size=2, gamma=0.5),
+               lambda lr, t: lr * 0.5 ** (t // 2)),
+    "ExponentialLR": (lambda o: S.ExponentialLR(o, gamma=0.8), lambda lr, t: lr * 0.8 ** t),
+    "LinearLR": (lambda o: S.LinearLR(o, start_factor=0.25, total_iters=4),
+                 lambda lr, t: lr * (0.25 + 0.75 * min(t, 4) / 4)),
+    "CosineAnnealingLR": (lambda o: S.CosineAnnealingLR(o, T_max=6, eta_min=0.01),
+                          lambda lr, t: 0.01 + (lr - 0.01) * (1 + math.cos(math.pi * t / 6)) / 2),
+    "PowerLR": (lambda o: S.PowerLR(o, s=2.0, c=-0.5), lambda lr, t: lr * (1 + t / 2) ** -0.5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_resuming_with_the_scheduler_created_after_loading_the_optimizer(name):
+    # PyTorch's resume order: load the optimizer, create the scheduler, load the scheduler.
+    # The constructor sets the t = 0 rate; loading puts the saved rate (t = 3) back, so the
+    # rates in use continue the closed form
+    make, f = SCHEDULES[name]
+    opt = make_opt(0.5, 0.2)
+    sched = make(opt)
+    for _ in range(3):
+        sched.step()
+    saved_opt, saved_sched = opt.state_dict(), sched.state_dict()
+    opt2 = make_opt(0.5, 0.2)
+    opt2.load_state_dict(saved_opt)
+    sched2 = make(opt2)
+    sched2.load_state_dict(saved_sched)
+    got = rates(opt2, sched2, steps=5)
+    np.testing.assert_allclose(got, expected(f, steps=8)[3:], rtol=1e-15)
+
+
+def test_reduce_on_plateau_load_puts_its_rates_into_the_optimizer():
+    opt = make_opt(1.0)
+    sched = S.ReduceLROnPlateau(opt, patience=0, factor=0.5)
+    for metric in (1.0, 2.0, 3.0):
+        sched.step(metric)
+    saved = sched.state_dict()
+    opt2 = make_opt(1.0)
+    sched2 = S.ReduceLROnPlateau(opt2, patience=0, factor=0.5)
+    sched2.load_state_dict(saved)
+    assert [g["lr"] for g in opt2.param_groups] == [0.25] == sched2.get_last_lr()
+
+
+@pytest.mark.parametrize("make, key, value, match", [
+    (lambda o: S.StepLR(o, 3), "step_size", 0, "step_size=0"),
+    (lambda o: S.StepLR(o, 3), "gamma", "x", "gamma must be a number, got 'x'"),
+    (lambda o: S.ExponentialLR(o, 0.9), "gamma", -1.0, "gamma=-1.0"),
+    (lambda o: S.LinearLR(o), "total_iters", 0, "total_iters=0"),
+    (lambda o: S.LinearLR(o), "start_factor", 0.0, "start_factor=0.0"),
+    (lambda o: S.CosineAnnealingLR(o, 5), "T_max", 2.5, "T_max=2.5"),
+    (lambda o: S.PowerLR(o, 2.0, -1.0), "c", 1.0, "c=1.0"),
+    (lambda o: S.StepLR(o, 3), "_last_lr", [0.1, "x"], "_last_lr must be a number"),
+    (lambda o: S.StepLR(o, 3), "base_lrs", [0.1, -0.5], "base_lrs=-0.5"),
+    (lambda o: S.ReduceLROnPlateau(o), "factor", 2.0, "factor=2.0"),
+    (lambda o: S.ReduceLROnPlateau(o), "mode", "mn", "mode='mn'"),
+    (lambda o: S.ReduceLROnPlateau(o), "patience", -1, "patience=-1"),
+    (lambda o: S.ReduceLROnPlateau(o), "num_bad_epochs", "2", "num_bad_epochs='2'"),
+    (lambda o: S.ReduceLROnPlateau(o), "best", float("nan"), "best=nan"),
+    (lambda o: S.ReduceLROnPlateau(o), "_last_lr", [0.1], "_last_lr has 1 per-group rates"),
+])
+def test_scheduler_load_checks_settings_like_the_constructor(make, key, value, match):
+    # an invalid loaded setting is refused at once (not by a ZeroDivisionError at the next
+    # step) and nothing changes, in the scheduler or the optimizer
+    opt = make_opt(0.5, 0.2)
+    sched = make(opt)
+    before, lrs = sched.state_dict(), [g["lr"] for g in opt.param_groups]
+    with pytest.raises((ValueError, TypeError), match=match):
+        sched.load_state_dict({**before, key: value})
+    assert sched.state_dict() == before and [g["lr"] for g in opt.param_groups] == lrs

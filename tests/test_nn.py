@@ -633,3 +633,119 @@ def test_public_names_of_the_design_contract():
 def test_calling_a_module_without_forward_is_a_type_error():
     with pytest.raises(TypeError, match="ModuleList does not define forward"):
         nn.ModuleList([nn.Linear(2, 2)])(tg.randn(1, 2))
+
+
+# ================================================================ shared modules, state on failure
+class Tied(nn.Module):
+    """One Linear held as both enc and dec (weight tying by module)."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Linear(2, 2)
+        self.dec = self.enc
+
+    def forward(self, x):
+        return self.dec(self.enc(x))
+
+
+def test_a_shared_module_is_visited_once_but_saved_under_both_names():
+    # PyTorch: named_children() skips a module already yielded, so apply() and children()
+    # visit it once; state_dict() walks every name, so it has enc.* and dec.* keys
+    net = Tied()
+    w = net.enc.weight.numpy().copy()
+    calls = []
+    net.apply(calls.append)
+    assert calls == [net.enc, net]
+    assert list(net.children()) == [net.enc] and [n for n, _ in net.named_children()] == ["enc"]
+
+    def halve(m):
+        if isinstance(m, nn.Linear):
+            with tg.no_grad():
+                m.weight.copy_(m.weight.numpy() * 0.5)
+
+    net.apply(halve)
+    np.testing.assert_array_equal(net.enc.weight.numpy(), w * 0.5)  # once, not by 0.25
+    sd = net.state_dict()
+    assert list(sd) == ["enc.weight", "enc.bias", "dec.weight", "dec.bias"]
+    assert "(dec): Linear" in repr(net)
+    # a PyTorch-style state dict with both aliases loads strictly
+    other = Tied()
+    assert other.load_state_dict({k: tg.Tensor(v.numpy() + 1) for k, v in sd.items()}) == (
+        [], [])
+    np.testing.assert_array_equal(other.dec.weight.numpy(), w * 0.5 + 1)
+    # as in PyTorch, the alias keys are expected: without them strict loading names them
+    before = other.enc.weight.numpy().copy()
+    with pytest.raises(ValueError, match=r"missing keys \['dec.weight', 'dec.bias'\]"):
+        other.load_state_dict({k: v for k, v in sd.items() if k.startswith("enc")})
+    np.testing.assert_array_equal(other.enc.weight.numpy(), before)
+    res = other.load_state_dict({k: v for k, v in sd.items() if k.startswith("enc")},
+                                strict=False)
+    assert res.missing_keys == ["dec.weight", "dec.bias"] and res.unexpected_keys == []
+    np.testing.assert_array_equal(other.dec.weight.numpy(), w * 0.5)
+
+
+def test_a_failed_register_buffer_registers_nothing():
+    lin = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=r"Linear.register_buffer: 'weight' is already a "
+                                        r"parameter"):
+        lin.register_buffer("weight", tg.zeros(2, 2), persistent=False)
+    assert isinstance(lin.weight, nn.Parameter)
+    assert not lin._buffer_names and not lin._non_persistent
+    del lin.weight
+    lin.weight = tg.ones(2, 2)  # now a plain attribute, not a (non-persistent) buffer
+    assert [n for n, _ in lin.named_buffers()] == []
+    with pytest.raises(ValueError, match=r"register_buffer: the name must be .*'a.b'"):
+        lin.register_buffer("a.b", tg.zeros(1))
+    assert not lin._buffer_names
+
+
+def test_zero_grad_without_none_zeroes_the_grad_tensor_in_place():
+    # PyTorch's zero_grad(set_to_none=False) zeroes .grad itself: a reference kept to it
+    # (an accumulation buffer, a hook) sees the zeros
+    net = nn.Linear(2, 1)
+    F.mse_loss(net(tg.ones(3, 2)), tg.zeros(3, 1)).backward()
+    g = net.weight.grad
+    assert np.abs(g.numpy()).sum() > 0
+    net.zero_grad(set_to_none=False)
+    assert net.weight.grad is g and g.numpy().tolist() == [[0.0, 0.0]]
+
+
+def test_train_mode_must_be_a_bool():
+    net = Net()
+    with pytest.raises(ValueError, match="Net.train: training mode is expected to be boolean, "
+                                         "got 'no'"):
+        net.train("no")
+    assert all(m.training for m in net.modules())  # unchanged
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: nn.Dropout(None), TypeError, "Dropout: p must be a number, got None"),
+    (lambda: nn.Dropout("a"), TypeError, "Dropout: p must be a number, got 'a'"),
+    (lambda: nn.CrossEntropyLoss(label_smoothing="a"), TypeError,
+     "CrossEntropyLoss: label_smoothing must be a number, got 'a'"),
+    (lambda: nn.LayerNorm(3.0), TypeError, "LayerNorm: normalized_shape must be an int or a "
+     "sequence of ints, got 3.0"),
+    (lambda: nn.LayerNorm(True), TypeError, "LayerNorm: normalized_shape .* got True"),
+    (lambda: nn.LayerNorm(3, eps="a"), TypeError, "LayerNorm: eps must be a number"),
+    (lambda: nn.BatchNorm1d(True), ValueError, "BatchNorm1d: num_features .* got True"),
+    (lambda: nn.Linear(2, 2, dtype="foo"), TypeError, "Linear: unknown dtype 'foo'"),
+    (lambda: nn.Linear(2, 2, dtype="int64"), TypeError,
+     "Linear: dtype must be floating point, got int64"),
+    (lambda: nn.BatchNorm1d(3, dtype="foo"), TypeError, "BatchNorm1d: unknown dtype 'foo'"),
+    (lambda: nn.LayerNorm(3, dtype="foo"), TypeError, "LayerNorm: unknown dtype 'foo'"),
+    (lambda: nn.Sequential(nn.ReLU())["a"], TypeError,
+     "Sequential: index must be an int or a slice, got 'a'"),
+    (lambda: nn.utils.clip_grad_norm_(_with_grads(np.ones(2)), 1.0, norm_type="a"),
+     ValueError, "clip_grad_norm_: norm_type must be positive or inf, got 'a'"),
+])
+def test_bad_layer_arguments_name_the_layer_and_value(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_layer_arguments_that_pytorch_accepts():
+    assert nn.LayerNorm(np.int64(3)).normalized_shape == (3,)
+    assert nn.Sequential(nn.ReLU(), nn.Tanh())[np.int64(1)].__class__ is nn.Tanh
+    assert nn.Parameter([1, 2, 3]).dtype == np.float32  # Python ints become float32 too
+    grads = _with_grads(np.array([3.0, -4.0]))
+    assert nn.utils.clip_grad_norm_(grads, 10.0, norm_type="inf").item() == 4.0

@@ -9,6 +9,8 @@ gradients, with no overflow, division or invalid-value warnings from numpy).
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -16,10 +18,11 @@ import numpy as np
 
 from . import ops
 from . import random as _random
-from .tape import ShapeError, no_grad
+from .tape import _PACKAGE_DIR, ShapeError, no_grad
 from .tensor import Tensor, _axes
 
 _REDUCTIONS = ("mean", "sum", "none")
+_BCE_EPS = 1e-12  # PyTorch's floor on p(1 − p) in the gradient of binary_cross_entropy
 
 
 # ====================================================================== helpers
@@ -151,14 +154,37 @@ def tanh(x: Tensor) -> Tensor:
     return ops.tanh(_tensor(x, "tanh"))
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+def log_softmax(x: Tensor, axis: int | None = -1) -> Tensor:
     """z − logsumexp(z) with z = x − max(x) along axis: stable for any magnitude of x.
 
     The shift by the max is a constant (log-softmax and all its derivatives are invariant to
     it), so it adds no gradient path; taken first it makes z ≤ 0 and logsumexp(z) ≤ log C,
     so the result is accurate to the dtype's eps instead of to one ulp of |x| (5e-4 for
-    float32 logits of 1e4)."""
-    return _log_softmax(_tensor(x, "log_softmax"), axis, "log_softmax")
+    float32 logits of 1e4). axis=None is PyTorch's deprecated implicit choice (see
+    _implicit_axis), never the whole tensor."""
+    x = _tensor(x, "log_softmax")
+    if axis is None:
+        axis = _implicit_axis(x.ndim, "log_softmax", "axis")
+    return _log_softmax(x, axis, "log_softmax")
+
+
+def _implicit_axis(ndim: int, who: str, arg: str) -> int:
+    """The axis PyTorch's softmax takes when none is given: 0 for 0-, 1- and 3-d input, else
+    1 (so (N, C) normalizes each row over its classes, never over the batch). Warns, as
+    PyTorch does, that the choice is deprecated; the warning points at the caller's line."""
+    axis = 0 if ndim in (0, 1, 3) else 1
+    _warn(f"Implicit dimension choice for {who} has been deprecated. Change the call to "
+          f"include {arg}={axis} as an argument.")
+    return axis
+
+
+def _warn(message: str) -> None:
+    """A UserWarning attributed to the innermost line of code outside tapegrad (the user's
+    call, however deep inside tapegrad the warning is raised)."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
 
 
 def _log_softmax(x: Tensor, axis: int, who: str) -> Tensor:
@@ -170,9 +196,13 @@ def _log_softmax(x: Tensor, axis: int, who: str) -> Tensor:
     return x - ops.logsumexp(x, axis=axes, keepdims=True)
 
 
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """exp(log_softmax(x)) = exp(x_i) / sum_j exp(x_j), without overflow."""
-    return ops.exp(_log_softmax(_tensor(x, "softmax"), axis, "softmax"))
+def softmax(x: Tensor, axis: int | None = -1) -> Tensor:
+    """exp(log_softmax(x)) = exp(x_i) / sum_j exp(x_j), without overflow. axis=None is
+    PyTorch's deprecated implicit choice (see _implicit_axis)."""
+    x = _tensor(x, "softmax")
+    if axis is None:
+        axis = _implicit_axis(x.ndim, "softmax", "axis")
+    return ops.exp(_log_softmax(x, axis, "softmax"))
 
 
 # ====================================================================== losses
@@ -182,28 +212,41 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce((input - target).square(), reduction)
 
 
-def _clamped_log(p: Tensor) -> Tensor:
-    """max(log p, −100) for p in [0, 1], PyTorch's clamp in binary_cross_entropy.
+def _bce_logs(p: Tensor) -> tuple[Tensor, Tensor]:
+    """(max(log p, −100), max(log(1 − p), −100)) for p in [0, 1], with PyTorch's gradients
+    (1 − p)/D and −p/D, D = max(p(1 − p), 1e-12).
 
-    Entries below the floor max(e^−100, smallest normal number of p's dtype) get the constant
-    max(log p, −100) (gradient 0); the log primitive only sees entries above the floor, so its
-    gradient 1/p stays finite in float32 too, and no warning is raised for p = 0."""
+    Where p(1 − p) ≥ 1e-12 these are the log primitive's 1/p and −1/(1 − p). At the
+    saturated entries (p or 1 − p below about 1e-12, p = 0 and p = 1 included) each term is
+    the straight-through c + (p − p.detach())·k: its value is the constant c = max(log, −100)
+    (computed without a warning) and its gradient the constant k = (1 − p)/1e-12 or −p/1e-12,
+    so the loss's gradient is PyTorch's (p − t)/1e-12, large and pointing toward the target,
+    instead of the clamp's 0. The log primitive only sees unsaturated entries."""
     arr = p._data
-    low = arr < max(np.exp(-100.0), float(np.finfo(arr.dtype).tiny))
-    if not low.any():
-        return p.log()
+    eps = arr.dtype.type(_BCE_EPS)
+    flat = arr * (1 - arr) < eps
+    if not flat.any():
+        return p.log(), (1.0 - p).log()
     with np.errstate(divide="ignore"):
-        clamped = np.maximum(np.log(arr, where=low, out=np.zeros_like(arr)), -100.0)
-    return ops.where(_mask(low), Tensor._make(clamped.astype(arr.dtype), False),
-                     ops.where(_mask(low), 1.0, p).log())
+        values = (np.maximum(np.log(arr), -100.0), np.maximum(np.log(1 - arr), -100.0),
+                  (1 - arr) / eps, -arr / eps)
+    c1, c2, k1, k2 = (Tensor._make(np.where(flat, v, 0).astype(arr.dtype), False)
+                      for v in values)
+    mask = _mask(flat)
+    safe = ops.where(mask, 0.5, p)
+    delta = p - p.detach()  # 0, with gradient 1
+    return (ops.where(mask, c1 + delta * k1, safe.log()),
+            ops.where(mask, c2 + delta * k2, (1.0 - safe).log()))
 
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
                          reduction: str = "mean") -> Tensor:
-    """−[t·log p + (1 − t)·log(1 − p)] for probabilities p in [0, 1].
+    """−w·[t·log p + (1 − t)·log(1 − p)] for probabilities p in [0, 1].
 
-    As in PyTorch each log is clamped at −100, so p = 0 or 1 gives a finite loss (see
-    _clamped_log: the gradient is 0 below the clamp)."""
+    As in PyTorch each log is clamped at −100, so p = 0 or 1 gives a finite loss, and the
+    gradient is PyTorch's w·(p − t)/max(p(1 − p), 1e-12): at a saturated p (p = 0 or 1, or
+    within about 1e-12 of them) it is w·(p − t)·1e12, pointing toward the target (see
+    _bce_logs); elsewhere it is the exact derivative w·(p − t)/(p(1 − p))."""
     who = "binary_cross_entropy"
     input, target = _elementwise_target(input, target, reduction, who)
     _floating(input, who)
@@ -213,7 +256,8 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None,
         bad = p[~((p >= 0) & (p <= 1))].flat[0]
         raise ValueError(f"{who}: input must be probabilities in [0, 1], found {bad}; for "
                          "logits use binary_cross_entropy_with_logits")
-    loss = -(target * _clamped_log(input) + (1.0 - target) * _clamped_log(1.0 - input))
+    log_p, log_q = _bce_logs(input)
+    loss = -(target * log_p + (1.0 - target) * log_q)
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
@@ -264,7 +308,12 @@ def _class_indices(target: Any, n: int, classes: int, ignore_index: int, who: st
 def _class_weights(weight: Any, classes: int, dtype: np.dtype, who: str) -> np.ndarray | None:
     if weight is None:
         return None
-    w = np.asarray(weight, dtype=dtype)
+    arr = weight._data if isinstance(weight, Tensor) else weight
+    try:
+        w = np.asarray(arr, dtype=dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: weight must be {classes} numbers (one per class), got "
+                        f"{weight!r}") from None
     if w.shape != (classes,):
         raise ShapeError(f"{who}: weight must have shape ({classes},) (one per class), got "
                          f"{w.shape}")
@@ -348,6 +397,7 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
     """
     who = "cross_entropy"
     _check_reduction(reduction, who)
+    _number(label_smoothing, who, "label_smoothing")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{who}: label_smoothing must be in [0, 1], got {label_smoothing}")
     logits = _floating(_tensor(logits, who), who)
@@ -437,6 +487,8 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
                             f"None, got {type(t).__name__}")
     weight = None if weight is None else _operand(weight, x, who, "weight")
     bias = None if bias is None else _operand(bias, x, who, "bias")
+    _number(momentum, who, "momentum")
+    _number(eps, who, "eps")
     if x.ndim not in (2, 3):
         raise ShapeError(f"{who}: expected input (N, C) or (N, C, L), got shape {x.shape}")
     c = x.shape[1]
@@ -483,15 +535,25 @@ def _update_running(running_mean: Tensor, running_var: Tensor, mean: Tensor, var
         running_var.copy_((1.0 - momentum) * running_var._data + momentum * unbiased)
 
 
+def _normalized_shape(shape: Any, who: str) -> tuple[int, ...]:
+    """normalized_shape (an int or a sequence of ints, numpy ints too) as a tuple of ints."""
+    dims = (shape,) if isinstance(shape, (int, np.integer)) else shape
+    if isinstance(dims, (list, tuple, np.ndarray)) and all(
+            isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in dims):
+        return tuple(int(n) for n in dims)
+    raise TypeError(f"{who}: normalized_shape must be an int or a sequence of ints, got "
+                    f"{shape!r}")
+
+
 def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
                bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalize over the last len(normalized_shape) axes of each sample:
     y = γ·(x − μ)/√(σ² + ε) + β, with μ and σ² (population variance) per sample."""
     x = _tensor(x, "layer_norm")
+    _number(eps, "layer_norm", "eps")
     weight = None if weight is None else _operand(weight, x, "layer_norm", "weight")
     bias = None if bias is None else _operand(bias, x, "layer_norm", "bias")
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
-        normalized_shape)
+    shape = _normalized_shape(normalized_shape, "layer_norm")
     k = len(shape)
     if k == 0 or x.ndim < k or x.shape[-k:] != shape:
         raise ShapeError(f"layer_norm: input shape {x.shape} does not end with "

@@ -83,21 +83,27 @@ class Tanh(Module):
 
 
 class Softmax(Module):
-    """softmax over `dim` (default: the last axis)."""
+    """softmax over `dim` (default: the last axis). dim=None (PyTorch's signature default)
+    is its deprecated implicit choice: 0 for 0-, 1- and 3-d input, else 1, with a warning."""
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: int | None = -1) -> None:
         super().__init__()
         self.dim = dim
 
+    def _dim(self, x: Tensor) -> int:
+        if self.dim is not None or not isinstance(x, Tensor):
+            return self.dim
+        return F._implicit_axis(x.ndim, type(self).__name__, "dim")
+
     def forward(self, x: Tensor) -> Tensor:
-        return F.softmax(x, self.dim)
+        return F.softmax(x, self._dim(x))
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Softmax):
-    """log_softmax over `dim` (default: the last axis)."""
+    """log_softmax over `dim` (default: the last axis; None as for Softmax)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.log_softmax(x, self.dim)
+        return F.log_softmax(x, self._dim(x))

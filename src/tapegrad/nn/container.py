@@ -7,6 +7,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
+
 from ..tensor import Tensor
 from .module import Module
 
@@ -44,6 +46,9 @@ class _ModuleSequence(Module, ABC):
     def __getitem__(self, index: int | slice) -> Module:
         if isinstance(index, slice):
             return self._slice(list(self._modules.items())[index])
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(f"{type(self).__name__}: index must be an int or a slice, got "
+                            f"{index!r}")
         mods = list(self._modules.values())
         if not -len(mods) <= index < len(mods):
             raise IndexError(f"{type(self).__name__}: index {index} is out of range for "

@@ -17,6 +17,7 @@ class Dropout(Module):
     def __init__(self, p: float = 0.5, inplace: bool = False, inverted: bool = True) -> None:
         """inplace is accepted for PyTorch code; the input is never overwritten."""
         super().__init__()
+        F._number(p, "Dropout", "p")
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
         self.p, self.inplace, self.inverted = p, inplace, inverted

@@ -5,9 +5,14 @@ fan_in / fan_out of a weight (out, in, *k) are in·∏k and out·∏k. The varia
 "Initialization"):
 
     xavier (Glorot)   Var W = gain² · 2 / (fan_in + fan_out)
-    kaiming (He)      Var W = gain² / fan          (gain² = 2 for ReLU: Var W = 2 / fan_in)
+    kaiming (He)      Var W = gain² / fan          (gain² = 2 for ReLU: Var W = 2 / fan_in;
+                      mode="fan_avg", fan = (fan_in + fan_out)/2, is lecture 002's He init
+                      N(0, 4/(n_in + n_out)), U(±√(12/(n_in + n_out))))
     lecun             Var W = 1 / fan_in
     uniform U(−b, b)  has variance b² / 3, so b = √3 · std.
+
+As in PyTorch, a tensor with no elements is left as it is (kaiming_*_ and lecun_normal_ warn
+"Initializing zero-element tensors is a no-op", as PyTorch's kaiming_*_ do).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import functional as F
 from .. import random as _random
 from ..tape import no_grad
 from ..tensor import Tensor
@@ -50,6 +56,14 @@ def _check(t: Any, who: str) -> Tensor:
     return t
 
 
+def _real(value: Any, who: str, name: str) -> float:
+    """value as a float: a finite real number, else TypeError/ValueError naming it."""
+    F._number(value, who, name)
+    if not math.isfinite(value):
+        raise ValueError(f"{who}: {name} must be finite, got {value!r}")
+    return float(value)
+
+
 def _fill(t: Tensor, values: Any) -> Tensor:
     with no_grad():
         t.copy_(np.asarray(values, dtype=t.dtype))
@@ -64,19 +78,32 @@ def _fans(t: Tensor, who: str) -> tuple[int, int]:
     return t.shape[1] * receptive, t.shape[0] * receptive
 
 
-def _fan(t: Tensor, mode: str, who: str) -> int:
-    if mode not in ("fan_in", "fan_out"):
-        raise ValueError(f"{who}: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+_MODES = ("fan_in", "fan_out", "fan_avg")
+
+
+def _fan(t: Tensor, mode: str, who: str) -> float:
+    """fan_in, fan_out, or their mean (fan_avg) of a tensor with elements."""
+    if mode not in _MODES:
+        raise ValueError(f"{who}: mode must be one of {_MODES}, got {mode!r}")
     fan_in, fan_out = _fans(t, who)
-    fan = fan_in if mode == "fan_in" else fan_out
-    if fan == 0:
-        raise ValueError(f"{who}: {mode} is 0 for shape {t.shape}")
-    return fan
+    return {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+
+
+def _empty(t: Tensor, warn: bool) -> bool:
+    """Whether t has no elements (nothing to initialize); warn as PyTorch's kaiming_*_ do."""
+    if t.size:
+        return False
+    if warn:
+        F._warn("Initializing zero-element tensors is a no-op")
+    return True
 
 
 # ---------------------------------------------------------------------- constants
 def constant_(t: Tensor, val: float) -> Tensor:
-    return _fill(_check(t, "constant_"), val)
+    """Fill with val."""
+    _check(t, "constant_")
+    F._number(val, "constant_", "val")
+    return _fill(t, val)
 
 
 def zeros_(t: Tensor) -> Tensor:
@@ -91,6 +118,7 @@ def ones_(t: Tensor) -> Tensor:
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with U(a, b)."""
     _check(t, "uniform_")
+    a, b = _real(a, "uniform_", "a"), _real(b, "uniform_", "b")
     if not a <= b:
         raise ValueError(f"uniform_: need a <= b, got a={a}, b={b}")
     return _fill(t, _random.generator().uniform(a, b, t.shape))
@@ -99,47 +127,65 @@ def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill with N(mean, std²)."""
     _check(t, "normal_")
+    mean, std = _real(mean, "normal_", "mean"), _real(std, "normal_", "std")
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
     return _fill(t, _random.generator().normal(mean, std, t.shape))
 
 
+def _xavier_std(t: Tensor, gain: float, who: str) -> float | None:
+    """gain·√(2 / (fan_in + fan_out)), or None for a tensor with no elements."""
+    fan_in, fan_out = _fans(_check(t, who), who)
+    gain = _real(gain, who, "gain")
+    return None if _empty(t, warn=False) else gain * math.sqrt(2.0 / (fan_in + fan_out))
+
+
 def xavier_uniform_(t: Tensor, gain: float = 1.0) -> Tensor:
     """U(−b, b) with b = gain·√(6 / (fan_in + fan_out)) (Glorot and Bengio, 2010)."""
-    fan_in, fan_out = _fans(_check(t, "xavier_uniform_"), "xavier_uniform_")
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(t, -bound, bound)
+    std = _xavier_std(t, gain, "xavier_uniform_")
+    return t if std is None else uniform_(t, -math.sqrt(3.0) * std, math.sqrt(3.0) * std)
 
 
 def xavier_normal_(t: Tensor, gain: float = 1.0) -> Tensor:
     """N(0, std²) with std = gain·√(2 / (fan_in + fan_out))."""
-    fan_in, fan_out = _fans(_check(t, "xavier_normal_"), "xavier_normal_")
-    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    std = _xavier_std(t, gain, "xavier_normal_")
+    return t if std is None else normal_(t, 0.0, std)
 
 
-def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str, who: str) -> float:
+def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str, who: str
+                 ) -> float | None:
+    """gain/√fan, or None (with PyTorch's warning) for a tensor with no elements."""
     fan = _fan(_check(t, who), mode, who)
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    gain = calculate_gain(nonlinearity, a)
+    return None if _empty(t, warn=True) else gain / math.sqrt(fan)
 
 
 def kaiming_uniform_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
                      nonlinearity: str = "leaky_relu") -> Tensor:
     """U(−b, b) with b = √3·gain/√fan (He et al., 2015); a is the leaky_relu slope.
-    With a = √5 (nn.Linear's default) this is U(−1/√fan_in, 1/√fan_in)."""
+    With a = √5 (nn.Linear's default) this is U(−1/√fan_in, 1/√fan_in).
+
+    mode: "fan_in" (forward variance), "fan_out" (backward) or "fan_avg", fan =
+    (fan_in + fan_out)/2: with ReLU's gain √2 that is lecture 002's
+    U(±√(12/(n_in + n_out))), whose variance is 4/(n_in + n_out)."""
     std = _kaiming_std(t, a, mode, nonlinearity, "kaiming_uniform_")
-    return uniform_(t, -math.sqrt(3.0) * std, math.sqrt(3.0) * std)
+    return t if std is None else uniform_(t, -math.sqrt(3.0) * std, math.sqrt(3.0) * std)
 
 
 def kaiming_normal_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu") -> Tensor:
-    """N(0, std²) with std = gain/√fan; for ReLU (gain √2) Var W = 2 / fan_in."""
-    return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity, "kaiming_normal_"))
+    """N(0, std²) with std = gain/√fan; for ReLU (gain √2) Var W = 2 / fan_in.
+
+    mode="fan_avg" takes fan = (fan_in + fan_out)/2: with ReLU's gain this is lecture 002's
+    He initialization N(0, 4/(n_in + n_out))."""
+    std = _kaiming_std(t, a, mode, nonlinearity, "kaiming_normal_")
+    return t if std is None else normal_(t, 0.0, std)
 
 
 def lecun_normal_(t: Tensor) -> Tensor:
     """N(0, 1/fan_in) (LeCun et al., 1998; the init that SELU networks assume)."""
-    return normal_(t, 0.0, 1.0 / math.sqrt(_fan(_check(t, "lecun_normal_"), "fan_in",
-                                                "lecun_normal_")))
+    fan = _fan(_check(t, "lecun_normal_"), "fan_in", "lecun_normal_")
+    return t if _empty(t, warn=True) else normal_(t, 0.0, 1.0 / math.sqrt(fan))
 
 
 def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
@@ -150,6 +196,9 @@ def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
     if t.ndim < 2:
         raise ValueError(f"orthogonal_: needs a tensor of at least 2 dimensions, got shape "
                          f"{t.shape}")
+    gain = _real(gain, "orthogonal_", "gain")
+    if _empty(t, warn=False):
+        return t
     rows, cols = t.shape[0], t.size // t.shape[0]
     a = _random.generator().standard_normal((max(rows, cols), min(rows, cols)))
     q, r = np.linalg.qr(a)
@@ -169,10 +218,14 @@ def lsuv_(model: Module, x: Any, tol: float = 0.1, max_iter: int = 10,
     orthogonal=False); then, first layer to last, its weight is divided by √Var(B) where B is
     the layer's output on x, until |Var(B) − 1| < tol or max_iter forward passes. The model
     runs in its current mode; its buffers (e.g. BatchNorm running statistics) are restored
-    afterwards, so only the layer weights change. Returns the model."""
+    afterwards, so only the layer weights change, and if anything fails (a layer the forward
+    does not use, an error in the forward) the weights are restored too. Returns the
+    model."""
     if not isinstance(model, Module):
         raise TypeError(f"lsuv_: model must be a Module, got {type(model).__name__}")
-    if tol <= 0 or max_iter < 1:
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)):
+        raise TypeError(f"lsuv_: max_iter must be an int, got {max_iter!r}")
+    if _real(tol, "lsuv_", "tol") <= 0 or max_iter < 1:
         raise ValueError(f"lsuv_: need tol > 0 and max_iter >= 1, got tol={tol}, "
                          f"max_iter={max_iter}")
     x = x if isinstance(x, Tensor) else Tensor(x)
@@ -180,11 +233,12 @@ def lsuv_(model: Module, x: Any, tol: float = 0.1, max_iter: int = 10,
               if isinstance(getattr(m, "weight", None), Tensor) and m.weight.ndim >= 2]
     if not layers:
         raise ValueError(f"lsuv_: {type(model).__name__} has no layer with a weight matrix")
-    saved = {name: b.numpy().copy() for name, b in model.named_buffers()}
-    if orthogonal:
-        for m in layers:
-            orthogonal_(m.weight)
+    buffers = {name: b.numpy().copy() for name, b in model.named_buffers()}
+    weights = [m.weight.numpy().copy() for m in layers]
     try:
+        if orthogonal:
+            for m in layers:
+                orthogonal_(m.weight)
         for m in layers:
             for _ in range(max_iter):
                 var = _output_variance(model, m, x)
@@ -192,11 +246,16 @@ def lsuv_(model: Module, x: Any, tol: float = 0.1, max_iter: int = 10,
                     break
                 with no_grad():
                     m.weight.copy_(m.weight.numpy() / np.sqrt(var))
+    except BaseException:  # a failed call changes no weight
+        with no_grad():
+            for m, w in zip(layers, weights):
+                m.weight.copy_(w)
+        raise
     finally:
         with no_grad():
             for name, b in model.named_buffers():
-                if name in saved:
-                    b.copy_(saved[name])
+                if name in buffers:
+                    b.copy_(buffers[name])
     return model
 
 

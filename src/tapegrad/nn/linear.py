@@ -10,7 +10,7 @@ from .. import functional as F
 from ..tape import ShapeError, current_scope
 from ..tensor import Tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module, Parameter, _float_dtype
 
 
 class Linear(Module):
@@ -28,7 +28,7 @@ class Linear(Module):
                 raise ValueError(f"Linear: {name} must be a non-negative int, got {n!r}")
         self.in_features = int(in_features)
         self.out_features = int(out_features)
-        dt = np.dtype(np.float32 if dtype is None else dtype)
+        dt = _float_dtype(dtype, "Linear")
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dt))
         self.register_parameter("bias", Parameter(np.empty(self.out_features, dt))
                                 if bias else None)

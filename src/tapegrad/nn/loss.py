@@ -72,6 +72,7 @@ class CrossEntropyLoss(NLLLoss):
     def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
         super().__init__(weight, ignore_index, reduction)
+        F._number(label_smoothing, "CrossEntropyLoss", "label_smoothing")
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got "
                              f"{label_smoothing}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -28,17 +28,46 @@ from ..tensor import Tensor, as_dtype
 class Parameter(Tensor):
     """A Tensor that a Module registers as trainable: requires_grad=True by default.
 
-    Parameter(data) copies data and keeps the dtype of float data (Python numbers and lists
-    become float32); Parameter() is an empty float32 parameter."""
+    Parameter(data) copies data and keeps the dtype of float arrays and tensors (Python
+    numbers and lists, of ints too, become float32); Parameter() is an empty float32
+    parameter."""
 
     __slots__ = ()
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        python = isinstance(data, (int, float, list, tuple))
         super().__init__(np.zeros(0, np.float32) if data is None else data,
-                         requires_grad=requires_grad)
+                         requires_grad=requires_grad, dtype=np.float32 if python else None)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+def _float_dtype(dtype: Any, who: str) -> np.dtype:
+    """A layer's parameter dtype: float32 for None, else a floating dtype (TypeError
+    naming the layer for anything else)."""
+    dt = as_dtype(dtype, who)
+    if dt is None:
+        return np.dtype(np.float32)
+    if dt.kind != "f":
+        raise TypeError(f"{who}: dtype must be floating point, got {dt}")
+    return dt
+
+
+def zero_grads(params: Iterable[Tensor], set_to_none: bool) -> None:
+    """p.grad = None for every p, or (set_to_none=False) zeros written in place into each
+    .grad, so a reference to it kept elsewhere sees the zeros (PyTorch's zero_()). A grad
+    that is itself recorded (backward with create_graph=True) is replaced by a fresh zero
+    tensor, as PyTorch detaches it first."""
+    for p in params:
+        g = p.grad
+        if set_to_none or g is None:
+            p.grad = None
+        elif g.requires_grad:
+            p.grad = Tensor._make(np.zeros_like(g._data), False)
+        else:
+            with no_grad():
+                g.copy_(0)
 
 
 class _IncompatibleKeys(NamedTuple):
@@ -161,11 +190,20 @@ class Module:
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add state that is not trained (no gradient) but belongs to the module; persistent
         buffers are part of state_dict (as BatchNorm's running_mean and running_var)."""
+        who = f"{type(self).__name__}.register_buffer"
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"{type(self).__name__}.register_buffer: {name!r} must be a "
-                            f"Tensor or None, got {type(tensor).__name__}")
+            raise TypeError(f"{who}: {name!r} must be a Tensor or None, got "
+                            f"{type(tensor).__name__}")
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"{who}: the name must be a non-empty string without '.', got "
+                             f"{name!r}")
+        for registry, kind in ((self._parameters, "parameter"), (self._modules, "module")):
+            if name in registry:  # checked first: a failed call registers nothing
+                raise TypeError(f"{who}: {name!r} is already a {kind}")
         self._buffer_names.add(name)
-        if not persistent:
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
             self._non_persistent.add(name)
         setattr(self, name, tensor)
 
@@ -239,8 +277,12 @@ class Module:
 
     # ------------------------------------------------------------------ traversal
     def named_children(self) -> Iterator[tuple[str, Module]]:
+        """(name, child) pairs; a module held under two names is yielded once (the first
+        name), as in PyTorch, so apply() and children() visit it once."""
+        seen: set[int] = set()
         for name, m in self._modules.items():
-            if m is not None:
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
                 yield name, m
 
     def children(self) -> Iterator[Module]:
@@ -305,21 +347,22 @@ class Module:
 
     # ------------------------------------------------------------------ modes and grads
     def train(self, mode: bool = True) -> Module:
-        """Set training mode on this module and every descendant; returns self."""
+        """Set training mode on this module and every descendant; returns self. mode must be
+        True or False (as in PyTorch; train("no") would otherwise mean training)."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"{type(self).__name__}.train: training mode is expected to be "
+                             f"boolean, got {mode!r}")
         for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+            object.__setattr__(m, "training", mode)
         return self
 
     def eval(self) -> Module:
         return self.train(False)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear every parameter's gradient (None, or zeros with set_to_none=False)."""
-        for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                p.grad = Tensor._make(np.zeros_like(p._data), False)
+        """Clear every parameter's gradient: None, or with set_to_none=False zeros written
+        into the existing .grad tensor, as in PyTorch (see zero_grads)."""
+        zero_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
@@ -359,19 +402,26 @@ class Module:
         return self.to(np.float32)
 
     # ------------------------------------------------------------------ state
-    def _state_items(self) -> Iterator[tuple[str, Tensor]]:
-        for mname, m in self.named_modules():
-            dot = f"{mname}." if mname else ""
-            for pname, p in m._parameters.items():
-                if p is not None:
-                    yield dot + pname, p
-            for bname, b in m._buffers.items():
-                if b is not None and bname not in m._non_persistent:
-                    yield dot + bname, b
+    def _state_items(self, prefix: str = "", ancestors: tuple[int, ...] = ()
+                     ) -> Iterator[tuple[str, Tensor]]:
+        """(dotted key, tensor) of every parameter and persistent buffer under every name
+        it is reachable by: as in PyTorch, a module or parameter shared by enc and dec has
+        both enc.* and dec.* keys (a module that contains itself is not entered again)."""
+        for pname, p in self._parameters.items():
+            if p is not None:
+                yield prefix + pname, p
+        for bname, b in self._buffers.items():
+            if b is not None and bname not in self._non_persistent:
+                yield prefix + bname, b
+        ancestors += (id(self),)
+        for cname, m in self._modules.items():
+            if m is not None and id(m) not in ancestors:
+                yield from m._state_items(f"{prefix}{cname}.", ancestors)
 
     def state_dict(self) -> dict[str, Tensor]:
         """Parameters and persistent buffers by dotted name, as detached tensors that share
-        memory with the module (as in PyTorch; clone them to keep a snapshot)."""
+        memory with the module (as in PyTorch; clone them to keep a snapshot). A shared
+        module or parameter appears under each of its names (enc.weight and dec.weight)."""
         return {name: t.detach() for name, t in self._state_items()}
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
@@ -380,7 +430,9 @@ class Module:
 
         Everything is checked before anything is written: with strict=True a missing or
         unexpected key raises, and any entry whose shape or dtype differs from the module's
-        raises; the error names the key(s) and the module is left unchanged."""
+        raises; the error names the key(s) and the module is left unchanged. The keys are
+        those of state_dict(), so a shared module's alias keys (dec.* beside enc.*) are
+        expected, as in PyTorch; if they disagree, the later key's values are kept."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict of tensors, got "
                             f"{type(state_dict).__name__}")
@@ -426,7 +478,7 @@ class Module:
 
     def __repr__(self) -> str:
         lines = [f"({name}): " + repr(m).replace("\n", "\n  ")
-                 for name, m in self.named_children()]
+                 for name, m in self._modules.items() if m is not None]  # aliases too
         head = f"{type(self).__name__}({self.extra_repr()}"
         if not lines:
             return head + ")"

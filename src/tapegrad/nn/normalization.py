@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import functional as F
 from ..tensor import Tensor
-from .module import Module, Parameter
+from .module import Module, Parameter, _float_dtype
 
 
 class BatchNorm1d(Module):
@@ -25,7 +25,8 @@ class BatchNorm1d(Module):
                  affine: bool = True, track_running_stats: bool = True,
                  dtype: object = None) -> None:
         super().__init__()
-        if not isinstance(num_features, (int, np.integer)) or num_features <= 0:
+        if not isinstance(num_features, (int, np.integer)) or isinstance(num_features, bool) \
+                or num_features <= 0:
             raise ValueError(f"BatchNorm1d: num_features must be a positive int, got "
                              f"{num_features!r}")
         if not all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
@@ -38,7 +39,7 @@ class BatchNorm1d(Module):
                              f"momentum={momentum}, eps={eps}")
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        c, dt = self.num_features, np.dtype(np.float32 if dtype is None else dtype)
+        c, dt = self.num_features, _float_dtype(dtype, "BatchNorm1d")
         self.register_parameter("weight", Parameter(np.ones(c, dt)) if affine else None)
         self.register_parameter("bias", Parameter(np.zeros(c, dt)) if affine else None)
         self.register_buffer("running_mean",
@@ -75,14 +76,14 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
                  elementwise_affine: bool = True, dtype: object = None) -> None:
         super().__init__()
-        shape = ((normalized_shape,) if isinstance(normalized_shape, (int, np.integer))
-                 else tuple(normalized_shape))
-        if not shape or any(not isinstance(n, (int, np.integer)) or n <= 0 for n in shape):
+        shape = F._normalized_shape(normalized_shape, "LayerNorm")
+        if not shape or min(shape) <= 0:
             raise ValueError(f"LayerNorm: normalized_shape must be positive ints, got "
                              f"{normalized_shape!r}")
-        self.normalized_shape = tuple(int(n) for n in shape)
+        F._number(eps, "LayerNorm", "eps")
+        self.normalized_shape = shape
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dt = np.dtype(np.float32 if dtype is None else dtype)
+        dt = _float_dtype(dtype, "LayerNorm")
         self.register_parameter("weight", Parameter(np.ones(shape, dt))
                                 if elementwise_affine else None)
         self.register_parameter("bias", Parameter(np.zeros(shape, dt))

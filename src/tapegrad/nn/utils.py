@@ -30,7 +30,10 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.number)) \
             or not max_norm >= 0:
         raise ValueError(f"{who}: max_norm must be a non-negative number, got {max_norm!r}")
-    q = float(norm_type)
+    try:  # a number, or a string such as 'inf' (PyTorch takes float(norm_type))
+        q = math.nan if isinstance(norm_type, bool) else float(norm_type)
+    except (TypeError, ValueError):
+        q = math.nan
     if not (q == math.inf or q > 0):
         raise ValueError(f"{who}: norm_type must be positive or inf, got {norm_type!r}")
     grads = _grads(parameters, who)

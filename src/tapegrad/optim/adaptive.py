@@ -38,17 +38,20 @@ class Adagrad(FirstOrderOptimizer):
         for name in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
             check_number("Adagrad", name, group[name])
 
+    def _state_names(self, group: dict[str, Any]) -> set[str]:
+        return {"step", "sum"}
+
     def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
                 state: dict[str, Any]) -> Tensor:
         if not state:
             state["step"] = 0
             state["sum"] = zeros_like(theta) + group["initial_accumulator_value"]
-        state["step"] += 1
+        acc, t = state["sum"], state["step"] + 1
+        state["step"] = t
         if group["weight_decay"]:
             g = g + group["weight_decay"] * theta
-        acc = state["sum"]
         acc += g * g
-        lr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        lr = group["lr"] / (1 + (t - 1) * group["lr_decay"])
         den = acc.sqrt()
         den += group["eps"]
         step = lr * g
@@ -80,6 +83,10 @@ class RMSprop(FirstOrderOptimizer):
         check_number("RMSprop", "alpha", group["alpha"], high=1.0, high_open=False)
         check_flag("RMSprop", "centered", group["centered"])
 
+    def _state_names(self, group: dict[str, Any]) -> set[str]:
+        return {"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] else set()) \
+            | ({"grad_avg"} if group["centered"] else set())
+
     def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
                 state: dict[str, Any]) -> Tensor:
         alpha, mu = group["alpha"], group["momentum"]
@@ -90,17 +97,18 @@ class RMSprop(FirstOrderOptimizer):
                 state["momentum_buffer"] = zeros_like(theta)
             if group["centered"]:
                 state["grad_avg"] = zeros_like(theta)
+        a = state["square_avg"]  # every entry is read before any changes
+        m = state["grad_avg"] if group["centered"] else None
+        buf = state["momentum_buffer"] if mu else None
         state["step"] += 1
         if group["weight_decay"]:
             g = g + group["weight_decay"] * theta
-        a = state["square_avg"]
         a *= alpha
         g2 = (1 - alpha) * g
         g2 *= g
         a += g2
         del g2
-        if group["centered"]:
-            m = state["grad_avg"]
+        if m is not None:
             m *= alpha
             m += (1 - alpha) * g
             a = a - m * m
@@ -109,8 +117,7 @@ class RMSprop(FirstOrderOptimizer):
         den += group["eps"]
         scaled = g / den
         del den
-        if mu:
-            buf = state["momentum_buffer"]
+        if buf is not None:
             buf *= mu
             buf += scaled
             scaled = buf
@@ -153,6 +160,10 @@ class Adam(FirstOrderOptimizer):
         check_flag(who, "amsgrad", group["amsgrad"])
         check_flag(who, "bias_correction", group["bias_correction"])
 
+    def _state_names(self, group: dict[str, Any]) -> set[str]:
+        return {"step", "exp_avg", "exp_avg_sq"} | (
+            {"max_exp_avg_sq"} if group["amsgrad"] else set())
+
     def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
                 state: dict[str, Any]) -> Tensor:
         b1, b2 = group["betas"]
@@ -163,11 +174,12 @@ class Adam(FirstOrderOptimizer):
             state["exp_avg_sq"] = zeros_like(theta)
             if group["amsgrad"]:
                 state["max_exp_avg_sq"] = zeros_like(theta)
+        v, a = state["exp_avg"], state["exp_avg_sq"]  # read before anything changes
+        a_max = state["max_exp_avg_sq"] if group["amsgrad"] else None
         state["step"] += 1
         t = state["step"]
         if wd and not self._decoupled:
             g = g + wd * theta
-        v, a = state["exp_avg"], state["exp_avg_sq"]
         v *= b1
         v += (1 - b1) * g
         a *= b2
@@ -176,8 +188,8 @@ class Adam(FirstOrderOptimizer):
         del g
         a += g2
         del g2
-        if group["amsgrad"]:
-            a = ops.maximum(state["max_exp_avg_sq"], a)
+        if a_max is not None:
+            a = ops.maximum(a_max, a)
             state["max_exp_avg_sq"] = a
         if group["bias_correction"]:  # lr·ṽ/(√ã + eps) with ṽ = v/(1 − β1^t), ã = a/(1 − β2^t)
             den = (a / (1 - b2 ** t)).sqrt()

@@ -86,6 +86,26 @@ class ClosureOptimizer(Optimizer):
         return closure
 
     # ------------------------------------------------------------------ checkpoints
+    _counters = ("func_evals", "n_iter", "updates")
+    _state_always: tuple[str, ...] = ()  # names in the state from the first step() on
+    _state_iterated: tuple[str, ...] = ()  # ... and once n_iter >= 1
+    _state_optional: tuple[str, ...] = ()  # ... and sometimes
+
+    def _check_state(self, state: dict[str, Any], group: dict[str, Any], who: str) -> None:
+        """A loaded state must hold the names a step() leaves (its counters ints >= 0) and
+        no others, so the next step() can continue from it."""
+        super()._check_state(state, group, who)
+        needed = set(self._state_always)
+        if isinstance(state.get("n_iter"), (int, np.integer)) and state["n_iter"] >= 1:
+            needed |= set(self._state_iterated)
+        known = set(self._state_always + self._state_iterated + self._state_optional)
+        missing, unknown = sorted(needed - set(state)), sorted(set(state) - known)
+        if missing or unknown:
+            problems = ([f"lacks {missing}"] if missing else []) + (
+                [f"has unknown entries {unknown}"] if unknown else [])
+            raise ValueError(f"{who} {' and '.join(problems)}; {type(self).__name__} keeps "
+                             f"{sorted(known)}")
+
     def _import_state(self, p: Tensor, name: str, value: Any, who: str) -> Any:
         """Arrays stay numpy arrays over x (length n, or n×n, or k×n); lists stay lists."""
         if isinstance(value, (list, tuple)):
@@ -110,6 +130,9 @@ class LineSearchOptimizer(ClosureOptimizer):
     fall below their tolerances. Subclasses supply `_direction`."""
 
     _c2 = 0.9  # the curvature constant of the strong Wolfe conditions
+    _state_always = ("func_evals", "n_iter")
+    _state_iterated = ("prev_grad", "prev_loss")
+    _state_optional = ("d", "t")
     _max_ls = 25  # evaluations one line search may use (PyTorch's max_ls); max_eval is
     # checked between iterations, so max_iter=1 (one iteration per step()) still searches
 

@@ -59,6 +59,12 @@ class LRScheduler(ABC):
     def _lr_at(self, base_lr: float, t: int) -> float:
         """The rate at step t of a group that started at base_lr (the schedule's formula)."""
 
+    @staticmethod
+    @abstractmethod
+    def _check_hyper(who: str, **hyper: Any) -> None:
+        """Raise unless the schedule's settings (the _hyper names) are valid: the one check
+        of the constructor and of load_state_dict."""
+
     def step(self) -> None:
         """Advance the schedule by one and write the new rates into the optimizer."""
         self.last_epoch += 1
@@ -77,29 +83,46 @@ class LRScheduler(ABC):
                 for n, v in ((n, getattr(self, n)) for n in names)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore what state_dict() gave; the keys must match exactly (nothing changes on
-        error)."""
-        expected = set(self.state_dict())
-        if not isinstance(state_dict, dict) or set(state_dict) != expected:
-            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict)
-            raise ValueError(f"{type(self).__name__}.load_state_dict: expected keys "
-                             f"{sorted(expected)}, got {got}")
-        _check_loaded(self, state_dict)
-        for n, v in state_dict.items():
-            setattr(self, n, list(v) if isinstance(v, (list, tuple)) else v)
+        """Restore what state_dict() gave and put its last rates into the optimizer's
+        groups, so the rate in use is the restored one whichever of the optimizer and the
+        scheduler was created or loaded first. The keys must match exactly and the settings
+        pass the constructor's checks (nothing changes on error)."""
+        who = f"{type(self).__name__}.load_state_dict"
+        _check_keys(who, state_dict, self.state_dict())
+        self._check_hyper(who, **{n: state_dict[n] for n in self._hyper})
+        _check_loaded(self, who, state_dict, ("base_lrs", "_last_lr"), low_epoch=-1)
+        _restore(self, state_dict)
 
 
-def _check_loaded(sched: Any, state: dict[str, Any]) -> None:
-    """A loaded state must fit the optimizer: one base lr per param group (a schedule saved
-    for another optimizer would silently drive only some groups) and an integer epoch."""
-    who = f"{type(sched).__name__}.load_state_dict"
+def _check_keys(who: str, state: Any, own: dict[str, Any]) -> None:
+    if not isinstance(state, dict) or set(state) != set(own):
+        got = sorted(state) if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"{who}: expected keys {sorted(own)}, got {got}")
+
+
+def _check_loaded(sched: Any, who: str, state: dict[str, Any], rates: tuple[str, ...],
+                  low_epoch: int) -> None:
+    """A loaded state must fit the optimizer: one rate per param group in each list of
+    `rates` (a schedule saved for another optimizer would silently drive only some groups),
+    every rate a number >= 0, and an integer epoch."""
     groups = len(sched.optimizer.param_groups)
-    lrs = state.get("base_lrs", state.get("min_lrs"))
-    if not isinstance(lrs, (list, tuple)) or len(lrs) != groups:
-        n = len(lrs) if isinstance(lrs, (list, tuple)) else type(lrs).__name__
-        raise ValueError(f"{who}: the state has {n} per-group rates, the optimizer has "
-                         f"{groups} param groups; nothing was loaded")
-    check_int(who, "last_epoch", state["last_epoch"], low=-1)
+    for name in rates:
+        lrs = state[name]
+        if not isinstance(lrs, (list, tuple)) or len(lrs) != groups:
+            n = len(lrs) if isinstance(lrs, (list, tuple)) else type(lrs).__name__
+            raise ValueError(f"{who}: the state's {name} has {n} per-group rates, the "
+                             f"optimizer has {groups} param groups; nothing was loaded")
+        for lr in lrs:
+            check_number(who, name, lr)
+    check_int(who, "last_epoch", state["last_epoch"], low=low_epoch)
+
+
+def _restore(sched: Any, state: dict[str, Any]) -> None:
+    """Set a checked state and write its last rates into the optimizer's groups."""
+    for n, v in state.items():
+        setattr(sched, n, list(v) if isinstance(v, (list, tuple)) else v)
+    for g, lr in zip(sched.optimizer.param_groups, sched._last_lr):
+        g["lr"] = lr
 
 
 class StepLR(LRScheduler):
@@ -109,10 +132,14 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        check_int("StepLR", "step_size", step_size)
-        check_number("StepLR", "gamma", gamma)
+        self._check_hyper("StepLR", step_size=step_size, gamma=gamma)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _check_hyper(who: str, **hyper: Any) -> None:
+        check_int(who, "step_size", hyper["step_size"])
+        check_number(who, "gamma", hyper["gamma"])
 
     def _lr_at(self, base_lr: float, t: int) -> float:
         return base_lr * self.gamma ** (t // self.step_size)
@@ -125,9 +152,13 @@ class ExponentialLR(LRScheduler):
     _hyper = ("gamma",)
 
     def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
-        check_number("ExponentialLR", "gamma", gamma)
+        self._check_hyper("ExponentialLR", gamma=gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _check_hyper(who: str, **hyper: Any) -> None:
+        check_number(who, "gamma", hyper["gamma"])
 
     def _lr_at(self, base_lr: float, t: int) -> float:
         return base_lr * self.gamma ** t
@@ -142,13 +173,18 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3,
                  end_factor: float = 1.0, total_iters: int = 5, last_epoch: int = -1) -> None:
-        check_number("LinearLR", "start_factor", start_factor, low_open=True, high=1.0,
-                     high_open=False)
-        check_number("LinearLR", "end_factor", end_factor, high=1.0, high_open=False)
-        check_int("LinearLR", "total_iters", total_iters)
+        self._check_hyper("LinearLR", start_factor=start_factor, end_factor=end_factor,
+                          total_iters=total_iters)
         self.start_factor, self.end_factor = start_factor, end_factor
         self.total_iters = total_iters
         super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _check_hyper(who: str, **hyper: Any) -> None:
+        check_number(who, "start_factor", hyper["start_factor"], low_open=True, high=1.0,
+                     high_open=False)
+        check_number(who, "end_factor", hyper["end_factor"], high=1.0, high_open=False)
+        check_int(who, "total_iters", hyper["total_iters"])
 
     def _lr_at(self, base_lr: float, t: int) -> float:
         frac = min(t, self.total_iters) / self.total_iters
@@ -162,10 +198,14 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,
                  last_epoch: int = -1) -> None:
-        check_int("CosineAnnealingLR", "T_max", T_max)
-        check_number("CosineAnnealingLR", "eta_min", eta_min)
+        self._check_hyper("CosineAnnealingLR", T_max=T_max, eta_min=eta_min)
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _check_hyper(who: str, **hyper: Any) -> None:
+        check_int(who, "T_max", hyper["T_max"])
+        check_number(who, "eta_min", hyper["eta_min"])
 
     def _lr_at(self, base_lr: float, t: int) -> float:
         return self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * t /
@@ -179,10 +219,14 @@ class PowerLR(LRScheduler):
     _hyper = ("s", "c")
 
     def __init__(self, optimizer: Optimizer, s: float, c: float, last_epoch: int = -1) -> None:
-        check_number("PowerLR", "s", s, low_open=True)
-        check_number("PowerLR", "c", c, low=-math.inf, high=0.0)
+        self._check_hyper("PowerLR", s=s, c=c)
         self.s, self.c = s, c
         super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _check_hyper(who: str, **hyper: Any) -> None:
+        check_number(who, "s", hyper["s"], low_open=True)
+        check_number(who, "c", hyper["c"], low=-math.inf, high=0.0)
 
     def _lr_at(self, base_lr: float, t: int) -> float:
         return base_lr * (1 + t / self.s) ** self.c
@@ -209,22 +253,15 @@ class ReduceLROnPlateau:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{who}: expected a tapegrad optimizer, got "
                             f"{type(optimizer).__name__}")
-        if mode not in ("min", "max"):
-            raise ValueError(f"{who}: invalid mode={mode!r}; use 'min' or 'max'")
-        if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"{who}: invalid threshold_mode={threshold_mode!r}; use 'rel' "
-                             "or 'abs'")
-        check_number(who, "factor", factor, high=1.0)
-        check_int(who, "patience", patience, low=0)
-        check_int(who, "cooldown", cooldown, low=0)
-        check_number(who, "threshold", threshold)
-        check_number(who, "eps", eps)
         n = len(optimizer.param_groups)
         min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
         if len(min_lrs) != n:
             raise ValueError(f"{who}: min_lr has {len(min_lrs)} entries for {n} param groups")
         for v in min_lrs:
             check_number(who, "min_lr", v)
+        self._check_settings(who, mode=mode, factor=factor, patience=patience,
+                             threshold=threshold, threshold_mode=threshold_mode,
+                             cooldown=cooldown, eps=eps)
         self.optimizer = optimizer
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode = threshold, threshold_mode
@@ -234,6 +271,20 @@ class ReduceLROnPlateau:
         self.cooldown_counter = 0
         self.last_epoch = 0
         self._last_lr = [g["lr"] for g in optimizer.param_groups]
+
+    @staticmethod
+    def _check_settings(who: str, **settings: Any) -> None:
+        """The constructor's checks, which a loaded state passes too."""
+        if settings["mode"] not in ("min", "max"):
+            raise ValueError(f"{who}: invalid mode={settings['mode']!r}; use 'min' or 'max'")
+        if settings["threshold_mode"] not in ("rel", "abs"):
+            raise ValueError(f"{who}: invalid threshold_mode={settings['threshold_mode']!r}; "
+                             "use 'rel' or 'abs'")
+        check_number(who, "factor", settings["factor"], high=1.0)
+        check_int(who, "patience", settings["patience"], low=0)
+        check_int(who, "cooldown", settings["cooldown"], low=0)
+        check_number(who, "threshold", settings["threshold"])
+        check_number(who, "eps", settings["eps"])
 
     def _is_better(self, value: float) -> bool:
         if self.mode == "min":
@@ -277,10 +328,14 @@ class ReduceLROnPlateau:
                 for k, v in ((k, getattr(self, k)) for k in self._keys)}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        if not isinstance(state_dict, dict) or set(state_dict) != set(self._keys):
-            got = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict)
-            raise ValueError(f"ReduceLROnPlateau.load_state_dict: expected keys "
-                             f"{sorted(self._keys)}, got {got}")
-        _check_loaded(self, state_dict)
-        for k, v in state_dict.items():
-            setattr(self, k, list(v) if isinstance(v, (list, tuple)) else v)
+        """Restore what state_dict() gave, checked as the constructor checks its arguments,
+        and put its last rates into the optimizer's groups (nothing changes on error)."""
+        who = "ReduceLROnPlateau.load_state_dict"
+        _check_keys(who, state_dict, self.state_dict())
+        self._check_settings(who, **{k: state_dict[k] for k in (
+            "mode", "factor", "patience", "threshold", "threshold_mode", "cooldown", "eps")})
+        _check_loaded(self, who, state_dict, ("min_lrs", "_last_lr"), low_epoch=0)
+        check_int(who, "num_bad_epochs", state_dict["num_bad_epochs"], low=0)
+        check_int(who, "cooldown_counter", state_dict["cooldown_counter"], low=0)
+        check_number(who, "best", state_dict["best"], low=-math.inf, high_open=False)
+        _restore(self, state_dict)

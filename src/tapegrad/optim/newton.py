@@ -40,6 +40,9 @@ class Newton(ClosureOptimizer):
     max_params bounds n (the Hessian has n² entries and costs n backward sweeps).
     """
 
+    _state_always = ("n_iter",)
+    _state_optional = ("damping",)
+
     def __init__(self, params: Iterable[Any], lr: float = 1.0, damping: float = 0.0,
                  adaptive: bool = False, max_params: int = 2000) -> None:
         super().__init__(params, {"lr": lr, "damping": damping, "adaptive": adaptive,

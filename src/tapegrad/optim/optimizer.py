@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ..nn.module import zero_grads
 from ..tape import enable_grad, no_grad
 from ..tensor import Tensor
 
@@ -148,13 +149,9 @@ class Optimizer(ABC):
 
     # ------------------------------------------------------------------ stepping
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients (`p.grad = None`, or zeros with set_to_none=False)."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
-                else:
-                    p.grad = Tensor(np.zeros_like(p.grad._data))
+        """Forget the gradients: `p.grad = None`, or with set_to_none=False zeros written
+        into the existing .grad tensors, as in PyTorch."""
+        zero_grads(self._params(), set_to_none)
 
     @abstractmethod
     def step(self, closure: Closure | None = None) -> Tensor | None:
@@ -209,16 +206,31 @@ class Optimizer(ABC):
             self._validate(group)
             new_groups.append(group)
         params = self._params()
+        group_of = [g for g in new_groups for _ in g["params"]]
+        saved_state = state_dict["state"]
+        if not isinstance(saved_state, dict):
+            raise ValueError(f"{who}: 'state' must be a dict, got "
+                             f"{type(saved_state).__name__}")
         new_state: dict[Tensor, dict[str, Any]] = {}
-        for key, s in dict(state_dict["state"]).items():
-            i = int(key)
+        for key, s in saved_state.items():
+            i = _index(key)
             if not 0 <= i < len(params) or not isinstance(s, dict):
                 raise ValueError(f"{who}: state entry {key!r} does not name a parameter "
                                  f"(there are {len(params)})")
-            new_state[params[i]] = {name: self._import_state(params[i], name, v, who)
-                                    for name, v in s.items()}
+            state = {name: self._import_state(params[i], name, v, who) for name, v in s.items()}
+            self._check_state(state, group_of[i], f"{who}: state of parameter {i}")
+            new_state[params[i]] = state
         self.param_groups = new_groups
         self.state = new_state
+
+    _counters: tuple[str, ...] = ("step",)  # state entries that count: ints >= 0
+
+    def _check_state(self, state: dict[str, Any], group: dict[str, Any], who: str) -> None:
+        """Raise unless a loaded per-parameter state is one the rule can continue from under
+        its group's options: the counters must be ints >= 0 (subclasses check the names)."""
+        for name in self._counters:
+            if name in state:
+                check_int(who, name, state[name], low=0)
 
     def _import_state(self, p: Tensor, name: str, value: Any, who: str) -> Any:
         """One state value as this optimizer keeps it: arrays become Tensors of p's shape
@@ -237,6 +249,13 @@ class Optimizer(ABC):
             opts = ", ".join(f"{o}={v!r}" for o, v in g.items() if o != "params")
             lines.append(f"  group {k}: {len(g['params'])} params, {opts}")
         return "\n".join(lines + [")"])
+
+
+def _index(key: Any) -> int:
+    """A state key as a parameter index: an int, or its digits (-1 for anything else)."""
+    if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+        return int(key)
+    return int(key) if isinstance(key, str) and key.isdigit() else -1
 
 
 def _import_option(value: Any) -> Any:
@@ -275,4 +294,22 @@ class FirstOrderOptimizer(Optimizer):
         group's options and its state dict (empty on the first step; updated here).
         Called under no_grad with the parameter and its `.grad` themselves: read them, do
         not write into them (state tensors may be updated in place), and return a new tensor
-        of θ's shape."""
+        of θ's shape. It reads every state entry before it changes any, so a step that
+        fails leaves the state as it was."""
+
+    @abstractmethod
+    def _state_names(self, group: dict[str, Any]) -> set[str]:
+        """The names in a parameter's state after a step under the group's options."""
+
+    def _check_state(self, state: dict[str, Any], group: dict[str, Any], who: str) -> None:
+        """A loaded state is empty (no step yet) or has exactly the rule's names, every one
+        but 'step' an array of the parameter's shape and dtype (see _import_state)."""
+        names = self._state_names(group)
+        if state and set(state) != names:
+            raise ValueError(f"{who} has entries {sorted(state)}; {type(self).__name__} with "
+                             f"these options keeps {sorted(names)} (or nothing before the "
+                             "first step)")
+        for name, value in state.items():
+            if name != "step" and not isinstance(value, Tensor):
+                raise ValueError(f"{who}: '{name}' must be an array, got {value!r}")
+        super()._check_state(state, group, who)

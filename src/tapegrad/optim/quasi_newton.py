@@ -32,6 +32,9 @@ class LBFGS(LineSearchOptimizer):
     The history is kept across step() calls and in state_dict().
     """
 
+    _state_iterated = LineSearchOptimizer._state_iterated + ("old_dirs", "old_stps", "ro",
+                                                             "H_diag")
+
     def __init__(self, params: Iterable[Any], lr: float = 1.0, max_iter: int = 20,
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
                  tolerance_change: float = 1e-9, history_size: int = 100,
@@ -82,6 +85,8 @@ class BFGS(LineSearchOptimizer):
     Wolfe line search by default (line_search_fn=None takes t = lr). H has n² entries:
     more than max_params parameters raise a ValueError (LBFGS needs only O(n·history)).
     """
+
+    _state_iterated = LineSearchOptimizer._state_iterated + ("H", "updates")
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, max_iter: int = 20,
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,

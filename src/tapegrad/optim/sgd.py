@@ -41,6 +41,9 @@ class SGD(FirstOrderOptimizer):
                              f"momentum={group['momentum']!r}, "
                              f"dampening={group['dampening']!r}")
 
+    def _state_names(self, group: dict[str, Any]) -> set[str]:
+        return {"momentum_buffer"} if group["momentum"] else set()
+
     def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
                 state: dict[str, Any]) -> Tensor:
         mu, wd = group["momentum"], group["weight_decay"]
