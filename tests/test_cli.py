@@ -37,6 +37,8 @@ def test_train_reports_the_accuracy_numpy_measures(capsys, tmp_path):
 @pytest.mark.parametrize("extra, present, absent", [
     ([], ["<b>bn1</b>: BatchNorm1d(256)", "sqrt", "square", "<i>grad</i>", "rankdir=TB"], []),
     (["--collapse", "all"], ["<b>bn1</b>: BatchNorm1d(256)"], ["sqrt"]),
+    (["--expand", "all"], ["sqrt", "square"], ["(collapsed)"]),
+    (["--expand", "bn1"], ["sqrt", "<b>fc2</b>: Linear(256, 10)<br/>"], []),
     (["--model", "scalar", "--no-grads"], ["<b>L</b>", "rankdir=LR"], ["<i>grad</i>"]),
     (["--model", "mlp", "--rankdir", "LR"], ["rankdir=LR"], []),
 ])
@@ -71,3 +73,45 @@ def test_bad_input_is_a_message_not_a_traceback(capsys, tmp_path):
     assert cli.main(["train", "--data", "mnist", "--mnist-root", str(tmp_path),
                      "--no-progress"]) == 2
     assert "train-images-idx3-ubyte[.gz] not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["train", "demo"])
+def test_bn_mlp_leaves_out_a_last_batch_of_one_sample(command, tmp_path, capsys):
+    """1,437 training samples = 4·359 + 1: BatchNorm cannot train on the last batch."""
+    extra = ["--graph", str(tmp_path / "bn.svg")] if command == "demo" else ["--model",
+                                                                              "bn-mlp"]
+    assert cli.main([command, "--batch-size", "359", "--epochs", "2", "--no-progress",
+                     *extra]) == 0
+    out = capsys.readouterr().out
+    assert "note: 1437 samples in batches of 359 leave a last batch of one sample" in out
+    assert "held-out accuracy" in out
+    assert cli.main(["train", "--model", "bn-mlp", "--batch-size", "1"]) == 2
+    assert "--batch-size 1 gives batches of one sample" in capsys.readouterr().err
+    args = cli.parser().parse_args(["train", "--epochs", "1", "--batch-size", "359",
+                                    "--no-progress"])
+    cli.train(args)  # no BatchNorm: the batch of one sample is trained on
+    assert "note:" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--hidden", "0", "argument --hidden: expected an integer >= 1, got '0'"),
+    ("--epochs", "2.5", "argument --epochs: expected an integer >= 1, got '2.5'"),
+    ("--batch-size", "-4", "argument --batch-size: expected an integer >= 1, got '-4'"),
+    ("--dropout", "-0.5", "argument --dropout: expected a probability in [0, 1], got '-0.5'"),
+    ("--dropout", "nan", "argument --dropout: expected a probability in [0, 1], got 'nan'"),
+])
+def test_training_options_are_checked_before_anything_runs(option, value, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["train", option, value])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_a_bad_checkpoint_path_stops_before_training(tmp_path, capsys):
+    template = str(tmp_path / "ck_{epoch}_{val_los}.npz")
+    assert cli.main(["train", "--checkpoint", template, "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert f"tapegrad train: ModelCheckpoint: path {template!r} uses the field {{val_los}}" in err
+    missing = str(tmp_path / "missing" / "ck.npz")
+    assert cli.main(["train", "--checkpoint", missing, "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert f"the folder of {missing!r}" in captured.err and "epoch" not in captured.out

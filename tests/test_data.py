@@ -88,6 +88,11 @@ def test_regression_1d_is_the_function_plus_noise():
     (lambda: data.make_spirals(2, n_classes=3), "fewer than n_classes"),
     (lambda: data.make_blobs(10, centers=[1.0, 2.0]), r"shape \(2,\)"),
     (lambda: data.make_blobs(10, center_box=(1, 1)), "center_box"),
+    (lambda: data.make_blobs(10, center_box=3), "center_box must be a pair"),
+    (lambda: data.make_blobs(10, center_box=(1, 2, 3)), "center_box must be a pair"),
+    (lambda: data.make_blobs(10, center_box=("a", "b")), "center_box must be a pair"),
+    (lambda: data.make_regression_1d(10, x_range=(0, np.inf)), "x_range"),
+    (lambda: data.make_regression_1d(10, fn=3), "fn must be a function"),
     (lambda: data.make_regression_1d(10, fn=lambda x: x[:3]), "same shape"),
     (lambda: data.make_moons(10, seed=-1), "seed"),
 ])
@@ -318,13 +323,34 @@ def test_loader_takes_a_list_of_sample_tuples_like_a_pytorch_dataset():
                                          r"shapes"):
         data.DataLoader([(X[0], 0), (np.ones(3), 1)])
     with pytest.raises(ValueError, match="DataLoader: the arrays must be rectangular"):
-        data.DataLoader([[[1.0, 2.0], [3.0]], [0, 1]])
+        data.DataLoader(([[1.0, 2.0], [3.0]], [0, 1]))
+
+
+def test_loader_collates_sample_lists_like_sample_tuples():
+    """torch's default_collate treats a sample [x, y] like (x, y)."""
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    by_lists = epoch(data.DataLoader([[X[i], y[i]] for i in range(10)], batch_size=4))
+    by_arrays = epoch(data.DataLoader((X, y), batch_size=4))
+    assert len(by_lists) == 3
+    for (xa, ya), (xb, yb) in zip(by_lists, by_arrays):
+        np.testing.assert_array_equal(xa, xb)
+        np.testing.assert_array_equal(ya, yb)
+    assert [b[1].tolist() for b in epoch(data.DataLoader([[1.0, 2], [3.0, 4]], batch_size=2))
+            ] == [[2, 4]]
+    with pytest.raises(ValueError, match=r"sample 1 is a list of length 1$"):
+        data.DataLoader([[X[0], 0], [X[1]]])
+    with pytest.raises(ValueError, match=r"sample 1 is a ndarray$"):  # never the values
+        data.DataLoader([(X[0], 0), X[1]])
 
 
 def test_loader_transform_and_errors():
     X = np.ones((6, 2), np.float32)
     loader = data.DataLoader((X, np.arange(6)), batch_size=6, transform=lambda x: x * 3)
     np.testing.assert_array_equal(epoch(loader)[0][0], 3 * X)
+    for shrink in (lambda x: x[:2], lambda x: x.sum()):
+        with pytest.raises(ValueError, match=r"DataLoader: transform turned a batch of 4 "
+                                             r"samples into shape \((2, 2|)\)"):
+            epoch(data.DataLoader((X, np.arange(6)), batch_size=4, transform=shrink))
     with pytest.raises(ValueError, match=r"different lengths \[6, 5\]"):
         data.DataLoader((X, np.arange(5)))
     with pytest.raises(ValueError, match="batch_size"):
@@ -358,6 +384,17 @@ def test_stratified_split_keeps_class_proportions():
     assert np.bincount(yt).tolist() == [42, 21, 7]
     (_, _), (_, yv) = data.train_val_split(X, y, 0.25, seed=1, stratify=True)
     assert len(yv) == 25 and np.bincount(yv).tolist() == [15, 8, 2]  # 7.5 -> 8, 2.5 -> 2
+
+
+def test_split_takes_numpy_fractions():
+    X, y = np.arange(200).reshape(100, 2), np.arange(100) % 4
+    for fraction in (np.float64(0.25), np.float32(0.25)):
+        split = data.train_val_split(X, y, fraction, seed=0)
+        reference = data.train_val_split(X, y, 0.25, seed=0)
+        for a, b in zip(split, reference):
+            np.testing.assert_array_equal(a[0], b[0])
+    with pytest.raises(ValueError, match="val_fraction"):
+        data.train_val_split(X, y, np.bool_(True))
 
 
 @pytest.mark.parametrize("args, match", [
@@ -429,8 +466,19 @@ def test_random_flip_and_noise(rng):
     assert abs(noisy.mean() - 2.0) < 0.02 and abs(noisy.std() - 0.5) < 0.01
 
 
+def test_standardize_one_feature_per_sample():
+    """X (n,): n samples of one scalar feature, as for regression targets."""
+    y = np.array([1.0, 2.0, 4.0])
+    scale = data.standardize(y)
+    np.testing.assert_allclose(scale(y), (y - y.mean()) / y.std())
+    np.testing.assert_allclose(scale.inverse(scale(np.array([7.0]))), [7.0])
+    np.testing.assert_array_equal(data.standardize(np.full(3, 5.0))(np.full(2, 5.0)), [0, 0])
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: data.random_shift(np.zeros((3, 10)), 1, (3, 3)), r"images of shape \(3, 3\)"),
+    (lambda: data.random_shift(np.zeros((3, 64)), image_shape=8), "image_shape must be"),
+    (lambda: data.random_flip(np.zeros((3, 64)), image_shape=(8, 8, 1)), "image_shape"),
     (lambda: data.random_shift(np.zeros((3, 9))), "image_shape"),
     (lambda: data.random_flip(np.zeros((3, 2, 2)), p=2), "p must be"),
     (lambda: data.random_flip(np.zeros((3, 2, 2)), axis="diagonal"), "axis"),

@@ -1,5 +1,6 @@
 import os
 import pickle
+import stat
 
 import numpy as np
 import pytest
@@ -73,3 +74,48 @@ def test_save_refuses_objects(tmp_path):
     with pytest.raises(TypeError, match="cannot save"):
         tg.save({"f": lambda: 0}, tmp_path / "x.npz")
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_save_respects_the_umask_and_an_existing_files_mode(tmp_path):
+    """As np.save: a new file gets 0o666 less the umask, a replaced file keeps its mode."""
+    old = os.umask(0o022)
+    try:
+        path = tmp_path / "ckpt.npz"
+        tg.save({"w": tg.tensor([1.0])}, path)
+        np.save(tmp_path / "reference.npy", np.ones(1))
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644 == stat.S_IMODE(
+            (tmp_path / "reference.npy").stat().st_mode)
+        os.umask(0o077)
+        tg.save({"w": tg.tensor([1.0])}, tmp_path / "private.npz")
+        assert stat.S_IMODE((tmp_path / "private.npz").stat().st_mode) == 0o600
+        path.chmod(0o664)
+        tg.save({"w": tg.tensor([2.0])}, path)
+        assert stat.S_IMODE(path.stat().st_mode) == 0o664
+        assert tg.load(path)["w"].item() == 2.0
+    finally:
+        os.umask(old)
+
+
+def test_save_writes_through_a_symlink(tmp_path):
+    run = tmp_path / "runs" / "run3.npz"
+    run.parent.mkdir()
+    tg.save({"epoch": 1}, run)
+    latest = tmp_path / "latest.npz"
+    latest.symlink_to(run)
+    tg.save({"epoch": 2}, latest)
+    assert latest.is_symlink() and tg.load(run) == {"epoch": 2}
+    dangling = tmp_path / "next.npz"
+    dangling.symlink_to(tmp_path / "runs" / "run4.npz")
+    tg.save({"epoch": 3}, dangling)
+    assert dangling.is_symlink() and tg.load(tmp_path / "runs" / "run4.npz") == {"epoch": 3}
+    assert sorted(os.listdir(run.parent)) == ["run3.npz", "run4.npz"]
+
+
+def test_save_errors_name_the_given_path(tmp_path):
+    missing = tmp_path / "no" / "such" / "folder" / "ckpt.npz"
+    with pytest.raises(FileNotFoundError, match=f"save: cannot write {missing}: No such") as e:
+        tg.save({"a": 1}, missing)
+    assert ".tmp" not in str(e.value)
+    with pytest.raises(IsADirectoryError, match=f"save: cannot write {tmp_path}: Is a dir"):
+        tg.save({"a": 1}, tmp_path)
+    assert os.listdir(tmp_path) == []

@@ -288,6 +288,201 @@ def test_a_diverging_loss_stops_with_a_clear_error():
             model.parameters(), lr=0.1), (X, y), epochs=2, progress=False)
 
 
+def deep_equal(a, b):
+    """Whether two (nested) state dicts hold the same values."""
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(deep_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(deep_equal(x, z) for x, z in zip(a, b))
+    if isinstance(a, (np.ndarray, tg.Tensor)):
+        return np.array_equal(np.asarray(a), np.asarray(b))
+    return a == b
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+@pytest.mark.parametrize("make_opt", [
+    lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+    lambda p: optim.Adam(p, lr=0.01),
+], ids=["sgd-momentum", "adam"])
+def test_a_non_finite_batch_changes_no_parameter_and_no_optimizer_state(make_opt, bad):
+    """The loss of epoch 3, batch 2 is NaN (or inf): fit raises before that batch's step,
+    so parameters, gradients and the optimizer's state are those after epoch 3, batch 1;
+    no callback's on_train_end runs (EarlyStopping does not swap in its best weights)."""
+    X, y = blobs(90)
+    model = mlp()
+    opt = make_opt(model.parameters())
+    seen = []
+
+    def loss_fn(out, t):
+        seen.append((params(model), opt.state_dict(),
+                     [None if p.grad is None else p.grad.numpy().copy()
+                      for p in model.parameters()]))
+        loss = F.cross_entropy(out, t)
+        return loss * bad if len(seen) == 2 * 3 + 2 else loss  # 3 batches per epoch
+
+    ended = []
+
+    class End(training.Callback):
+        def on_train_end(self, state):
+            ended.append(state.epoch)
+
+    stop = training.EarlyStopping("train_loss", patience=10, restore_best_weights=True)
+    with pytest.raises(ValueError, match=f"loss is {bad} at epoch 3, batch 2"):
+        training.fit(model, loss_fn, opt, (X, y), epochs=5, batch_size=30,
+                     callbacks=[stop, End()], progress=False)
+    before, opt_before, grads_before = seen[-1]
+    for a, b in zip(params(model), before):
+        np.testing.assert_array_equal(a, b)
+    for p, g in zip(model.parameters(), grads_before):
+        np.testing.assert_array_equal(p.grad.numpy(), g)
+    assert deep_equal(opt.state_dict(), opt_before)
+    assert ended == [] and stop.stopped_epoch is None and stop.best_epoch == 1
+    # the same callbacks start afresh in the next fit
+    training.fit(model, F.cross_entropy, opt, (X, y), epochs=2, batch_size=30,
+                 callbacks=[stop, End()], progress=False)
+    assert ended == [1] and stop.best_epoch in (0, 1)
+
+
+def test_load_checkpoint_checks_every_part_before_loading_any(tmp_path):
+    X, y = blobs(60)
+
+    def setup(seed, opt_class=optim.Adam, wrap=False, n=60, generator=None):
+        tg.manual_seed(seed)
+        model = mlp(extra=(nn.BatchNorm1d(8),))
+        model = nn.Sequential(model) if wrap else model  # other names, same parameters
+        opt = opt_class(model.parameters(), lr=0.01)
+        sched = lr_scheduler.StepLR(opt, step_size=1)
+        loader = data.DataLoader((X[:n], y[:n]), batch_size=16, shuffle=True,
+                                 generator=generator)
+        return model, opt, sched, loader
+
+    model, opt, sched, loader = setup(0)
+    path = tmp_path / "ck.npz"
+    training.fit(model, F.cross_entropy, opt, loader, epochs=2, scheduler=sched,
+                 callbacks=[training.ModelCheckpoint(path)], progress=False)
+
+    def snapshot(objects):
+        model, opt, sched, loader = objects
+        return ({k: v.numpy().copy() for k, v in model.state_dict().items()},
+                opt.state_dict(), sched.state_dict(), loader.state_dict(),
+                tg.get_rng_state())
+
+    cases = [  # (objects one part of which does not fit, the part named)
+        (setup(1, wrap=True), "model"),  # the other parts fit: loaded only after it
+        (setup(1, opt_class=lambda p, lr: optim.SGD(p, lr=lr, momentum=0.9)), "optimizer"),
+        (setup(1, n=50), "loader"),
+        (setup(1, generator=3), "loader"),
+    ]
+    broken = tg.load(path)
+    broken["scheduler"] = {"step_size": 1}
+    tg.save(broken, tmp_path / "bad_scheduler.npz")
+    broken = tg.load(path)
+    broken["rng"] = {"bit_generator": "nothing"}
+    tg.save(broken, tmp_path / "bad_rng.npz")
+    for objects, part in cases + [(setup(1), "scheduler"), (setup(1), "rng")]:
+        file = {"scheduler": "bad_scheduler.npz", "rng": "bad_rng.npz"}.get(part, "ck.npz")
+        tg.manual_seed(5)
+        before = snapshot(objects)
+        with pytest.raises(ValueError, match=f"the {part} state in .*{file}"):
+            training.load_checkpoint(tmp_path / file, *objects)
+        assert deep_equal(snapshot(objects), before), part
+    fresh = setup(1)
+    assert training.load_checkpoint(path, *fresh)["epoch"] == 2
+    assert deep_equal(snapshot(fresh)[:4], snapshot((model, opt, sched, loader))[:4])
+
+
+def test_checkpoint_path_and_folder_are_checked_before_training(tmp_path):
+    X, y = blobs(40)
+    model = mlp()
+    before = params(model)
+
+    def fit(path, val=None):
+        training.fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y),
+                     val=val, epochs=2, callbacks=[training.ModelCheckpoint(path)],
+                     progress=False)
+
+    with pytest.raises(ValueError, match=r"ck_\{val_los\}.npz' uses the field \{val_los\}, "
+                                         r"which fit does not log; it can use \{epoch\}"):
+        training.ModelCheckpoint(tmp_path / "ck_{val_los}.npz")
+    for template in ("ck_{val_loss:d}.npz", "ck_{}.npz", "ck_{epoch.x}.npz", "ck_{epoch"):
+        with pytest.raises(ValueError, match="is not a template fit can fill"):
+            training.ModelCheckpoint(template)
+    with pytest.raises(ValueError, match="field in its folder"):
+        training.ModelCheckpoint(tmp_path / "run{epoch}" / "ck.npz")
+    with pytest.raises(TypeError, match="ModelCheckpoint: path must be a str"):
+        training.ModelCheckpoint(3)
+    with pytest.raises(ValueError, match=r"\{val_loss\}, which fit does not log without "
+                                         "validation data"):
+        fit(tmp_path / "ck_{val_loss:.3f}.npz")
+    missing = tmp_path / "no" / "such" / "ck_{epoch}.npz"
+    with pytest.raises(ValueError, match=f"folder of '{missing}' .* does not exist"):
+        fit(missing)
+    for a, b in zip(params(model), before):  # nothing trained
+        np.testing.assert_array_equal(a, b)
+    ckpt = training.ModelCheckpoint(tmp_path / "{{literal}}_{epoch:02d}.npz")
+    training.fit(model, F.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (X, y),
+                 epochs=1, callbacks=[ckpt], progress=False)
+    assert ckpt.saved == [str(tmp_path / "{literal}_01.npz")]
+
+
+def test_checkpoint_of_a_regression_names_the_missing_accuracy(tmp_path):
+    X, y = data.make_regression_1d(40, seed=0)
+    model = nn.Sequential(nn.Linear(1, 1))
+    with pytest.raises(ValueError, match=r"\{train_accuracy\}, which fit does not log "
+                                         r"\(accuracies only for class labels\)"):
+        training.fit(model, F.mse_loss, optim.SGD(model.parameters(), lr=0.1), (X, y),
+                     callbacks=[training.ModelCheckpoint(tmp_path / "{train_accuracy}.npz")],
+                     progress=False)
+
+
+def test_one_shot_iterators_and_misplaced_arrays_get_clear_errors():
+    X, y = blobs(64)
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = params(model)
+
+    def batches():
+        return ((X[i:i + 16], y[i:i + 16]) for i in range(0, 64, 16))
+
+    with pytest.raises(ValueError, match="the training data is a one-shot iterator "
+                                         r"\(generator\).*pass a re-iterable: a list or a "
+                                         "DataLoader"):
+        training.fit(model, F.cross_entropy, opt, batches(), epochs=2, progress=False)
+    with pytest.raises(ValueError, match="val is a one-shot iterator"):
+        training.fit(model, F.cross_entropy, opt, list(batches()), val=batches(), epochs=3,
+                     initial_epoch=1, progress=False)
+    for a, b in zip(params(model), before):
+        np.testing.assert_array_equal(a, b)
+    assert len(training.fit(model, F.cross_entropy, opt, batches(), val=batches(),
+                            epochs=1, progress=False)) == 1
+    with pytest.raises(ValueError) as error:
+        training.fit(model, F.cross_entropy, opt, [X, y], progress=False)
+    message = str(error.value)
+    assert message == ("fit: each batch must be a pair (X, y), got ndarray of shape (64, 4); "
+                       "to pass whole arrays give the tuple (X, y), not a list")
+    with pytest.raises(ValueError, match=r"evaluate: .* got tuple of length 3$"):
+        training.evaluate(model, [(X, y, y)])
+
+
+def test_bad_loss_fn_callbacks_and_ragged_accuracy_are_tapegrad_errors():
+    X, y = blobs(40)
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = params(model)
+    with pytest.raises(TypeError, match="fit: loss_fn must be a function"):
+        training.fit(model, "ce", opt, (X, y), progress=False)
+    with pytest.raises(TypeError, match=r"fit: callbacks must be a list .* got EarlyStopping"):
+        training.fit(model, F.cross_entropy, opt, (X, y), progress=False,
+                     callbacks=training.EarlyStopping("train_loss"))
+    with pytest.raises(TypeError, match="fit: loss_fn must return the loss as a one-element "
+                                        r"Tensor, got Tensor of shape \(32, 3\)"):
+        training.fit(model, lambda out, t: out, opt, (X, y), progress=False)
+    for a, b in zip(params(model), before):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="accuracy: output and target must be rectangular"):
+        training.accuracy([[1, 2], [3]], [0, 1])
+
+
 # ---------------------------------------------------------------- the digits target
 def digits_split():
     X, y = data.load_digits()

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,24 +47,34 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     """Hold out a stratified split, standardize on the training part, fit, report accuracy.
 
     Returns {"model", "history", "test_accuracy"}."""
+    batch_norm = args.model == "bn-mlp"
+    if batch_norm and args.batch_size == 1:
+        raise ValueError("train: --batch-size 1 gives batches of one sample, on which "
+                         "BatchNorm (--model bn-mlp) cannot train; use 2 or more")
     tg.manual_seed(args.seed)
     X, y = load_dataset(args.data, args.mnist_root, args.download)
     (X_train, y_train), (X_test, y_test) = data.train_val_split(
         X, y, val_fraction=args.test_fraction, seed=args.seed, stratify=True)
+    # BatchNorm cannot train on a batch of one sample: leave such a last batch out
+    drop_last = batch_norm and len(X_train) % args.batch_size == 1
     scale = data.standardize(X_train)
     X_train, X_test = scale(X_train), scale(X_test)
     n_classes = int(y.max()) + 1
-    model = MLP(X.shape[1], args.hidden, n_classes, batch_norm=args.model == "bn-mlp",
+    model = MLP(X.shape[1], args.hidden, n_classes, batch_norm=batch_norm,
                 dropout=args.dropout)
     options = {"momentum": 0.9} if args.optimizer == "momentum" else {}
     optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr, **options)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     train_loader = data.DataLoader((X_train, y_train), batch_size=args.batch_size,
-                                   shuffle=True)
+                                   shuffle=True, drop_last=drop_last)
     test_loader = data.DataLoader((X_test, y_test), batch_size=512)
     callbacks = [training.ModelCheckpoint(args.checkpoint)] if args.checkpoint else []
     print(f"{args.data}: {len(X_train)} training and {len(X_test)} held-out samples, "
           f"{X.shape[1]} features, {n_classes} classes\n{model}")
+    if drop_last:
+        print(f"note: {len(X_train)} samples in batches of {args.batch_size} leave a last "
+              "batch of one sample, on which BatchNorm cannot train; it is left out of each "
+              "epoch (drop_last; the order is reshuffled every epoch)")
     history = training.fit(model, F.cross_entropy, optimizer, train_loader, val=test_loader,
                            epochs=args.epochs, scheduler=scheduler, callbacks=callbacks,
                            progress=not args.no_progress)
@@ -76,13 +87,20 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
 
 def graph(args: argparse.Namespace) -> Path:
     """Draw a built-in example computation to args.output (format from the suffix)."""
-    collapse: Any = True if args.collapse == ["all"] else (args.collapse or None)
     rankdir = args.rankdir or ("LR" if args.model in ("scalar", "relu-chain") else "TB")
     drawing = examples.draw(args.model, values=not args.no_values, grads=not args.no_grads,
-                            collapse=collapse, expand=args.expand or None, rankdir=rankdir)
+                            collapse=_scopes(args.collapse), expand=_scopes(args.expand),
+                            rankdir=rankdir)
     path = viz.save(drawing, args.output)
     print(f"wrote {path}")
     return path
+
+
+def _scopes(names: list[str] | None) -> bool | list[str] | None:
+    """A --collapse/--expand list as viz.draw takes it: True for 'all', None when not given."""
+    if not names:
+        return None
+    return True if "all" in names else names
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -93,6 +111,28 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(text: str) -> int:
+    """argparse type of a count (hidden units, epochs, batch size): an int >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    """argparse type of a probability: a number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {text!r}")
+    return value
+
+
 def _add_training_options(p: argparse.ArgumentParser, model: str, dropout: float) -> None:
     p.add_argument("--data", choices=DATASETS, default="digits", help="data set (default digits)")
     p.add_argument("--mnist-root", help="directory with the MNIST IDX files (--data mnist)")
@@ -100,13 +140,15 @@ def _add_training_options(p: argparse.ArgumentParser, model: str, dropout: float
                    help="fetch the MNIST files into --mnist-root when missing")
     p.add_argument("--model", choices=MODELS, default=model,
                    help="mlp: fc1-relu-fc2; bn-mlp: fc1-bn1-relu-fc2")
-    p.add_argument("--hidden", type=int, default=128, help="hidden units (default 128)")
-    p.add_argument("--dropout", type=float, default=dropout, help="dropout after the ReLU")
+    p.add_argument("--hidden", type=_count, default=128, help="hidden units (default 128)")
+    p.add_argument("--dropout", type=_probability, default=dropout,
+                   help="dropout probability after the ReLU")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
     p.add_argument("--lr", type=float, default=1e-2, help="learning rate (default 1e-2), "
                    "annealed to 0 by a cosine schedule")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--epochs", type=_count, default=20)
+    p.add_argument("--batch-size", type=_count, default=32,
+                   help="default 32; with bn-mlp a last batch of one sample is left out")
     p.add_argument("--test-fraction", type=float, default=0.2,
                    help="held-out share, stratified (default 0.2)")
     p.add_argument("--seed", type=int, default=0)
@@ -135,7 +177,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--collapse", action="append", metavar="SCOPE",
                    help="draw this module as one box (repeatable; 'all' for every module)")
     p.add_argument("--expand", action="append", metavar="SCOPE",
-                   help="open only these modules (the others are collapsed)")
+                   help="open only these modules, the others are collapsed (repeatable; "
+                        "'all' opens every module)")
     p.add_argument("--no-values", action="store_true", help="leave out the values")
     p.add_argument("--no-grads", action="store_true", help="leave out the gradients")
     p.add_argument("--rankdir", choices=("LR", "TB"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import math
+import numbers
 import os
 import tempfile
 import urllib.error
@@ -54,10 +55,13 @@ def _nonnegative(value: Any, name: str, who: str) -> float:
 
 
 def _interval(pair: Any, name: str, who: str) -> tuple[float, float]:
-    lo, hi = pair
-    if not lo < hi:
-        raise ValueError(f"{who}: {name} must be (low, high) with low < high, got {pair!r}")
-    return float(lo), float(hi)
+    """(low, high) as floats; a ValueError unless it is two finite numbers, low < high."""
+    if not (isinstance(pair, (tuple, list, np.ndarray)) and len(pair) == 2
+            and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in pair)
+            and math.isfinite(pair[0]) and math.isfinite(pair[1]) and pair[0] < pair[1]):
+        raise ValueError(f"{who}: {name} must be a pair (low, high) of finite numbers with "
+                         f"low < high, got {pair!r}")
+    return float(pair[0]), float(pair[1])
 
 
 def _class_sizes(n: int, k: int) -> list[int]:
@@ -151,6 +155,9 @@ def make_regression_1d(n_samples: int = 100, noise: float = 0.1,
     take directly)."""
     n = _positive_int(n_samples, "n_samples", "make_regression_1d")
     noise = _nonnegative(noise, "noise", "make_regression_1d")
+    if not callable(fn):
+        raise TypeError(f"make_regression_1d: fn must be a function of x (e.g. np.sin), got "
+                        f"{type(fn).__name__}")
     lo, hi = _interval(x_range, "x_range", "make_regression_1d")
     rng = _rng(seed, "make_regression_1d")
     x = np.sort(rng.uniform(lo, hi, n))
@@ -302,15 +309,17 @@ def load_mnist(root: str | os.PathLike[str], kind: str = "train", download: bool
 
 
 # ---------------------------------------------------------------- batching
-def _stack_samples(samples: list[tuple[Any, ...]], who: str) -> list[np.ndarray]:
-    """A list of samples (x_i, y_i, ...) -- PyTorch's map-style dataset as a list -- as one
-    array per field, stacked along a new first axis."""
+def _stack_samples(samples: list[Any], who: str) -> list[np.ndarray]:
+    """A list of samples (x_i, y_i, ...) or [x_i, y_i, ...] -- PyTorch's map-style dataset
+    as a list, collated like default_collate -- as one array per field, stacked along a new
+    first axis."""
     k = len(samples[0])
     for i, sample in enumerate(samples):
-        if not isinstance(sample, tuple) or len(sample) != k:
+        if not isinstance(sample, (tuple, list)) or len(sample) != k:
+            got = (f"a {type(sample).__name__} of length {len(sample)}"
+                   if isinstance(sample, (tuple, list)) else f"a {type(sample).__name__}")
             raise ValueError(f"{who}: a list of samples must hold tuples of {k} fields like "
-                             f"sample 0; sample {i} is {type(sample).__name__} "
-                             f"{sample if not isinstance(sample, tuple) else len(sample)!r}")
+                             f"sample 0; sample {i} is {got}")
     fields = []
     for j in range(k):
         parts = [np.asarray(s[j].numpy() if isinstance(s[j], Tensor) else s[j])
@@ -325,12 +334,12 @@ def _stack_samples(samples: list[tuple[Any, ...]], who: str) -> list[np.ndarray]
 
 def _as_arrays(arrays: Sequence[Any], who: str) -> list[np.ndarray]:
     """Arrays (or Tensors) with one common first dimension, as ndarrays; or a list of
-    sample tuples [(x_0, y_0), (x_1, y_1), ...], stacked into such arrays."""
+    samples [(x_0, y_0), (x_1, y_1), ...] (tuples or lists), stacked into such arrays."""
     if isinstance(arrays, (np.ndarray, Tensor)) or not isinstance(arrays, (tuple, list)) \
             or not arrays:
         raise TypeError(f"{who}: give a tuple of arrays, e.g. (X, y), got "
                         f"{type(arrays).__name__}")
-    if isinstance(arrays, list) and isinstance(arrays[0], tuple):
+    if isinstance(arrays, list) and isinstance(arrays[0], (tuple, list)):
         return _stack_samples(arrays, who)
     try:
         out = [a.numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
@@ -352,12 +361,14 @@ class DataLoader:
     DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, generator=None,
                transform=None)
         dataset: a tuple of arrays or Tensors with a common first dimension, e.g. (X, y),
-            or a list of sample tuples [(x_0, y_0), ...] (stacked into such arrays).
+            or a list of samples [(x_0, y_0), ...] (tuples or lists, stacked into such
+            arrays, as torch's default_collate does).
         shuffle: draw a new permutation at the start of every epoch, from `generator`
             (None: tapegrad's generator, so tg.manual_seed / tg.set_rng_state repeat it;
             an int: a generator of the loader's own, seeded once and kept in state_dict).
         drop_last: skip the last batch if it is smaller than batch_size.
-        transform: a function applied to the first array of each batch (augmentation).
+        transform: a function applied to the first array of each batch (augmentation); it
+            must keep the batch's length.
 
     Iterating yields one tuple of Tensors per batch; len() is the number of batches.
     state_dict()/load_state_dict() save the epoch's permutation and position, so a run
@@ -409,6 +420,10 @@ class DataLoader:
             batch = [a[idx] for a in self.arrays]
             if self.transform is not None:
                 batch[0] = np.asarray(self.transform(batch[0]))
+                if batch[0].shape[:1] != idx.shape:
+                    raise ValueError(f"DataLoader: transform turned a batch of {len(idx)} "
+                                     f"samples into shape {batch[0].shape}; it must keep the "
+                                     "first (sample) dimension")
             yield tuple(Tensor(b) for b in batch)
 
     def state_dict(self) -> dict[str, Any]:
@@ -454,7 +469,8 @@ def train_val_split(X: Any, y: Any, val_fraction: float = 0.2, seed: Seed = None
     The validation part has ceil(val_fraction·n) samples. stratify=True keeps the class
     proportions of y in both parts (each class gives its share, largest remainders first)."""
     X, y = _as_arrays((X, y), "train_val_split")
-    if not isinstance(val_fraction, (int, float)) or not 0 < val_fraction < 1:
+    if isinstance(val_fraction, bool) or not isinstance(val_fraction, numbers.Real) or \
+            not 0 < val_fraction < 1:
         raise ValueError(f"train_val_split: val_fraction must be in (0, 1), got "
                          f"{val_fraction!r}")
     n = len(y)
@@ -528,9 +544,8 @@ def standardize(X_train: Any) -> Standardizer:
     if X.dtype.kind not in "fiub":
         raise TypeError(f"standardize: need numbers, got dtype {X.dtype}")
     X = X.astype(np.float64)
-    mean, std = X.mean(axis=0), X.std(axis=0)
-    std[std == 0] = 1.0
-    return Standardizer(mean, std)
+    mean, std = np.asarray(X.mean(axis=0)), X.std(axis=0)  # 0-d arrays for X (n,)
+    return Standardizer(mean, np.where(std == 0, 1.0, std))
 
 
 # ---------------------------------------------------------------- augmentation
@@ -543,6 +558,11 @@ def _images(X: Any, image_shape: tuple[int, int] | None, who: str
             raise ValueError(f"{who}: give image_shape=(H, W) for flat images of shape "
                              f"{X.shape} (or pass images of shape (n, H, W))")
         return X, X.shape
+    if not (isinstance(image_shape, (tuple, list)) and len(image_shape) == 2 and all(
+            isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s > 0
+            for s in image_shape)):
+        raise ValueError(f"{who}: image_shape must be (H, W), two positive ints, got "
+                         f"{image_shape!r}")
     h, w = image_shape
     if X.ndim < 2 or math.prod(X.shape[1:]) != h * w:
         raise ValueError(f"{who}: data of shape {X.shape} does not hold images of shape "

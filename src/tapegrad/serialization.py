@@ -9,7 +9,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
+import secrets
+import stat
 import zipfile
 from typing import Any
 
@@ -61,23 +62,47 @@ def _unflatten(obj: Any, arrays: Any, path: str) -> Any:
 def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write obj (a state dict, or any nesting of dicts/lists of tensors and plain values)
     to `path` atomically: a temporary file in the same folder, then a rename, so a crash
-    midway leaves any previous file intact."""
+    midway leaves any previous file intact.
+
+    As with np.save and torch.save, a symlink is written through (its target gets the new
+    contents) and the file gets the mode of the file it replaces, or 0o666 less the umask."""
     arrays: dict[str, np.ndarray] = {}
     structure = _flatten(obj, arrays, "")
     arrays[_STRUCTURE] = np.frombuffer(json.dumps(structure).encode(), dtype=np.uint8)
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tapegrad-", suffix=".tmp")
+    target = os.path.realpath(path)
+    tmp = os.path.join(os.path.dirname(target), f".tapegrad-{secrets.token_hex(8)}.tmp")
+    try:
+        st = os.stat(target)
+        mode = stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else None
+    except FileNotFoundError:
+        mode = None
+    except OSError as e:
+        raise _about(e, path) from None
+    try:  # created as 0o666 less the umask, like any new file
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as e:
+        raise _about(e, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
+            if mode is not None:
+                os.chmod(tmp, mode)
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, target)
+        except OSError as e:
+            raise _about(e, path) from None
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _about(error: OSError, path: str) -> OSError:
+    """The same kind of error, about the path the user gave rather than the temporary file."""
+    return type(error)(error.errno, f"save: cannot write {path}: {error.strerror}")
 
 
 def load(path: str | os.PathLike[str]) -> Any:

@@ -28,9 +28,10 @@ class labels (n,) and the model gives logits (n, C) (argmax) or (n,)/(n, 1) (log
 
 from __future__ import annotations
 
+import copy
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +72,11 @@ def accuracy(output: Any, target: Any) -> float:
     >>> accuracy(np.array([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]]), np.array([0, 1, 1]))
     0.6666666666666666
     """
-    out, tgt = np.asarray(output), np.asarray(target)
+    try:
+        out, tgt = np.asarray(output), np.asarray(target)
+    except ValueError:
+        raise ValueError("accuracy: output and target must be rectangular arrays; one of "
+                         "them has rows of different lengths") from None
     correct = _correct(out, tgt)
     if correct is None:
         raise ValueError(f"accuracy: expected logits (n, C) or (n,) and integer labels (n,), "
@@ -92,6 +97,15 @@ def _loader(data: Batches, batch_size: int, who: str) -> Iterable[Any]:
     return data
 
 
+def _describe(value: Any) -> str:
+    """A value's type and shape (or length) for an error message, never its contents."""
+    if isinstance(value, (np.ndarray, Tensor)):
+        return f"{type(value).__name__} of shape {tuple(value.shape)}"
+    if isinstance(value, (tuple, list)):
+        return f"{type(value).__name__} of length {len(value)}"
+    return type(value).__name__
+
+
 def _check_model(model: Any, who: str) -> None:
     for name in ("train", "eval", "state_dict"):
         if not callable(getattr(model, name, None)):
@@ -101,8 +115,10 @@ def _check_model(model: Any, who: str) -> None:
 
 def _split(batch: Any, who: str) -> tuple[Tensor, Tensor]:
     if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        hint = ("; to pass whole arrays give the tuple (X, y), not a list"
+                if isinstance(batch, (np.ndarray, Tensor)) else "")
         raise ValueError(f"{who}: each batch must be a pair (X, y), got "
-                         f"{type(batch).__name__} {str(batch)[:60]}")
+                         f"{_describe(batch)}{hint}")
     x, y = batch
     return (x if isinstance(x, Tensor) else Tensor(x),
             y if isinstance(y, Tensor) else Tensor(y))
@@ -219,7 +235,7 @@ class Callback:
         """After each epoch's training, validation and scheduler step."""
 
     def on_train_end(self, state: FitState) -> None:
-        """After the last epoch (also when stopped early)."""
+        """After the last epoch (also when stopped early); not when fit raises."""
 
 
 _MONITORABLE = ("val_loss", "val_accuracy", "train_loss", "train_accuracy")
@@ -267,8 +283,9 @@ class EarlyStopping(_Monitor):
     """Stop when `monitor` has not improved by more than min_delta for `patience` epochs.
 
     restore_best_weights=True loads the model's state (parameters and buffers) from the best
-    epoch when training ends. After fit: best, best_epoch, stopped_epoch (None if it ran to
-    the end)."""
+    epoch when training ends, also when stopped early, but not when fit raises (e.g. on a
+    NaN loss: the model then keeps the weights of its last finite step). After fit: best,
+    best_epoch, stopped_epoch (None if it ran to the end)."""
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  mode: str = "auto", restore_best_weights: bool = True) -> None:
@@ -321,29 +338,58 @@ def load_checkpoint(path: str | os.PathLike[str], model: Any, optimizer: Any = N
     """Load a ModelCheckpoint file into fresh objects (each one given; the model always),
     and tapegrad's RNG state unless restore_rng=False. Returns the checkpoint; continue with
     fit(..., epochs=total, initial_epoch=checkpoint["epoch"]) for the same result as an
-    uninterrupted run."""
+    uninterrupted run.
+
+    Every part is checked before any is loaded: if one does not fit its object, a
+    ValueError names the file and the part, and nothing (model, optimizer, scheduler,
+    loader, RNG) has changed."""
+    name = os.fspath(path)
     ckpt = load(path)
     if not isinstance(ckpt, dict) or not {"epoch", "model", "optimizer"} <= set(ckpt):
-        raise ValueError(f"load_checkpoint: {os.fspath(path)} is not a ModelCheckpoint file")
-    for name, target in (("optimizer", optimizer), ("scheduler", scheduler),
-                         ("loader", loader)):
-        if target is not None and ckpt.get(name) is None:
-            raise ValueError(f"load_checkpoint: {os.fspath(path)} has no {name} state")
-    model.load_state_dict(ckpt["model"])
-    if optimizer is not None:
-        optimizer.load_state_dict(ckpt["optimizer"])
-    if scheduler is not None:
-        scheduler.load_state_dict(ckpt["scheduler"])
-    if loader is not None:
-        loader.load_state_dict(ckpt["loader"])
+        raise ValueError(f"load_checkpoint: {name} is not a ModelCheckpoint file")
+    parts = [(part, target) for part, target in (("optimizer", optimizer),
+                                                 ("scheduler", scheduler), ("loader", loader))
+             if target is not None]
+    for part in [part for part, _ in parts] + (["rng"] if restore_rng else []):
+        if ckpt.get(part) is None:
+            raise ValueError(f"load_checkpoint: {name} has no {part} state")
+    # Dry runs: each part is loaded into a copy of its object, made by one deepcopy (so the
+    # scheduler's copy drives the optimizer's copy) that shares the model's tensors and the
+    # loader's data instead of copying them; the objects themselves are not touched.
+    shared = [*model.parameters(), *model.buffers(), *(loader.arrays if loader else ())]
+    copies = copy.deepcopy([target for _, target in parts], {id(x): x for x in shared})
+    for (part, _), dry_run in zip(parts, copies):
+        try:
+            dry_run.load_state_dict(ckpt[part])
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"load_checkpoint: the {part} state in {name} does not fit: {e}"
+                          ) from None
+    if restore_rng:
+        try:
+            copy.deepcopy(_random.generator()).bit_generator.state = ckpt["rng"]
+        except (TypeError, ValueError, KeyError) as e:
+            raise ValueError(f"load_checkpoint: the rng state in {name} is not a generator "
+                             f"state: {e}") from None
+    try:  # checks every entry before writing any
+        model.load_state_dict(ckpt["model"])
+    except (ValueError, TypeError) as e:
+        raise type(e)(f"load_checkpoint: the model state in {name} does not fit: {e}"
+                      ) from None
+    for part, target in parts:
+        target.load_state_dict(ckpt[part])
     if restore_rng:
         _random.set_rng_state(ckpt["rng"])
     return ckpt
 
 
+_LOGGED = ("lr", *_MONITORABLE)  # what fit logs each epoch (accuracies for class labels)
+
+
 class ModelCheckpoint(_Monitor):
     """Save a checkpoint with tg.save after each epoch (save_best_only=True: only when
-    `monitor` improved). `path` may contain fields like "{epoch}" or "{val_loss:.3f}".
+    `monitor` improved). The file name in `path` may contain the fields {epoch}, {lr},
+    {train_loss}, {train_accuracy}, {val_loss} and {val_accuracy}, with format specs
+    ("ckpt_{epoch:03d}_{val_loss:.3f}.npz"); the folder must exist when fit begins.
 
     The file holds the model's state_dict under "model", the optimizer's under "optimizer",
     plus the scheduler, loader and RNG states and the epoch count (see checkpoint_state);
@@ -352,46 +398,93 @@ class ModelCheckpoint(_Monitor):
     def __init__(self, path: str | os.PathLike[str], monitor: str = "val_loss",
                  save_best_only: bool = False, mode: str = "auto") -> None:
         super().__init__(monitor, mode, 0.0, "ModelCheckpoint")
+        if not isinstance(path, (str, os.PathLike)) or not isinstance(os.fspath(path), str):
+            raise TypeError(f"ModelCheckpoint: path must be a str or a pathlib.Path, got "
+                            f"{type(path).__name__}")
         self.path, self.save_best_only = os.fspath(path), save_best_only
+        self._fill(dict.fromkeys(_LOGGED, 0.0), "")
+        try:  # the folder without fields ({{ and }} unescaped)
+            self._folder = os.path.dirname(self.path).format() or os.curdir
+        except (KeyError, IndexError):
+            raise ValueError(f"ModelCheckpoint: path {self.path!r} has a field in its "
+                             "folder; fields may only be in the file name") from None
         self.saved: list[str] = []
+
+    def _fill(self, logs: dict[str, float], why_missing: str, epoch: int = 1) -> str:
+        """The path for these logs; a ValueError naming the path if the template does not
+        fit them (an unknown field, a bad format spec)."""
+        try:
+            return self.path.format(epoch=epoch, **logs)
+        except KeyError as e:
+            known = ", ".join("{" + k + "}" for k in ("epoch", *logs))
+            raise ValueError(f"ModelCheckpoint: path {self.path!r} uses the field "
+                             f"{{{e.args[0]}}}, which fit does not log{why_missing}; it can "
+                             f"use {known}") from None
+        except (IndexError, ValueError, AttributeError, TypeError) as e:
+            raise ValueError(f"ModelCheckpoint: path {self.path!r} is not a template fit "
+                             f"can fill ({e}); write fields like {{epoch}} or "
+                             "{val_loss:.3f}, and {{ or }} for a literal brace") from None
 
     def on_train_begin(self, state: FitState) -> None:
         if self.save_best_only:
             super().on_train_begin(state)
+        if not state.has_val:
+            self._fill(dict.fromkeys(("lr", "train_loss", "train_accuracy"), 0.0),
+                       " without validation data (pass val=... to fit)")
+        if not os.path.isdir(self._folder):
+            raise ValueError(f"ModelCheckpoint: the folder of {self.path!r} "
+                             f"({os.path.abspath(self._folder)}) does not exist; create it "
+                             "before training")
 
     def on_epoch_end(self, state: FitState, logs: dict[str, float]) -> None:
         if self.save_best_only and not self._improved(state, logs):
             return
-        path = self.path.format(epoch=state.epoch + 1, **logs)
+        path = self._fill(logs, " (accuracies only for class labels)", epoch=state.epoch + 1)
         save(checkpoint_state(state), path)
         self.saved.append(path)
 
 
 # ---------------------------------------------------------------- the loop
 def _train_step(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
-                x: Tensor, y: Tensor) -> tuple[float, np.ndarray]:
+                x: Tensor, y: Tensor, epoch: int, batch: int) -> tuple[float, np.ndarray]:
     """One optimizer step through a closure (so LBFGS-style optimizers work as well);
     returns the loss and the output of the closure's first evaluation. Newton
-    differentiates the gradient again, so its backward keeps the graph (create_graph)."""
+    differentiates the gradient again, so its backward keeps the graph (create_graph).
+
+    The first evaluation checks the batch's loss before zero_grad and backward: a NaN or
+    infinite loss raises from inside the closure, before the optimizer has used any
+    gradient, so the failing batch changes no parameter, gradient or optimizer state."""
     first: list[tuple[float, np.ndarray]] = []
     create_graph = isinstance(optimizer, Newton)
 
     def closure() -> Tensor:
-        optimizer.zero_grad()
         out = model(x)
         loss = loss_fn(out, y)
-        loss.backward(create_graph=create_graph)
         if not first:
-            first.append((loss.item(), np.asarray(out)))
+            if not isinstance(loss, Tensor) or loss.size != 1:
+                raise TypeError(f"fit: loss_fn must return the loss as a one-element Tensor, "
+                                f"got {_describe(loss)}")
+            value = loss.item()
+            if not math.isfinite(value):
+                raise ValueError(f"fit: the training loss is {value} at epoch {epoch + 1}, "
+                                 f"batch {batch + 1}; try a smaller learning rate or check "
+                                 "the data (the step of this batch was not taken)")
+            first.append((value, np.asarray(out)))
+        optimizer.zero_grad()
+        loss.backward(create_graph=create_graph)
         return loss
 
     optimizer.step(closure)
     return first[0]
 
 
-def _check_fit_args(model: Any, optimizer: Any, scheduler: Any, epochs: Any,
-                    initial_epoch: Any, callbacks: Sequence[Any]) -> None:
+def _check_fit_args(model: Any, loss_fn: Any, optimizer: Any, scheduler: Any, epochs: Any,
+                    initial_epoch: Any, callbacks: Any) -> list[Callback]:
+    """Raise before training on a bad argument; returns the callbacks as a list."""
     _check_model(model, "fit")
+    if not callable(loss_fn):
+        raise TypeError(f"fit: loss_fn must be a function (output, target) -> loss, e.g. "
+                        f"nn.functional.cross_entropy, got {type(loss_fn).__name__}")
     for name in ("step", "zero_grad", "state_dict"):
         if not callable(getattr(optimizer, name, None)):
             raise TypeError(f"fit: optimizer must be a tapegrad optimizer (it has no "
@@ -402,6 +495,10 @@ def _check_fit_args(model: Any, optimizer: Any, scheduler: Any, epochs: Any,
     if initial_epoch >= epochs:
         raise ValueError(f"fit: initial_epoch={initial_epoch} leaves nothing to do with "
                          f"epochs={epochs} (epochs is the total count, as in Keras)")
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, Iterable):
+        raise TypeError(f"fit: callbacks must be a list of Callback instances, got "
+                        f"{type(callbacks).__name__}; pass callbacks=[...]")
+    callbacks = list(callbacks)
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"fit: callbacks must be Callback instances, got "
@@ -410,6 +507,15 @@ def _check_fit_args(model: Any, optimizer: Any, scheduler: Any, epochs: Any,
         raise ValueError(f"fit: the scheduler ({type(scheduler).__name__}) was made for "
                          "another optimizer than the one passed to fit; its steps would "
                          "change that optimizer's learning rate")
+    return callbacks
+
+
+def _check_reiterable(batches: Iterable[Any], name: str, epochs: int) -> None:
+    """A one-shot iterator (a generator) is used up after one epoch: refuse it for more."""
+    if isinstance(batches, Iterator) and epochs > 1:
+        raise ValueError(f"fit: {name} is a one-shot iterator ({type(batches).__name__}), "
+                         f"used up after one epoch, and fit is to run {epochs} epochs; pass "
+                         "a re-iterable: a list or a DataLoader")
 
 
 def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
@@ -424,11 +530,17 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     optimizer.step(closure); then model.eval() and the validation pass under no_grad; then
     scheduler.step() (ReduceLROnPlateau gets the val loss, or the train loss without val);
     then the callbacks. A tqdm bar shows the progress (progress=False hides it).
-    A loss that becomes NaN or infinite stops training with a ValueError naming the epoch."""
-    callbacks = list(callbacks)
-    _check_fit_args(model, optimizer, scheduler, epochs, initial_epoch, callbacks)
+    A batch whose loss is NaN or infinite stops training with a ValueError naming the
+    epoch and batch, raised before that batch's optimizer step: the model and optimizer
+    keep their state after the last finite batch, and no callback's on_train_end runs (so
+    EarlyStopping does not restore weights under an error)."""
+    callbacks = _check_fit_args(model, loss_fn, optimizer, scheduler, epochs, initial_epoch,
+                                callbacks)
     train_batches = _loader(train, batch_size, "fit")
     val_batches = None if val is None else _loader(val, batch_size, "fit (val)")
+    _check_reiterable(train_batches, "the training data", epochs - initial_epoch)
+    if val_batches is not None:
+        _check_reiterable(val_batches, "val", epochs - initial_epoch)
     history = History()
     state = FitState(model, optimizer, scheduler, train_batches, val_batches is not None,
                      history)
@@ -470,13 +582,10 @@ def _fit_epoch(state: FitState, loss_fn: Callable[[Tensor, Tensor], Tensor], bar
     meter = _Meter()
     for i, batch in enumerate(state.train):
         x, y = _split(batch, "fit")
-        loss, out = _train_step(state.model, loss_fn, state.optimizer, x, y)
-        if not math.isfinite(loss):
-            raise ValueError(f"fit: the training loss is {loss} at epoch {state.epoch + 1}, "
-                             f"batch {i + 1}; try a smaller learning rate or check the data")
+        loss, out = _train_step(state.model, loss_fn, state.optimizer, x, y, state.epoch, i)
         meter.add(loss, out, np.asarray(y))
         bar.update(1)
         bar.set_postfix(loss=f"{meter.loss_sum / meter.n:.4g}", refresh=False)
     if meter.n == 0:
-        raise ValueError("fit: the training data has no batches")
+        raise ValueError(f"fit: the training data gave no batches in epoch {state.epoch + 1}")
     return meter.results("train_")
