@@ -538,7 +538,7 @@ def test_gradients_given_must_match_the_outputs():
     x = t64([1.0, 2.0])
     with pytest.raises(ValueError, match="grad: 1 gradients given for 2 outputs"):
         tg.grad([x * 2, x.sum()], x, grad_outputs=[tg.ones(2)])
-    with pytest.raises(TypeError, match="backward: the gradient for output 0 must be numbers"):
+    with pytest.raises(TypeError, match=r"backward: .*numbers"):
         (x * 2).backward("a")
     assert x.grad is None
 
@@ -550,3 +550,29 @@ def test_a_grad_of_the_old_shape_is_not_broadcast_into_the_new():
     with pytest.raises(tg.TapeError, match=r"\.grad of shape \(2,\).*set its .grad to None"):
         (b * 2).sum().backward()
     np.testing.assert_array_equal(b.grad.numpy(), [2.0, 2.0])  # unchanged
+
+
+def test_values_read_only_for_their_shape_are_neither_kept_nor_checked():
+    """sum, mean, reshape, getitem, broadcast_to and cast need only their input's shape
+    (and dtype) for backward: a later in-place change of the input is no error (PyTorch
+    agrees), and a large input is freed once nobody holds it, also for higher order."""
+    import weakref
+
+    x = t64([1.0, 2.0, 3.0])
+    h = x * 1
+    z = h.sum() + h.mean() + h.reshape(3, 1).sum() + h[0:2].sum() + h.expand(2, 3).sum()
+    with tg.no_grad():
+        h += 1
+    z.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1 + 1 / 3 + 1 + 1 + 2] * 2 + [1 + 1 / 3 + 1 + 2])
+
+    x = t64(np.linspace(-1.0, 1.0, 5000))
+    h = x * x  # 5,000 values (more than tape.SMALL_VALUES): the sum does not keep them
+    h_ref = weakref.ref(h)
+    y = h.sum()
+    del h
+    assert h_ref() is None
+    (g,) = tg.grad(y, x, create_graph=True)  # d/dx Σ x² = 2x, through sum's record
+    np.testing.assert_allclose(g.numpy(), 2 * x.numpy())
+    (gg,) = tg.grad(g.sum(), x)
+    np.testing.assert_allclose(gg.numpy(), np.full(5000, 2.0))

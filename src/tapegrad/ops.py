@@ -13,7 +13,8 @@ vjp_i(g, out, *inputs, **params) -> Tensor (or ndarray)
     the engine passes Tensors, so the rule is itself recorded (higher-order gradients); a
     first-order backward passes the plain ndarrays, and every primitive a rule calls then
     computes its forward on arrays alone (no Tensor, no record): the same rule, at numpy's
-    speed. Inputs a record did not keep (its vjps do not read them) come as None. `None` in
+    speed. Inputs a record did not keep (its vjps do not read them) come as None, or, when
+    the rules read only their `.shape` and `.dtype`, as the input's record. `None` in
     place of a rule marks an input that never gets a gradient (a condition).
 
 The engine calls vjp_i only for inputs that require grad, sums its result back to input i's
@@ -49,24 +50,36 @@ from .tensor import Tensor, _as_array
 Vjp = Callable[..., Tensor]
 
 
-def _reads(fn: Callable[..., Any] | None) -> set[str]:
-    """Names of the arguments a vjp reads (these are the values its record must keep)."""
+_META = ("shape", "dtype")  # what a record knows of an input it did not keep
+
+
+def _reads(fn: Callable[..., Any] | None) -> tuple[set[str], set[str]]:
+    """Names of the arguments a vjp reads: those whose values it reads (the values its record
+    must keep and check for in-place changes), and those it reads only as `x.shape` or
+    `x.dtype` (which a record knows without keeping x)."""
+    values: set[str] = set()
+    meta: set[str] = set()
     if fn is None:
-        return set()
-    names: set[str] = set()
-    for ins in dis.get_instructions(fn):
+        return values, meta
+    code = list(dis.get_instructions(fn))
+    for ins, after in zip(code, code[1:] + [None]):
         if ins.opname.startswith(("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE")):
             arg = ins.argval
-            names.update(arg if isinstance(arg, tuple) else (arg,))
-    return names
+            names = arg if isinstance(arg, tuple) else (arg,)
+            if (ins.opname.startswith("LOAD_FAST") and len(names) == 1 and after is not None
+                    and after.opname == "LOAD_ATTR" and after.argval in _META):
+                meta.update(names)
+            else:
+                values.update(names)
+    return values, meta - values
 
 
 class Primitive:
     """A primitive op: a numpy forward and one vjp per input (or one shared vjp taking `i`
     for n-ary ops such as concatenate). Calling it applies the forward and records a Node."""
 
-    __slots__ = ("name", "forward", "vjps", "saved_inputs", "unsaved", "no_values", "saves_out",
-                 "view", "variadic", "constant", "_label")
+    __slots__ = ("name", "forward", "vjps", "saved_inputs", "meta_inputs", "unsaved",
+                 "no_values", "saves_out", "view", "variadic", "constant", "_label")
 
     def __init__(self, name: str, forward: Callable[..., np.ndarray], *vjps: Vjp | None,
                  view: bool = False, variadic: bool = False,
@@ -80,15 +93,24 @@ class Primitive:
         self.constant = not vjps  # a mask or comparison: its output never needs a gradient
         argnames: list[str] = []
         read: set[str] = set()
+        meta: set[str] = set()
         for fn in vjps:
             if fn is not None:
                 code = fn.__code__
                 argnames = list(code.co_varnames[:code.co_argcount])
-                read |= _reads(fn)
-        self.saves_out = "out" in read
+                values, shapes = _reads(fn)
+                read |= values
+                meta |= shapes
         # positional input names follow (g, out, ...); a variadic vjp reads only shapes
         inputs = [] if variadic else argnames[2:2 + len(vjps)]
+        if read & set(inputs):  # rules that read some input's values keep every input they
+            read |= meta        # read (the sweep hands a record's vjps its kept arrays)
+        meta -= read
+        self.saves_out = "out" in read
         self.saved_inputs = tuple(k for k, n in enumerate(inputs) if n in read)
+        # inputs whose shape and dtype alone the rules read: they get the input's array if
+        # the record kept it, else its producer's record (which knows both)
+        self.meta_inputs = tuple(k for k, n in enumerate(inputs) if n in meta)
         # inputs a record need not keep (a variadic rule reads every input's shape)
         self.unsaved = tuple(k for k, n in enumerate(inputs) if n not in read)
         self.no_values = (None,) * len(vjps)  # the input values of a rule that reads none
@@ -288,16 +310,16 @@ def _keep_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[i
     return tuple(1 if d in axis else n for d, n in enumerate(shape))
 
 
-def _kept(g: Tensor, a: Tensor, axis: tuple[int, ...] | None) -> Tensor:
-    """A reduction's result (or its gradient) with the reduced axes kept as size 1, so that
-    it broadcasts against `a` in elementwise ops."""
-    shape = _keep_shape(a.shape, axis)
-    return g if g.shape == shape else g.reshape(shape)
+def _kept(g: Tensor, shape: tuple[int, ...], axis: tuple[int, ...] | None) -> Tensor:
+    """A reduction's result (or its gradient) over an input of `shape`, with the reduced
+    axes kept as size 1, so that it broadcasts against the input in elementwise ops."""
+    kept = _keep_shape(shape, axis)
+    return g if g.shape == kept else g.reshape(kept)
 
 
-def _unreduce(g: Tensor, a: Tensor, axis: tuple[int, ...] | None) -> Tensor:
-    """Broadcast the gradient of a reduction of `a` back to a's shape."""
-    return broadcast_to(g if axis is None else _kept(g, a, axis), shape=a.shape)
+def _unreduce(g: Tensor, shape: tuple[int, ...], axis: tuple[int, ...] | None) -> Tensor:
+    """Broadcast the gradient of a reduction of an input of `shape` back to that shape."""
+    return broadcast_to(g if axis is None else _kept(g, shape, axis), shape=shape)
 
 
 def sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
@@ -426,7 +448,7 @@ def _sum(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndar
 
 
 sum = Primitive("sum", _sum,
-                lambda g, out, a, axis, keepdims: _unreduce(g, a, axis))
+                lambda g, out, a, axis, keepdims: _unreduce(g, a.shape, axis))
 
 
 def _count(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> int:
@@ -448,15 +470,15 @@ def _mean(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.nda
 
 mean = Primitive("mean", _mean,
                  lambda g, out, a, axis, keepdims:
-                 _unreduce(g / _count(a.shape, axis), a, axis))
+                 _unreduce(g / _count(a.shape, axis), a.shape, axis))
 
 
 def _extreme_vjp(g: Tensor, out: Tensor, a: Tensor, axis: tuple[int, ...] | None,
                  keepdims: bool) -> Tensor:
     """max/min: the gradient goes to the positions that attain the extreme, split evenly
     among ties (as torch.amax does)."""
-    hit = equal_mask(a, _kept(out, a, axis))
-    return _kept(g, a, axis) * hit / sum(hit, axis=axis, keepdims=True)
+    hit = equal_mask(a, _kept(out, a.shape, axis))
+    return _kept(g, a.shape, axis) * hit / sum(hit, axis=axis, keepdims=True)
 
 
 equal_mask = Primitive("equal", lambda a, b: np.equal(a, b).astype(a.dtype))
@@ -479,7 +501,7 @@ def _logsumexp(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> n
 # d/da logsumexp(a) = softmax(a) = exp(a - logsumexp(a))
 logsumexp = Primitive("logsumexp", _logsumexp,
                       lambda g, out, a, axis, keepdims:
-                      _kept(g, a, axis) * exp(a - _kept(out, a, axis)))
+                      _kept(g, a.shape, axis) * exp(a - _kept(out, a.shape, axis)))
 
 
 # ====================================================================== shape

@@ -564,7 +564,8 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
     the vjps the plain ndarrays instead: each primitive a rule calls is then one numpy call
     (no Tensor, no record), and the gradients are summed, cast and accumulated as arrays
     (in place once the sweep owns the buffer). Inputs a record did not keep are passed as
-    None: its vjps do not read them."""
+    None (its vjps do not read them), or as their producer's record where the vjps read only
+    their shape and dtype (a record knows both)."""
     from .ops import add, cast, sum_to
 
     owned: set[int] = set()  # gradients this sweep allocated, safe to add into in place
@@ -593,8 +594,8 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
             edges = node.edges
             params = node.params
             out = node()  # None once gone: then its vjps do not read it, or (release)
-            if create_graph:
-                values: list[Any] = [None if type(e) is record_type else e for e in edges]
+            if create_graph:  # a record stands for an input it did not keep (its shape)
+                values: list[Any] = list(edges)
                 out_value: Any = out
             else:  # the arrays of the inputs the vjps read (always kept), None elsewhere
                 saved = prim.saved_inputs
@@ -604,6 +605,8 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                     values = [None] * len(edges)
                     for i in saved:
                         values[i] = edges[i]._data
+                elif prim.meta_inputs:  # rules that read shape and dtype only
+                    values = [e if type(e) is record_type else e._data for e in edges]
                 else:
                     values = prim.no_values
                 out_value = (out._data if out is not None else
