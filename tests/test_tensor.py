@@ -1,4 +1,7 @@
-"""Tensor construction, dtypes, attributes, conversion, factories and bad input."""
+"""Tensor construction, dtypes, attributes, conversion, factories, in-place changes, bad input,
+and hessian/hvp."""
+
+import warnings
 
 import numpy as np
 import pytest
@@ -148,6 +151,36 @@ BAD_CALLS = {
     "len0": (lambda: len(tg.tensor(1.0)), "0-d"),
     "setitem_grad": (lambda: tg.ones(2, requires_grad=True).__setitem__(0, 1.0), "in-place"),
     "seed": (lambda: tg.manual_seed(-1), "seed"),
+    # audit A #16: bad arguments named by the function, before numpy fails
+    "arange_step_0": (lambda: tg.arange(0, 1, 0), "arange: step must not be 0"),
+    "arange_text": (lambda: tg.arange("a"), "arange: .*numbers"),
+    "zeros_negative": (lambda: tg.zeros(-1), r"zeros: sizes cannot be negative.*-1"),
+    "ones_negative": (lambda: tg.ones(2, -3), r"ones: sizes cannot be negative.*-3"),
+    "rand_negative": (lambda: tg.rand(-2), "rand: sizes cannot be negative"),
+    "randn_negative": (lambda: tg.randn(-2), "randn: sizes cannot be negative"),
+    "eye_negative": (lambda: tg.eye(-1), "eye: sizes cannot be negative"),
+    "full_negative": (lambda: tg.full((2, -1), 1.0), "full: sizes cannot be negative"),
+    "full_text": (lambda: tg.full((2,), "a"), "full: fill_value must be a number"),
+    "full_int8_overflow": (lambda: tg.full(2, 1e10, dtype="int8"),
+                           "full: fill_value 10000000000.0 does not fit in int8"),
+    "full_nan_int": (lambda: tg.full(2, float("nan"), dtype="int64"), "full: .*nan.*int64"),
+    "full_float_overflow": (lambda: tg.full(2, 1e300), r"full: .*1e\+300 .* float32"),
+    "full_numpy_int_overflow": (lambda: tg.full(2, np.int64(300), dtype="int8"), "full: .*300"),
+    "stack_axis_none": (lambda: tg.stack([tg.ones(1), tg.ones(1)], axis=None),
+                        "stack: axis must be an int, got None"),
+    "stack_axis_float": (lambda: tg.stack([tg.ones(1), tg.ones(1)], axis=0.0),
+                         "stack: axis must be an int"),
+    "stack_axis_range": (lambda: tg.stack([tg.ones(1), tg.ones(1)], axis=2), "stack: axis 2"),
+    "concat_axis_none": (lambda: tg.concatenate([tg.ones(1), tg.ones(1)], axis=None),
+                         "concatenate: axis must be an int, got None"),
+    "concat_axis_float": (lambda: tg.concatenate([tg.ones(1), tg.ones(1)], axis=0.0),
+                          "concatenate: axis must be an int"),
+    "argmax_axis": (lambda: tg.tensor([[1.0, 2.0]]).argmax(axis=5),
+                    "argmax: axis 5 is out of range"),
+    "argmin_axis_type": (lambda: tg.ones(2).argmin(axis=(0,)), "argmin: axis must be an int"),
+    "argmax_empty": (lambda: tg.zeros(0, 3).argmax(axis=0), r"argmax: .*\(0, 3\)"),
+    "backward_text": (lambda: (tg.ones(2, requires_grad=True) * 2).backward("a"),
+                      "backward: grad"),
 }
 
 
@@ -251,3 +284,267 @@ def test_failed_in_place_arithmetic_changes_nothing():
     np.testing.assert_array_equal(x.numpy(), before)
     x += np.array([1, 1, 1])
     np.testing.assert_array_equal(x.numpy(), before + 1)
+
+
+@pytest.mark.skipif(np.dtype(np.longdouble).itemsize <= 8, reason="long double is float64 here")
+def test_long_double_is_refused():
+    name = np.dtype(np.longdouble).name  # float128 on x86-64
+    with pytest.raises(TypeError, match=f"Tensor: dtype {name} is not supported"):
+        tg.tensor([1.0], dtype=name)
+    with pytest.raises(TypeError, match=f"dtype {name}"):
+        tg.tensor(np.ones(2, np.longdouble))
+    t = tg.ones(2)
+    with pytest.raises(TypeError, match=f"Tensor.data: cannot hold dtype {name}"):
+        t.data = np.ones(2, np.longdouble)
+    assert t.dtype == np.float32
+
+
+def test_factories_follow_numpy_and_pytorch():
+    np.testing.assert_array_equal(tg.arange(5, step=2).numpy(), [0, 2, 4])  # step kept
+    np.testing.assert_array_equal(tg.arange(1, -1, -0.5).numpy(), [1, 0.5, 0, -0.5])
+    assert tg.eye(2, 3).shape == (2, 3) and tg.zeros(0, 3).shape == (0, 3)
+    np.testing.assert_array_equal(tg.full(2, 1.7, dtype="int64").numpy(), [1, 1])  # truncated
+    assert tg.full(2, float("inf")).numpy().tolist() == [np.inf, np.inf]  # inf is no overflow
+    assert tg.full((1, 2), np.float64(0.5)).dtype == np.float32
+
+
+def test_argmax_of_a_0d_tensor_along_its_axis():
+    assert tg.tensor(3.0).argmax(axis=0).item() == 0 and tg.tensor(3.0).argmin(axis=-1).item() == 0
+
+
+def test_a_gradient_given_as_numbers_keeps_the_output_precision():
+    x = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (x * 1).backward([0.1, 0.2])  # float64 output: not rounded through float32 on the way
+    assert x.grad.numpy().tolist() == [0.1, 0.2]
+    _, hv = tg.hvp(lambda z: (z * z).sum() / 2, x.detach(), [0.1, 0.2])  # H = I
+    assert hv.numpy().tolist() == [0.1, 0.2]
+
+
+# ---------------------------------------------------------------- in place, with grad (audit A #2)
+def test_updating_a_plain_tensor_with_a_value_that_requires_grad_is_recorded():
+    """acc += 3w, with acc not requiring grad: recorded (as PyTorch records it), so the
+    gradient reaches w and b. L = Σ(3w + b)²: dL/dw = 6(3w + b), dL/db = 2(3w + b)."""
+    w = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    b = tg.tensor(np.array([0.5, 0.5]), requires_grad=True)
+    acc = tg.zeros(2, dtype="float64")
+    acc += w * 3
+    assert acc.requires_grad
+    ((acc + b) ** 2).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), [21.0, 39.0])
+    np.testing.assert_allclose(b.grad.numpy(), [7.0, 13.0])
+
+
+@pytest.mark.parametrize("sym, grad", [("+=", [1.0, 1.0]), ("-=", [-1.0, -1.0]),
+                                       ("*=", [2.0, 3.0]), ("/=", [-2.0, -0.75])])
+def test_every_in_place_operator_records_a_value_that_requires_grad(sym, grad):
+    """c op= w with c = [2, 3], w = [1, 2]: d/dw Σ c/w = -c/w², of c·w = c, of c ± w = ±1."""
+    c = tg.tensor(np.array([2.0, 3.0]))
+    w = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    namespace = {"c": c, "w": w}
+    exec(f"c {sym} w", namespace)
+    namespace["c"].sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), grad)
+
+
+def test_a_recorded_in_place_update_keeps_shape_and_dtype():
+    w = tg.tensor(np.array([1.0, 2.0]), requires_grad=True)  # float64
+    acc = tg.zeros(2)  # float32, as PyTorch keeps it
+    acc += w * 3
+    assert acc.dtype == np.float32 and acc.numpy().tolist() == [3.0, 6.0]
+    acc.sum().backward()
+    assert w.grad.dtype == np.float64 and w.grad.numpy().tolist() == [3.0, 3.0]
+    acc = tg.zeros(2)
+    with pytest.raises(ValueError, match=r"\+=: the result has shape \(3, 2\).*\(2,\)"):
+        acc += tg.ones(3, 2, requires_grad=True)
+    counts = tg.tensor([1, 2])
+    with pytest.raises(TypeError, match=r"\+=: cannot update a int64 tensor"):
+        counts += w
+    assert acc.numpy().tolist() == [0, 0] and counts.numpy().tolist() == [1, 2]
+
+
+def test_assigning_a_value_that_requires_grad_into_a_plain_tensor_raises():
+    """buf[0:2] = 2w cannot be recorded (buf would have to become a record's output in place):
+    a clear error that says what to do, and buf is unchanged."""
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    buf = tg.zeros(3)
+    version = buf.data._version[0]
+    with pytest.raises(tg.TapeError, match=r"setitem: the value requires grad.*concatenate"):
+        buf[0:2] = w * 2
+    assert buf.numpy().tolist() == [0, 0, 0] and not buf.requires_grad
+    assert buf.data._version[0] == version
+    buf = tg.concatenate([w * 2, buf[2:]])  # what the message suggests
+    buf.sum().backward()
+    assert w.grad.numpy().tolist() == [2.0, 2.0]
+    plain = tg.zeros(3)
+    plain[0:2] = (w * 2).detach()  # no gradient wanted: allowed, as under no_grad
+    with tg.no_grad():
+        plain[2] = w[0] * 3
+    assert plain.numpy().tolist() == [2.0, 4.0, 3.0]
+
+
+# ---------------------------------------------------------------- writes through t.data (#5, #8)
+def test_a_failed_write_through_data_changes_nothing_and_names_it():
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    writes = [lambda d: d.__setitem__(10, 1.0), lambda d: d.__setitem__(slice(None), [1, 2]),
+              lambda d: d.__setitem__(0, "a"), lambda d: d.__iadd__(np.ones(2)),
+              lambda d: np.add(d, np.ones(2), out=d), lambda d: d.put([10], [1.0]),
+              lambda d: d.resize(5)]
+    for write in writes:
+        with pytest.raises(ValueError, match="Tensor.data"):
+            write(x.data)
+    with pytest.raises(IndexError, match=r"Tensor.data\[...\] = v \(shape \(3,\)\)"):
+        x.data[10] = 1.0
+    with pytest.raises(TypeError, match="Tensor.data"):
+        x.data.__iadd__(np.ones(3, np.complex64))  # a cast numpy refuses
+    y.sum().backward()  # the version did not move: no spurious "changed in place"
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0, 6.0])
+    np.testing.assert_array_equal(x.numpy(), [1.0, 2.0, 3.0])
+
+
+WRITES = {
+    "copyto": lambda d: np.copyto(d, 5.0),
+    "copyto_kw": lambda d: np.copyto(dst=d, src=5.0),
+    "sort": lambda d: d.sort(),
+    "partition": lambda d: d.partition(1),
+    "put": lambda d: d.put([0], [9.0]),
+    "np.put": lambda d: np.put(d, [0], [9.0]),
+    "place": lambda d: np.place(d, d > 1, 0.0),
+    "putmask": lambda d: np.putmask(d, d > 1, 0.0),
+    "put_along_axis": lambda d: np.put_along_axis(d, np.array([0]), 9.0, axis=0),
+    "fill_diagonal": lambda d: np.fill_diagonal(d.reshape(3, 1), 9.0),
+    "fill": lambda d: d.fill(9.0),
+    "setfield": lambda d: d.setfield(np.float32(9.0), np.float32),
+    "byteswap": lambda d: d.byteswap(inplace=True),
+    "dot_out": lambda d: np.dot(np.eye(3, dtype=np.float32), np.ones(3, np.float32), out=d),
+    "cumsum_out": lambda d: np.cumsum(np.ones(3, np.float32), out=d),
+    "take_out": lambda d: np.take(np.arange(5.0, dtype=np.float32), [4, 3, 2], out=d),
+    "ufunc_out": lambda d: np.negative(d, out=d),
+}
+
+
+@pytest.mark.parametrize("name", sorted(WRITES))
+def test_every_in_place_write_through_data_bumps_the_version(name):
+    """numpy functions and ndarray methods that write into t.data change the tensor like
+    t.data[...] = v does, so a backward that saved the old values raises."""
+    x = tg.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    y = x * x
+    WRITES[name](x.data)
+    assert x.numpy().tolist() != [3.0, 1.0, 2.0]
+    with pytest.raises(tg.TapeError, match="'mul'.*changed in place"):
+        y.sum().backward()
+
+
+def test_reading_through_data_does_not_bump_the_version():
+    x = tg.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    y = x * x
+    d, other = x.data, np.zeros(3, np.float32)
+    np.copyto(other, d)
+    np.sort(d), np.mean(d), np.partition(d, 1), d.copy().sort(), np.concatenate([d, d])
+    d.byteswap()  # a swapped copy
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 2.0, 4.0])
+
+
+# ---------------------------------------------------------------- std at 0 (#9)
+def test_std_gradient_is_zero_where_the_std_is_zero():
+    """dstd/dx_i = (x_i - mean)/(n·std), and 0 where std = 0 (PyTorch), without warnings."""
+    x = tg.tensor(np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]]), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = x.std(axis=1)
+        s.sum().backward()
+        np.testing.assert_allclose(s.numpy(), [0.0, np.sqrt(2 / 3)])
+        np.testing.assert_allclose(x.grad.numpy(), [[0, 0, 0], [-1, 0, 1] / (3 * np.sqrt(2 / 3))])
+        x.grad = None
+        x.std(axis=0, ddof=0).sum().backward()  # size-2 columns, the first constant
+        np.testing.assert_allclose(x.grad.numpy(), [[0, -0.5, -0.5], [0, 0.5, 0.5]])
+        c = tg.tensor([1.0, 1.0, 1.0], requires_grad=True)
+        c.std().backward()
+        assert c.grad.numpy().tolist() == [0.0, 0.0, 0.0]
+    assert np.isnan(tg.tensor([np.nan, 1.0]).std().item())  # NaN stays NaN, not 0
+
+
+# ---------------------------------------------------------------- pow by a numpy scalar (#13)
+@pytest.mark.parametrize("exponent", [np.float64(3.0), np.int64(3), np.float32(3.0)])
+def test_numpy_scalar_exponent_keeps_float32(exponent):
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x ** exponent
+    assert y.dtype == np.float32 and y.numpy().tolist() == [1.0, 8.0]
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.numpy().tolist() == [3.0, 12.0]  # 3x²
+
+
+# ---------------------------------------------------------------- the data setter (#14)
+def test_data_setter_keeps_a_tensor_that_requires_grad_floating():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    with pytest.raises(TypeError, match="Tensor.data: .*requires grad.*int64"):
+        x.data = np.array([1, 2])
+    assert x.dtype == np.float32 and x.numpy().tolist() == [1.0, 2.0]
+    y.sum().backward()  # nothing changed: the saved values are intact
+    x.data = [1.5, 2.5]  # a list as Tensor(...) makes it: float32
+    assert x.dtype == np.float32 and x.numpy().tolist() == [1.5, 2.5]
+    x.data = np.array([1.0, 2.0])  # an ndarray keeps its dtype
+    assert x.dtype == np.float64
+    counts = tg.tensor([1, 2])
+    counts.data = np.array([3, 4])  # integer data for a tensor without grad is fine
+    assert counts.numpy().tolist() == [3, 4]
+    with pytest.raises(TypeError, match="Tensor.data"):
+        counts.data = ["a"]
+
+
+# ---------------------------------------------------------------- smaller PyTorch gaps (#20)
+def test_requires_grad_true_on_a_computed_tensor_is_a_no_op():
+    x = tg.tensor([1.0], requires_grad=True)
+    y = x * 2
+    assert y.requires_grad_() is y and y.requires_grad_(True).record.op == "mul"
+    with pytest.raises(ValueError, match="leaf"):
+        y.requires_grad_(False)
+
+
+def test_expand_minus_one_keeps_the_size():
+    x = tg.tensor([[1.0], [2.0]], requires_grad=True)
+    y = x.expand(-1, 3)
+    np.testing.assert_array_equal(y.numpy(), [[1, 1, 1], [2, 2, 2]])
+    assert tg.tensor([1.0, 2.0, 3.0]).expand(2, -1).shape == (2, 3)
+    (y * tg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[6.0], [15.0]])
+    with pytest.raises(ValueError, match=r"broadcast_to: -1 .* new leading"):
+        tg.ones(3).expand(-1, 3)
+
+
+def test_max_and_min_over_a_nonempty_axis_of_an_empty_tensor():
+    x = tg.zeros(0, 3, requires_grad=True)
+    for y in (x.max(axis=1), x.min(axis=-1), x.max(axis=1, keepdims=True)):
+        assert y.numpy().size == 0 and y.shape[0] == 0
+    x.max(axis=1).sum().backward()
+    assert x.grad.shape == (0, 3)
+    for call in (lambda: x.max(), lambda: x.max(axis=0), lambda: x.min(axis=(0, 1))):
+        with pytest.raises(ValueError, match="empty"):
+            call()
+
+
+# ---------------------------------------------------------------- hessian / hvp (#19)
+def test_hessian_and_hvp_of_a_function_that_does_not_depend_on_x_are_zero():
+    """As torch.autograd.functional: H = 0, also when fn depends only on another tensor."""
+    x = tg.tensor(np.array([1.0, 2.0]))
+    w = tg.tensor(np.array([3.0]), requires_grad=True)
+    for fn, value in ((lambda z: tg.tensor(1.0), 1.0), (lambda z: (w * w).sum(), 9.0)):
+        h = tg.hessian(fn, x)
+        assert h.shape == (2, 2) and not h.numpy().any()
+        out, hv = tg.hvp(fn, x, tg.tensor(np.array([1.0, 1.0])))
+        assert out.item() == value and hv.shape == (2,) and not hv.numpy().any()
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: tg.hessian(lambda z: z.sum(), [1.0, 2.0]), "hessian: x must be a Tensor"),
+    (lambda: tg.hvp(lambda z: z.sum(), [1.0], [1.0]), "hvp: x must be a Tensor"),
+    (lambda: tg.hessian(lambda z: z.sum(), tg.tensor([1, 2])), "hessian: x must be floating"),
+    (lambda: tg.hvp(lambda z: z.sum(), tg.ones(2), "a"), "hvp: v"),
+    (lambda: tg.hvp(lambda z: z.sum(), tg.ones(2), tg.ones(3)), r"hvp: v has shape \(3,\)"),
+    (lambda: tg.hessian(lambda z: z, tg.ones(2)), "hessian: fn must return a one-element"),
+])
+def test_hessian_and_hvp_errors_name_them(call, pattern):
+    with pytest.raises((TypeError, ValueError), match=pattern):
+        call()

@@ -8,48 +8,54 @@ from collections.abc import Callable
 import numpy as np
 
 from .tape import grad
-from .tensor import Tensor
+from .tensor import Tensor, _as_array
 
 
-def _leaf(x: Tensor) -> Tensor:
+def _leaf(x: Tensor, who: str) -> Tensor:
+    """x as a new leaf to differentiate at."""
     if not isinstance(x, Tensor):
-        raise TypeError(f"expected a Tensor, got {type(x).__name__}")
+        raise TypeError(f"{who}: x must be a Tensor, got {type(x).__name__}")
     if x.dtype.kind != "f":
-        raise TypeError(f"hessian/hvp need a floating-point input, got {x.dtype}")
+        raise TypeError(f"{who}: x must be floating-point, got {x.dtype}")
     return x.detach().requires_grad_()
 
 
-def _scalar(y: Tensor, who: str) -> Tensor:
+def _gradient(fn: Callable[[Tensor], Tensor], x: Tensor, who: str
+              ) -> tuple[Tensor, Tensor | None]:
+    """fn(x) as a 0-d tensor, and its gradient at the leaf x recorded for a second
+    differentiation: None where it is constant (fn constant or linear in x: the Hessian is
+    0, as torch.autograd.functional gives)."""
+    y = fn(x)
     if not isinstance(y, Tensor) or y.size != 1:
         shape = getattr(y, "shape", type(y).__name__)
         raise ValueError(f"{who}: fn must return a one-element tensor, got {shape}")
-    return y.reshape(())
+    y = y.reshape(())
+    if not y.requires_grad:  # fn(x) depends on nothing that requires grad
+        return y, None
+    (g,) = grad(y, x, create_graph=True, allow_unused=True)
+    return y, g if g is not None and g.requires_grad else None
 
 
 def hvp(fn: Callable[[Tensor], Tensor], x: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
     """(fn(x), H v) where H is the Hessian of the scalar fn at x, like
     torch.autograd.functional.hvp: the gradient g(x) is recorded, then d(g·v)/dx = H v."""
-    x = _leaf(x)
-    v = v if isinstance(v, Tensor) else Tensor(np.asarray(v, dtype=x.dtype))
+    x = _leaf(x, "hvp")
+    v = v if isinstance(v, Tensor) else Tensor._make(_as_array(v, x.dtype, "hvp: v"), False)
     if v.shape != x.shape:
         raise ValueError(f"hvp: v has shape {v.shape}, x has shape {x.shape}")
-    y = _scalar(fn(x), "hvp")
-    (g,) = grad(y, x, create_graph=True)
-    if not g.requires_grad:  # fn is linear in x: H = 0
-        return y.detach(), Tensor(np.zeros_like(x.numpy()))
-    (hv,) = grad((g * v.detach()).sum(), x, allow_unused=True)
-    return y.detach(), hv if hv is not None else Tensor(np.zeros_like(x.numpy()))
+    y, g = _gradient(fn, x, "hvp")
+    hv = None if g is None else grad((g * v.detach()).sum(), x, allow_unused=True)[0]
+    return y.detach(), hv if hv is not None else Tensor(np.zeros(x.shape, x.dtype))
 
 
 def hessian(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
     """The Hessian of a scalar fn at x, shape x.shape + x.shape: row i is the gradient of
     the i-th entry of the recorded gradient."""
-    x = _leaf(x)
-    y = _scalar(fn(x), "hessian")
-    (g,) = grad(y, x, create_graph=True)
+    x = _leaf(x, "hessian")
+    _, g = _gradient(fn, x, "hessian")
     n = x.size
     h = np.zeros((n, n), dtype=x.dtype)
-    if g.requires_grad:
+    if g is not None:
         flat = g.reshape(-1)
         for i in range(n):
             (row,) = grad(flat[i], x, retain_graph=True, allow_unused=True)

@@ -37,16 +37,20 @@ def as_dtype(dtype: Any, who: str = "Tensor") -> np.dtype | None:
     except TypeError:
         raise TypeError(f"{who}: unknown dtype {dtype!r}; use e.g. tg.float32, 'float64', "
                         "'int64', 'bool'") from None
-    if dt.kind not in "fiub":
-        raise TypeError(f"{who}: dtype {dt} is not supported (floats, ints and bool are)")
+    if dt.kind not in "fiub" or dt.itemsize > 8:  # > 8: long double (float128)
+        raise TypeError(f"{who}: dtype {dt} is not supported (float16/32/64, ints and bool "
+                        "are)")
     return dt
+
+
+_PY_SCALARS = {int, float, bool}
 
 
 def _is_scalar(x: Any) -> bool:
     return isinstance(x, (int, float, bool, np.number, np.bool_))
 
 
-def _as_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
+def _as_array(data: Any, dtype: np.dtype | None, who: str = "Tensor") -> np.ndarray:
     """Data as a fresh ndarray: Python floats become float32, ndarrays keep their dtype."""
     if isinstance(data, Tensor):
         arr = data._data
@@ -56,12 +60,12 @@ def _as_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
         try:
             arr = np.array(data)
         except (ValueError, TypeError) as e:
-            raise ValueError(f"Tensor: cannot make a tensor from {type(data).__name__}: {e}"
+            raise ValueError(f"{who}: cannot make a tensor from {type(data).__name__}: {e}"
                              ) from None
         if dtype is None and arr.dtype == np.float64 and not isinstance(data, np.floating):
             dtype = float32
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"Tensor: cannot make a tensor of dtype {arr.dtype} "
+    if arr.dtype.kind not in "fiub" or arr.dtype.itemsize > 8:
+        raise TypeError(f"{who}: cannot make a tensor of dtype {arr.dtype} "
                         f"(from {type(data).__name__}); give numbers")
     return np.array(arr, dtype=dtype, copy=True)
 
@@ -72,15 +76,24 @@ def _axes(axis: Any, ndim: int, who: str) -> tuple[int, ...] | None:
         return None
     items = axis if isinstance(axis, (tuple, list)) else (axis,)
     out = []
+    n = max(ndim, 1)  # a 0-d tensor takes axis 0 or -1, as in PyTorch
     for a in items:
         if not isinstance(a, (int, np.integer)) or isinstance(a, bool):
             raise TypeError(f"{who}: axis must be an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+        if not -n <= a < n:
             raise ShapeError(f"{who}: axis {a} is out of range for a {ndim}-d tensor")
-        out.append(int(a) % max(ndim, 1))
+        out.append(int(a) % n)
     if len(set(out)) != len(out):
         raise ShapeError(f"{who}: repeated axis in {axis!r}")
     return tuple(sorted(out)) if ndim else None
+
+
+def _axis(axis: Any, ndim: int, who: str) -> int | None:
+    """One axis (an int, negatives allowed) as an index into the shape; None for 0-d."""
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"{who}: axis must be an int, got {axis!r}")
+    axes = _axes(axis, ndim, who)
+    return None if axes is None else axes[0]
 
 
 def _shape_arg(shape: tuple[Any, ...], who: str) -> tuple[int, ...]:
@@ -93,10 +106,44 @@ def _shape_arg(shape: tuple[Any, ...], who: str) -> tuple[int, ...]:
     return tuple(int(n) for n in shape)
 
 
+def _sizes(shape: tuple[Any, ...], who: str) -> tuple[int, ...]:
+    """The shape of a new tensor: f(2, 3) or f((2, 3)), no size below 0."""
+    shape = _shape_arg(shape, who)
+    if any(n < 0 for n in shape):
+        raise ShapeError(f"{who}: sizes cannot be negative, got {shape}")
+    return shape
+
+
+def _data_error(e: Exception, what: str) -> Exception:
+    """numpy's error from a write through `t.data` as tapegrad's, saying which write
+    (`what`) failed."""
+    kind = (TapegradIndexError if isinstance(e, IndexError) else
+            TypeError if isinstance(e, TypeError) else ValueError)
+    return kind(f"Tensor.data{what}: {e}")
+
+
+def _writes(name: str) -> Any:
+    """An ndarray method that writes into the array (sort, put, ...), bumping the version
+    once it succeeded."""
+    def method(self: _LiveArray, *args: Any, **kwargs: Any) -> Any:
+        try:
+            result = getattr(np.asarray(self), name)(*args, **kwargs)
+        except (IndexError, TypeError, ValueError) as e:
+            raise _data_error(e, f".{name}") from None
+        self._bump()
+        return result
+
+    method.__name__ = name
+    return method
+
+
 class _LiveArray(np.ndarray):
     """A view of a tensor's storage, returned by `t.data`: writing into it (`t.data[...] = v`,
-    `t.data *= 2`) changes the tensor and bumps its version, so a backward that saved the old
-    values raises instead of returning a wrong gradient."""
+    `t.data *= 2`, `np.copyto(t.data, v)`, `t.data.sort()`, ...) changes the tensor and bumps
+    its version once the write succeeded, so a backward that saved the old values raises
+    instead of returning a wrong gradient, and a failed write changes nothing. (Writes that
+    bypass ndarray's Python-level hooks go unseen: `t.data.flat[i] = v`,
+    `rng.shuffle(t.data)`.)"""
 
     _version: list[int] | None
 
@@ -111,29 +158,65 @@ class _LiveArray(np.ndarray):
             self._version[0] += 1
 
     def __setitem__(self, key: Any, value: Any) -> None:
+        try:
+            np.asarray(self).__setitem__(key, np.asarray(value))
+        except (IndexError, TypeError, ValueError) as e:
+            raise _data_error(e, f"[...] = v (shape {self.shape})") from None
         self._bump()
-        np.asarray(self).__setitem__(key, np.asarray(value))
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
-        out = kwargs.get("out")
-        if out:
-            for o in out:
-                if isinstance(o, _LiveArray):
-                    o._bump()
-            kwargs["out"] = tuple(np.asarray(o) if isinstance(o, _LiveArray) else o
-                                  for o in out)
         inputs = tuple(np.asarray(x) if isinstance(x, _LiveArray) else x for x in inputs)
-        return getattr(ufunc, method)(*inputs, **kwargs)
+        out = kwargs.get("out")
+        if not out:
+            return getattr(ufunc, method)(*inputs, **kwargs)
+        kwargs["out"] = tuple(np.asarray(o) if isinstance(o, _LiveArray) else o for o in out)
+        try:
+            result = getattr(ufunc, method)(*inputs, **kwargs)
+        except (TypeError, ValueError) as e:  # casting (int data += 0.5), broadcasting
+            raise _data_error(e, f": in-place {ufunc.__name__}") from None
+        _bump_live(out)
+        return result
 
-    def fill(self, value: Any) -> None:
-        self._bump()
-        np.asarray(self).fill(value)
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        result = super().__array_function__(func, types, args, kwargs)
+        name = _WRITES_FIRST.get(func)
+        if name is not None:  # np.copyto(t.data, v), ...
+            _bump_live((args[0] if args else kwargs.get(name),))
+        out = kwargs.get("out")
+        if out is not None:  # np.dot(a, b, out=t.data), ...
+            _bump_live(out if isinstance(out, tuple) else (out,))
+        return result
+
+    fill, sort, partition, put, setfield = map(_writes, ("fill", "sort", "partition", "put",
+                                                         "setfield"))
+
+    def byteswap(self, inplace: bool = False) -> np.ndarray:
+        swapped = np.asarray(self).byteswap(inplace)
+        if inplace:
+            self._bump()
+        return swapped
+
+    def resize(self, *args: Any, **kwargs: Any) -> None:
+        raise ValueError(f"Tensor.data.resize: a tensor's storage cannot be resized in place "
+                         f"(shape {self.shape}); assign t.data = np.resize(t.data, shape), or "
+                         "make a new tensor")
 
     def __repr__(self) -> str:
         return repr(np.asarray(self))
 
     def __str__(self) -> str:
         return str(np.asarray(self))
+
+
+# the numpy functions that write into their first argument (np.put writes through the put
+# method, np.put_along_axis through __setitem__): name of that argument
+_WRITES_FIRST = {np.copyto: "dst", np.place: "arr", np.putmask: "a", np.fill_diagonal: "a"}
+
+
+def _bump_live(arrays: Any) -> None:
+    for a in arrays:
+        if isinstance(a, _LiveArray):
+            a._bump()
 
 
 class _FreedArray(np.ndarray):
@@ -212,10 +295,21 @@ class Tensor:
 
     @data.setter
     def data(self, value: Any) -> None:
-        arr = value._data if isinstance(value, Tensor) else np.asarray(value)
-        if arr.dtype.kind not in "fiub":
-            raise TypeError(f"Tensor.data: cannot hold dtype {arr.dtype}")
-        self._data = arr.view(np.ndarray) if isinstance(arr, _LiveArray) else arr
+        """Arrays are used as they are (shared memory); numbers and lists become arrays as
+        Tensor(...) makes them (Python floats float32)."""
+        if isinstance(value, Tensor):
+            arr = value._data
+        elif isinstance(value, np.ndarray):
+            arr = np.asarray(value)  # a plain ndarray: `t.data = u.data` drops the live view
+            if arr.dtype.kind not in "fiub" or arr.dtype.itemsize > 8:
+                raise TypeError(f"Tensor.data: cannot hold dtype {arr.dtype}")
+        else:
+            arr = _as_array(value, None, "Tensor.data")
+        if self._requires_grad and arr.dtype.kind != "f":
+            raise TypeError(f"Tensor.data: a tensor that requires grad holds floating-point "
+                            f"data only, got {arr.dtype}; convert it first, e.g. "
+                            "np.asarray(v, np.float32)")
+        self._data = arr
         _tape._version_cell(self)[0] += 1
 
     @property
@@ -233,7 +327,10 @@ class Tensor:
         self._requires_grad = bool(value)
 
     def requires_grad_(self, value: bool = True) -> Tensor:
-        self.requires_grad = value
+        """Set requires_grad and return the tensor; on a computed tensor (which requires grad)
+        requires_grad_(True) is a no-op, as in PyTorch."""
+        if not (value and self._node is not None):
+            self.requires_grad = value
         return self
 
     @property
@@ -360,6 +457,8 @@ class Tensor:
                  create_graph: bool = False) -> None:
         """Accumulate the gradient of this tensor into `.grad` of every leaf it depends on.
         `grad` is required unless the tensor has one element (dL/dself, same shape)."""
+        if grad is not None and not isinstance(grad, Tensor):
+            grad = _as_array(grad, self.dtype, "backward: grad")
         _tape.backward([self], None if grad is None else [grad], retain_graph=retain_graph,
                        create_graph=create_graph)
 
@@ -417,8 +516,10 @@ class Tensor:
         return self
 
     def __pow__(self, exponent: Any) -> Tensor:
-        if _is_scalar(exponent):
+        if type(exponent) in _PY_SCALARS:
             return ops.pow_scalar(self, exponent=exponent)
+        if isinstance(exponent, (np.number, np.bool_)):  # as a Python number, which numpy
+            return ops.pow_scalar(self, exponent=exponent.item())  # casts to x's dtype
         return ops.pow(self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
@@ -441,15 +542,18 @@ class Tensor:
         """self ← self (op) other in self's storage, shape and dtype; bumps the version, so a
         backward that saved the old values raises. Nothing changes if it fails.
 
-        While recording, a computed tensor (`loss += penalty`) gets the recorded op instead
-        (a new tensor bound to the name, the value PyTorch's recorded in-place op gives), and
-        a leaf that requires grad is refused, as in PyTorch."""
-        if self._requires_grad and _tape.is_grad_enabled():
-            if self._node is not None:
-                return op(self, other)
-            raise TapeError(f"{sym}: an in-place change of a leaf that requires grad would "
-                            "hide it from the tape; update parameters under `with "
-                            f"tg.no_grad():`, or write t = t {sym[0]} x to record a new tensor")
+        While recording, a computed tensor (`loss += penalty`), and a tensor updated with a
+        value that requires grad (`acc += w * 3`), get the recorded op instead: a new tensor
+        of self's shape and dtype bound to the name, the value PyTorch's recorded in-place op
+        gives. A leaf that requires grad is refused, as in PyTorch."""
+        if ((self._requires_grad or isinstance(other, Tensor) and other._requires_grad)
+                and _tape.is_grad_enabled()):
+            if self._requires_grad and self._node is None:
+                raise TapeError(f"{sym}: an in-place change of a leaf that requires grad would "
+                                "hide it from the tape; update parameters under `with "
+                                f"tg.no_grad():`, or write t = t {sym[0]} x to record a new "
+                                "tensor")
+            return self._recorded_in_place(op(self, other), sym)
         value = other._data if isinstance(other, Tensor) else other
         try:
             op.forward(self._data, value, out=self._data)
@@ -464,6 +568,19 @@ class Tensor:
                              f"broadcast to the tensor's shape {self.shape}: {e}") from None
         _tape._version_cell(self)[0] += 1
         return self
+
+    def _recorded_in_place(self, out: Tensor, sym: str) -> Tensor:
+        """The recorded result of `self (op)= x`, held to self's shape and dtype as an
+        in-place change is."""
+        if out.shape != self.shape:
+            raise ShapeError(f"{sym}: the result has shape {out.shape}, but an in-place change "
+                             f"keeps the tensor's shape {self.shape}")
+        if out.dtype == self.dtype:
+            return out
+        if self.dtype.kind != "f":
+            raise TypeError(f"{sym}: cannot update a {self.dtype} tensor in place with "
+                            f"{out.dtype} values that require grad")
+        return out.astype(self.dtype)
 
     def __matmul__(self, other: Any) -> Tensor:
         return ops.matmul(self, other)
@@ -555,16 +672,21 @@ class Tensor:
         return ops.mean(self, axis=_axes(axis, self.ndim, "mean"), keepdims=keepdims)
 
     def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        self._nonempty("max")
-        return ops.max(self, axis=_axes(axis, self.ndim, "max"), keepdims=keepdims)
+        axes = _axes(axis, self.ndim, "max")
+        self._nonempty(axes, "max")
+        return ops.max(self, axis=axes, keepdims=keepdims)
 
     def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        self._nonempty("min")
-        return ops.min(self, axis=_axes(axis, self.ndim, "min"), keepdims=keepdims)
+        axes = _axes(axis, self.ndim, "min")
+        self._nonempty(axes, "min")
+        return ops.min(self, axis=axes, keepdims=keepdims)
 
-    def _nonempty(self, who: str) -> None:
-        if self.size == 0:
-            raise ShapeError(f"{who}: the tensor is empty (shape {self.shape})")
+    def _nonempty(self, axes: tuple[int, ...] | None, who: str) -> None:
+        """max/min over `axes` (None: all) must not reduce a zero-size axis; over the other
+        axes of an empty tensor the result is well-defined (and empty)."""
+        if self.size == 0 and (axes is None or any(self.shape[a] == 0 for a in axes)):
+            raise ShapeError(f"{who}: the tensor is empty along the reduced axes (shape "
+                             f"{self.shape}, axis {axes}); there is no {who} of no values")
 
     def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         """mean((x - mean(x))²) · n/(n - ddof): the population variance unless ddof is given."""
@@ -577,16 +699,27 @@ class Tensor:
         return v * (n / (n - ddof)) if ddof else v
 
     def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        return self.var(axis, keepdims, ddof).sqrt()
+        """sqrt(var). Its gradient is 0 where the std is 0, as in PyTorch (sqrt's own is 1/0
+        there): sqrt is taken of var with its zeros replaced by 1, then those set back to 0."""
+        v = self.var(axis, keepdims, ddof)
+        zero = v == 0
+        return ops.where(zero, 0, ops.where(zero, 1, v).sqrt())
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
         return ops.logsumexp(self, axis=_axes(axis, self.ndim, "logsumexp"), keepdims=keepdims)
 
     def argmax(self, axis: int | None = None) -> Tensor:
-        return Tensor._make(np.asarray(np.argmax(self._data, axis=axis)), False)
+        return self._arg(np.argmax, axis, "argmax")
 
     def argmin(self, axis: int | None = None) -> Tensor:
-        return Tensor._make(np.asarray(np.argmin(self._data, axis=axis)), False)
+        return self._arg(np.argmin, axis, "argmin")
+
+    def _arg(self, fn: Any, axis: Any, who: str) -> Tensor:
+        ax = None if axis is None else _axis(axis, self.ndim, who)
+        try:
+            return Tensor._make(np.asarray(fn(self._data, axis=ax)), False)
+        except ValueError as e:  # an empty tensor
+            raise ShapeError(f"{who}: {e} (shape {self.shape}, axis {axis})") from None
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -653,7 +786,17 @@ class Tensor:
         return ops.transpose(self, axes=tuple(p % self.ndim for p in perm))
 
     def broadcast_to(self, *shape: Any) -> Tensor:
+        """The tensor repeated along new leading axes and axes of size 1 (a view); -1 keeps
+        an existing axis's size, as in PyTorch's expand."""
         shape = _shape_arg(shape, "broadcast_to")
+        if -1 in shape:
+            lead = len(shape) - self.ndim
+            if lead < 0 or -1 in shape[:lead]:
+                raise ShapeError(f"broadcast_to: -1 (keep the size) in {shape} is only allowed "
+                                 f"for the existing axes of a tensor of shape {self.shape}, "
+                                 "not for new leading ones")
+            shape = shape[:lead] + tuple(n if n != -1 else m
+                                         for n, m in zip(shape[lead:], self.shape))
         return self if shape == self.shape else ops.broadcast_to(self, shape=shape)
 
     expand = broadcast_to
@@ -668,9 +811,18 @@ class Tensor:
         return self
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self._requires_grad and _tape.is_grad_enabled():
-            raise TapeError("in-place assignment to a tensor that requires grad would hide it "
-                            "from the tape; use `with tg.no_grad():` or t.data[...] = v")
+        if ((self._requires_grad or isinstance(value, Tensor) and value._requires_grad)
+                and _tape.is_grad_enabled()):
+            if self._requires_grad:
+                raise TapeError("in-place assignment to a tensor that requires grad would hide "
+                                "it from the tape; use `with tg.no_grad():` or t.data[...] = v")
+            # recording it would turn this tensor into the output of a record, in place
+            raise TapeError(
+                f"setitem: the value requires grad but this tensor (shape {self.shape}) does "
+                "not; tapegrad does not record an assignment into a tensor, so the value's "
+                "gradient would be lost. Build a new tensor from the pieces instead (e.g. "
+                "t = tg.concatenate([value, t[2:]]) for t[:2] = value, or tg.where(mask, "
+                "value, t)); or assign value.detach() if no gradient should flow")
         value = value._data if isinstance(value, Tensor) else value
         try:
             self._data[_index(index)] = value
@@ -711,19 +863,32 @@ def _factory(data: np.ndarray, requires_grad: bool, name: str | None = None) -> 
 
 
 def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _factory(np.zeros(_shape_arg(shape, "zeros"), as_dtype(dtype) or float32),
+    return _factory(np.zeros(_sizes(shape, "zeros"), as_dtype(dtype, "zeros") or float32),
                     requires_grad)
 
 
 def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _factory(np.ones(_shape_arg(shape, "ones"), as_dtype(dtype) or float32),
+    return _factory(np.ones(_sizes(shape, "ones"), as_dtype(dtype, "ones") or float32),
                     requires_grad)
 
 
 def full(shape: Any, fill_value: float, dtype: Any = None,
          requires_grad: bool = False) -> Tensor:
-    shape = _shape_arg((shape,) if isinstance(shape, int) else tuple(shape), "full")
-    return _factory(np.full(shape, fill_value, as_dtype(dtype) or float32), requires_grad)
+    """A tensor of `shape` (an int or a tuple) filled with the number fill_value, float32
+    unless dtype is given; a value the dtype cannot hold is an error, as in PyTorch."""
+    shape = _sizes((shape,), "full")
+    dt = as_dtype(dtype, "full") or float32
+    if not _is_scalar(fill_value):
+        raise TypeError(f"full: fill_value must be a number, got {type(fill_value).__name__}")
+    overflow = f"full: fill_value {fill_value!r:.40} does not fit in {dt}"
+    if dt.kind in "iu" and not np.iinfo(dt).min <= fill_value <= np.iinfo(dt).max:
+        raise ValueError(overflow)  # NaN and inf included
+    try:
+        with np.errstate(over="raise"):  # a float beyond the range of a float dtype
+            data = np.full(shape, fill_value, dt)
+    except (OverflowError, FloatingPointError):
+        raise ValueError(overflow) from None
+    return _factory(data, requires_grad)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -736,26 +901,39 @@ def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tens
 
 def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
-    data = np.arange(start, stop, step) if stop is not None else np.arange(start)
-    dt = as_dtype(dtype) or (float32 if data.dtype.kind == "f" else int64)
-    return _factory(data.astype(dt), requires_grad)
+    """start, start + step, ... below stop (arange(n): 0 .. n-1); float32 if any is a float."""
+    if stop is None:
+        start, stop = 0, start
+    if not all(_is_scalar(v) for v in (start, stop, step)):
+        raise TypeError(f"arange: start, stop and step must be numbers, got start={start!r}, "
+                        f"stop={stop!r}, step={step!r}")
+    if step == 0:
+        raise ValueError("arange: step must not be 0")
+    dt = as_dtype(dtype, "arange")
+    try:
+        data = np.arange(start, stop, step)
+    except ValueError as e:  # NaN or inf bounds, too many values
+        raise ValueError(f"arange({start!r}, {stop!r}, {step!r}): {e}") from None
+    return _factory(data.astype(dt or (float32 if data.dtype.kind == "f" else int64)),
+                    requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _factory(np.eye(n, m, dtype=as_dtype(dtype) or float32), requires_grad)
+    shape = _sizes((n,) if m is None else (n, m), "eye")
+    return _factory(np.eye(*shape, dtype=as_dtype(dtype, "eye") or float32), requires_grad)
 
 
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), from tapegrad's generator (see tg.manual_seed)."""
-    dt = as_dtype(dtype) or float32
-    return _factory(_random.generator().random(_shape_arg(shape, "rand")).astype(dt),
+    dt = as_dtype(dtype, "rand") or float32
+    return _factory(_random.generator().random(_sizes(shape, "rand")).astype(dt),
                     requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal, from tapegrad's generator (see tg.manual_seed)."""
-    dt = as_dtype(dtype) or float32
-    return _factory(_random.generator().standard_normal(_shape_arg(shape, "randn")).astype(dt),
+    dt = as_dtype(dtype, "randn") or float32
+    return _factory(_random.generator().standard_normal(_sizes(shape, "randn")).astype(dt),
                     requires_grad)
 
 
@@ -771,7 +949,7 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     nd = ts[0].ndim
     if nd == 0:
         raise ShapeError("concatenate: 0-d tensors cannot be joined; use stack")
-    ax = _axes(axis, nd, "concatenate")[0]  # type: ignore[index]
+    ax = _axis(axis, nd, "concatenate")
     for k, t in enumerate(ts):
         if t.ndim != nd or t.shape[:ax] + t.shape[ax + 1:] != ts[0].shape[:ax] + ts[0].shape[
                 ax + 1:]:
@@ -787,10 +965,8 @@ def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
         if t.shape != ts[0].shape:
             raise ShapeError(f"stack: tensor {k} has shape {t.shape}, tensor 0 has "
                              f"{ts[0].shape}; stack needs equal shapes")
-    nd = ts[0].ndim + 1
-    if not -nd <= axis < nd:
-        raise ShapeError(f"stack: axis {axis} is out of range for {nd}-d output")
-    return concatenate([t.unsqueeze(axis % nd) for t in ts], axis=axis % nd)
+    ax = _axis(axis, ts[0].ndim + 1, "stack")
+    return concatenate([t.unsqueeze(ax) for t in ts], axis=ax)
 
 
 from . import functional, ops  # noqa: E402  (the methods above call into these)
