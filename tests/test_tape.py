@@ -536,6 +536,10 @@ def test_every_grad_has_storage_of_its_own():
 
 def test_gradients_given_must_match_the_outputs():
     x = t64([1.0, 2.0])
+    with pytest.raises(TypeError, match="grad: output 0 must be a Tensor, got float"):
+        tg.grad(3.0, x)
+    with pytest.raises(TypeError, match="grad: input 1 must be a Tensor, got ndarray"):
+        tg.grad(x.sum(), [x, np.ones(2)])
     with pytest.raises(ValueError, match="grad: 1 gradients given for 2 outputs"):
         tg.grad([x * 2, x.sum()], x, grad_outputs=[tg.ones(2)])
     with pytest.raises(TypeError, match=r"backward: .*numbers"):

@@ -862,13 +862,17 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     differentiated again (Hessians, Hessian-vector products)."""
     from .tensor import Tensor
 
-    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    outs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    ins = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    for what, given in (("output", outs), ("input", ins)):
+        for k, t in enumerate(given):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"grad: {what} {k} must be a Tensor, got {type(t).__name__}")
     if isinstance(grad_outputs, Tensor) or (grad_outputs is not None and len(outs) == 1
                                              and not isinstance(grad_outputs, (list, tuple))):
         grad_outputs = [grad_outputs]
     for k, t in enumerate(ins):
-        if not isinstance(t, Tensor) or not t._requires_grad:
+        if not t._requires_grad:
             raise ValueError(f"grad: input {k} does not require grad")
     for k, t in enumerate(outs):
         if not t._requires_grad:
