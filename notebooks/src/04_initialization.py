@@ -277,21 +277,59 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# ### Two conventions for He, and the uniform variants
+#
+# With square layers, as above, `n_in = n_out` and the conventions agree. On a layer that is
+# not square they do not. The HKUST notes (lecture 002) define He initialization like
+# Xavier's, from the average of both fans: variance `4 / (n_in + n_out)`, or uniform in
+# `±√(12 / (n_in + n_out))` (Xavier: `2 / (n_in + n_out)` and `±√(6 / (n_in + n_out))`).
+# PyTorch's `kaiming_normal_` (He et al., 2015) uses the fan-in alone, `2 / n_in`, which keeps
+# the forward signal's scale; `mode="fan_out"` keeps the backward one's, and
+# `mode="fan_avg"` is the lecture's compromise. A 784 → 256 layer (weight 256 × 784):
+
+# %%
+n_in, n_out = 784, 256
+CONVENTIONS = [  # (name, initializer, the formula's std, and for uniform ones the bound r)
+    ("Xavier normal", lambda w: nn.init.xavier_normal_(w), np.sqrt(2 / (n_in + n_out))),
+    ("Xavier uniform", lambda w: nn.init.xavier_uniform_(w), np.sqrt(6 / (n_in + n_out))),
+    ("He, lecture (fan_avg) normal",
+     lambda w: nn.init.kaiming_normal_(w, mode="fan_avg", nonlinearity="relu"),
+     np.sqrt(4 / (n_in + n_out))),
+    ("He, lecture (fan_avg) uniform",
+     lambda w: nn.init.kaiming_uniform_(w, mode="fan_avg", nonlinearity="relu"),
+     np.sqrt(12 / (n_in + n_out))),
+    ("He, PyTorch (fan_in) normal",
+     lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu"), np.sqrt(2 / n_in)),
+]
+for name, init, scale in CONVENTIONS:
+    w = init(tg.zeros(n_out, n_in)).numpy()
+    uniform = "uniform" in name
+    std = scale / np.sqrt(3) if uniform else scale  # U(±r) has std r/√3
+    shown = f"bound {np.abs(w).max():.4f} (r = {scale:.4f}), " if uniform else ""
+    print(f"{name:30s} {shown}std {w.std():.4f} (formula {std:.4f})")
+    assert abs(w.std() / std - 1) < 0.02
+    if uniform:
+        assert np.abs(w).max() <= scale
+print(f"fan_avg / fan_in std for this layer: {np.sqrt(4 / (n_in + n_out)) / np.sqrt(2 / n_in):.3f}")
+
+# %% [markdown]
 # ## 3. LSUV: layer-sequential unit variance
 #
 # Xavier and He derive the scale from assumptions about the units (linear, or half-linear).
 # LSUV (Mishkin & Matas, 2015) measures it instead: start from orthogonal weights, then,
 # first layer to last, run a batch through the network and divide the layer's weights by
 # the standard deviation of its output until that variance is 1. `nn.init.lsuv_(net, x)`
-# does this in place. We start from the collapsed σ = 0.01 networks and check, with a plain
-# numpy forward pass over the resulting weights, that every linear layer's output now has
-# variance ≈ 1.
+# does this in place; by default it first replaces the weights by orthogonal ones, as the
+# paper does. With `orthogonal=False` it keeps the weights it is given and only rescales
+# them: we run it that way on the collapsed σ = 0.01 networks, so the measured rescaling
+# alone has to rescue them, and check, with a plain numpy forward pass over the resulting
+# weights, that every linear layer's output now has variance ≈ 1.
 
 # %%
 for act, f_np in (("tanh", np.tanh), ("ReLU", lambda v: np.maximum(v, 0))):
     tg.manual_seed(2)
     net = deep_net(act, INITS["σ = 0.01"])
-    nn.init.lsuv_(net, X_deep, tol=0.05)
+    nn.init.lsuv_(net, X_deep, tol=0.05, orthogonal=False)
     h = X_deep.numpy().astype(np.float64)
     variances = []
     for m in net:
