@@ -232,3 +232,21 @@ def test_reductions_of_nothing_are_nan_and_minus_inf_without_warnings():
         x = tg.zeros(0, 3, requires_grad=True)
         x.logsumexp(axis=0).sum().backward()
         assert x.grad.shape == (0, 3)
+
+
+def test_integers_meeting_floats_take_the_float_dtype():
+    """PyTorch's promotion where numpy's differs: an integer tensor, list or number meeting a
+    float32 one computes in float32 (numpy: float64), and integers divide to float32; the
+    gradient reaching the float input keeps its dtype."""
+    f32, i64 = tg.tensor([1.0, 2.0]), tg.tensor([3, 4])
+    for result in (f32 + i64, i64 * f32, f32 + [1, 2], i64 + 2.5, i64 / 2, i64 / i64,
+                   f32 ** np.float64(2.0), tg.maximum(i64, 2.5), f32 - tg.tensor([True, False])):
+        assert result.dtype == np.float32, result
+    np.testing.assert_array_equal((i64 / tg.tensor([2, 8])).numpy(), [1.5, 0.5])
+    f64 = tg.tensor([1.0, 2.0], dtype="float64")
+    assert (f64 * i64).dtype == np.float64
+    assert (i64 + tg.tensor([1, 2], dtype="int32")).dtype == np.int64
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    (w * i64 / 2).sum().backward()
+    assert w.grad.dtype == np.float32
+    np.testing.assert_array_equal(w.grad.numpy(), [1.5, 2.0])

@@ -149,8 +149,10 @@ class Primitive:
             if len(inputs) == 1:
                 data = fwd(inputs[0]._data, **params) if params else fwd(inputs[0]._data)
             elif len(inputs) == 2:
-                data = (fwd(inputs[0]._data, inputs[1]._data, **params) if params
-                        else fwd(inputs[0]._data, inputs[1]._data))
+                a, b = inputs[0]._data, inputs[1]._data
+                if a.dtype is not b.dtype:
+                    a, b = _promoted(a, b)
+                data = fwd(a, b, **params) if params else fwd(a, b)
             else:
                 data = fwd(*[t._data for t in inputs], **params)
         except ShapeError as e:
@@ -196,6 +198,18 @@ class Primitive:
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
+
+
+def _promoted(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The operands of a binary op, where PyTorch's promotion differs from numpy's: integers
+    (or bools) meeting a floating array take its dtype, so float32 with int64 stays float32
+    (numpy would compute in float64)."""
+    ka, kb = a.dtype.kind, b.dtype.kind
+    if ka == "f" and kb in "iub":
+        return a, b.astype(a.dtype)
+    if kb == "f" and ka in "iub":
+        return a.astype(b.dtype), b
+    return a, b
 
 
 def _fmt(v: Any) -> str:
@@ -343,7 +357,14 @@ sub = Primitive("sub", np.subtract,
 mul = Primitive("mul", np.multiply,
                 lambda g, out, a, b: g * b,
                 lambda g, out, a, b: g * a)
-div = Primitive("div", np.divide,
+def _divide(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """a / b; integers divide to float32, PyTorch's default float (numpy gives float64).
+    `out` as for np.divide (in-place updates)."""
+    q = np.divide(a, b, out=out)
+    return q if out is not None or "f" in (a.dtype.kind, b.dtype.kind) else q.astype(_FLOAT32)
+
+
+div = Primitive("div", _divide,
                 lambda g, out, a, b: g / b,
                 lambda g, out, a, b: (g * out) / -b)  # -g·(a/b)/b; -b is the small one
 neg = Primitive("neg", np.negative,
