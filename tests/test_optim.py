@@ -747,3 +747,29 @@ def test_a_closure_step_between_forward_and_backward_is_caught():
     opt.step(closure)
     with pytest.raises(tg.TapeError, match="'mul'.*changed in place"):
         stale.backward()
+
+
+@pytest.mark.parametrize("cls", [optim.LBFGS, optim.BFGS, optim.ConjugateGradient])
+def test_a_step_stopped_by_the_slope_test_leaves_a_usable_state(cls):
+    """A gradient too small for a step (gᵀd above −tolerance_change) but above
+    tolerance_grad: no step is taken, and the next step() starts from a complete state
+    (it used to look for the direction the first one never stored). A closure that fails on
+    the very first step leaves no state at all."""
+    w = tg.tensor(np.array([1e-6, -2e-6]), requires_grad=True)
+    opt = cls([w], tolerance_grad=1e-12, tolerance_change=1e-9)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        opt.step(closure)
+    np.testing.assert_array_equal(w.numpy(), [1e-6, -2e-6])
+    assert opt.state[w]["n_iter"] == 3
+
+    fresh = cls([tg.tensor(np.ones(2), requires_grad=True)])
+    with pytest.raises(ZeroDivisionError):
+        fresh.step(lambda: 1 / 0)
+    assert not fresh.state

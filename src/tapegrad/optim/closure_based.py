@@ -174,8 +174,8 @@ class LineSearchOptimizer(ClosureOptimizer):
         """Run up to max_iter iterations; returns the loss at the starting point."""
         closure = self._require_closure(closure)
         group = self.param_groups[0]
+        orig_loss, g = self._closure_eval(closure)  # first: a failing closure leaves no state
         state = self.state.setdefault(self._flat_params[0], {"func_evals": 0, "n_iter": 0})
-        orig_loss, g = self._closure_eval(closure)
         f = float(orig_loss.item())
         evals = 1
         state["func_evals"] += 1
@@ -194,7 +194,8 @@ class LineSearchOptimizer(ClosureOptimizer):
             t = self._first_t(g, d, state)
             state["prev_grad"], state["prev_loss"] = g, f
             slope = float(g @ d)
-            if slope > -group["tolerance_change"]:
+            if slope > -group["tolerance_change"]:  # no step is taken along d: t = 0 makes
+                state["d"], state["t"] = d, 0.0     # the next curvature pair empty (skipped)
                 break
             last = it == group["max_iter"] - 1
             if group["line_search_fn"] == "strong_wolfe":
