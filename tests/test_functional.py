@@ -659,3 +659,13 @@ def test_array_targets_take_the_input_dtype():
                  F.binary_cross_entropy(x + 0.5, [[1.0, 0.0, 1.0]] * 2),
                  F.cross_entropy(x, np.eye(3)[[0, 2]])):
         assert loss.dtype == np.float32
+
+
+def test_linear_needs_the_weight_dtype_like_pytorch():
+    """A float64 batch (numpy's default) into a float32 layer is an error naming both dtypes,
+    as in PyTorch, instead of silently running the whole network in float64."""
+    w, b = tg.zeros(3, 2), tg.zeros(3)
+    with pytest.raises(TypeError, match=r"linear: input is float64 but weight is float32"):
+        F.linear(tg.tensor(np.ones((4, 2))), w, b)
+    assert F.linear(tg.ones(4, 2), w, b).dtype == np.float32
+    assert F.linear(tg.tensor(np.ones((4, 2), np.int64)), w, b).dtype == np.float32

@@ -438,6 +438,10 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if not x_shape or x_shape[-1] != w_shape[1]:
         raise ShapeError(f"linear: input shape {x_shape} has {x_shape[-1] if x_shape else 0} "
                          f"features but weight {w_shape} expects {w_shape[1]}")
+    if x.dtype != weight.dtype and x.dtype.kind == "f":
+        raise TypeError(f"linear: input is {x.dtype} but weight is {weight.dtype}; convert "
+                        f"one of them (x.astype('{weight.dtype}'), or the model's parameters)"
+                        ", as PyTorch requires the same dtype")
     if bias is not None and bias._data.shape != (w_shape[0],):
         raise ShapeError(f"linear: bias shape {bias.shape} does not match weight "
                          f"{w_shape} (expected ({w_shape[0]},))")
