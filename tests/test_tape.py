@@ -522,7 +522,13 @@ def test_every_grad_has_storage_of_its_own():
     np.testing.assert_array_equal(y.grad.numpy(), [[3.0], [4.0]])
     a, b, c = t64([1.0, 2.0]), t64([3.0, 4.0]), t64([5.0, 6.0])
     ((a + b) * c).sum().backward(create_graph=True)
-    assert a.grad is not b.grad
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+    d, v = t64([1.0, 2.0]), tg.tensor([3.0, 4.0], dtype="float64")
+    (d + 1.0).backward(v, create_graph=True)  # the caller's gradient passes through add
+    assert not np.shares_memory(d.grad.numpy(), v.numpy())
+    r = t64([[1.0, 2.0]])
+    ((c + r.reshape(2)) * 2.0).sum().backward(create_graph=True)  # views of one gradient
+    assert not np.shares_memory(c.grad.numpy(), r.grad.numpy())
     ga, gb = tg.grad(a + b, [a, b], grad_outputs=g_out)
     with tg.no_grad():
         ga *= 2  # writeable, and not gb's storage nor g_out's
@@ -551,9 +557,13 @@ def test_a_grad_of_the_old_shape_is_not_broadcast_into_the_new():
     b = t64([1.0, 2.0])
     (b * 2).sum().backward()
     b.data = np.array([[1.0], [2.0]])
+    loss = (b * 2).sum()
     with pytest.raises(tg.TapeError, match=r"\.grad of shape \(2,\).*set its .grad to None"):
-        (b * 2).sum().backward()
+        loss.backward()
     np.testing.assert_array_equal(b.grad.numpy(), [2.0, 2.0])  # unchanged
+    b.grad = None  # as the message says: the graph is still there
+    loss.backward()
+    np.testing.assert_array_equal(b.grad.numpy(), [[2.0], [2.0]])
 
 
 def test_values_read_only_for_their_shape_are_neither_kept_nor_checked():
@@ -580,3 +590,32 @@ def test_values_read_only_for_their_shape_are_neither_kept_nor_checked():
     np.testing.assert_allclose(g.numpy(), 2 * x.numpy())
     (gg,) = tg.grad(g.sum(), x)
     np.testing.assert_allclose(gg.numpy(), np.full(5000, 2.0))
+
+
+def test_code_run_between_steps_records_as_usual():
+    """A notebook looks at one step at a time: while a step is shown (or after the walk is
+    abandoned) ops record and grad modes are the caller's, not the sweep's."""
+    x = t64([1.0, 2.0])
+    loss = (x * x).sum()
+    steps = tg.backward_steps(loss)
+    next(steps)
+    assert (x * 3).requires_grad and tg.is_grad_enabled()
+    with tg.no_grad():
+        next(steps)
+        assert not tg.is_grad_enabled()
+        del steps  # dropped mid-walk, inside no_grad: the mode stays the caller's
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+    np.testing.assert_array_equal(tg.maximum(np.array([0.0, 5.0]), x).numpy(), [1.0, 5.0])
+
+
+def test_replacing_data_by_another_shape_is_an_error_naming_the_op():
+    """Shapes are recorded for the rules that read only shapes; an input whose data was then
+    replaced by an array of another shape cannot take the gradient: a TapeError says so."""
+    x = t64([1.0, 1.0, 1.0])
+    y = x.sum()
+    x.data = np.ones(5)
+    with pytest.raises(tg.TapeError, match=r"'sum' .* shape \(3,\), but the input now has "
+                                           r"shape \(5,\)"):
+        y.backward()
+    assert x.grad is None

@@ -13,8 +13,9 @@ vjp_i(g, out, *inputs, **params) -> Tensor (or ndarray)
     the engine passes Tensors, so the rule is itself recorded (higher-order gradients); a
     first-order backward passes the plain ndarrays, and every primitive a rule calls then
     computes its forward on arrays alone (no Tensor, no record): the same rule, at numpy's
-    speed. Inputs a record did not keep (its vjps do not read them) come as None, or, when
-    the rules read only their `.shape` and `.dtype`, as the input's record. `None` in
+    speed. Inputs a record did not keep (its vjps do not read them) come as None; those
+    declared `shape_only` (the rules read only `.shape` and `.dtype`) come as the
+    tape.InputMeta recorded with them. `None` in
     place of a rule marks an input that never gets a gradient (a condition).
 
 The engine calls vjp_i only for inputs that require grad, sums its result back to input i's
@@ -50,28 +51,16 @@ from .tensor import Tensor, _as_array
 Vjp = Callable[..., Tensor]
 
 
-_META = ("shape", "dtype")  # what a record knows of an input it did not keep
-
-
-def _reads(fn: Callable[..., Any] | None) -> tuple[set[str], set[str]]:
-    """Names of the arguments a vjp reads: those whose values it reads (the values its record
-    must keep and check for in-place changes), and those it reads only as `x.shape` or
-    `x.dtype` (which a record knows without keeping x)."""
-    values: set[str] = set()
-    meta: set[str] = set()
+def _reads(fn: Callable[..., Any] | None) -> set[str]:
+    """Names of the arguments a vjp reads (these are the values its record must keep)."""
     if fn is None:
-        return values, meta
-    code = list(dis.get_instructions(fn))
-    for ins, after in zip(code, code[1:] + [None]):
+        return set()
+    names: set[str] = set()
+    for ins in dis.get_instructions(fn):
         if ins.opname.startswith(("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE")):
             arg = ins.argval
-            names = arg if isinstance(arg, tuple) else (arg,)
-            if (ins.opname.startswith("LOAD_FAST") and len(names) == 1 and after is not None
-                    and after.opname == "LOAD_ATTR" and after.argval in _META):
-                meta.update(names)
-            else:
-                values.update(names)
-    return values, meta - values
+            names.update(arg if isinstance(arg, tuple) else (arg,))
+    return names
 
 
 class Primitive:
@@ -82,7 +71,7 @@ class Primitive:
                  "no_values", "saves_out", "view", "variadic", "constant", "_label")
 
     def __init__(self, name: str, forward: Callable[..., np.ndarray], *vjps: Vjp | None,
-                 view: bool = False, variadic: bool = False,
+                 view: bool = False, variadic: bool = False, shape_only: tuple[int, ...] = (),
                  label: Callable[[dict[str, Any]], str] | None = None) -> None:
         self.name = name
         self.forward = forward
@@ -93,26 +82,21 @@ class Primitive:
         self.constant = not vjps  # a mask or comparison: its output never needs a gradient
         argnames: list[str] = []
         read: set[str] = set()
-        meta: set[str] = set()
         for fn in vjps:
             if fn is not None:
                 code = fn.__code__
                 argnames = list(code.co_varnames[:code.co_argcount])
-                values, shapes = _reads(fn)
-                read |= values
-                meta |= shapes
+                read |= _reads(fn)
+        self.saves_out = "out" in read
         # positional input names follow (g, out, ...); a variadic vjp reads only shapes
         inputs = [] if variadic else argnames[2:2 + len(vjps)]
-        if read & set(inputs):  # rules that read some input's values keep every input they
-            read |= meta        # read (the sweep hands a record's vjps its kept arrays)
-        meta -= read
-        self.saves_out = "out" in read
-        self.saved_inputs = tuple(k for k, n in enumerate(inputs) if n in read)
-        # inputs whose shape and dtype alone the rules read: they get the input's array if
-        # the record kept it, else its producer's record (which knows both)
-        self.meta_inputs = tuple(k for k, n in enumerate(inputs) if n in meta)
+        # inputs whose shape and dtype alone the rules read (`a.shape`): a record keeps those
+        # two (tape.InputMeta) and hands them to the rules, not the input
+        self.meta_inputs = shape_only
+        self.saved_inputs = tuple(k for k, n in enumerate(inputs)
+                                  if n in read and k not in shape_only)
         # inputs a record need not keep (a variadic rule reads every input's shape)
-        self.unsaved = tuple(k for k, n in enumerate(inputs) if n not in read)
+        self.unsaved = tuple(k for k, n in enumerate(inputs) if k not in self.saved_inputs)
         self.no_values = (None,) * len(vjps)  # the input values of a rule that reads none
 
     def vjp(self, i: int, g: Tensor, out: Tensor, inputs: tuple[Tensor, ...],
@@ -427,7 +411,7 @@ where = Primitive("where", np.where,
                   lambda g, out, c, a, b: where(c, g, 0),
                   lambda g, out, c, a, b: where(c, 0, g))
 cast = Primitive("cast", lambda a, dtype: a.astype(dtype),
-                 lambda g, out, a, dtype: cast(g, dtype=a.dtype))
+                 lambda g, out, a, dtype: cast(g, dtype=a.dtype), shape_only=(0,))
 
 
 # constants: masks and comparisons, whose outputs never carry a gradient
@@ -469,7 +453,7 @@ def _sum(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndar
 
 
 sum = Primitive("sum", _sum,
-                lambda g, out, a, axis, keepdims: _unreduce(g, a.shape, axis))
+                lambda g, out, a, axis, keepdims: _unreduce(g, a.shape, axis), shape_only=(0,))
 
 
 def _count(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> int:
@@ -491,7 +475,7 @@ def _mean(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.nda
 
 mean = Primitive("mean", _mean,
                  lambda g, out, a, axis, keepdims:
-                 _unreduce(g / _count(a.shape, axis), a.shape, axis))
+                 _unreduce(g / _count(a.shape, axis), a.shape, axis), shape_only=(0,))
 
 
 def _extreme_vjp(g: Tensor, out: Tensor, a: Tensor, axis: tuple[int, ...] | None,
@@ -538,7 +522,7 @@ def _inverse(axes: tuple[int, ...]) -> tuple[int, ...]:
 # the shape rules call the methods ndarray and Tensor share (reshape(shape), transpose(perm),
 # .T, @): on arrays in a first-order sweep they cost no primitive call
 reshape = Primitive("reshape", lambda a, shape: a.reshape(shape),
-                    lambda g, out, a, shape: g.reshape(a.shape), view=True)
+                    lambda g, out, a, shape: g.reshape(a.shape), view=True, shape_only=(0,))
 transpose = Primitive("transpose", lambda a, axes: a.transpose(axes),
                       lambda g, out, a, axes: g.transpose(_inverse(axes)),
                       view=True)
@@ -573,7 +557,8 @@ def _broadcast_to(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 broadcast_to = Primitive("broadcast_to", _broadcast_to,
-                         lambda g, out, a, shape: sum_to(g, a.shape), view=True)
+                         lambda g, out, a, shape: sum_to(g, a.shape), view=True,
+                         shape_only=(0,))
 
 
 def _index_text(index: Any) -> str:
@@ -612,7 +597,8 @@ def _scatter(g: np.ndarray, shape: tuple[int, ...], index: tuple[Any, ...]) -> n
 
 getitem = Primitive("getitem", lambda a, index: a[index],
                     lambda g, out, a, index: scatter(g, shape=a.shape, index=index),
-                    view=True, label=lambda p: f"getitem[{_index_text(p['index'])}]")
+                    view=True, shape_only=(0,),
+                    label=lambda p: f"getitem[{_index_text(p['index'])}]")
 # the adjoint of getitem: g placed (added, for repeated indices) into zeros of `shape`
 scatter = Primitive("scatter", _scatter,
                     lambda g, out, s, shape, index: getitem(g, index=index))

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import wraps
 from operator import attrgetter
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -206,6 +206,8 @@ class Node(weakref.ref):
     scope    the name scope the record was made in, outermost first, e.g. ('net', 'bn1')
     scope_labels  the matching descriptions, e.g. ('MLP', 'BatchNorm1d(256)')
     versions the versions of the saved inputs when recorded (None once freed: `freed`)
+    meta     per input, its InputMeta where the primitive's rules read only its shape and
+             dtype (prim.meta_inputs; None elsewhere): what backward hands those rules
     kept     made inside a Tape: backward leaves its values for display
     constants  the copies `inputs` shows of shared constants (made on first display)
     site     the user's line that made it (set under detect_anomaly only)
@@ -216,7 +218,7 @@ class Node(weakref.ref):
     """
 
     __slots__ = ("prim", "edges", "params", "seq", "scope", "scope_labels", "versions",
-                 "site", "shape", "dtype", "kept", "out_data", "constants")
+                 "site", "shape", "dtype", "kept", "out_data", "constants", "meta")
     __hash__ = object.__hash__
     __eq__ = object.__eq__  # type: ignore[assignment]
     __ne__ = object.__ne__  # type: ignore[assignment]
@@ -313,6 +315,15 @@ def _resolve(node: Node) -> Tensor | None:
     return out
 
 
+class InputMeta(NamedTuple):
+    """What a record keeps of an input whose shape and dtype alone its rules read (sum, mean,
+    reshape, getitem, ...), as they were when recorded: the input itself may be freed, or
+    changed in place, without changing the gradient."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+
 def is_freed(t: Tensor) -> bool:
     """Whether t stands in for a record's output whose values were freed (nothing needed them
     for backward and nothing else held them): only its shape and dtype are known."""
@@ -351,6 +362,9 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
     saved = prim.saved_inputs
     if not saved:
         node.versions = ()
+        if prim.meta_inputs:  # no rule reads values: hand them the shapes and dtypes of now
+            node.meta = tuple(InputMeta(t._data.shape, t._data.dtype) if k in prim.meta_inputs
+                              else None for k, t in enumerate(inputs))
     elif len(saved) == 1:  # _version_of, inlined: this runs on every record
         v = inputs[saved[0]]._version
         # unchanged inputs share one constant tuple: no GC-tracked allocation per record
@@ -564,8 +578,8 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
     the vjps the plain ndarrays instead: each primitive a rule calls is then one numpy call
     (no Tensor, no record), and the gradients are summed, cast and accumulated as arrays
     (in place once the sweep owns the buffer). Inputs a record did not keep are passed as
-    None (its vjps do not read them), or as their producer's record where the vjps read only
-    their shape and dtype (a record knows both)."""
+    None (its vjps do not read them), or as their InputMeta where the vjps read only their
+    shape and dtype."""
     from .ops import add, cast, sum_to
 
     owned: set[int] = set()  # gradients this sweep allocated, safe to add into in place
@@ -580,6 +594,7 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
     st.anomaly = False  # the vjps' own ops are checked as a whole, below
     pop, record_type = pending.pop, Node  # locals: this loop runs once per record
     sent: list[Any] = []
+    suspended = False
     try:
         for node in nodes:
             key = id(node)
@@ -594,8 +609,9 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
             edges = node.edges
             params = node.params
             out = node()  # None once gone: then its vjps do not read it, or (release)
-            if create_graph:  # a record stands for an input it did not keep (its shape)
-                values: list[Any] = list(edges)
+            if create_graph:
+                values: Any = (node.meta if prim.meta_inputs else
+                               [None if type(e) is record_type else e for e in edges])
                 out_value: Any = out
             else:  # the arrays of the inputs the vjps read (always kept), None elsewhere
                 saved = prim.saved_inputs
@@ -605,8 +621,8 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                     values = [None] * len(edges)
                     for i in saved:
                         values[i] = edges[i]._data
-                elif prim.meta_inputs:  # rules that read shape and dtype only
-                    values = [e if type(e) is record_type else e._data for e in edges]
+                elif prim.meta_inputs:  # rules that read shapes and dtypes only
+                    values = node.meta
                 else:
                     values = prim.no_values
                 out_value = (out._data if out is not None else
@@ -641,13 +657,13 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                                                                                 *values)
                 if create_graph:
                     if gi.shape != shape:
-                        gi = sum_to(gi, shape)
+                        gi = _fitted(sum_to, gi, shape, node, i)
                     if gi.dtype != dtype:
                         gi = cast(gi, dtype=dtype)
                 else:
                     dt = gi.dtype
                     if gi.shape != shape:
-                        gi = _sum_to(gi, shape)
+                        gi = _fitted(_sum_to, gi, shape, node, i)
                     if dt is not dtype and dt != dtype:
                         gi = gi.astype(dtype)
                 if anomaly:
@@ -662,11 +678,20 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
                     sent.append(gi)
             if release:  # the vjps have run
                 _release_one(node, large or ())
-            if steps:
-                yield Step(node, _as_tensor(g), tuple(map(_as_tensor, sent)))
+            if steps:  # the caller's code runs in its own modes while it looks at a step
+                step = Step(node, _as_tensor(g), tuple(map(_as_tensor, sent)))
+                st.grad_enabled, st.arrays = saved_mode
+                st.anomaly = anomaly
+                suspended = True
+                yield step
+                suspended = False  # resumed, perhaps inside another mode: keep that one
+                saved_mode, anomaly = (st.grad_enabled, st.arrays), st.anomaly
+                st.grad_enabled, st.arrays = create_graph, not create_graph
+                st.anomaly = False
     finally:
-        st.grad_enabled, st.arrays = saved_mode
-        st.anomaly = anomaly
+        if not suspended:  # an iterator dropped at a step has nothing to restore
+            st.grad_enabled, st.arrays = saved_mode
+            st.anomaly = anomaly
 
 
 def _as_tensor(g: Any) -> Tensor | None:
@@ -676,6 +701,20 @@ def _as_tensor(g: Any) -> Tensor | None:
     if g is None or isinstance(g, Tensor):
         return g
     return Tensor._make(np.asarray(g), False)
+
+
+def _fitted(sum_to: Callable[[Any, tuple[int, ...]], Any], g: Any, shape: tuple[int, ...],
+            node: Node, i: int) -> Any:
+    """g summed down to input i's shape (undoing broadcasting); a gradient that cannot be
+    is one for an input whose data was replaced by an array of another shape since the
+    record was made (`t.data = ...`)."""
+    try:
+        return sum_to(g, shape)
+    except ValueError:
+        raise TapeError(f"backward: '{node.op}' (record #{node.seq}) sends input {i} a "
+                        f"gradient of shape {tuple(g.shape)}, but the input now has shape "
+                        f"{shape}: its data was replaced by an array of another shape since "
+                        "it was used") from None
 
 
 def _sum_to(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -789,6 +828,10 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
     root_grads = _root_grads(roots, grads, "backward")
     targets: dict[int, Tensor] = {}
     nodes = _graph_nodes(roots, targets)
+    for t in targets.values():  # checked before the sweep frees anything
+        if t._grad is not None and t._grad.shape != t.shape:
+            raise TapeError(f"backward: {_describe(t)} has a .grad of shape {t._grad.shape} "
+                            "from before its data changed shape; set its .grad to None first")
     pending: dict[int, Any] = {}
     done: dict[int, Any] = {}
     wanted = {key for key, t in targets.items() if t._node is not None}
@@ -803,10 +846,6 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
             results[key] = g
     if not (retain_graph or create_graph or release):  # else the sweep has released them
         _release(nodes)
-    for key, t in targets.items():  # checked before any .grad is written
-        if t._grad is not None and key in results and t._grad.shape != t.shape:
-            raise TapeError(f"backward: {_describe(t)} has a .grad of shape {t._grad.shape} "
-                            "from before its data changed shape; set its .grad to None first")
     given = _caller_storage(root_grads)
     for key, g in results.items():
         t = targets[key]
@@ -837,12 +876,11 @@ def _handed_out(g: Any, given: set[int], create_graph: bool,
     broadcast; editing one .grad in place must change nothing else. `given` collects the
     storage handed out so far; `make` is Tensor._make."""
     if create_graph:  # a Tensor of the graph: a recorded copy keeps it differentiable
-        key = id(g)
-        if key in given or not g._data.flags.writeable:
+        if _storage(g._data) in given or not g._data.flags.writeable:
             from .ops import clone
 
             g = clone(g)
-        given.add(id(g))
+        given.add(_storage(g._data))
         return g
     data = g if type(g) is np.ndarray else np.asarray(g)  # an array or a numpy scalar
     key = _storage(data)
