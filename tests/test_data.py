@@ -83,8 +83,11 @@ def test_regression_1d_is_the_function_plus_noise():
 
 
 @pytest.mark.parametrize("call, match", [
-    (lambda: data.make_moons(1), "n_samples"),
+    (lambda: data.make_moons(0), "n_samples"),
     (lambda: data.make_moons(10, noise=-1), "noise"),
+    (lambda: data.make_moons(10, noise=np.inf), "noise must be a finite number"),
+    (lambda: data.make_spirals(10, turns=np.nan), "turns"),
+    (lambda: data.make_blobs(10, centers=[[np.nan, 0.0]]), "centers must be finite"),
     (lambda: data.make_spirals(2, n_classes=3), "fewer than n_classes"),
     (lambda: data.make_blobs(10, centers=[1.0, 2.0]), r"shape \(2,\)"),
     (lambda: data.make_blobs(10, center_box=(1, 1)), "center_box"),
@@ -99,6 +102,11 @@ def test_regression_1d_is_the_function_plus_noise():
 def test_generators_reject_bad_arguments(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+def test_one_moon_point_is_of_class_1_as_in_scikit_learn():
+    X, y = data.make_moons(1, seed=0)  # the inner moon at t = 0: (1 - cos 0, 1/2 - sin 0)
+    assert X.tolist() == [[0.0, 0.5]] and y.tolist() == [1]
 
 
 # ---------------------------------------------------------------- digits
@@ -363,6 +371,27 @@ def test_loader_transform_and_errors():
         loader.load_state_dict({"order": None, "position": 0, "rng": {"x": 1}})
 
 
+def test_load_state_dict_checks_position_before_changing_anything():
+    def make(generator):
+        return data.DataLoader((np.arange(10),), batch_size=3, shuffle=True,
+                               generator=generator)
+
+    saved = make(0)
+    next(iter(saved))
+    state = saved.state_dict()  # 4 batches an epoch, 1 done
+    for position in ("abc", -2, 5, 1.0, True, None, [1]):
+        loader = make(5)
+        with pytest.raises(ValueError, match=r"'position' must be an int from 0 to 4"):
+            loader.load_state_dict({**state, "position": position})
+        untouched = make(5)
+        assert [b[0].tolist() for b in loader] == [b[0].tolist() for b in untouched]
+    order = state["order"].tolist()
+    for position in (np.int64(1), np.array(1)):  # as tg.load gives it back
+        loader = make(5)
+        loader.load_state_dict({**state, "position": position})
+        assert [b[0].tolist() for b in loader] == [order[3:6], order[6:9], order[9:]]
+
+
 # ---------------------------------------------------------------- split and scaling
 def test_train_val_split_partitions_the_samples():
     X = np.arange(200).reshape(100, 2)
@@ -397,6 +426,38 @@ def test_split_takes_numpy_fractions():
         data.train_val_split(X, y, np.bool_(True))
 
 
+def test_stratify_takes_labels_like_scikit_learn():
+    y = np.repeat([0, 1, 2], [50, 30, 20])
+    X = np.arange(100)[:, None]
+    by_flag = data.train_val_split(X, y, 0.2, seed=0, stratify=True)
+    by_labels = data.train_val_split(X, y, 0.2, seed=0, stratify=y)  # sklearn's spelling
+    for a, b in zip(by_flag, by_labels):
+        np.testing.assert_array_equal(a[0], b[0])
+    assert np.bincount(by_labels[1][1]).tolist() == [10, 6, 4]
+    plain = data.train_val_split(X, y, 0.2, seed=0, stratify=False)
+    np.testing.assert_array_equal(data.train_val_split(X, y, 0.2, seed=0, stratify=None)[1][0],
+                                  plain[1][0])
+    # one-hot labels: a class is a row; X keeps its pairing with y
+    (Xt, Yt), (Xv, Yv) = data.train_val_split(X, np.eye(3)[y], 0.2, seed=0, stratify=True)
+    assert Yv.sum(0).tolist() == [10, 6, 4] and Yt.sum(0).tolist() == [40, 24, 16]
+    np.testing.assert_array_equal(Yv.argmax(1), y[Xv[:, 0]])
+    (_, yt), (_, yv) = data.train_val_split(X, y, 0.2, seed=0, stratify=np.eye(3)[y])
+    assert np.bincount(yv).tolist() == [10, 6, 4] and len(yt) == 80
+    # sklearn: "The least populated class in y has only 1 member, which is too few"
+    lone = np.array([0] + [1] * 9)
+    with pytest.raises(ValueError, match=r"class 0 has only 1 member"):
+        data.train_val_split(np.zeros((10, 2)), lone, 0.5, seed=0, stratify=True)
+    with pytest.raises(ValueError, match=r"class \[1\.0, 0\.0\] has only 1 member"):
+        data.train_val_split(np.zeros((10, 2)), np.eye(2)[lone], 0.5, seed=0, stratify=True)
+    with pytest.raises(ValueError, match=r"class 'a' has only 1 member"):
+        data.train_val_split(np.zeros((10, 2)), lone, 0.5, seed=0,
+                             stratify=np.where(lone, "b", "a"))
+    with pytest.raises(ValueError, match=r"one entry per sample \(100\), got shape \(3,\)"):
+        data.train_val_split(X, y, 0.2, stratify=y[:3])
+    with pytest.raises(TypeError, match="stratifying needs labels of numbers or strings"):
+        data.train_val_split(X, y, 0.2, stratify=np.array([None] * 100))
+
+
 @pytest.mark.parametrize("args, match", [
     ((np.zeros((4, 2)), np.zeros(3)), "different lengths"),
     ((np.zeros((4, 2)), np.zeros(4), 1.0), "val_fraction"),
@@ -424,6 +485,30 @@ def test_standardize_uses_training_statistics(rng):
     np.testing.assert_allclose(x.grad.numpy(), np.broadcast_to(1 / scale.std, (7, 3)))
     with pytest.raises(ValueError, match=r"\(3,\)"):
         scale(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match=r"takes data of shape \(n, 3\); got \(3,\)"):
+        scale(Xv[0])
+    with pytest.raises(ValueError, match=r"Standardizer.inverse: .* got \(2, 4\)"):
+        scale.inverse(np.zeros((2, 4)))
+    with pytest.raises(TypeError, match="Standardizer: need numbers"):
+        scale(np.array([["a", "b", "c"]]))
+
+
+@pytest.mark.parametrize("value", [0.1, 0.3, 0.7, 1 / 3, 2.2, -146557.71, 1e8 + 0.3])
+@pytest.mark.parametrize("n", [3, 7, 1000])
+def test_standardize_takes_a_feature_constant_up_to_rounding_as_constant(value, n):
+    """X.mean() of n copies of 0.1 is not exactly 0.1; the rounding error is no spread."""
+    X = np.c_[np.full(n, value), np.arange(n)]
+    scale = data.standardize(X)
+    assert scale.std[0] == 1.0
+    np.testing.assert_allclose(scale(X)[:, 0], 0, atol=1e-9)
+    np.testing.assert_allclose(scale(np.array([[value + 0.5, 0]]))[0, 0], 0.5, rtol=1e-6)
+    np.testing.assert_allclose(scale.std[1], np.arange(n).std())
+
+
+def test_standardize_tolerance_follows_the_float_type():
+    pair = [[1.0], [1.0 + 1e-7]]  # one float32 step apart: rounding for float32 data only
+    assert data.standardize(np.array(pair, np.float32)).std.tolist() == [1.0]
+    np.testing.assert_allclose(data.standardize(np.array(pair)).std, [0.5e-7])
 
 
 # ---------------------------------------------------------------- augmentation
@@ -483,7 +568,15 @@ def test_standardize_one_feature_per_sample():
     (lambda: data.random_flip(np.zeros((3, 2, 2)), p=2), "p must be"),
     (lambda: data.random_flip(np.zeros((3, 2, 2)), axis="diagonal"), "axis"),
     (lambda: data.add_noise(np.zeros(3), -1), "std"),
+    (lambda: data.random_flip(np.zeros((3, 2, 2)), p=True), "p must be"),
+    (lambda: data.add_noise("abc"), "add_noise: X must hold numbers"),
 ])
 def test_augmentation_errors(call, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+def test_random_flip_takes_numpy_probabilities(rng):
+    imgs = rng.normal(size=(50, 3, 5))
+    np.testing.assert_array_equal(data.random_flip(imgs, np.float32(0.5), seed=3),
+                                  data.random_flip(imgs, 0.5, seed=3))

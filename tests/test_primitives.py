@@ -193,9 +193,9 @@ def test_numbers_with_bool_and_small_int_tensors():
     np.testing.assert_array_equal((2 * tg.tensor([True, False]) * 3).numpy(), [6, 0])
     np.testing.assert_array_equal(tg.where(np.array([True, False]), 5, 7).numpy(), [5, 7])
     assert tg.maximum(tg.tensor([True]), 2).numpy().tolist() == [2]
-    with pytest.raises(ValueError, match="mul: the number 200 does not fit in int8"):
+    with pytest.raises(ValueError, match="mul: .*200 out of bounds for int8; convert"):
         tg.tensor(np.array([1], np.int8)) * 200
-    with pytest.raises(ValueError, match="add: the number -1 does not fit in uint8"):
+    with pytest.raises(ValueError, match="add: .*-1 out of bounds for uint8; convert"):
         tg.tensor(np.array([5], np.uint8)) + (-1)
 
 

@@ -180,7 +180,7 @@ BAD_CALLS = {
     "argmin_axis_type": (lambda: tg.ones(2).argmin(axis=(0,)), "argmin: axis must be an int"),
     "argmax_empty": (lambda: tg.zeros(0, 3).argmax(axis=0), r"argmax: .*\(0, 3\)"),
     "backward_text": (lambda: (tg.ones(2, requires_grad=True) * 2).backward("a"),
-                      "backward: grad"),
+                      "backward: the gradient for output 0 must be numbers"),
 }
 
 
@@ -548,3 +548,17 @@ def test_hessian_and_hvp_of_a_function_that_does_not_depend_on_x_are_zero():
 def test_hessian_and_hvp_errors_name_them(call, pattern):
     with pytest.raises((TypeError, ValueError), match=pattern):
         call()
+
+
+def test_an_update_with_grad_into_a_view_or_a_copy_target_is_refused():
+    """Recording `row += w` as a new tensor would leave the tensor `row` views unchanged,
+    and `copy_` cannot be recorded into an existing tensor: both say so and change
+    nothing."""
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    buf = tg.zeros(2, 2)
+    row = buf[0]
+    with pytest.raises(tg.TapeError, match=r"\+=: .* a view of another tensor's storage"):
+        row += w * 3
+    with pytest.raises(tg.TapeError, match=r"copy_: src requires grad"):
+        tg.zeros(2).copy_(w * 3)
+    np.testing.assert_array_equal(buf.numpy(), np.zeros((2, 2)))

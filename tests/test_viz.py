@@ -253,6 +253,61 @@ def test_broadcast_undo_is_on_the_edge():
     assert "sum to" not in x_edge  # x needs no gradient and has the output's shape
 
 
+def sum_to_edges(source: str) -> list[str]:
+    """The source node of every edge drawn with the broadcast undo."""
+    return [e.split()[0] for e in source.splitlines() if "-> op" in e and "grad: sum to" in e]
+
+
+def test_inputs_that_were_not_broadcast_get_no_sum_to():
+    """Their shapes broadcast into the output, but the gradient is a product or a slice."""
+    a = tg.tensor(np.ones((3, 1)), requires_grad=True, name="a")
+    b = tg.tensor(np.full((1, 3), 2.0), requires_grad=True, name="b")
+    y = (a @ b).sum()  # an outer product: dL/da = G bᵀ, no sum_to in the engine
+    y.backward()
+    np.testing.assert_allclose(a.grad.numpy(), np.ones((3, 3)) @ np.full((3, 1), 2.0))
+    assert sum_to_edges(viz.draw(y).source) == []
+    c = tg.tensor(np.ones((1, 3)), requires_grad=True, name="c")
+    d = tg.tensor(np.ones((1, 3)), requires_grad=True, name="d")
+    assert sum_to_edges(viz.draw(tg.concatenate([c, d], axis=0).sum()).source) == []
+    e = tg.tensor(np.ones(3), requires_grad=True, name="e")
+    assert sum_to_edges(viz.draw(tg.stack([e, e * 2], axis=0).sum()).source) == []
+    assert sum_to_edges(viz.draw(c[[0, 0]].sum()).source) == []  # getitem: a scatter
+    # broadcasting beside a full-shape input keeps the mark: the bias, BN's mean and std
+    loss, _ = bn_net()
+    src = viz.draw(loss).source
+    n = nodes(src)
+    marked = sum_to_edges(src)
+    assert len(marked) == 5  # the bias, mu, the std, gamma, beta
+    assert sum("parameter" in n[k] for k in marked) == 3
+    assert sum("<b>mean</b>" in n[f"op{k[1:]}"] or "<b>sqrt</b>" in n[f"op{k[1:]}"]
+               for k in marked if k.startswith("t")) == 2
+
+
+def test_fan_out_counts_only_the_uses_the_backward_went_through():
+    a = tg.tensor([1.0, 2.0], dtype="float64", requires_grad=True, name="a")
+    h = a.exp()
+    h.name = "h"
+    l1, l2 = h.sum(), (h * 3).sum()
+    l1.backward(retain_graph=True)  # through h.sum() only: one contribution
+    np.testing.assert_allclose(a.grad.numpy(), np.exp([1.0, 2.0]))
+    src = viz.draw(l1, l2).source
+    assert "contributions" not in src
+    h_edges = [e for e in src.splitlines() if e.strip().startswith("t0 ->")]
+    assert len(h_edges) == 2 and not any("color=" in e for e in h_edges)
+    u = h * h  # both uses of h lie under both roots: two contributions whichever was swept
+    (u.sum() + 0).backward()
+    line = [v for v in nodes(viz.draw(u.sum(), (u * 2).sum()).source).values()
+            if "<b>h</b>" in v][0]
+    assert "grad = sum of 2 contributions" in line
+    with tg.Tape():  # kept gradients show that both losses were swept
+        h = a.exp()
+        l1, l2 = h.sum(), (h * 3).sum()
+    l1.backward(retain_graph=True)
+    l2.backward()
+    assert "grad = sum of 2 contributions" in viz.draw(l1, l2).source
+    np.testing.assert_allclose(h.grad.numpy(), [4.0, 4.0])
+
+
 # ---------------------------------------------------------------------- clusters
 def test_batchnorm_cluster_holds_the_lecture_ops_in_order():
     loss, tape = bn_net()
@@ -366,6 +421,31 @@ def test_nan_and_inf_are_highlighted_with_their_first_record():
     render_svg(viz.draw(y, grads=False))
 
 
+def test_nan_gradient_marks_no_record_when_the_grads_cannot_tell_which():
+    """b is read by where and by b*0; where sends the finite [1, 1], the NaN comes from
+    sqrt(-1) through b*0. b.grad alone cannot say so: no record is marked."""
+    b = tg.tensor([1.0, 2.0], dtype="float64", requires_grad=True, name="b")
+    with np.errstate(invalid="ignore"):
+        y = tg.where(b > 0, b, (b * 0 - 1).sqrt()).sum()
+        frames = viz.backward_frames(y)
+        y.backward()
+    assert np.isnan(b.grad.numpy()).all()
+    src = viz.draw(y).source
+    assert "first NaN/Inf in grad" not in src
+    assert "NaN in grad" in [v for v in nodes(src).values() if "<b>b</b>" in v][0]
+    marked = [v for v in nodes(frames[-1].source).values() if "first NaN/Inf in grad" in v]
+    assert len(marked) == 1 and "<b>sqrt</b>" in marked[0]  # the frames saw every step
+    with tg.Tape(), np.errstate(invalid="ignore"):  # every gradient kept: still b's two readers
+        y = tg.where(b > 0, b, (b * 0 - 1).sqrt()).sum()
+        y.backward()
+    assert "first NaN/Inf in grad" not in viz.draw(y).source
+    x = tg.tensor([0.0, 4.0], dtype="float64", requires_grad=True, name="x")
+    y = (x.sqrt() * 3).sum()  # as below, without the Tape: the upstream of sqrt is not kept
+    with np.errstate(divide="ignore"):
+        y.backward()
+    assert "first NaN/Inf in grad" not in viz.draw(y).source
+
+
 def test_nan_gradient_is_highlighted_with_the_record_that_sent_it():
     x = tg.tensor([0.0, 4.0], dtype="float64", requires_grad=True, name="x")
     with tg.Tape():
@@ -416,6 +496,16 @@ def test_bad_arguments():
     with pytest.raises(TypeError, match="viz.save: path must be"):
         viz.save(viz.draw(L), 3)
     assert 'rankdir=TB' in viz.draw(L, rankdir="TB").source
+    with pytest.raises(TypeError, match=r"viz.draw: title must be a str or None, got 3"):
+        viz.draw(L, title=3)
+    with pytest.raises(TypeError, match=r"viz.draw: values must be True or False, got 'no'"):
+        viz.draw(L, values="no")
+    with pytest.raises(TypeError, match=r"viz.draw: grads must be True or False, got 1"):
+        viz.draw(L, grads=1)
+    with pytest.raises(TypeError, match=r"viz.backward_frames: values must be True or False"):
+        viz.backward_frames(L, values="no")
+    with pytest.raises(ValueError, match="max_nodes must be a positive int, got True"):
+        viz.draw(L, max_nodes=True)
 
 
 # ---------------------------------------------------------------------- backward frames

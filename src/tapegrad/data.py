@@ -48,9 +48,9 @@ def _positive_int(value: Any, name: str, who: str, minimum: int = 1) -> int:
 
 
 def _nonnegative(value: Any, name: str, who: str) -> float:
-    if not isinstance(value, (int, float, np.number)) or isinstance(value, bool) or \
-            not value >= 0:
-        raise ValueError(f"{who}: {name} must be a number >= 0, got {value!r}")
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or \
+            not 0 <= value < math.inf:
+        raise ValueError(f"{who}: {name} must be a finite number >= 0, got {value!r}")
     return float(value)
 
 
@@ -81,9 +81,9 @@ def make_moons(n_samples: int = 100, noise: float = 0.0, seed: Seed = None
     """Two interleaving half circles, as in scikit-learn.
 
     Class 0: (cos t, sin t), class 1: (1 - cos t, 1/2 - sin t), t evenly spaced on [0, π]
-    (n//2 and n - n//2 points), shuffled, plus Gaussian noise of std `noise`.
-    Returns X float32 (n, 2), y int64 (n,)."""
-    n = _positive_int(n_samples, "n_samples", "make_moons", 2)
+    (n//2 and n - n//2 points; one point is of class 1, as in scikit-learn), shuffled, plus
+    Gaussian noise of std `noise`. Returns X float32 (n, 2), y int64 (n,)."""
+    n = _positive_int(n_samples, "n_samples", "make_moons")
     noise = _nonnegative(noise, "noise", "make_moons")
     rng = _rng(seed, "make_moons")
     n_out = n // 2
@@ -138,6 +138,8 @@ def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] = 
         if C.ndim != 2 or C.shape[0] == 0:
             raise ValueError(f"make_blobs: centers must be a count or an array of shape "
                              f"(k, n_features), got shape {C.shape}")
+        if not np.isfinite(C).all():
+            raise ValueError(f"make_blobs: centers must be finite, got {C.tolist()!r:.200}")
         k = C.shape[0]
     counts = _class_sizes(n, k)
     y = np.repeat(np.arange(k), counts)
@@ -433,12 +435,17 @@ class DataLoader:
                 "rng": self._rng.bit_generator.state if self._own_rng else None}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Continue from a state_dict(): the next iteration resumes that epoch."""
+        """Continue from a state_dict(): the next iteration resumes that epoch. A state that
+        does not fit this loader raises a ValueError and changes nothing."""
         try:
             order, position, rng = state["order"], state["position"], state["rng"]
         except (KeyError, TypeError):
             raise ValueError("DataLoader.load_state_dict: expected a dict with keys 'order', "
                              f"'position', 'rng', got {state!r:.80}") from None
+        count = np.asarray(position)  # an int, or the 0-d array tg.load gives back
+        if count.shape != () or count.dtype.kind not in "iu" or not 0 <= count <= len(self):
+            raise ValueError(f"DataLoader.load_state_dict: 'position' must be an int from 0 "
+                             f"to {len(self)} (the batches of an epoch), got {position!r:.80}")
         if order is not None:
             order = np.asarray(order).astype(np.int64)
             if order.shape != (self.num_samples,) or not np.array_equal(
@@ -456,19 +463,23 @@ class DataLoader:
                 raise ValueError(f"DataLoader.load_state_dict: bad generator state: {e}"
                                  ) from None
             self._rng = new_rng
-        self._order, self._position = order, int(position)
+        self._order, self._position = order, int(count)
         self._resume = True
 
 
 # ---------------------------------------------------------------- split, scaling
 def train_val_split(X: Any, y: Any, val_fraction: float = 0.2, seed: Seed = None,
-                    stratify: bool = False
+                    stratify: Any = False
                     ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Split into ((X_train, y_train), (X_val, y_val)) at random.
 
     The validation part has ceil(val_fraction·n) samples. stratify=True keeps the class
-    proportions of y in both parts (each class gives its share, largest remainders first)."""
+    proportions of y in both parts (each class gives its share, largest remainders first);
+    stratify=labels (n,) or (n, k) does so for other labels, as scikit-learn's
+    `stratify=y`. A class of labels (n, k), e.g. one-hot, is a row. Every class needs at
+    least two members; False or None splits without regard to classes."""
     X, y = _as_arrays((X, y), "train_val_split")
+    labels = _strata(stratify, y)
     if isinstance(val_fraction, bool) or not isinstance(val_fraction, numbers.Real) or \
             not 0 < val_fraction < 1:
         raise ValueError(f"train_val_split: val_fraction must be in (0, 1), got "
@@ -479,13 +490,18 @@ def train_val_split(X: Any, y: Any, val_fraction: float = 0.2, seed: Seed = None
         raise ValueError(f"train_val_split: {n} samples with val_fraction={val_fraction} "
                          f"leave an empty part")
     rng = _rng(seed, "train_val_split")
-    if not stratify:
+    if labels is None:
         order = rng.permutation(n)
         val = order[:n_val]
     else:
-        classes, inverse = np.unique(y, return_inverse=True)
+        classes, inverse, counts = np.unique(labels, axis=0, return_inverse=True,
+                                             return_counts=True)
         inverse = inverse.reshape(-1)
-        share = np.bincount(inverse) * (n_val / n)
+        if counts.min() < 2:
+            raise ValueError(f"train_val_split: class {classes[counts.argmin()].tolist()!r} "
+                             "has only 1 member; a stratified split needs at least 2 per "
+                             "class (or pass stratify=False)")
+        share = counts * (n_val / n)
         take = np.floor(share).astype(int)
         for c in np.argsort(-(share - take), kind="stable")[:n_val - take.sum()]:
             take[c] += 1
@@ -498,32 +514,59 @@ def train_val_split(X: Any, y: Any, val_fraction: float = 0.2, seed: Seed = None
     return (X[train], y[train]), (X[val], y[val])
 
 
+def _strata(stratify: Any, y: np.ndarray) -> np.ndarray | None:
+    """The labels train_val_split keeps the proportions of: y for True, the array given, or
+    None (no stratification) for False and None."""
+    if stratify is None or isinstance(stratify, (bool, np.bool_)):
+        if not stratify:
+            return None
+        labels = y
+    else:
+        labels = stratify.numpy() if isinstance(stratify, Tensor) else np.asarray(stratify)
+        if labels.ndim == 0 or len(labels) != len(y):
+            raise ValueError(f"train_val_split: stratify must be True, False or labels with "
+                             f"one entry per sample ({len(y)}), got shape {labels.shape}")
+    if labels.dtype.kind not in "biufUS":
+        raise TypeError(f"train_val_split: stratifying needs labels of numbers or strings, "
+                        f"got dtype {labels.dtype}")
+    return labels
+
+
 @dataclass(frozen=True)
 class Standardizer:
     """x ↦ (x - mean) / std per feature, with statistics fitted by `standardize`.
 
-    Features with std 0 (constant on the training set) get std 1, so they map to 0 instead
-    of dividing by zero. Works on arrays (returns arrays) and Tensors (returns Tensors,
-    recorded, so gradients flow through)."""
+    Features constant on the training set (up to rounding: std ≤ eps·max(|mean|, 1), eps of
+    the data's float type) get std 1, so they map to 0 instead of dividing by (nearly) zero.
+    Works on arrays (returns arrays) and Tensors (returns Tensors, recorded, so gradients
+    flow through)."""
 
     mean: np.ndarray
     std: np.ndarray
 
     def __call__(self, X: Any) -> Any:
-        if not isinstance(X, Tensor):
-            X = np.asarray(X)
-            X = X if X.dtype.kind == "f" else X.astype(np.float32)
-        if tuple(X.shape[1:]) != self.mean.shape:
-            raise ValueError(f"Standardizer: fitted on features of shape {self.mean.shape}, "
-                             f"got data of shape {tuple(X.shape)}")
+        X = self._data(X, "Standardizer")
         return (X - self.mean.astype(X.dtype)) / self.std.astype(X.dtype)
 
     def inverse(self, Z: Any) -> Any:
         """Undo the transform: z·std + mean."""
-        if not isinstance(Z, Tensor):
-            Z = np.asarray(Z)
-            Z = Z if Z.dtype.kind == "f" else Z.astype(np.float32)
+        Z = self._data(Z, "Standardizer.inverse")
         return Z * self.std.astype(Z.dtype) + self.mean.astype(Z.dtype)
+
+    def _data(self, X: Any, who: str) -> Any:
+        """X as a float array (or the Tensor itself), checked to hold samples of the fitted
+        feature shape."""
+        if not isinstance(X, Tensor):
+            X = np.asarray(X)
+            if X.dtype.kind not in "fiub":
+                raise TypeError(f"{who}: need numbers, got dtype {X.dtype}")
+            X = X if X.dtype.kind == "f" else X.astype(np.float32)
+        if tuple(X.shape[1:]) != self.mean.shape:
+            expected = "(n, " + ", ".join(map(str, self.mean.shape)) + ")" \
+                if self.mean.shape else "(n,)"
+            raise ValueError(f"{who}: fitted on features of shape {self.mean.shape}, so it "
+                             f"takes data of shape {expected}; got {tuple(X.shape)}")
+        return X
 
 
 def standardize(X_train: Any) -> Standardizer:
@@ -543,9 +586,14 @@ def standardize(X_train: Any) -> Standardizer:
         raise ValueError(f"standardize: need at least one sample, got shape {X.shape}")
     if X.dtype.kind not in "fiub":
         raise TypeError(f"standardize: need numbers, got dtype {X.dtype}")
+    eps = np.finfo(X.dtype if X.dtype.kind == "f" else np.float64).eps
     X = X.astype(np.float64)
-    mean, std = np.asarray(X.mean(axis=0)), X.std(axis=0)  # 0-d arrays for X (n,)
-    return Standardizer(mean, np.where(std == 0, 1.0, std))
+    # statistics of X - X[0]: exact for a constant feature (mean X[0], std 0), where X.mean
+    # would be off by a rounding error that X.std then reports as the spread
+    shifted = X - X[0]
+    mean, std = X[0] + shifted.mean(axis=0), shifted.std(axis=0)  # 0-d arrays for X (n,)
+    constant = std <= eps * np.maximum(np.abs(mean), 1.0)
+    return Standardizer(np.asarray(mean), np.where(constant, 1.0, std))
 
 
 # ---------------------------------------------------------------- augmentation
@@ -592,7 +640,7 @@ def random_flip(X: Any, p: float = 0.5, image_shape: tuple[int, int] | None = No
     """Mirror each image with probability p, left-right (axis='horizontal') or
     top-bottom ('vertical'). Shapes as in random_shift."""
     imgs, shape = _images(X, image_shape, "random_flip")
-    if not isinstance(p, (int, float)) or not 0 <= p <= 1:
+    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not 0 <= p <= 1:
         raise ValueError(f"random_flip: p must be in [0, 1], got {p!r}")
     if axis not in ("horizontal", "vertical"):
         raise ValueError(f"random_flip: axis must be 'horizontal' or 'vertical', got {axis!r}")
@@ -606,6 +654,8 @@ def add_noise(X: Any, std: float = 0.1, seed: Seed = None) -> np.ndarray:
     """X + std·ε with ε ~ N(0, 1) elementwise; floating dtypes are kept (others become
     float32)."""
     X = X.numpy() if isinstance(X, Tensor) else np.asarray(X)
+    if X.dtype.kind not in "fiub":
+        raise TypeError(f"add_noise: X must hold numbers, got dtype {X.dtype}")
     std = _nonnegative(std, "std", "add_noise")
     dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float32)
     return (X + std * _rng(seed, "add_noise").standard_normal(X.shape)).astype(dtype)

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import ops
 from . import random as _random
-from .tape import _PACKAGE_DIR, ShapeError, no_grad
+from .tape import ShapeError, _user_frame, no_grad
 from .tensor import Tensor, _axes
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -181,10 +181,8 @@ def _implicit_axis(ndim: int, who: str, arg: str) -> int:
 def _warn(message: str) -> None:
     """A UserWarning attributed to the innermost line of code outside tapegrad (the user's
     call, however deep inside tapegrad the warning is raised)."""
-    frame, level = sys._getframe(1), 2
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame, level = frame.f_back, level + 1
-    warnings.warn(message, UserWarning, stacklevel=level)
+    _, steps = _user_frame(sys._getframe(0))
+    warnings.warn(message, UserWarning, stacklevel=steps + 1)
 
 
 def _log_softmax(x: Tensor, axis: int, who: str) -> Tensor:

@@ -124,9 +124,10 @@ class Primitive:
                 if st.arrays:  # inside a first-order sweep, a vjp computes on arrays
                     return self.forward(*args, **params) if params else self.forward(*args)
                 try:
-                    inputs = _tensors(args)
-                except ValueError as e:
-                    raise ValueError(f"{self.name}: {e}") from None
+                    inputs = _tensors(args, self.name)
+                except OverflowError as e:  # a number beyond a small integer dtype
+                    raise ValueError(f"{self.name}: {e}; convert the tensor first, e.g. "
+                                     "t.astype('int64')") from None
                 break
         fwd = self.forward
         try:
@@ -206,9 +207,9 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _tensors(args: tuple[Any, ...]) -> tuple[Tensor, ...]:
+def _tensors(args: tuple[Any, ...], who: str) -> tuple[Tensor, ...]:
     """Inputs as Tensors; Python and numpy scalars take the dtype of the tensor inputs, so
-    `x * 0.5` stays float32."""
+    `x * 0.5` stays float32. `who` (the op) names what failed."""
     if len(args) == 2:  # the common case, `tensor op number` or `number op tensor`
         a, b = args
         if isinstance(a, Tensor) and type(b) in _PY_NUMBERS:
@@ -227,7 +228,7 @@ def _tensors(args: tuple[Any, ...]) -> tuple[Tensor, ...]:
         elif like is not None and isinstance(a, _SCALARS):
             out.append(_scalar_like(a, like))
         else:
-            out.append(Tensor._make(_as_array(a, None), False))
+            out.append(Tensor._make(_as_array(a, None, who), False))
     return tuple(out)
 
 
@@ -246,12 +247,7 @@ def _scalar_like(v: Any, like: Tensor) -> Tensor:
         dt = _FLOAT32
     elif dt.kind == "b" and not isinstance(v, (bool, np.bool_)):  # bool + 2 is 3, as in PyTorch
         dt = _INT64
-    try:
-        a = np.asarray(v, dt)
-    except OverflowError:
-        raise ValueError(f"the number {v} does not fit in {dt}, the dtype of the tensor it "
-                         "is combined with; convert the tensor first, e.g. "
-                         "t.astype('int64')") from None
+    a = np.asarray(v, dt)  # OverflowError for a number beyond a small integer dtype
     a.flags.writeable = False
     c = _Constant._make(a, False)
     if v:
@@ -460,14 +456,21 @@ def _count(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> int:
     return math.prod(shape) if axis is None else math.prod([shape[d] for d in axis])
 
 
+def _empty_reduction(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool,
+                     fill: float) -> np.ndarray:
+    """A reduction over no elements: `fill` in the reduced shape, in a's float dtype (float64
+    for integers), without numpy's warnings about empty slices."""
+    shape = np.sum(a, axis=axis, keepdims=keepdims).shape
+    return np.full(shape, fill, dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+
+
 def _mean(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
     """The float sum divided by the count, in the array's dtype (np.mean's arithmetic minus
     ~5 µs of dispatch); ints and float16 (which np.mean sums in a wider type) go to np.mean.
     The mean of nothing is NaN, as in PyTorch (without np.mean's warnings)."""
     n = _count(a.shape, axis)
     if n == 0:
-        total = np.sum(a, axis=axis, keepdims=keepdims)
-        return np.full_like(total, np.nan, dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+        return _empty_reduction(a, axis, keepdims, np.nan)
     if a.dtype.kind != "f" or a.dtype.itemsize < 4:
         return np.mean(a, axis=axis, keepdims=keepdims)
     return _sum(a, axis, keepdims) / n
@@ -495,8 +498,7 @@ min = Primitive("min", lambda a, axis, keepdims: a.min(axis=axis, keepdims=keepd
 
 def _logsumexp(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
     if not a.size:  # the log of an empty sum: −inf, as in PyTorch
-        return np.full_like(np.sum(a, axis=axis, keepdims=keepdims), -np.inf,
-                            dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+        return _empty_reduction(a, axis, keepdims, -np.inf)
     m = a.max(axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
     out = np.log(np.exp(a - m).sum(axis=axis, keepdims=True)) + m

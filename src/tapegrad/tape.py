@@ -33,7 +33,7 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import wraps
 from operator import attrgetter
-from types import MappingProxyType
+from types import FrameType, MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import numpy as np
@@ -169,12 +169,21 @@ class detect_anomaly:
         self._state.anomaly = self._prev
 
 
+def _user_frame(frame: FrameType | None) -> tuple[FrameType | None, int]:
+    """The first frame from `frame` outward whose code lies outside the tapegrad package (the
+    user's), and how many frames out it is."""
+    steps = 0
+    while frame is not None:
+        folder = os.path.dirname(os.path.abspath(frame.f_code.co_filename))
+        if folder != _PACKAGE_DIR and not folder.startswith(_PACKAGE_DIR + os.sep):
+            break
+        frame, steps = frame.f_back, steps + 1
+    return frame, steps
+
+
 def _user_site() -> str:
     """'file:line: code' of the innermost stack frame outside the tapegrad package."""
-    frame = sys._getframe(1)
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)
-                                                ).startswith(_PACKAGE_DIR):
-        frame = frame.f_back
+    frame, _ = _user_frame(sys._getframe(1))
     if frame is None:
         return "<unknown>"
     code = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()

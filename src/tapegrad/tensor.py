@@ -457,8 +457,6 @@ class Tensor:
                  create_graph: bool = False) -> None:
         """Accumulate the gradient of this tensor into `.grad` of every leaf it depends on.
         `grad` is required unless the tensor has one element (dL/dself, same shape)."""
-        if grad is not None and not isinstance(grad, Tensor):
-            grad = _as_array(grad, self.dtype, "backward: grad")
         _tape.backward([self], None if grad is None else [grad], retain_graph=retain_graph,
                        create_graph=create_graph)
 
@@ -553,6 +551,13 @@ class Tensor:
                                 "hide it from the tape; update parameters under `with "
                                 f"tg.no_grad():`, or write t = t {sym[0]} x to record a new "
                                 "tensor")
+            if not self._requires_grad and self._data.base is not None:
+                raise TapeError(
+                    f"{sym}: the value requires grad but this tensor (shape {self.shape}), a "
+                    "view of another tensor's storage, does not; the update would be recorded "
+                    "as a new tensor and the viewed tensor left unchanged. Build the result "
+                    "from the pieces (tg.concatenate, tg.where), or update with "
+                    "value.detach() if no gradient should flow")
             return self._recorded_in_place(op(self, other), sym)
         value = other._data if isinstance(other, Tensor) else other
         try:
@@ -807,6 +812,11 @@ class Tensor:
     def copy_(self, src: Any) -> Tensor:
         """Overwrite this tensor's values in place with src (broadcast to its shape), as
         optimizers and initializers do; bumps the version so a stale backward is caught."""
+        if (isinstance(src, Tensor) and src._requires_grad and not self._requires_grad
+                and _tape.is_grad_enabled()):
+            raise TapeError("copy_: src requires grad, and tapegrad does not record a copy "
+                            "into an existing tensor, so its gradient would be lost; use "
+                            "t = src.clone() to keep the gradient, or t.copy_(src.detach())")
         self[...] = src
         return self
 

@@ -356,7 +356,7 @@ def load_checkpoint(path: str | os.PathLike[str], model: Any, optimizer: Any = N
     # Dry runs: each part is loaded into a copy of its object, made by one deepcopy (so the
     # scheduler's copy drives the optimizer's copy) that shares the model's tensors and the
     # loader's data instead of copying them; the objects themselves are not touched.
-    shared = [*model.parameters(), *model.buffers(), *(loader.arrays if loader else ())]
+    shared = [*model.parameters(), *model.buffers(), *(loader.arrays if loader is not None else ())]
     copies = copy.deepcopy([target for _, target in parts], {id(x): x for x in shared})
     for (part, _), dry_run in zip(parts, copies):
         try:
@@ -453,7 +453,8 @@ def _train_step(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimiz
 
     The first evaluation checks the batch's loss before zero_grad and backward: a NaN or
     infinite loss raises from inside the closure, before the optimizer has used any
-    gradient, so the failing batch changes no parameter, gradient or optimizer state."""
+    gradient, so the failing batch changes no parameter, gradient or optimizer state (the
+    forward pass has updated buffers such as BatchNorm's running statistics)."""
     first: list[tuple[float, np.ndarray]] = []
     create_graph = isinstance(optimizer, Newton)
 
@@ -531,9 +532,11 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     scheduler.step() (ReduceLROnPlateau gets the val loss, or the train loss without val);
     then the callbacks. A tqdm bar shows the progress (progress=False hides it).
     A batch whose loss is NaN or infinite stops training with a ValueError naming the
-    epoch and batch, raised before that batch's optimizer step: the model and optimizer
-    keep their state after the last finite batch, and no callback's on_train_end runs (so
-    EarlyStopping does not restore weights under an error)."""
+    epoch and batch, raised before that batch's optimizer step: the parameters and the
+    optimizer keep their state after the last finite batch (buffers the forward pass
+    updates, such as BatchNorm's running statistics, have seen the batch, as in PyTorch),
+    and no callback's on_train_end runs (so EarlyStopping does not restore weights under an
+    error)."""
     callbacks = _check_fit_args(model, loss_fn, optimizer, scheduler, epochs, initial_epoch,
                                 callbacks)
     train_batches = _loader(train, batch_size, "fit")

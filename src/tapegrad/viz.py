@@ -9,9 +9,11 @@ save(graph, path)      write .svg, .png, .pdf or .dot, chosen by the suffix
 
 viz reads Node records (label, inputs, seq, scope, scope_labels) and Tensors (shape, dtype,
 values, grad, name, requires_grad); it never looks at which op a record is. What the sweep
-does is drawn from that generic information: a tensor read by N records gets its gradient as
-a sum of N contributions (the engine's accumulation), and an input smaller than the output
-it broadcast into gets its gradient summed back to its shape (the engine's sum_to).
+does is drawn from that generic information, and only where it tells: a tensor read N times
+gets its gradient as a sum of N contributions (the engine's accumulation) when the backward
+went through every use; an input smaller than the output, broadcast into it beside an input
+of the output's shape, gets its gradient summed back to its shape (the engine's sum_to); a
+record is marked as the first to send a NaN/Inf gradient when the gradients shown prove it.
 Node ids come from the order of the records on the tape, never from memory addresses, so the
 same computation gives the same DOT source, byte for byte.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import os
 import shutil
 import sys
@@ -101,6 +104,15 @@ class _Graph:
             self._add(out)
         for r in roots:
             self._add(r)
+        # reach[k]: the roots (by position) that depend on record k
+        self.root_of: dict[int, frozenset[int]] = {}
+        for j, r in enumerate(roots):
+            self.root_of[id(r)] = self.root_of.get(id(r), frozenset()) | {j}
+        self.reach: list[frozenset[int]] = [frozenset()] * len(self.records)
+        for k in range(len(self.records) - 1, -1, -1):  # readers come later on the tape
+            out = self.outputs[k]
+            self.reach[k] = self.root_of.get(id(out), frozenset()).union(
+                *(self.reach[j] for j, _ in self.uses.get(id(out), [])))
         # on_data[k]: record k reads, directly or through earlier records, data: a leaf without
         # grad that is named or has more than one element (not a scalar constant like the 2)
         self.on_data: list[bool] = []
@@ -129,6 +141,14 @@ class _Graph:
             for n in range(1, len(rec.scope) + 1):
                 self.labels.setdefault(rec.scope[:n], rec.scope_labels[n - 1])
         self.scope_ids = {s: j for j, s in enumerate(self.labels)}
+
+    def every_use(self, key: int) -> bool:
+        """Whether every root that depends on the tensor depends on it through all of its
+        uses: a backward from any of the roots, alone or together, then sums one gradient
+        contribution per use."""
+        reaches = [self.reach[k] for k, _ in self.uses.get(key, [])]
+        return not reaches or frozenset.intersection(*reaches) == frozenset.union(
+            self.root_of.get(key, frozenset()), *reaches)
 
     def _internal(self, key: int) -> bool:
         """A leaf read only inside one module scope, by records that each also read a value
@@ -327,8 +347,20 @@ class _Drawer(_Layout):
         self.max_nodes = max_nodes
         self.frame = frame
         self.first_bad_grad = first_bad_grad
+        self.summed = {key: self._contributions(key) for key in graph.uses}
         self.clusters: dict[Scope, list[tuple[str, dict[str, str]]]] = {}
         self.notes: list[tuple[str, str, dict[str, str]]] = []  # box -> state note edges
+
+    def _contributions(self, key: int) -> int:
+        """How many contributions the engine summed into the tensor's gradient: one per use
+        when the backward went through all of them (a single root; see _Graph.every_use; or
+        every reader's output has a gradient), else 0 (not known: after l1.backward(),
+        draw(l1, l2) cannot tell whether l2 was backpropagated too)."""
+        uses = self.g.uses[key]
+        if self.g.every_use(key) or all(self.grad_of(self.g.outputs[k]) is not None
+                                        for k, _ in uses):
+            return len(uses)
+        return 0
 
     def _add(self, scope: Scope, node_id: str, attrs: dict[str, str]) -> None:
         self.clusters.setdefault(self._place(scope), []).append((node_id, attrs))
@@ -356,7 +388,7 @@ class _Drawer(_Layout):
             done, total = self.partial.get(key, (0, 0))
             tag = f"grad so far ({done} of {total})" if done < total else "grad"
             rows.append(_row(_values(grad), tag, _GRAD))
-        n_uses = len(g.uses.get(key, []))
+        n_uses = self.summed.get(key, 0)
         if self.grads and t.requires_grad and n_uses > 1:
             rows.append(_row([f"grad = sum of {n_uses} contributions (+)"], "", _FAN_OUT))
         bad = [f"{_which_bad(a)} in {w}" for w, a in (("value", data), ("grad", grad))
@@ -445,7 +477,7 @@ class _Drawer(_Layout):
                     continue  # one edge per tensor into a box; an op gets one per input slot
                 seen.add((src, dst))
                 attrs = self._in_edge(t, out, slot, k) if expanded else {}
-                if self.grads and t.requires_grad and len(g.uses.get(key, [])) > 1:
+                if self.grads and t.requires_grad and self.summed[key] > 1:
                     attrs["color"] = _FAN_OUT
                 edges.append((src, dst, attrs))
             out_id = g.ids[id(out)]
@@ -459,7 +491,7 @@ class _Drawer(_Layout):
         parts = []
         if t.shape != out.shape and self.g.kind[id(t)] != "const":
             parts.append(_esc(_shape(t.shape)))
-        if self.grads and t.requires_grad and _broadcast(t.shape, out.shape):
+        if self.grads and t.requires_grad and _broadcast(t, self.g.records[k], out):
             parts.append(f'<font color="{_GRAD}">grad: sum to {_esc(_shape(t.shape))}</font>')
         if self.frame is not None and self.frame.record == k:
             sent = self.frame.sent[slot]
@@ -544,12 +576,19 @@ class _Drawer(_Layout):
                 dot.subgraph(sub)
 
 
-def _broadcast(small: tuple[int, ...], big: tuple[int, ...]) -> bool:
-    """True when `small` broadcast into the (larger) shape `big`: its gradient is summed."""
-    if int(np.prod(small)) >= int(np.prod(big)):
+def _broadcast(t: Tensor, rec: Node, out: Tensor) -> bool:
+    """Whether input t of rec was broadcast into the output, so that the engine sums its
+    gradient back to t's shape: t is smaller than the output and broadcasts into it, and
+    another input has the output's shape (the record combines them elementwise). Shapes say
+    no more than that: the inputs of an outer product (3, 1) @ (1, 3), of a concatenation
+    of (1, 3) rows or a stack of (3,) vectors broadcast into the output too, and their
+    gradients are products and slices, not sums; an elementwise (3, 1) + (1, 3) is
+    therefore left unmarked as well."""
+    small, big = t.shape, out.shape
+    if math.prod(small) >= math.prod(big) or all(u.shape != big for u in rec.inputs):
         return False
     try:
-        return np.broadcast_shapes(small, big) == tuple(big)
+        return np.broadcast_shapes(small, big) == big
     except ValueError:
         return False
 
@@ -567,15 +606,24 @@ def _value(t: Tensor) -> np.ndarray | None:
 
 
 def _first_bad_grad(g: _Graph, grad_of: GradOf) -> int | None:
-    """The first record in the sweep's order (decreasing seq) that sends a NaN/Inf gradient
-    to an input while its own output's gradient is finite (or not retained). From `.grad`
-    alone a tensor read by several records cannot tell which one sent the NaN: the latest
-    reader is marked. backward_frames, which sees every step, marks the exact record."""
+    """The first record in the sweep's order (decreasing seq) to send a NaN/Inf gradient,
+    when the gradients shown prove it, else None. A finite gradient is a sum of finite
+    contributions, so a record whose inputs all have finite gradients sent finite ones; the
+    first record with an input whose gradient is NaN/Inf sent it if nothing else reads that
+    input and its own gradient (the upstream g) is finite. A gradient that is not kept (an
+    intermediate value outside tg.Tape() or retain_grad()), or a NaN/Inf input that other
+    records read too, leaves the question open: then no record is marked.
+    backward_frames, which sees every step, always marks the exact record."""
     for k in range(len(g.records) - 1, -1, -1):
-        if _bad(grad_of(g.outputs[k])):
+        sent = [(t, grad_of(t)) for t in g.records[k].inputs if t.requires_grad]
+        if any(a is None for _, a in sent):
+            return None
+        bad = [t for t, a in sent if _bad(a)]
+        if not bad:
             continue
-        if any(t.requires_grad and _bad(grad_of(t)) for t in g.records[k].inputs):
-            return k
+        upstream = grad_of(g.outputs[k])
+        alone = any(all(j == k for j, _ in g.uses[id(t)]) for t in bad)
+        return k if alone and upstream is not None and not _bad(upstream) else None
     return None
 
 
@@ -614,11 +662,14 @@ def _roots(roots: tuple[Any, ...], who: str) -> tuple[Tensor, ...]:
     return tuple(flat)
 
 
-def _check(rankdir: str, max_nodes: int, who: str) -> None:
+def _check(rankdir: str, max_nodes: int, who: str, **flags: Any) -> None:
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"{who}: rankdir must be 'LR', 'TB', 'RL' or 'BT', got {rankdir!r}")
-    if not isinstance(max_nodes, int) or max_nodes < 1:
+    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
         raise ValueError(f"{who}: max_nodes must be a positive int, got {max_nodes!r}")
+    for name, flag in flags.items():
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{who}: {name} must be True or False, got {flag!r}")
 
 
 def _tensor_grad(t: Tensor) -> np.ndarray | None:
@@ -636,7 +687,9 @@ def draw(*roots: Tensor, values: bool = True, grads: bool = True,
     values     show each tensor's numbers (all up to SMALL elements, else min/mean/max)
     grads      show `.grad` where it is set (use `tg.Tape()` or `t.retain_grad()` to keep the
                gradients of intermediate values), the accumulation of gradient contributions
-               at fan-out and the broadcast undo (`grad: sum to (3,)` on the edge)
+               at fan-out, the broadcast undo (`grad: sum to (3,)` on the edge) and the record
+               that first sent a NaN/Inf gradient, each where the graph and the gradients
+               kept can tell (see the module docstring)
     collapse   True or scope names ('bn1', 'block.fc'): draw those modules as one box each
     expand     scope names to open; the others are then collapsed (unless collapse says
                otherwise); True opens everything (the default)
@@ -654,7 +707,9 @@ def draw(*roots: Tensor, values: bool = True, grads: bool = True,
     (True, True)
     """
     roots = _roots(roots, "viz.draw")
-    _check(rankdir, max_nodes, "viz.draw")
+    _check(rankdir, max_nodes, "viz.draw", values=values, grads=grads)
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"viz.draw: title must be a str or None, got {title!r}")
     g = _Graph(roots)
     collapsed = _collapsed(list(g.labels), collapse, expand)
     state, names = _module_info(module, g)
@@ -677,7 +732,7 @@ def backward_frames(loss: Tensor, grad_output: Any = None, values: bool = True,
     Call it before `loss.backward()` (or after one with retain_graph=True). `grad_output`
     is dL/dloss, needed when loss has more than one element (as for backward)."""
     roots = _roots((loss,), "viz.backward_frames")
-    _check(rankdir, max_nodes, "viz.backward_frames")
+    _check(rankdir, max_nodes, "viz.backward_frames", values=values)
     _check_requires_grad(roots, "viz.backward_frames")
     if grad_output is None and roots[0].size != 1:
         raise ValueError(f"viz.backward_frames: loss has shape {roots[0].shape}; without "

@@ -174,7 +174,7 @@ class LineSearchOptimizer(ClosureOptimizer):
         """Run up to max_iter iterations; returns the loss at the starting point."""
         closure = self._require_closure(closure)
         group = self.param_groups[0]
-        orig_loss, g = self._closure_eval(closure)  # first: a failing closure leaves no state
+        orig_loss, g = self._closure_eval(closure)  # failing here, it leaves no state
         state = self.state.setdefault(self._flat_params[0], {"func_evals": 0, "n_iter": 0})
         f = float(orig_loss.item())
         evals = 1

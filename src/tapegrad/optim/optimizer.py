@@ -294,8 +294,8 @@ class FirstOrderOptimizer(Optimizer):
         group's options and its state dict (empty on the first step; updated here).
         Called under no_grad with the parameter and its `.grad` themselves: read them, do
         not write into them (state tensors may be updated in place), and return a new tensor
-        of θ's shape. It reads every state entry before it changes any, so a step that
-        fails leaves the state as it was."""
+        of θ's shape. It reads every state entry it needs before it changes any, so a state
+        missing an entry fails without changing the others."""
 
     @abstractmethod
     def _state_names(self, group: dict[str, Any]) -> set[str]:
