@@ -334,19 +334,20 @@ def test_loader_takes_a_list_of_sample_tuples_like_a_pytorch_dataset():
         data.DataLoader(([[1.0, 2.0], [3.0]], [0, 1]))
 
 
-def test_loader_collates_sample_lists_like_sample_tuples():
-    """torch's default_collate treats a sample [x, y] like (x, y)."""
+def test_loader_refuses_a_list_of_lists_as_ambiguous():
+    """[X, y] given as lists and samples given as [x, y] lists look alike: refused with a
+    message saying what to give, never read the wrong way round."""
     X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
-    by_lists = epoch(data.DataLoader([[X[i], y[i]] for i in range(10)], batch_size=4))
-    by_arrays = epoch(data.DataLoader((X, y), batch_size=4))
-    assert len(by_lists) == 3
-    for (xa, ya), (xb, yb) in zip(by_lists, by_arrays):
+    for ambiguous in ([[X[i], y[i]] for i in range(10)], [[1.0, 2], [3.0, 4]],
+                      [X.tolist(), y.tolist()]):
+        with pytest.raises(ValueError, match=r"list of lists .* give a tuple \(X, y\)"):
+            data.DataLoader(ambiguous)
+    by_tuples = epoch(data.DataLoader([(X[i], y[i]) for i in range(10)], batch_size=4))
+    for (xa, ya), (xb, yb) in zip(by_tuples, epoch(data.DataLoader((X, y), batch_size=4))):
         np.testing.assert_array_equal(xa, xb)
         np.testing.assert_array_equal(ya, yb)
-    assert [b[1].tolist() for b in epoch(data.DataLoader([[1.0, 2], [3.0, 4]], batch_size=2))
-            ] == [[2, 4]]
-    with pytest.raises(ValueError, match=r"sample 1 is a list of length 1$"):
-        data.DataLoader([[X[0], 0], [X[1]]])
+    with pytest.raises(ValueError, match=r"sample 1 is a tuple of length 1$"):
+        data.DataLoader([(X[0], 0), (X[1],)])
     with pytest.raises(ValueError, match=r"sample 1 is a ndarray$"):  # never the values
         data.DataLoader([(X[0], 0), X[1]])
 

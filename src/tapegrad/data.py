@@ -336,12 +336,17 @@ def _stack_samples(samples: list[Any], who: str) -> list[np.ndarray]:
 
 def _as_arrays(arrays: Sequence[Any], who: str) -> list[np.ndarray]:
     """Arrays (or Tensors) with one common first dimension, as ndarrays; or a list of
-    samples [(x_0, y_0), (x_1, y_1), ...] (tuples or lists), stacked into such arrays."""
+    samples [(x_0, y_0), (x_1, y_1), ...] (tuples), stacked into such arrays. A list of
+    lists is refused: [X, y] (fields) and [[x_0, y_0], ...] (samples) look alike."""
     if isinstance(arrays, (np.ndarray, Tensor)) or not isinstance(arrays, (tuple, list)) \
             or not arrays:
         raise TypeError(f"{who}: give a tuple of arrays, e.g. (X, y), got "
                         f"{type(arrays).__name__}")
-    if isinstance(arrays, list) and isinstance(arrays[0], (tuple, list)):
+    if isinstance(arrays, list) and isinstance(arrays[0], list):
+        raise ValueError(f"{who}: a list of lists can be read as fields [X, y] or as samples "
+                         "[[x_0, y_0], ...]; give a tuple (X, y) of arrays, or a list of "
+                         "(x, y) sample tuples")
+    if isinstance(arrays, list) and isinstance(arrays[0], tuple):
         return _stack_samples(arrays, who)
     try:
         out = [a.numpy() if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
@@ -363,8 +368,8 @@ class DataLoader:
     DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, generator=None,
                transform=None)
         dataset: a tuple of arrays or Tensors with a common first dimension, e.g. (X, y),
-            or a list of samples [(x_0, y_0), ...] (tuples or lists, stacked into such
-            arrays, as torch's default_collate does).
+            or a list of samples [(x_0, y_0), ...] (tuples, stacked into such arrays, as
+            torch's default_collate does; a list of lists is refused as ambiguous).
         shuffle: draw a new permutation at the start of every epoch, from `generator`
             (None: tapegrad's generator, so tg.manual_seed / tg.set_rng_state repeat it;
             an int: a generator of the loader's own, seeded once and kept in state_dict).
