@@ -312,14 +312,13 @@ def load_mnist(root: str | os.PathLike[str], kind: str = "train", download: bool
 
 # ---------------------------------------------------------------- batching
 def _stack_samples(samples: list[Any], who: str) -> list[np.ndarray]:
-    """A list of samples (x_i, y_i, ...) or [x_i, y_i, ...] -- PyTorch's map-style dataset
-    as a list, collated like default_collate -- as one array per field, stacked along a new
-    first axis."""
+    """A list of samples (x_i, y_i, ...) -- PyTorch's map-style dataset as a list, collated
+    like default_collate -- as one array per field, stacked along a new first axis."""
     k = len(samples[0])
     for i, sample in enumerate(samples):
-        if not isinstance(sample, (tuple, list)) or len(sample) != k:
-            got = (f"a {type(sample).__name__} of length {len(sample)}"
-                   if isinstance(sample, (tuple, list)) else f"a {type(sample).__name__}")
+        if not isinstance(sample, tuple) or len(sample) != k:
+            got = (f"a tuple of length {len(sample)}" if isinstance(sample, tuple)
+                   else f"a {type(sample).__name__}")
             raise ValueError(f"{who}: a list of samples must hold tuples of {k} fields like "
                              f"sample 0; sample {i} is {got}")
     fields = []
