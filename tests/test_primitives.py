@@ -242,6 +242,12 @@ def test_integers_meeting_floats_take_the_float_dtype():
     for result in (f32 + i64, i64 * f32, f32 + [1, 2], i64 + 2.5, i64 / 2, i64 / i64,
                    f32 ** np.float64(2.0), tg.maximum(i64, 2.5), f32 - tg.tensor([True, False])):
         assert result.dtype == np.float32, result
+    for result in (i64 ** 0.5, i64.exp(), i64.log(), i64.log1p(), i64.sqrt(), i64.tanh(),
+                   tg.where(np.array([True, False]), i64, 2.5),
+                   tg.where(np.array([True, False]), f32, i64)):
+        assert result.dtype == np.float32, result
+    assert (i64 ** 2).dtype == np.int64
+    np.testing.assert_allclose(i64.sqrt().numpy(), np.sqrt([3.0, 4.0]), rtol=1e-6)
     np.testing.assert_array_equal((i64 / tg.tensor([2, 8])).numpy(), [1.5, 0.5])
     f64 = tg.tensor([1.0, 2.0], dtype="float64")
     assert (f64 * i64).dtype == np.float64

@@ -151,7 +151,7 @@ def sigmoid(x: Tensor) -> Tensor:
 
 
 def tanh(x: Tensor) -> Tensor:
-    return ops.tanh(_tensor(x, "tanh"))
+    return _tensor(x, "tanh").tanh()
 
 
 def log_softmax(x: Tensor, axis: int | None = -1) -> Tensor:

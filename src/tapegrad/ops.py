@@ -402,7 +402,14 @@ maximum = Primitive("maximum", np.maximum,
 minimum = Primitive("minimum", np.minimum,
                     lambda g, out, a, b: g * ge_split(b, a),
                     lambda g, out, a, b: g * ge_split(a, b))
-where = Primitive("where", np.where,
+def _where(c: np.ndarray, a: Any, b: Any) -> np.ndarray:
+    """np.where, with PyTorch's promotion of the two value arrays (_promoted)."""
+    if type(a) is np.ndarray and type(b) is np.ndarray and a.dtype is not b.dtype:
+        a, b = _promoted(a, b)
+    return np.where(c, a, b)
+
+
+where = Primitive("where", _where,
                   None,
                   lambda g, out, c, a, b: where(c, g, 0),
                   lambda g, out, c, a, b: where(c, 0, g))

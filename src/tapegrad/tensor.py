@@ -515,6 +515,8 @@ class Tensor:
 
     def __pow__(self, exponent: Any) -> Tensor:
         if type(exponent) in _PY_SCALARS:
+            if type(exponent) is float and self._data.dtype.kind != "f":  # int ** 0.5: float32
+                return ops.pow_scalar(self.float(), exponent=exponent)
             return ops.pow_scalar(self, exponent=exponent)
         if isinstance(exponent, (np.number, np.bool_)):  # as a Python number, which numpy
             return ops.pow_scalar(self, exponent=exponent.item())  # casts to x's dtype
@@ -628,23 +630,24 @@ class Tensor:
         return bool(self._data.any())
 
     # ------------------------------------------------------------------ elementwise
+    # float functions of integers (or bools) compute in float32, as in PyTorch (numpy: float64)
     def exp(self) -> Tensor:
-        return ops.exp(self)
+        return ops.exp(self if self._data.dtype.kind == "f" else self.float())
 
     def log(self) -> Tensor:
-        return ops.log(self)
+        return ops.log(self if self._data.dtype.kind == "f" else self.float())
 
     def log1p(self) -> Tensor:
-        return ops.log1p(self)
+        return ops.log1p(self if self._data.dtype.kind == "f" else self.float())
 
     def sqrt(self) -> Tensor:
-        return ops.sqrt(self)
+        return ops.sqrt(self if self._data.dtype.kind == "f" else self.float())
 
     def square(self) -> Tensor:
         return ops.square(self)
 
     def tanh(self) -> Tensor:
-        return ops.tanh(self)
+        return ops.tanh(self if self._data.dtype.kind == "f" else self.float())
 
     def sigmoid(self) -> Tensor:
         return ops.sigmoid(self)
