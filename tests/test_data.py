@@ -496,7 +496,7 @@ def test_standardize_uses_training_statistics(rng):
 
 @pytest.mark.parametrize("value", [0.1, 0.3, 0.7, 1 / 3, 2.2, -146557.71, 1e8 + 0.3])
 @pytest.mark.parametrize("n", [3, 7, 1000])
-def test_standardize_takes_a_feature_constant_up_to_rounding_as_constant(value, n):
+def test_standardize_takes_a_constant_feature_as_constant_exactly(value, n):
     """X.mean() of n copies of 0.1 is not exactly 0.1; the rounding error is no spread."""
     X = np.c_[np.full(n, value), np.arange(n)]
     scale = data.standardize(X)
@@ -510,6 +510,8 @@ def test_standardize_tolerance_follows_the_float_type():
     pair = [[1.0], [1.0 + 1e-7]]  # one float32 step apart: rounding for float32 data only
     assert data.standardize(np.array(pair, np.float32)).std.tolist() == [1.0]
     np.testing.assert_allclose(data.standardize(np.array(pair)).std, [0.5e-7])
+    small = np.array([[1e-7], [2e-7], [3e-7]], np.float32)  # a small scale is no constant
+    np.testing.assert_allclose(data.standardize(small).std, small.std(axis=0), rtol=1e-5)
 
 
 # ---------------------------------------------------------------- augmentation

@@ -257,3 +257,13 @@ def test_float32_module_inside_fn_says_to_use_float64():
     lin64 = nn.Linear(4, 3, dtype="float64")
     assert tg.gradcheck(lambda x: lin64(x).tanh(), x)
     assert tg.gradcheck(lambda x: lin.double()(x).tanh(), x)
+
+
+def test_a_transposed_input_is_moved_like_any_other():
+    """The finite differences move the input's own entries whatever its memory layout (a
+    transposed array used to be moved in a copy: every numeric entry 0)."""
+    a = np.arange(6.0).reshape(2, 3)
+    x = tg.tensor(a.T, requires_grad=True)  # column-major
+    assert tg.gradcheck(lambda t: (t * t).sum(), x)
+    with pytest.raises(tg.GradcheckError, match="analytic 0 vs numeric"):
+        tg.gradcheck(lambda t: (t.detach() * t.detach()).sum() + t.sum() * 0, x)

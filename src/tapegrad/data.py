@@ -596,7 +596,7 @@ def standardize(X_train: Any) -> Standardizer:
     # would be off by a rounding error that X.std then reports as the spread
     shifted = X - X[0]
     mean, std = X[0] + shifted.mean(axis=0), shifted.std(axis=0)  # 0-d arrays for X (n,)
-    constant = std <= eps * np.maximum(np.abs(mean), 1.0)
+    constant = std <= eps * np.abs(mean)  # a spread of rounding errors only (scale-free)
     return Standardizer(np.asarray(mean), np.where(constant, 1.0, std))
 
 

@@ -126,8 +126,9 @@ class Primitive:
                 try:
                     inputs = _tensors(args, self.name)
                 except OverflowError as e:  # a number beyond a small integer dtype
-                    raise ValueError(f"{self.name}: {e}; convert the tensor first, e.g. "
-                                     "t.astype('int64')") from None
+                    raise ValueError(f"{self.name}: {e}; convert the tensor to a wider "
+                                     "dtype first, e.g. t.astype('int64') or t.float()"
+                                     ) from None
                 break
         fwd = self.forward
         try:

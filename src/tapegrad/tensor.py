@@ -556,10 +556,11 @@ class Tensor:
             if not self._requires_grad and self._data.base is not None:
                 raise TapeError(
                     f"{sym}: the value requires grad but this tensor (shape {self.shape}), a "
-                    "view of another tensor's storage, does not; the update would be recorded "
-                    "as a new tensor and the viewed tensor left unchanged. Build the result "
-                    "from the pieces (tg.concatenate, tg.where), or update with "
-                    "value.detach() if no gradient should flow")
+                    "view of another array's storage (from indexing, reshape, transpose, "
+                    "expand), does not; the update would be recorded as a new tensor and the "
+                    "viewed storage left unchanged. Make it a tensor of its own first "
+                    "(t = t.clone()), build the result from the pieces (tg.concatenate, "
+                    "tg.where), or update with value.detach() if no gradient should flow")
             return self._recorded_in_place(op(self, other), sym)
         value = other._data if isinstance(other, Tensor) else other
         try:
