@@ -247,6 +247,9 @@ def test_integers_meeting_floats_take_the_float_dtype():
                    tg.where(np.array([True, False]), f32, i64)):
         assert result.dtype == np.float32, result
     assert (i64 ** 2).dtype == np.int64
+    assert tg.concatenate([f32, i64]).dtype == np.float32
+    assert tg.stack([i64, f32, tg.tensor([True, False])]).dtype == np.float32
+    assert tg.concatenate([i64, tg.tensor([1, 2], dtype="int32")]).dtype == np.int64
     np.testing.assert_allclose(i64.sqrt().numpy(), np.sqrt([3.0, 4.0]), rtol=1e-6)
     np.testing.assert_array_equal((i64 / tg.tensor([2, 8])).numpy(), [1.5, 0.5])
     f64 = tg.tensor([1.0, 2.0], dtype="float64")
@@ -256,3 +259,18 @@ def test_integers_meeting_floats_take_the_float_dtype():
     (w * i64 / 2).sum().backward()
     assert w.grad.dtype == np.float32
     np.testing.assert_array_equal(w.grad.numpy(), [1.5, 2.0])
+
+
+def test_pow_exponent_gradient_where_the_base_is_not_positive():
+    """d/db a^b = a^b·log a: NaN for a < 0 (no derivative in b there); at a = 0, 0 for
+    b ≥ 0 and −inf for b < 0 (PyTorch's values, instead of a silent 0)."""
+    import warnings
+
+    a = tg.tensor([-2.0, 0.0, 0.0, 3.0], requires_grad=True)
+    b = tg.tensor([1.0, 2.0, -1.0, 2.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # 0 ** -1 in the forward
+        (a ** b).sum().backward()
+    assert np.isnan(b.grad.numpy()[0])
+    np.testing.assert_array_equal(b.grad.numpy()[1:3], [0.0, -np.inf])
+    np.testing.assert_allclose(b.grad.numpy()[3], 9 * np.log(3), rtol=1e-6)

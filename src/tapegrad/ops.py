@@ -357,10 +357,16 @@ def _pow_base_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
         return g * where(equal_mask(b, 0), 0, b * a ** (b - 1))
 
 
-# a ** b with a tensor exponent; d/db a^b = a^b log a (defined where a > 0)
-pow = Primitive("pow", np.power,
-                _pow_base_vjp,
-                lambda g, out, a, b: g * (out * log(where(greater(a, 0), a, 1))))
+def _pow_exponent_vjp(g: Tensor, out: Tensor, a: Tensor, b: Tensor) -> Tensor:
+    """d/db a^b = a^b·log a: NaN where a < 0 (a^b has no derivative in b there), and at
+    a = 0 (where the product is 0·(−inf)) 0 for b ≥ 0 and −inf for b < 0, as in PyTorch."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = out * log(a)
+        return g * where(greater(abs(a), 0), d, where(greater(0, b), d, 0))
+
+
+# a ** b with a tensor exponent
+pow = Primitive("pow", np.power, _pow_base_vjp, _pow_exponent_vjp)
 # a ** p with a constant exponent p (d/da a^0 = 0 everywhere, as above)
 pow_scalar = Primitive("pow", lambda a, exponent: np.power(a, exponent),
                        lambda g, out, a, exponent: (g * (a ** (exponent - 1) * exponent)

@@ -952,9 +952,16 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
 
 
 def _tensor_list(tensors: Sequence[Any], who: str) -> list[Tensor]:
+    """The tensors to join; integers (and bools) among floats take the floats' dtype, as in
+    PyTorch (numpy would join float32 and int64 in float64)."""
     if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)) or not tensors:
         raise TypeError(f"{who}: expected a non-empty list or tuple of tensors")
-    return [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    floats = [t.dtype for t in ts if t.dtype.kind == "f"]
+    if floats and len(floats) < len(ts):
+        joined = np.result_type(*floats)
+        ts = [t if t.dtype.kind == "f" else t.astype(joined) for t in ts]
+    return ts
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
