@@ -247,6 +247,7 @@ def test_integers_meeting_floats_take_the_float_dtype():
                    tg.where(np.array([True, False]), f32, i64)):
         assert result.dtype == np.float32, result
     assert (i64 ** 2).dtype == np.int64
+    assert i64.mean().dtype == np.float32 and i64.mean().item() == 3.5
     assert tg.concatenate([f32, i64]).dtype == np.float32
     assert tg.stack([i64, f32, tg.tensor([True, False])]).dtype == np.float32
     assert tg.concatenate([i64, tg.tensor([1, 2], dtype="int32")]).dtype == np.int64

@@ -472,20 +472,23 @@ def _count(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> int:
 
 def _empty_reduction(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool,
                      fill: float) -> np.ndarray:
-    """A reduction over no elements: `fill` in the reduced shape, in a's float dtype (float64
+    """A reduction over no elements: `fill` in the reduced shape, in a's float dtype (float32
     for integers), without numpy's warnings about empty slices."""
     shape = np.sum(a, axis=axis, keepdims=keepdims).shape
-    return np.full(shape, fill, dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+    return np.full(shape, fill, dtype=a.dtype if a.dtype.kind == "f" else _FLOAT32)
 
 
 def _mean(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
     """The float sum divided by the count, in the array's dtype (np.mean's arithmetic minus
-    ~5 µs of dispatch); ints and float16 (which np.mean sums in a wider type) go to np.mean.
-    The mean of nothing is NaN, as in PyTorch (without np.mean's warnings)."""
+    ~5 µs of dispatch); float16 goes to np.mean (which sums it in float32), and integers
+    are averaged in float64 and given as float32 (the float dtype of integer arithmetic, as
+    for division). The mean of nothing is NaN, as in PyTorch (without np.mean's warnings)."""
     n = _count(a.shape, axis)
     if n == 0:
         return _empty_reduction(a, axis, keepdims, np.nan)
-    if a.dtype.kind != "f" or a.dtype.itemsize < 4:
+    if a.dtype.kind != "f":
+        return np.mean(a, axis=axis, keepdims=keepdims, dtype=np.float64).astype(_FLOAT32)
+    if a.dtype.itemsize < 4:
         return np.mean(a, axis=axis, keepdims=keepdims)
     return _sum(a, axis, keepdims) / n
 
