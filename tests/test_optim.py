@@ -773,3 +773,21 @@ def test_a_step_stopped_by_the_slope_test_leaves_a_usable_state(cls):
     with pytest.raises(ZeroDivisionError):
         fresh.step(lambda: 1 / 0)
     assert not fresh.state
+
+
+def test_a_step_stopped_by_the_slope_test_keeps_d_and_t_like_pytorch():
+    """PyTorch's LBFGS keeps the direction and the trial step of an iteration that stops on
+    the slope test; the next step's curvature pair then uses them."""
+    w = tg.tensor(np.array([1e-6, -2e-6]), requires_grad=True)
+    opt = optim.LBFGS([w], lr=0.5, tolerance_grad=1e-12, tolerance_change=1e-9)
+
+    def closure():
+        opt.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    g = 2 * np.array([1e-6, -2e-6])
+    np.testing.assert_allclose(opt.state[w]["d"], -g)
+    assert opt.state[w]["t"] == pytest.approx(min(1.0, 1.0 / np.abs(g).sum()) * 0.5)

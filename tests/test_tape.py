@@ -619,3 +619,19 @@ def test_replacing_data_by_another_shape_is_an_error_naming_the_op():
                                            r"shape \(5,\)"):
         y.backward()
     assert x.grad is None
+
+
+def test_a_second_backward_adds_into_the_grad_there_is():
+    """As in PyTorch: a reference to .grad kept across backward calls sees the sum, and a
+    record that saved the old .grad is caught."""
+    x = t64([1.0, 2.0])
+    (x * x).sum().backward()
+    kept = x.grad
+    (x * 3.0).sum().backward()
+    assert x.grad is kept
+    np.testing.assert_array_equal(kept.numpy(), [5.0, 7.0])
+    w = t64([1.0, 1.0])
+    uses_grad = (kept * w).sum()  # saves kept for w's gradient
+    (x * 1.0).sum().backward()
+    with pytest.raises(tg.TapeError, match="changed in place"):
+        uses_grad.backward()

@@ -861,9 +861,15 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
         g = _handed_out(g, given, create_graph, Tensor._make)
         if t._grad is None:
             t._grad = g
-        else:
-            t._grad = t._grad + g if create_graph else Tensor._make(
-                np.asarray(t._grad._data + g._data), False)
+        elif create_graph:
+            t._grad = t._grad + g
+        else:  # into the .grad there is, as PyTorch does: a reference to it sees the sum
+            acc = t._grad._data
+            if acc.flags.writeable and acc.dtype == g._data.dtype:
+                np.add(acc, g._data, out=acc)
+                _version_cell(t._grad)[0] += 1  # a record that saved the old .grad raises
+            else:
+                t._grad = Tensor._make(np.asarray(acc + g._data), False)
 
 
 def _storage(a: np.ndarray) -> int:

@@ -194,8 +194,8 @@ class LineSearchOptimizer(ClosureOptimizer):
             t = self._first_t(g, d, state)
             state["prev_grad"], state["prev_loss"] = g, f
             slope = float(g @ d)
-            if slope > -group["tolerance_change"]:  # no step is taken along d: t = 0 makes
-                state["d"], state["t"] = d, 0.0     # the next curvature pair empty (skipped)
+            if slope > -group["tolerance_change"]:  # no step along d; the state keeps d
+                state["d"], state["t"] = d, t       # and t all the same, as PyTorch's does
                 break
             last = it == group["max_iter"] - 1
             if group["line_search_fn"] == "strong_wolfe":
