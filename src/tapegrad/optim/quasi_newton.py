@@ -30,6 +30,11 @@ class LBFGS(LineSearchOptimizer):
     Wolfe line search with line_search_fn='strong_wolfe'). One step() runs up to max_iter
     iterations and calls the closure (zero grads, loss, backward, return loss) as needed.
     The history is kept across step() calls and in state_dict().
+
+    One difference from PyTorch 2.13: each line search may evaluate up to 25 points
+    (PyTorch's max_ls) whatever is left of max_eval, which is checked between iterations;
+    PyTorch gives the search only max_eval minus the evaluations so far, so that with
+    max_iter=1 (max_eval=1) its "search" takes the first trial step or none.
     """
 
     _state_iterated = LineSearchOptimizer._state_iterated + ("old_dirs", "old_stps", "ro",
