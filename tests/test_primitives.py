@@ -56,6 +56,8 @@ UNARY = {
     "sqrt": (lambda x: x.sqrt(), True),
     "square": (lambda x: x.square(), False),
     "tanh": (lambda x: x.tanh(), False),
+    "sin": (lambda x: x.sin(), False),
+    "cos": (lambda x: x.cos(), False),
     "sigmoid": (lambda x: x.sigmoid(), False),
     "relu": (lambda x: x.relu(), False),
     "abs": (lambda x: x.abs(), False),
@@ -147,6 +149,7 @@ SECOND_ORDER = {
     "div": lambda x, y: (x / y).sum(),
     "exp_log": lambda x, y: (x.exp() * y.log()).sum(),
     "tanh_sigmoid": lambda x, y: (x.tanh() * y.sigmoid()).sum(),
+    "sin_cos": lambda x, y: (x.sin() * (x * y).cos()).sum(),
     "sqrt_pow": lambda x, y: (x ** 3 + y.sqrt() * x ** y).sum(),
     "matmul": lambda x, y: ((x.reshape(2, 2) @ y.reshape(2, 2)) ** 2).sum(),
     "logsumexp": lambda x, y: (x * y).logsumexp(),
@@ -197,6 +200,13 @@ def test_numbers_with_bool_and_small_int_tensors():
         tg.tensor(np.array([1], np.int8)) * 200
     with pytest.raises(ValueError, match="add: .*-1 out of bounds for uint8; convert"):
         tg.tensor(np.array([5], np.uint8)) + (-1)
+
+
+def test_sin_and_cos_match_numpy():
+    x = np.linspace(-4.0, 4.0, 9)
+    np.testing.assert_allclose(tg.sin(tg.tensor(x)).numpy(), np.sin(x), rtol=1e-15)
+    np.testing.assert_allclose(tg.tensor(x).cos().numpy(), np.cos(x), rtol=1e-15)
+    assert tg.tensor([1, 2]).sin().dtype == np.float32
 
 
 def test_sigmoid_of_integers_is_float32():

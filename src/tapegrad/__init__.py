@@ -79,7 +79,6 @@ def _unary(name: str):
     return fn
 
 
-exp, log, sqrt, tanh, sigmoid, relu, abs = (_unary(n) for n in
-                                            ("exp", "log", "sqrt", "tanh", "sigmoid", "relu",
-                                             "abs"))
+exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs = (
+    _unary(n) for n in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs"))
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -381,6 +381,10 @@ log1p = Primitive("log1p", np.log1p,
                   lambda g, out, a: g / (a + 1))
 sqrt = Primitive("sqrt", np.sqrt,
                  lambda g, out, a: g / (out * 2))
+sin = Primitive("sin", np.sin,
+                lambda g, out, a: g * cos(a))
+cos = Primitive("cos", np.cos,
+                lambda g, out, a: -(g * sin(a)))
 tanh = Primitive("tanh", np.tanh,
                  lambda g, out, a: g - g * (out * out))  # g·(1 - tanh²)
 

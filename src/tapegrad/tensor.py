@@ -650,6 +650,12 @@ class Tensor:
     def tanh(self) -> Tensor:
         return ops.tanh(self if self._data.dtype.kind == "f" else self.float())
 
+    def sin(self) -> Tensor:
+        return ops.sin(self if self._data.dtype.kind == "f" else self.float())
+
+    def cos(self) -> Tensor:
+        return ops.cos(self if self._data.dtype.kind == "f" else self.float())
+
     def sigmoid(self) -> Tensor:
         return ops.sigmoid(self)
 
