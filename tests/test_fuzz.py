@@ -183,12 +183,19 @@ def test_unary_ops_keep_dtype_and_match_numpy_and_fd(x, op, dtype):
 @FAST
 @given(shapes=hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3, max_side=3),
        dtypes=st.tuples(DTYPES, DTYPES), data=st.data())
-def test_mixed_float_dtypes_promote_like_numpy_and_grads_keep_each_dtype(shapes, dtypes, data):
+def test_mixed_float_dtypes_promote_like_pytorch_and_grads_keep_each_dtype(shapes, dtypes,
+                                                                           data):
     a = data.draw(hnp.arrays(dtypes[0], shapes.input_shapes[0], elements=finite))
     b = data.draw(hnp.arrays(dtypes[1], shapes.input_shapes[1], elements=finite))
     ta, tb = tg.Tensor(a, requires_grad=True), tg.Tensor(b, requires_grad=True)
     out = ta * tb + ta
-    assert out.dtype == np.result_type(a, b) and out.shape == shapes.result_shape
+
+    def promoted(x, y):  # PyTorch's rule for floats: a 0-d operand takes the other's dtype
+        if x.ndim == 0 < y.ndim:
+            return y.dtype
+        return x.dtype if y.ndim == 0 < x.ndim else np.result_type(x, y)
+    product = np.empty(np.broadcast_shapes(a.shape, b.shape), promoted(a, b))
+    assert out.dtype == promoted(product, a) and out.shape == shapes.result_shape
     out.sum().backward()
     assert ta.grad.dtype == a.dtype and tb.grad.dtype == b.dtype
     # d/da Σ(a·b + a) = Σ over the broadcast axes of (b + 1), by finite differences

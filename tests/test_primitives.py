@@ -202,6 +202,15 @@ def test_numbers_with_bool_and_small_int_tensors():
         tg.tensor(np.array([5], np.uint8)) + (-1)
 
 
+def test_a_cast_to_integers_carries_no_gradient():
+    """As in PyTorch: x.astype('int64') does not require grad, so (n * x) sends x only n."""
+    x = tg.tensor(np.array([1.7, -2.3]), requires_grad=True)
+    n = x.astype("int64")
+    assert not n.requires_grad and n.numpy().tolist() == [1, -2]
+    (n * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, -2.0])
+
+
 def test_sin_and_cos_match_numpy():
     x = np.linspace(-4.0, 4.0, 9)
     np.testing.assert_allclose(tg.sin(tg.tensor(x)).numpy(), np.sin(x), rtol=1e-15)
@@ -258,6 +267,10 @@ def test_integers_meeting_floats_take_the_float_dtype():
         assert result.dtype == np.float32, result
     assert (i64 ** 2).dtype == np.int64
     assert i64.mean().dtype == np.float32 and i64.mean().item() == 3.5
+    s64, k64 = tg.tensor(np.array(2.0)), tg.tensor(np.array(2))  # 0-d float64 and int64
+    assert (f32 * s64).dtype == np.float32 and tg.maximum(f32, s64).dtype == np.float32
+    assert (tg.tensor([1, 2], dtype="int32") + k64).dtype == np.int32
+    assert (s64 * tg.tensor(np.array(1.0, np.float32))).dtype == np.float64  # both 0-d
     assert tg.concatenate([f32, i64]).dtype == np.float32
     assert tg.stack([i64, f32, tg.tensor([True, False])]).dtype == np.float32
     assert tg.concatenate([i64, tg.tensor([1, 2], dtype="int32")]).dtype == np.int64

@@ -189,12 +189,18 @@ class Primitive:
 def _promoted(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The operands of a binary op, where PyTorch's promotion differs from numpy's: integers
     (or bools) meeting a floating array take its dtype, so float32 with int64 stays float32
-    (numpy would compute in float64)."""
+    (numpy would compute in float64); and a 0-d operand of the same kind as a tensor with
+    axes takes that tensor's dtype (float32 times a 0-d float64 stays float32)."""
     ka, kb = a.dtype.kind, b.dtype.kind
     if ka == "f" and kb in "iub":
         return a, b.astype(a.dtype)
     if kb == "f" and ka in "iub":
         return a.astype(b.dtype), b
+    if ka == kb or ka in "iu" and kb in "iu":
+        if a.ndim == 0 < b.ndim:
+            return a.astype(b.dtype), b
+        if b.ndim == 0 < a.ndim:
+            return a, b.astype(a.dtype)
     return a, b
 
 

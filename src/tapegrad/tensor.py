@@ -429,7 +429,11 @@ class Tensor:
 
     def astype(self, dtype: Any) -> Tensor:
         dt = as_dtype(dtype, "astype")
-        return self if dt == self.dtype else ops.cast(self, dtype=dt)
+        if dt == self.dtype:
+            return self
+        if dt.kind != "f":  # integers and bools carry no gradient (PyTorch: requires_grad off)
+            return Tensor._make(self._data.astype(dt), False)
+        return ops.cast(self, dtype=dt)
 
     def float(self) -> Tensor:
         return self.astype(float32)
