@@ -267,6 +267,9 @@ def test_integers_meeting_floats_take_the_float_dtype():
         assert result.dtype == np.float32, result
     assert (i64 ** 2).dtype == np.int64
     assert i64.mean().dtype == np.float32 and i64.mean().item() == 3.5
+    for result in (i64.clip(0.5, None), i64.logsumexp(), i64 ** np.float64(0.5)):
+        assert result.dtype == np.float32, result
+    assert i64.clip(0, 3).dtype == np.int64
     s64, k64 = tg.tensor(np.array(2.0)), tg.tensor(np.array(2))  # 0-d float64 and int64
     assert (f32 * s64).dtype == np.float32 and tg.maximum(f32, s64).dtype == np.float32
     assert (tg.tensor([1, 2], dtype="int32") + k64).dtype == np.int32

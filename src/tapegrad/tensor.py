@@ -518,12 +518,12 @@ class Tensor:
         return self
 
     def __pow__(self, exponent: Any) -> Tensor:
+        if isinstance(exponent, (np.number, np.bool_)):  # as a Python number, which numpy
+            exponent = exponent.item()                    # casts to x's dtype
         if type(exponent) in _PY_SCALARS:
             if type(exponent) is float and self._data.dtype.kind != "f":  # int ** 0.5: float32
                 return ops.pow_scalar(self.float(), exponent=exponent)
             return ops.pow_scalar(self, exponent=exponent)
-        if isinstance(exponent, (np.number, np.bool_)):  # as a Python number, which numpy
-            return ops.pow_scalar(self, exponent=exponent.item())  # casts to x's dtype
         return ops.pow(self, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
@@ -673,7 +673,10 @@ class Tensor:
         """Values limited to [lo, hi]; the gradient is 1 inside (bounds included), 0 outside."""
         if lo is None and hi is None:
             raise ValueError("clip: give lo, hi or both")
-        return ops.clip(self, lo=lo, hi=hi)
+        x = self
+        if self._data.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
+            x = self.float()  # integers clipped to a float bound: float32, as in PyTorch
+        return ops.clip(x, lo=lo, hi=hi)
 
     clamp = clip
 
@@ -725,7 +728,8 @@ class Tensor:
         return ops.where(zero, 0, ops.where(zero, 1, v).sqrt())
 
     def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return ops.logsumexp(self, axis=_axes(axis, self.ndim, "logsumexp"), keepdims=keepdims)
+        x = self if self._data.dtype.kind == "f" else self.float()  # of integers: float32
+        return ops.logsumexp(x, axis=_axes(axis, self.ndim, "logsumexp"), keepdims=keepdims)
 
     def argmax(self, axis: int | None = None) -> Tensor:
         return self._arg(np.argmax, axis, "argmax")
