@@ -219,6 +219,7 @@ def test_sin_and_cos_match_numpy():
 
 
 def test_sigmoid_of_integers_is_float32():
+    assert tg.tensor([True, False]).sigmoid().dtype == np.float32
     s = tg.tensor([1, 2]).sigmoid()
     assert s.dtype == np.float32
     np.testing.assert_allclose(s.numpy(), 1 / (1 + np.exp(-np.array([1.0, 2.0]))), rtol=1e-6)

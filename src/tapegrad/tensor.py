@@ -661,7 +661,7 @@ class Tensor:
         return ops.cos(self if self._data.dtype.kind == "f" else self.float())
 
     def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self)
+        return ops.sigmoid(self if self._data.dtype.kind == "f" else self.float())
 
     def relu(self) -> Tensor:
         return ops.relu(self)
