@@ -46,7 +46,7 @@ from .tape import (
     column_sums,
     record,
 )
-from .tensor import Tensor, _as_array
+from .tensor import Tensor, _as_array, _is_scalar
 
 Vjp = Callable[..., Tensor]
 
@@ -232,7 +232,7 @@ def _tensors(args: tuple[Any, ...], who: str) -> tuple[Tensor, ...]:
     for a in args:
         if isinstance(a, Tensor):
             out.append(a)
-        elif like is not None and isinstance(a, _SCALARS):
+        elif like is not None and _is_scalar(a):
             out.append(_scalar_like(a, like))
         else:
             out.append(Tensor._make(_as_array(a, None, who), False))
@@ -293,7 +293,6 @@ class _Constant(Tensor):
                              "use of that number and takes no name; name a tensor of your own")
 
 
-_SCALARS = (int, float, bool, np.number, np.bool_)
 _PY_NUMBERS = {int, float}
 _FLOAT32, _INT64 = np.dtype(np.float32), np.dtype(np.int64)
 _CONSTANTS: dict[tuple[Any, type, np.dtype], Tensor] = {}  # see _scalar_like

@@ -3,6 +3,7 @@ from it, so `tg.manual_seed(s)` makes a whole run repeatable."""
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -30,7 +31,17 @@ def get_rng_state() -> dict[str, Any]:
 
 def set_rng_state(state: dict[str, Any]) -> None:
     """Restore a state from get_rng_state, so the next draws repeat exactly."""
+    _set_state(_generator, state, "set_rng_state: not a generator state")
+
+
+def check_rng_state(state: Any, failure: str) -> None:
+    """Raise ValueError(f"{failure}: ...") unless set_rng_state would take `state` (tried on a
+    copy of the generator: nothing changes)."""
+    _set_state(copy.deepcopy(_generator), state, failure)
+
+
+def _set_state(generator: np.random.Generator, state: Any, failure: str) -> None:
     try:
-        _generator.bit_generator.state = state
+        generator.bit_generator.state = state
     except (TypeError, ValueError, KeyError) as e:
-        raise ValueError(f"set_rng_state: not a generator state: {e}") from None
+        raise ValueError(f"{failure}: {e}") from None

@@ -365,11 +365,8 @@ def load_checkpoint(path: str | os.PathLike[str], model: Any, optimizer: Any = N
             raise type(e)(f"load_checkpoint: the {part} state in {name} does not fit: {e}"
                           ) from None
     if restore_rng:
-        try:
-            copy.deepcopy(_random.generator()).bit_generator.state = ckpt["rng"]
-        except (TypeError, ValueError, KeyError) as e:
-            raise ValueError(f"load_checkpoint: the rng state in {name} is not a generator "
-                             f"state: {e}") from None
+        _random.check_rng_state(ckpt["rng"], f"load_checkpoint: the rng state in {name} is "
+                                "not a generator state")
     try:  # checks every entry before writing any
         model.load_state_dict(ckpt["model"])
     except (ValueError, TypeError) as e:
