@@ -395,9 +395,10 @@ tanh = Primitive("tanh", np.tanh,
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind != "f":  # of integers or bools: float32, as in PyTorch
+        a = a.astype(_FLOAT32)
     e = np.exp(-np.abs(a))  # never overflows
-    dtype = a.dtype if a.dtype.kind == "f" else _FLOAT32  # of integers: float32, as in PyTorch
-    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(dtype, copy=False)
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
 
 sigmoid = Primitive("sigmoid", _sigmoid,

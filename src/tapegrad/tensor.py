@@ -661,7 +661,7 @@ class Tensor:
         return ops.cos(self if self._data.dtype.kind == "f" else self.float())
 
     def sigmoid(self) -> Tensor:
-        return ops.sigmoid(self if self._data.dtype.kind == "f" else self.float())
+        return ops.sigmoid(self)  # the primitive computes integers in float32
 
     def relu(self) -> Tensor:
         return ops.relu(self)
