@@ -79,10 +79,28 @@ def test_in_place_change_of_saved_value_names_the_op():
     w = t64([1.0, 2.0])
     x = tg.tensor([3.0, 4.0], dtype="float64")
     y = (w * x).sum()
-    w.data[0] = 10.0
+    x.data[0] = 10.0  # dy/dw = x: the value w's gradient needs
     with pytest.raises(tg.TapeError, match="'mul'"):
         y.backward()
     assert w.grad is None
+
+
+def test_a_value_no_rule_reads_may_change_in_place():
+    """As in PyTorch, mul keeps an operand for the other's gradient only: with x a
+    constant, dy/dw = x does not read w, so changing w after the product is no error."""
+    w = t64([1.0, 2.0])
+    x = tg.tensor([3.0, 4.0], dtype="float64")
+    y = (w * x).sum()
+    z = (w * 0.5).sum()
+    with tg.no_grad():
+        w += 5.0  # as an optimizer step would
+    y.backward()
+    z.backward()
+    assert w.grad.tolist() == [3.5, 4.5]
+    u = w * w  # both operands need gradients: each reads the other
+    w.data[1] = 0.0
+    with pytest.raises(tg.TapeError, match="'mul'.*changed in place"):
+        u.sum().backward()
 
 
 def test_in_place_change_under_no_grad_is_caught():

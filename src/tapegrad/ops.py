@@ -21,7 +21,8 @@ vjp_i(g, out, *inputs, **params) -> Tensor (or ndarray)
 The engine calls vjp_i only for inputs that require grad, sums its result back to input i's
 shape (undoing broadcasting in one place), and casts it to input i's dtype. The values a
 primitive saves for backward are exactly the arguments its vjps read; the engine checks that
-none of them was changed in place before it uses them. Everything outside this file is a
+none of them was changed in place before it uses them (only those read by the rules that will
+run: in `x * 0.5` the value of x itself is not needed, as in PyTorch). Everything outside this file is a
 composition of these entries.
 """
 
@@ -68,7 +69,7 @@ class Primitive:
     for n-ary ops such as concatenate). Calling it applies the forward and records a Node."""
 
     __slots__ = ("name", "forward", "vjps", "saved_inputs", "meta_inputs", "unsaved",
-                 "no_values", "saves_out", "view", "variadic", "constant", "_label")
+                 "cross", "no_values", "saves_out", "view", "variadic", "constant", "_label")
 
     def __init__(self, name: str, forward: Callable[..., np.ndarray], *vjps: Vjp | None,
                  view: bool = False, variadic: bool = False, shape_only: tuple[int, ...] = (),
@@ -97,6 +98,11 @@ class Primitive:
                                   if n in read and k not in shape_only)
         # inputs a record need not keep (a variadic rule reads every input's shape)
         self.unsaved = tuple(k for k, n in enumerate(inputs) if k not in self.saved_inputs)
+        # two saved inputs, each rule reading only the other (mul): when one input alone
+        # needs a gradient, its own value is not read and may change in place before
+        # backward, as in PyTorch (x in `x * 0.5`, w in `w * x` for a constant x)
+        self.cross = self.saved_inputs == (0, 1) and len(vjps) == 2 and all(
+            fn is not None and inputs[k] not in _reads(fn) for k, fn in enumerate(vjps))
         self.no_values = (None,) * len(vjps)  # the input values of a rule that reads none
 
     def vjp(self, i: int, g: Tensor, out: Tensor, inputs: tuple[Tensor, ...],

@@ -214,7 +214,8 @@ class Node(weakref.ref):
     seq      position on the tape; the sweep visits records in decreasing seq
     scope    the name scope the record was made in, outermost first, e.g. ('net', 'bn1')
     scope_labels  the matching descriptions, e.g. ('MLP', 'BatchNorm1d(256)')
-    versions the versions of the saved inputs when recorded (None once freed: `freed`)
+    versions the versions of the saved inputs when recorded (None once freed: `freed`);
+             None for an input no rule that will run reads (prim.cross)
     meta     per input, its InputMeta where the primitive's rules read only its shape and
              dtype (prim.meta_inputs; None elsewhere): what backward hands those rules
     kept     made inside a Tape: backward leaves its values for display
@@ -283,7 +284,7 @@ class Node(weakref.ref):
                 "first backward (or tg.grad) to keep them")
         for i, v in zip(self.prim.saved_inputs, self.versions):
             t = self.edges[i]
-            if _version_of(t) != v:
+            if v is not None and _version_of(t) != v:  # None: no rule to run reads it
                 raise TapeError(
                     f"'{self.op}' (record #{self.seq}) saved input {i} {_describe(t)} at "
                     f"version {v}, but it was changed in place since (now version "
@@ -379,11 +380,19 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
         # unchanged inputs share one constant tuple: no GC-tracked allocation per record
         node.versions = (0,) if v is None or not v[0] else (v[0],)
     elif len(saved) == 2:
-        v = inputs[saved[0]]._version
-        a = 0 if v is None else v[0]
-        v = inputs[saved[1]]._version
-        b = 0 if v is None else v[0]
-        node.versions = (0, 0) if not (a or b) else (a, b)
+        t0, t1 = inputs[saved[0]], inputs[saved[1]]
+        if prim.cross and not (t0._requires_grad and t1._requires_grad):
+            # one rule runs and reads the other operand only: None, its own is not checked
+            keep = t1 if t0._requires_grad else t0
+            v = keep._version
+            v = 0 if v is None else v[0]
+            node.versions = (None, v) if keep is t1 else (v, None)
+        else:
+            v = t0._version
+            a = 0 if v is None else v[0]
+            v = t1._version
+            b = 0 if v is None else v[0]
+            node.versions = (0, 0) if not (a or b) else (a, b)
     else:
         node.versions = tuple(map(_version_of, [inputs[i] for i in saved]))
     return node
@@ -500,7 +509,7 @@ def _graph_nodes(roots: Sequence[Tensor], targets: dict[int, Tensor] | None = No
             edges = node.edges
             for i, v in zip(node.prim.saved_inputs, versions):
                 cell = edges[i]._version
-                if cell is not None and cell[0] != v:
+                if cell is not None and cell[0] != v and v is not None:  # None: not read
                     node.check_saved()  # raises
         if node.prim.saves_out:
             out = node()
