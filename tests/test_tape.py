@@ -228,6 +228,25 @@ def test_create_graph_gives_second_derivative():
     assert g.item() == pytest.approx(4 * 1.5 ** 3) and h.item() == pytest.approx(12 * 1.5 ** 2)
 
 
+@pytest.mark.parametrize("fn, second", [
+    (lambda t: t.relu(), [0.0, 0.0, 0.0]),
+    (lambda t: t.abs(), [0.0, 0.0, 0.0]),
+    (lambda t: t.clip(-1.0, 2.0), [0.0, 0.0, 0.0]),
+    (lambda t: tg.maximum(t, tg.zeros(3, dtype="float64")), [0.0, 0.0, 0.0]),
+    # d/dx [x·relu'(x)·2x] for relu(x)²: 2 where x > 0 (the mask's own derivative is 0)
+    (lambda t: t.relu() ** 2, [2.0, 0.0, 2.0]),
+])
+def test_gradient_of_a_piecewise_linear_rule_differentiates_again(fn, second):
+    """A gradient taken with create_graph=True through relu, abs, clip or maximum depends on
+    the input through its mask, whose derivative is 0: differentiating again gives the
+    closed form (zeros for the linear pieces), not 'does not require grad'."""
+    x = t64([1.0, -2.0, 3.0])
+    (g,) = tg.grad(fn(x).sum(), x, create_graph=True)
+    assert g.requires_grad
+    (h,) = tg.grad(g.sum(), x)
+    assert h.tolist() == second
+
+
 def test_backward_create_graph_records_grad():
     x = t64(2.0)
     (x ** 3).backward(create_graph=True)

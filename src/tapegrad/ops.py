@@ -21,9 +21,9 @@ vjp_i(g, out, *inputs, **params) -> Tensor (or ndarray)
 The engine calls vjp_i only for inputs that require grad, sums its result back to input i's
 shape (undoing broadcasting in one place), and casts it to input i's dtype. The values a
 primitive saves for backward are exactly the arguments its vjps read; the engine checks that
-none of them was changed in place before it uses them (only those read by the rules that will
-run: in `x * 0.5` the value of x itself is not needed, as in PyTorch). Everything outside this file is a
-composition of these entries.
+none of them was changed in place before it uses them (only those read by the rules that
+will run: in `x * 0.5` the value of x itself is not needed, as in PyTorch). Everything
+outside this file is a composition of these entries.
 """
 
 from __future__ import annotations
@@ -454,13 +454,25 @@ def _positive(a: np.ndarray) -> np.ndarray:
     return np.greater(a, 0, out=np.empty(a.shape, dtype), casting="unsafe")
 
 
-positive = Primitive("positive", _positive)
-sign = Primitive("sign", lambda a: np.sign(a))
+zeros_like = Primitive("zeros_like", np.zeros_like)
+
+
+def _flat(g: Tensor, out: Tensor, *inputs: Tensor, **params: Any) -> Tensor:
+    """The vjp of a piecewise-constant mask: 0 (wherever its derivative exists)."""
+    return zeros_like(g)
+
+
+# the masks of the piecewise-linear rules (relu, abs, clip, maximum/minimum) have derivative
+# 0: a gradient taken with create_graph=True still depends on the input, so differentiating
+# it again gives zeros (as PyTorch's relu and abs do) instead of "does not require grad"
+positive = Primitive("positive", _positive, _flat)
+sign = Primitive("sign", lambda a: np.sign(a), _flat)
 inside = Primitive("inside", lambda a, lo, hi: ((a >= lo if lo is not None else True)
                                                 & (a <= hi if hi is not None else True)
-                                                ).astype(a.dtype))
+                                                ).astype(a.dtype), _flat)
 ge_split = Primitive("ge_split", lambda a, b: (np.greater(a, b)
-                                               + 0.5 * np.equal(a, b)).astype(_float(a, b)))
+                                               + 0.5 * np.equal(a, b)).astype(_float(a, b)),
+                     _flat, _flat)
 
 
 def _float(*arrays: np.ndarray) -> np.dtype:
