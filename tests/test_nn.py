@@ -178,7 +178,8 @@ def test_state_dict_contains_parameters_and_buffers():
     net = Net()
     sd = net.state_dict()
     assert list(sd) == ["fc1.weight", "fc1.bias", "bn1.weight", "bn1.bias", "bn1.running_mean",
-                        "bn1.running_var", "block.fc.weight", "block.fc.bias", "head.weight"]
+                        "bn1.running_var", "bn1.num_batches_tracked", "block.fc.weight",
+                        "block.fc.bias", "head.weight"]
     assert not any(v.requires_grad for v in sd.values())
 
 
@@ -381,14 +382,15 @@ def test_batchnorm1d_errors_and_options():
     with pytest.raises(ValueError, match="Expected more than 1 value per channel when "
                                          "training|more than 1 value per channel"):
         bn(tg.zeros(1, 4))
-    assert bn.running_mean.numpy().tolist() == [0.0] * 4  # nothing moved
+    assert bn.running_mean.numpy().tolist() == [0.0] * 4  # nothing moved, nothing counted
+    assert bn.num_batches_tracked.item() == 0
     bn.eval()
     assert bn(tg.zeros(1, 4)).shape == (1, 4)  # eval works on one sample
     with pytest.raises(ValueError, match=r"BatchNorm1d\(4\): expected input \(N, 4\)"):
         bn(tg.zeros(3, 5))
     plain = nn.BatchNorm1d(2, affine=False)
     assert plain.weight is None and plain.bias is None
-    assert list(plain.state_dict()) == ["running_mean", "running_var"]
+    assert list(plain.state_dict()) == ["running_mean", "running_var", "num_batches_tracked"]
 
 
 def test_layernorm_module(rng):
@@ -538,9 +540,96 @@ def test_reassignment_keeps_order_and_refuses_to_drop_registered_state():
     assert "fc1.bias" not in dict(net.named_parameters()) and net.fc1.bias is None
 
 
-def test_batchnorm_momentum_none_is_refused_clearly():
-    with pytest.raises(TypeError, match="BatchNorm1d: momentum and eps must be numbers"):
-        nn.BatchNorm1d(3, momentum=None)
+def test_batchnorm_counts_training_batches_only(rng):
+    bn = nn.BatchNorm1d(3)
+    assert bn.num_batches_tracked.shape == () and bn.num_batches_tracked.dtype == np.int64
+    for _ in range(3):
+        bn(tg.tensor(rng.standard_normal((4, 3))))
+    bn(tg.tensor(rng.standard_normal((4, 3, 5))))
+    assert bn.num_batches_tracked.item() == 4
+    for bad in (tg.zeros(1, 3), tg.zeros(4, 2)):  # refused batches count for nothing
+        with pytest.raises(ValueError):
+            bn(bad)
+    bn.eval()
+    bn(tg.tensor(rng.standard_normal((4, 3))))
+    assert bn.num_batches_tracked.item() == 4
+    bn.double()  # the count stays an integer
+    assert bn.num_batches_tracked.dtype == np.int64 and bn.running_mean.dtype == np.float64
+    bn.reset_running_stats()
+    assert bn.num_batches_tracked.item() == 0
+    free = nn.BatchNorm1d(3, track_running_stats=False)
+    free(tg.tensor(rng.standard_normal((4, 3))))
+    assert free.num_batches_tracked is None and list(free.state_dict()) == ["weight", "bias"]
+
+
+@pytest.mark.parametrize("tail", [(), (4,)])
+def test_batchnorm_momentum_none_is_the_cumulative_average(rng, tail):
+    # r_n = (stat_1 + … + stat_n)/n: the mean of the batch means, and of the unbiased
+    # batch variances (over N, or N and L for (N, C, L)); the initial 0 and 1 do not enter
+    bn = nn.BatchNorm1d(3, momentum=None, dtype="float64")
+    axes = (0,) if not tail else (0, 2)
+    per_channel = np.array([2.0, 0.5, 1.0]).reshape((3,) + (1,) * len(tail))
+    means, variances = [], []
+    for n in (2, 5, 3, 8):
+        x = rng.standard_normal((n, 3) + tail) * per_channel + 3.0
+        bn(tg.tensor(x))
+        means.append(x.mean(axes))
+        variances.append(x.var(axes, ddof=1))
+        np.testing.assert_allclose(bn.running_mean.numpy(), np.mean(means, 0), rtol=1e-12)
+        np.testing.assert_allclose(bn.running_var.numpy(), np.mean(variances, 0), rtol=1e-12)
+    assert bn.num_batches_tracked.item() == 4
+    bn.eval()  # normalizes with the averages and leaves them
+    x = rng.standard_normal((2, 3) + tail)
+    mu, var = (np.mean(s, 0).reshape(per_channel.shape) for s in (means, variances))
+    np.testing.assert_allclose(bn(tg.tensor(x)).numpy(), (x - mu) / np.sqrt(var + 1e-5),
+                               rtol=1e-12)
+    np.testing.assert_allclose(bn.running_mean.numpy(), np.mean(means, 0), rtol=1e-12)
+    assert bn.num_batches_tracked.item() == 4 and "momentum=None" in repr(bn)
+
+
+def test_batchnorm_state_dict_round_trip_continues_the_count(rng, tmp_path):
+    src = nn.BatchNorm1d(2, momentum=None, dtype="float64")
+    batches = [rng.standard_normal((4, 2)) for _ in range(4)]
+    for x in batches[:3]:
+        src(tg.tensor(x))
+    tg.save(src.state_dict(), tmp_path / "bn.npz")
+    dst = nn.BatchNorm1d(2, momentum=None, dtype="float64")
+    dst.load_state_dict(tg.load(tmp_path / "bn.npz"))
+    assert dst.num_batches_tracked.item() == 3
+    for bn in (src, dst):  # the 4th batch enters with weight 1/4 in both
+        bn(tg.tensor(batches[3]))
+    for (k, a), b in zip(src.state_dict().items(), dst.state_dict().values()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+    np.testing.assert_allclose(dst.running_mean.numpy(),
+                               np.mean([x.mean(0) for x in batches], 0), rtol=1e-12)
+
+
+def test_batchnorm_loads_a_state_dict_without_num_batches_tracked(rng):
+    # as PyTorch does for state dicts saved before the count existed: the load succeeds,
+    # strictly, no key is reported missing, and the count keeps its value
+    old = {k: v for k, v in Net().state_dict().items() if k != "bn1.num_batches_tracked"}
+    net = Net()
+    net(tg.tensor(rng.standard_normal((4, 2)).astype(np.float32)))
+    assert net.load_state_dict(old) == ([], [])
+    assert net.load_state_dict(old, strict=False) == ([], [])
+    assert net.bn1.num_batches_tracked.item() == 1
+    np.testing.assert_array_equal(net.bn1.running_mean.numpy(), 0.0)
+    bad = {**old, "bn1.num_batches_tracked": tg.tensor(2.0)}
+    with pytest.raises(ValueError, match="'bn1.num_batches_tracked' has dtype float32"):
+        net.load_state_dict(bad)
+    assert net.bn1.num_batches_tracked.item() == 1
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    ({"momentum": "0.1"}, TypeError, "BatchNorm1d: momentum must be a number, or None .*'0.1'"),
+    ({"momentum": True}, TypeError, "BatchNorm1d: momentum must be a number, or None"),
+    ({"momentum": 1.5}, ValueError, r"BatchNorm1d: need 0 <= momentum <= 1 .*momentum=1.5"),
+    ({"momentum": None, "eps": 0.0}, ValueError, "BatchNorm1d: need .* eps=0.0"),
+    ({"eps": None}, TypeError, "BatchNorm1d: eps must be a number, got None"),
+])
+def test_batchnorm_rejects_bad_momentum_and_eps(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        nn.BatchNorm1d(3, **kwargs)
 
 
 def test_flatten_rejects_out_of_range_dims():

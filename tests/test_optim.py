@@ -1,6 +1,8 @@
 """Optimizers against the textbook update rules written out in plain numpy, plus the
 lecture's experiments (GD stability limit 2/λmax) and bad-input errors."""
 
+from functools import partial
+
 import numpy as np
 import pytest
 
@@ -14,29 +16,34 @@ W0 = np.array([[0.3, -0.2, 0.8], [1.1, 0.4, -0.6]])
 V0 = np.array([0.7, -1.3, 0.2])
 
 
+def np_loss(W, v):
+    return ((W @ v - Y) ** 2).sum() + 0.1 * (v ** 4).sum()
+
+
 def np_grads(W, v):
     r = W @ v - Y
     return [2 * np.outer(r, v), 2 * W.T @ r + 0.4 * v ** 3]
 
 
-def run_tapegrad(make_opt, steps, params=None):
+def run_tapegrad(make_opt, steps, sign=1.0):
+    """The parameters after `steps` steps of the optimizer on sign·L."""
     W = tg.Tensor(W0.copy(), requires_grad=True)
     v = tg.Tensor(V0.copy(), requires_grad=True)
     opt = make_opt([W, v])
     for _ in range(steps):
         opt.zero_grad()
         loss = ((W @ v - tg.Tensor(Y)) ** 2).sum() + 0.1 * (v ** 4).sum()
-        loss.backward()
+        (sign * loss).backward()
         opt.step()
     return [W.numpy().copy(), v.numpy().copy()]
 
 
-def run_numpy(update, steps):
+def run_numpy(update, steps, grads=np_grads):
     """update(k, theta, g, state) -> new theta, for each parameter k; state is a dict."""
     thetas = [W0.copy(), V0.copy()]
     states = [{}, {}]
     for _ in range(steps):
-        gs = np_grads(*thetas)
+        gs = grads(*thetas)
         thetas = [update(theta, g, s) for theta, g, s in zip(thetas, gs, states)]
     return thetas
 
@@ -190,6 +197,91 @@ def test_amsgrad_keeps_the_running_max():
     st = opt.state[w]
     assert st["exp_avg_sq"].item() == pytest.approx(16 * 0.5 ** 3)
     assert st["max_exp_avg_sq"].item() == pytest.approx(8.0)
+
+
+# ---------------------------------------------------------------------- maximize
+# PyTorch: with maximize=True every rule starts from g = −∇L, before the weight decay is
+# added: the steps of minimizing −L. The references below are the rules written out again
+# in numpy, fed −∇L; all use weight decay, so negating g + wd·θ instead would show.
+def sgd_rule(th, g, s):
+    g = g + 0.05 * th
+    s["b"] = g.copy() if "b" not in s else 0.9 * s["b"] + g
+    return th - 0.01 * (g + 0.9 * s["b"])  # Nesterov
+
+
+def adagrad_rule(th, g, s):
+    g = g + 0.05 * th
+    s["t"] = s.get("t", 0) + 1
+    s["a"] = s.get("a", 0.0) + g * g
+    return th - 0.1 / (1 + (s["t"] - 1) * 0.2) * g / (np.sqrt(s["a"]) + 1e-10)
+
+
+def rmsprop_rule(th, g, s):
+    g = g + 0.05 * th
+    s["a"] = 0.9 * s.get("a", 0.0) + 0.1 * g * g
+    s["m"] = 0.9 * s.get("m", 0.0) + 0.1 * g
+    s["b"] = 0.5 * s.get("b", 0.0) + g / (np.sqrt(s["a"] - s["m"] ** 2) + 1e-8)
+    return th - 0.01 * s["b"]
+
+
+MAXIMIZE_CASES = {
+    "sgd": (partial(optim.SGD, lr=0.01, momentum=0.9, nesterov=True, weight_decay=0.05),
+            sgd_rule),
+    "adagrad": (partial(optim.Adagrad, lr=0.1, lr_decay=0.2, weight_decay=0.05),
+                adagrad_rule),
+    "rmsprop": (partial(optim.RMSprop, lr=0.01, alpha=0.9, centered=True, momentum=0.5,
+                        weight_decay=0.05), rmsprop_rule),
+    "adam": (partial(optim.Adam, lr=0.05, amsgrad=True, weight_decay=0.1),
+             adam_numpy(0.05, 0.9, 0.999, 1e-8, amsgrad=True, wd=0.1)),
+    "adamw": (partial(optim.AdamW, lr=0.05, weight_decay=0.1),
+              adam_numpy(0.05, 0.9, 0.999, 1e-8, wd=0.1, decoupled=True)),
+}
+
+
+@pytest.mark.parametrize("make, rule", MAXIMIZE_CASES.values(), ids=MAXIMIZE_CASES)
+def test_maximize_takes_the_steps_of_minimizing_the_negated_loss(make, rule):
+    steps = 4
+    got = run_tapegrad(lambda p: make(p, maximize=True), steps)
+    assert_same(got, run_numpy(rule, steps, grads=lambda W, v: [-g for g in np_grads(W, v)]))
+    assert_same(got, run_tapegrad(make, steps, sign=-1.0))  # tapegrad minimizing −L
+    assert np_loss(*got) > np_loss(W0, V0)
+
+
+def test_maximize_is_saved_and_loaded_with_the_other_options(tmp_path):
+    opt, w = _trained(lambda ps: optim.Adam(ps, lr=0.1, maximize=True))
+    assert w.numpy()[0] > 1.0  # up the gradient (1, −2)
+    sd = opt.state_dict()
+    assert sd["param_groups"][0]["maximize"] is True
+    tg.save(sd, tmp_path / "adam.npz")
+    w2 = tg.Tensor(w.numpy().copy(), requires_grad=True)
+    resumed = optim.Adam([w2], lr=0.1)
+    resumed.load_state_dict(tg.load(tmp_path / "adam.npz"))
+    assert resumed.param_groups[0]["maximize"] is True
+    for p, o in ((w, opt), (w2, resumed)):
+        p.grad = tg.Tensor(np.array([1.0, -2.0]))
+        o.step()
+    np.testing.assert_array_equal(w2.numpy(), w.numpy())
+
+
+@pytest.mark.parametrize("cls", [optim.SGD, optim.Adagrad, optim.RMSprop, optim.Adam,
+                                 optim.AdamW])
+def test_maximize_must_be_a_bool_and_a_bad_one_changes_nothing(cls):
+    with pytest.raises(TypeError, match=f"{cls.__name__}: maximize must be True or False, "
+                                        "got 1"):
+        cls([leaf()], lr=0.1, maximize=1)
+    opt, w = _trained(lambda ps: cls(ps, lr=0.1))
+    before = opt.state_dict()
+    with pytest.raises(TypeError, match="maximize must be True or False, got 'yes'"):
+        opt.add_param_group({"params": [leaf()], "maximize": "yes"})
+    bad = opt.state_dict()
+    bad["param_groups"][0]["maximize"] = None
+    with pytest.raises(TypeError, match="maximize must be True or False, got None"):
+        opt.load_state_dict(bad)
+    after = opt.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    assert [g["maximize"] for g in opt.param_groups] == [False]
+    for name, value in before["state"][0].items():
+        np.testing.assert_array_equal(after["state"][0][name], value)
 
 
 # ---------------------------------------------------------------------- groups, float32

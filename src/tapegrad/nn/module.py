@@ -402,17 +402,22 @@ class Module:
         return self.to(np.float32)
 
     # ------------------------------------------------------------------ state
+    # persistent buffers that a loaded state dict may lack: they keep their current value, as
+    # PyTorch loads BatchNorm state dicts saved before num_batches_tracked existed
+    _optional_buffers: frozenset[str] = frozenset()
+
     def _state_items(self, prefix: str = "", ancestors: tuple[int, ...] = ()
-                     ) -> Iterator[tuple[str, Tensor]]:
-        """(dotted key, tensor) of every parameter and persistent buffer under every name
-        it is reachable by: as in PyTorch, a module or parameter shared by enc and dec has
-        both enc.* and dec.* keys (a module that contains itself is not entered again)."""
+                     ) -> Iterator[tuple[str, Tensor, bool]]:
+        """(dotted key, tensor, optional) of every parameter and persistent buffer under
+        every name it is reachable by: as in PyTorch, a module or parameter shared by enc and
+        dec has both enc.* and dec.* keys (a module that contains itself is not entered
+        again). optional: a buffer named in its module's _optional_buffers."""
         for pname, p in self._parameters.items():
             if p is not None:
-                yield prefix + pname, p
+                yield prefix + pname, p, False
         for bname, b in self._buffers.items():
             if b is not None and bname not in self._non_persistent:
-                yield prefix + bname, b
+                yield prefix + bname, b, bname in self._optional_buffers
         ancestors += (id(self),)
         for cname, m in self._modules.items():
             if m is not None and id(m) not in ancestors:
@@ -422,7 +427,7 @@ class Module:
         """Parameters and persistent buffers by dotted name, as detached tensors that share
         memory with the module (as in PyTorch; clone them to keep a snapshot). A shared
         module or parameter appears under each of its names (enc.weight and dec.weight)."""
-        return {name: t.detach() for name, t in self._state_items()}
+        return {name: t.detach() for name, t, _ in self._state_items()}
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True
                         ) -> _IncompatibleKeys:
@@ -432,12 +437,15 @@ class Module:
         unexpected key raises, and any entry whose shape or dtype differs from the module's
         raises; the error names the key(s) and the module is left unchanged. The keys are
         those of state_dict(), so a shared module's alias keys (dec.* beside enc.*) are
-        expected, as in PyTorch; if they disagree, the later key's values are kept."""
+        expected, as in PyTorch; if they disagree, the later key's values are kept. A buffer
+        its module lists in _optional_buffers (BatchNorm1d's num_batches_tracked, which older
+        state dicts lack) may be absent: it keeps its value and is not a missing key."""
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict: expected a dict of tensors, got "
                             f"{type(state_dict).__name__}")
-        own = dict(self._state_items())
-        missing = [k for k in own if k not in state_dict]
+        items = list(self._state_items())
+        own = {key: t for key, t, _ in items}
+        missing = [k for k, _, optional in items if k not in state_dict and not optional]
         unexpected = [k for k in state_dict if k not in own]
         if strict and (missing or unexpected):
             parts = []

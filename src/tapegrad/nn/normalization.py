@@ -17,11 +17,18 @@ class BatchNorm1d(Module):
 
     Training: y = γ·(x − μ_B)/√(σ²_B + ε) + β with the batch's mean and (population) variance;
     running_mean and running_var (buffers, saved in state_dict) follow
-    r ← (1 − momentum)·r + momentum·stat, using the unbiased batch variance for running_var.
+    r ← (1 − m)·r + m·stat, using the unbiased batch variance for running_var, with
+    m = momentum, or with momentum=None m = 1/n for the n-th training batch: the cumulative
+    average r = (stat₁ + … + statₙ)/n of the batch statistics (the initial 0 and 1 drop out).
+    num_batches_tracked (an int64 buffer, saved in state_dict) counts the training batches
+    n; a state dict without it loads and leaves the count as it is, as in PyTorch.
     Eval: the running statistics normalize, and are left unchanged. affine=False: no γ, β
-    (weight and bias are None). Training on one value per channel raises a ValueError."""
+    (weight and bias are None). track_running_stats=False: no buffers (they are None), batch
+    statistics in both modes. Training on one value per channel raises a ValueError."""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+    _optional_buffers = frozenset({"num_batches_tracked"})
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
                  dtype: object = None) -> None:
         super().__init__()
@@ -29,37 +36,47 @@ class BatchNorm1d(Module):
                 or num_features <= 0:
             raise ValueError(f"BatchNorm1d: num_features must be a positive int, got "
                              f"{num_features!r}")
-        if not all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
-                   for v in (momentum, eps)):
-            raise TypeError(f"BatchNorm1d: momentum and eps must be numbers (momentum=None, "
-                            f"PyTorch's cumulative average, is not supported), got "
-                            f"momentum={momentum!r}, eps={eps!r}")
-        if not 0.0 <= momentum <= 1.0 or eps <= 0:
-            raise ValueError(f"BatchNorm1d: need 0 <= momentum <= 1 and eps > 0, got "
-                             f"momentum={momentum}, eps={eps}")
+        if momentum is not None and (isinstance(momentum, bool) or not isinstance(
+                momentum, (int, float, np.integer, np.floating))):
+            raise TypeError(f"BatchNorm1d: momentum must be a number, or None for the "
+                            f"cumulative average, got {momentum!r}")
+        F._number(eps, "BatchNorm1d", "eps")
+        if (momentum is not None and not 0.0 <= momentum <= 1.0) or not eps > 0:
+            raise ValueError(f"BatchNorm1d: need 0 <= momentum <= 1 (or momentum=None) and "
+                             f"eps > 0, got momentum={momentum}, eps={eps}")
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         c, dt = self.num_features, _float_dtype(dtype, "BatchNorm1d")
         self.register_parameter("weight", Parameter(np.ones(c, dt)) if affine else None)
         self.register_parameter("bias", Parameter(np.zeros(c, dt)) if affine else None)
-        self.register_buffer("running_mean",
-                             Tensor(np.zeros(c, dt)) if track_running_stats else None)
-        self.register_buffer("running_var",
-                             Tensor(np.ones(c, dt)) if track_running_stats else None)
+        track = track_running_stats
+        self.register_buffer("running_mean", Tensor(np.zeros(c, dt)) if track else None)
+        self.register_buffer("running_var", Tensor(np.ones(c, dt)) if track else None)
+        self.register_buffer("num_batches_tracked",
+                             Tensor(np.array(0, np.int64)) if track else None)
 
     def forward(self, x: Tensor) -> Tensor:
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ValueError(f"{self.scope_label()}: expected input (N, {self.num_features}) or "
                              f"(N, {self.num_features}, L), got shape {x.shape}")
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                            self.training or self.running_mean is None, self.momentum,
-                            self.eps)
+        counted = self.training and self.num_batches_tracked is not None
+        n = int(self.num_batches_tracked.item()) + 1 if counted else 0
+        momentum = self.momentum
+        if momentum is None:  # the cumulative average; nothing is updated when not counted
+            momentum = 1.0 / n if counted else 0.0
+        out = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                           self.training or self.running_mean is None, momentum, self.eps)
+        if counted:  # after F.batch_norm, which raises for a bad batch before any update
+            self.num_batches_tracked.copy_(n)
+        return out
 
     def reset_running_stats(self) -> None:
         if self.running_mean is not None:
             from . import init
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
+        if self.num_batches_tracked is not None:
+            self.num_batches_tracked.copy_(0)
 
     def scope_label(self) -> str:
         return f"BatchNorm1d({self.num_features})"

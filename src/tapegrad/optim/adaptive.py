@@ -23,20 +23,22 @@ class Adagrad(FirstOrderOptimizer):
 
         a ← a + g ⊙ g,    θ ← θ − lr_t · g / (√a + eps),    lr_t = lr / (1 + (t − 1)·lr_decay)
 
-    (notes 001, "Adagrad": θ ← θ − ε/(√a + ν) ⊙ g), with g = ∇L + weight_decay·θ and a
-    starting at initial_accumulator_value.
+    (notes 001, "Adagrad": θ ← θ − ε/(√a + ν) ⊙ g), with g = ∇L + weight_decay·θ (−∇L in
+    place of ∇L with maximize=True, which ascends L) and a starting at
+    initial_accumulator_value.
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10) -> None:
+                 eps: float = 1e-10, *, maximize: bool = False) -> None:
         super().__init__(params, {"lr": lr, "lr_decay": lr_decay, "weight_decay": weight_decay,
                                   "initial_accumulator_value": initial_accumulator_value,
-                                  "eps": eps})
+                                  "eps": eps, "maximize": maximize})
 
     def _validate(self, group: dict[str, Any]) -> None:
         for name in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
             check_number("Adagrad", name, group[name])
+        check_flag("Adagrad", "maximize", group["maximize"])
 
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         return {"step", "sum"}
@@ -67,21 +69,23 @@ class RMSprop(FirstOrderOptimizer):
         momentum μ: b ← μ·b + g / s,   θ ← θ − lr·b;   else θ ← θ − lr·g / s
 
     (notes 001, "RMSProp" with β = α, and "RMSProp + momentum" with v = −lr·b; PyTorch's
-    formulation, eps outside the root.) g = ∇L + weight_decay·θ.
+    formulation, eps outside the root.) g = ∇L + weight_decay·θ, with −∇L in place of ∇L
+    when maximize=True (which ascends L).
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False) -> None:
+                 centered: bool = False, *, maximize: bool = False) -> None:
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps,
                                   "weight_decay": weight_decay, "momentum": momentum,
-                                  "centered": centered})
+                                  "centered": centered, "maximize": maximize})
 
     def _validate(self, group: dict[str, Any]) -> None:
         for name in ("lr", "eps", "weight_decay", "momentum"):
             check_number("RMSprop", name, group[name])
         check_number("RMSprop", "alpha", group["alpha"], high=1.0, high_open=False)
         check_flag("RMSprop", "centered", group["centered"])
+        check_flag("RMSprop", "maximize", group["maximize"])
 
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         return {"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] else set()) \
@@ -135,7 +139,7 @@ class Adam(FirstOrderOptimizer):
 
     (notes 001, "Adam" and "Adam with no bias correction": θ ← θ − ε/(√ã + ν) ⊙ ṽ; with
     bias_correction=False, ṽ = v and ã = a.) g = ∇L + weight_decay·θ (an L2 penalty);
-    AdamW decouples the decay instead.
+    AdamW decouples the decay instead. maximize=True puts −∇L in place of ∇L (ascending L).
     """
 
     _decoupled = False
@@ -143,10 +147,11 @@ class Adam(FirstOrderOptimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, bias_correction: bool = True,
-                 amsgrad: bool = False) -> None:
+                 amsgrad: bool = False, *, maximize: bool = False) -> None:
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
                                   "weight_decay": weight_decay,
-                                  "bias_correction": bias_correction, "amsgrad": amsgrad})
+                                  "bias_correction": bias_correction, "amsgrad": amsgrad,
+                                  "maximize": maximize})
 
     def _validate(self, group: dict[str, Any]) -> None:
         who = type(self).__name__
@@ -159,6 +164,7 @@ class Adam(FirstOrderOptimizer):
         check_number(who, "betas[1]", betas[1], high=1.0)
         check_flag(who, "amsgrad", group["amsgrad"])
         check_flag(who, "bias_correction", group["bias_correction"])
+        check_flag(who, "maximize", group["maximize"])
 
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         return {"step", "exp_avg", "exp_avg_sq"} | (
@@ -217,5 +223,6 @@ class AdamW(Adam):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 1e-2, bias_correction: bool = True,
-                 amsgrad: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, bias_correction, amsgrad)
+                 amsgrad: bool = False, *, maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, bias_correction, amsgrad,
+                         maximize=maximize)

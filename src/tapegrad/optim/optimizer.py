@@ -268,7 +268,11 @@ def _import_option(value: Any) -> Any:
 
 class FirstOrderOptimizer(Optimizer):
     """Base of the rules that move each parameter from its own `.grad` (SGD, Adagrad,
-    RMSprop, Adam, AdamW): subclasses give `_update`, the step Δ with θ ← θ − Δ."""
+    RMSprop, Adam, AdamW): subclasses give `_update`, the step Δ with θ ← θ − Δ.
+
+    A group with maximize=True hands the rule g = −∇L in place of ∇L, before anything else
+    (weight decay included), as PyTorch does: the steps are exactly those that minimizing −L
+    would take, so L goes up."""
 
     def step(self, closure: Closure | None = None) -> Tensor | None:
         """Update every parameter that has a `.grad` once, in place; with a closure, first
@@ -281,6 +285,8 @@ class FirstOrderOptimizer(Optimizer):
                     g = p.grad
                     if g is None:
                         continue
+                    if group["maximize"]:
+                        g = -g
                     state = states.get(p)
                     if state is None:
                         state = states[p] = {}

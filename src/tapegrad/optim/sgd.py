@@ -12,7 +12,8 @@ from .optimizer import FirstOrderOptimizer, check_flag, check_number
 class SGD(FirstOrderOptimizer):
     """Gradient descent, optionally with (Nesterov) momentum and L2 weight decay.
 
-    With g = ∇L(θ) + weight_decay·θ, for every parameter θ (PyTorch's formulation):
+    With g = ∇L(θ) + weight_decay·θ, for every parameter θ (PyTorch's formulation; with
+    maximize=True, g = −∇L(θ) + weight_decay·θ, which ascends L):
 
         b ← g                              (first step)
         b ← μ·b + (1 − dampening)·g        (later steps)
@@ -26,9 +27,10 @@ class SGD(FirstOrderOptimizer):
 
     def __init__(self, params: Iterable[Any], lr: float, momentum: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0,
-                 dampening: float = 0.0) -> None:
+                 dampening: float = 0.0, *, maximize: bool = False) -> None:
         super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
-                                  "nesterov": nesterov, "weight_decay": weight_decay})
+                                  "nesterov": nesterov, "weight_decay": weight_decay,
+                                  "maximize": maximize})
 
     def _validate(self, group: dict[str, Any]) -> None:
         check_number("SGD", "lr", group["lr"])
@@ -36,6 +38,7 @@ class SGD(FirstOrderOptimizer):
         check_number("SGD", "dampening", group["dampening"])
         check_number("SGD", "weight_decay", group["weight_decay"])
         check_flag("SGD", "nesterov", group["nesterov"])
+        check_flag("SGD", "maximize", group["maximize"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
                              f"momentum={group['momentum']!r}, "
