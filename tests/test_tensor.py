@@ -562,3 +562,29 @@ def test_an_update_with_grad_into_a_view_or_a_copy_target_is_refused():
     with pytest.raises(tg.TapeError, match=r"copy_: src requires grad"):
         tg.zeros(2).copy_(w * 3)
     np.testing.assert_array_equal(buf.numpy(), np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("same", [
+    lambda t: t.reshape(3), lambda t: t.view(-1), lambda t: t.T, lambda t: t.transpose(),
+    lambda t: t.expand(3),
+])
+def test_a_shape_op_that_changes_nothing_still_makes_a_new_tensor(same):
+    """As in PyTorch, x.reshape(x.shape), x.T of a vector, ... are new tensors on x's
+    values: naming one or retaining its gradient does not touch x, and gradients flow."""
+    x = tg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x.name = "x"
+    y = same(x)
+    assert y is not x and y.shape == x.shape and y.tolist() == x.tolist()
+    y.name = "y"
+    y.retain_grad()
+    (y * tg.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x.name == "x" and y.grad.tolist() == [1.0, 2.0, 3.0]
+    assert x.grad.tolist() == [1.0, 2.0, 3.0] and y.retains_grad and not x.retains_grad
+
+
+def test_a_same_shape_view_shares_memory_with_its_base():
+    x = tg.tensor([1.0, 2.0])
+    for y in (x.reshape(2), x.view(2), x.T):
+        y.data[0] = 7.0
+        assert x.tolist()[0] == 7.0
+        x.data[0] = 1.0

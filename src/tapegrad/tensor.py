@@ -347,6 +347,12 @@ class Tensor:
         self._retains_grad = True
 
     @property
+    def retains_grad(self) -> bool:
+        """Whether backward fills this computed tensor's .grad (after retain_grad(), or made
+        inside a Tape that retains grads); False for a leaf, as in PyTorch."""
+        return self._retains_grad and self._node is not None
+
+    @property
     def shape(self) -> tuple[int, ...]:
         return self._data.shape
 
@@ -366,7 +372,7 @@ class Tensor:
     def T(self) -> Tensor:
         """All axes reversed (the matrix transpose for 2-D)."""
         nd = self._data.ndim
-        return self if nd < 2 else ops.transpose(self, axes=tuple(range(nd - 1, -1, -1)))
+        return ops.transpose(self, axes=tuple(range(nd - 1, -1, -1)))
 
     @property
     def mT(self) -> Tensor:
@@ -747,15 +753,13 @@ class Tensor:
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
         shape = _shape_arg(shape, "reshape")
-        if shape == self._data.shape:
-            return self
         known = math.prod([n for n in shape if n != -1])
         if shape.count(-1) == 1 and known and self.size % known == 0:
             shape = tuple(self.size // known if n == -1 else n for n in shape)
         if math.prod(shape) != self.size or any(n < 0 for n in shape):
             raise ShapeError(f"reshape: cannot reshape a tensor of shape {self.shape} "
                              f"({self.size} elements) into {shape}")
-        return self if shape == self.shape else ops.reshape(self, shape=shape)
+        return ops.reshape(self, shape=shape)  # a new view even of the same shape, as in PyTorch
 
     view = reshape
 
@@ -798,7 +802,7 @@ class Tensor:
             perm = tuple(p)
         else:
             return self.permute(*axes)
-        return self if perm == tuple(range(nd)) else ops.transpose(self, axes=perm)
+        return ops.transpose(self, axes=perm)
 
     def permute(self, *axes: Any) -> Tensor:
         perm = _shape_arg(axes, "permute")
@@ -820,7 +824,7 @@ class Tensor:
                                  "not for new leading ones")
             shape = shape[:lead] + tuple(n if n != -1 else m
                                          for n, m in zip(shape[lead:], self.shape))
-        return self if shape == self.shape else ops.broadcast_to(self, shape=shape)
+        return ops.broadcast_to(self, shape=shape)
 
     expand = broadcast_to
 
