@@ -200,6 +200,9 @@ def test_numbers_with_bool_and_small_int_tensors():
         tg.tensor(np.array([1], np.int8)) * 200
     with pytest.raises(ValueError, match="add: .*-1 out of bounds for uint8; convert"):
         tg.tensor(np.array([5], np.uint8)) + (-1)
+    b = tg.tensor([True, False])
+    assert b.square().dtype == np.int64 and b.square().tolist() == [1, 0]  # not numpy's int8
+    assert (b ** 2).dtype == np.int64 and (b * b).dtype == np.bool_
 
 
 def test_a_cast_to_integers_carries_no_gradient():

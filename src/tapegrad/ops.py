@@ -382,7 +382,8 @@ pow = Primitive("pow", np.power, _pow_base_vjp, _pow_exponent_vjp)
 pow_scalar = Primitive("pow", lambda a, exponent: np.power(a, exponent),
                        lambda g, out, a, exponent: (g * (a ** (exponent - 1) * exponent)
                                                     if exponent else g * 0))
-square = Primitive("square", np.square,
+square = Primitive("square", lambda a: np.square(a) if a.dtype.kind != "b"
+                   else a.astype(_INT64),  # of bools: int64 (b² = b), as in PyTorch
                    lambda g, out, a: g * (a * 2))
 exp = Primitive("exp", np.exp,
                 lambda g, out, a: g * out)
