@@ -156,6 +156,9 @@ SECOND_ORDER = {
     "max_mean": lambda x, y: (x * y).max() + (x ** 2).mean(),
     "softmax": lambda x, y: (tg.softmax(x, 0) * y).sum(),
     "getitem_concat": lambda x, y: tg.concatenate([x[1:], y]).square().sum(),
+    # integers then arrays (PyTorch's order), the vjp a scatter through a view
+    "getitem_int_then_array": lambda x, y: (x.reshape(2, 1, 2)[0, :, [1, 1, 0]] ** 3
+                                            * y[:3]).sum(),
     "broadcast": lambda x, y: (x.reshape(4, 1) * y).square().sum(),
 }
 

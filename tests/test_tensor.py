@@ -199,6 +199,79 @@ def test_index_error_is_also_an_index_error():
         tg.ones(3)[7]
 
 
+# indexing as in PyTorch where numpy differs; x = arange(12).reshape(2, 3, 2):
+# x[0] = [[0, 1], [2, 3], [4, 5]], x[1] = [[6, 7], [8, 9], [10, 11]]
+TORCH_INDEXING = {  # key: PyTorch's value (numpy's shape in the comment)
+    "int_slice_array": ((0, slice(None), [0, 1]), [[0, 1], [2, 3], [4, 5]]),  # numpy (2, 3)
+    "int_slice_repeats": ((0, slice(None), [1, 1]), [[1, 1], [3, 3], [5, 5]]),
+    "np_int": ((np.int64(1), slice(None), [0]), [[6], [8], [10]]),  # numpy (1, 3)
+    "0d_array": ((np.array(1), slice(None), [0]), [[6], [8], [10]]),
+    "0d_tensor": ((tg.tensor(1), slice(None), [0]), [[6], [8], [10]]),
+    "int_mask": ((0, slice(None), np.array([False, True])), [[1], [3], [5]]),  # numpy (1, 3)
+    "int_none_array": ((0, None, [2, 0]), [[[4, 5], [0, 1]]]),  # numpy (2, 1, 2)
+    "int_ellipsis_array": ((1, Ellipsis, [1, 0]), [[7, 6], [9, 8], [11, 10]]),  # numpy (2, 3)
+    "int_true": ((0, slice(None), True), [[[0, 1]], [[2, 3]], [[4, 5]]]),  # numpy (1, 3, 2)
+    # a `...` for no axes between arrays: numpy puts their axis first ([[1, 7], [4, 10]])
+    "empty_ellipsis": ((slice(None), [0, 2], Ellipsis, [1, 0]), [[1, 4], [7, 10]]),
+    # where the two agree
+    "array_slice_int": (([0, 1], slice(None), 0), [[0, 2, 4], [6, 8, 10]]),
+    "int_array_adjacent": ((0, [2, 0]), [[4, 5], [0, 1]]),
+    "list": ([1, 0], [[[6, 7], [8, 9], [10, 11]], [[0, 1], [2, 3], [4, 5]]]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCH_INDEXING))
+def test_indexing_follows_pytorch(name):
+    key, expected = TORCH_INDEXING[name]
+    x = tg.Tensor(np.arange(12.0).reshape(2, 3, 2), requires_grad=True)
+    np.testing.assert_array_equal(x[key].numpy(), expected)
+    assert tg.gradcheck(lambda t: t[key], [x])
+
+
+def test_indexing_gradient_in_pytorch_order():
+    """The vjp scatters in the same order as the forward: repeated entries accumulate."""
+    x = tg.Tensor(np.arange(12.0).reshape(2, 3, 2), requires_grad=True)
+    (x[0, :, [1, 1, 0]] * tg.tensor([[1.0, 2.0, 3.0]] * 3)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy()[0], [[3, 3]] * 3)
+    np.testing.assert_array_equal(x.grad.numpy()[1], np.zeros((3, 2)))
+
+
+def test_setitem_follows_pytorch():
+    x = tg.zeros(2, 3, 2)
+    x[0, :, [1, 0]] = np.array([[1, 2], [3, 4], [5, 6]])  # PyTorch's shape (3, 2)
+    np.testing.assert_array_equal(x.numpy()[0], [[2, 1], [4, 3], [6, 5]])
+    with pytest.raises(ValueError, match="setitem"):
+        x[0, :, [1, 0]] = np.ones((2, 3))  # numpy's shape for that key
+    with pytest.raises(ValueError, match="setitem: slice steps must be positive"):
+        x[::-1] = 1.0
+    np.testing.assert_array_equal(x.numpy()[0], [[2, 1], [4, 3], [6, 5]])  # unchanged
+    assert not x.numpy()[1].any()
+
+
+INDEX_ERRORS = {
+    "negative_step": ((slice(None, None, -1),), ValueError, "getitem: slice steps must be "
+                      r"positive, as in PyTorch; got ::-1"),
+    "zero_step": ((slice(None, None, 0),), ValueError, "slice steps must be positive"),
+    "nested_list": ([[0, 1], [1, 0]], TypeError, r"getitem: .*ambiguous.*t\[tuple\(seq\)\]"),
+    "list_with_slice": ([0, slice(None)], TypeError, "ambiguous"),
+    "out_of_range": ((2,), IndexError, r"getitem: index \[2\] is invalid for shape \(2, 3, 2\)"),
+    "out_of_range_mixed": ((0, slice(None), [0, 2]), IndexError,
+                           r"index 2 is out of bounds.*\[0, :, \[0, 2\]\] on shape \(2, 3, 2\) "
+                           "the integers apply first"),
+    "two_ellipses": ((Ellipsis, [0], Ellipsis), IndexError, "single ellipsis"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INDEX_ERRORS))
+def test_index_errors_name_the_op(name):
+    key, kind, pattern = INDEX_ERRORS[name]
+    x = tg.Tensor(np.arange(12.0).reshape(2, 3, 2), requires_grad=True)
+    with tg.Tape() as tape, pytest.raises(kind, match=pattern) as info:
+        x[key]
+    assert isinstance(info.value, (ValueError, TypeError))
+    assert tape.records == []  # a failed call records nothing
+
+
 def test_failed_op_changes_no_grad():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     (x * 2).sum().backward()

@@ -152,7 +152,7 @@ class Primitive:
         except TapeError:  # an input's values were freed (tape._resolve)
             raise
         except IndexError as e:
-            index = _index_text(params.get("index"))
+            index = _key_text(params)
             raise TapegradIndexError(f"{self.name}: index [{index}] is invalid for shape "
                                      f"{inputs[0].shape}: {e}") from None
         except (ValueError, TypeError) as e:
@@ -634,22 +634,37 @@ def _is_advanced(index: tuple[Any, ...]) -> bool:
     return any(isinstance(k, np.ndarray) for k in index)
 
 
-def _scatter(g: np.ndarray, shape: tuple[int, ...], index: tuple[Any, ...]) -> np.ndarray:
+def _key_text(params: dict[str, Any]) -> str:
+    """getitem's key as written: '0, :, :' or, with a second key, '0, :, :][:, [0, 1]'."""
+    then = params.get("then")
+    return _index_text(params.get("index")) + ("" if then is None else f"][{_index_text(then)}")
+
+
+def _getitem(a: np.ndarray, index: tuple[Any, ...], then: Any = None) -> np.ndarray:
+    return a[index] if then is None else a[index][then]
+
+
+def _scatter(g: np.ndarray, shape: tuple[int, ...], index: tuple[Any, ...],
+             then: Any = None) -> np.ndarray:
     z = np.zeros(shape, dtype=g.dtype)
-    if _is_advanced(index):
+    if then is not None:
+        np.add.at(z[index], then, g)  # z[index] is a view (index is basic): adds into z
+    elif _is_advanced(index):
         np.add.at(z, index, g)  # repeated indices accumulate
     else:
         z[index] = g
     return z
 
 
-getitem = Primitive("getitem", lambda a, index: a[index],
-                    lambda g, out, a, index: scatter(g, shape=a.shape, index=index),
-                    view=True, shape_only=(0,),
-                    label=lambda p: f"getitem[{_index_text(p['index'])}]")
+# a[index], or a[index][then] (Tensor.__getitem__ splits a key that way to read it as PyTorch
+# does: index holds the integers and slices, a view; then the index arrays)
+getitem = Primitive("getitem", _getitem,
+                    lambda g, out, a, index, then=None: scatter(g, shape=a.shape, index=index,
+                                                                then=then),
+                    view=True, shape_only=(0,), label=lambda p: f"getitem[{_key_text(p)}]")
 # the adjoint of getitem: g placed (added, for repeated indices) into zeros of `shape`
 scatter = Primitive("scatter", _scatter,
-                    lambda g, out, s, shape, index: getitem(g, index=index))
+                    lambda g, out, s, shape, index, then=None: getitem(g, index=index, then=then))
 
 
 def _concat_vjp(g: Tensor, out: Tensor, *inputs: Tensor, axis: int, i: int) -> Tensor:

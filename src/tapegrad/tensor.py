@@ -829,7 +829,32 @@ class Tensor:
     expand = broadcast_to
 
     def __getitem__(self, index: Any) -> Tensor:
-        return ops.getitem(self, index=_index(index))
+        """Indexing as in PyTorch, which is numpy's indexing except where noted:
+
+        ==========================  ===========================  ============================
+        key (x of shape (2, 3, 2))  numpy                        tapegrad, as PyTorch
+        ==========================  ===========================  ============================
+        x[0, :, [0, 1]]             ints are array indices: the  ints apply first (a select),
+        (also np.int64, 0-d array   array axes go first when a   then the arrays: (3, 2)
+        or 0-d tensor; bool masks)  slice parts them: (2, 3)
+        x[:, [0, 1], ..., [0, 1]]   a `...` for no axes parts    it does not: in place
+        with `...` for no axes      the arrays: their axes first
+        x[::-1], x[::0]             reversed / ValueError        ValueError: steps must be > 0
+        x[[[0, 1], [1, 0]]]         one index array              TypeError: ambiguous (PyTorch
+        (a list of sequences)                                    reads a tuple, deprecated)
+        ==========================  ===========================  ============================
+
+        Out-of-range indices raise an IndexError (also a ValueError) naming the op, the index
+        and the shape."""
+        key, mixed = _index(index, self.ndim, "getitem")
+        if not mixed:
+            return ops.getitem(self, index=key)
+        first, then = _split(key)
+        try:
+            return ops.getitem(self, index=first, then=then)
+        except TapegradIndexError as e:
+            raise TapegradIndexError(f"{e} (in [{ops._index_text(key)}] on shape {self.shape} "
+                                     "the integers apply first, as in PyTorch)") from None
 
     def copy_(self, src: Any) -> Tensor:
         """Overwrite this tensor's values in place with src (broadcast to its shape), as
@@ -856,8 +881,13 @@ class Tensor:
                 "t = tg.concatenate([value, t[2:]]) for t[:2] = value, or tg.where(mask, "
                 "value, t)); or assign value.detach() if no gradient should flow")
         value = value._data if isinstance(value, Tensor) else value
+        key, mixed = _index(index, self.ndim, "setitem")
         try:
-            self._data[_index(index)] = value
+            if mixed:  # as in getitem: the integers first (a view), then the arrays
+                first, then = _split(key)
+                self._data[first][then] = value
+            else:
+                self._data[key] = value
         except IndexError as e:
             raise TapegradIndexError(f"setitem: {e} (shape {self.shape})") from None
         except ValueError as e:
@@ -865,19 +895,99 @@ class Tensor:
         _tape._version_cell(self)[0] += 1
 
 
-def _index(index: Any) -> tuple[Any, ...]:
-    """An index as a tuple, with tensors and lists turned into ndarrays."""
+def _index(index: Any, ndim: int, op: str) -> tuple[tuple[Any, ...], bool]:
+    """An index as a tuple for numpy (tensors and lists turned into ndarrays, a `...` written
+    out as slices when index arrays are present), and whether it mixes integers with index
+    arrays, which PyTorch and numpy order differently (see _split)."""
+    if isinstance(index, list) and any(
+            isinstance(k, (list, tuple, slice, np.ndarray, Tensor)) or k is None or k is Ellipsis
+            for k in index):
+        raise TypeError(f"{op}: a list of sequences or slices as the index is ambiguous: numpy "
+                        "reads one index array, PyTorch (deprecated) a tuple of indices; write "
+                        "t[tuple(seq)] or t[np.array(seq)]")
     items = index if isinstance(index, tuple) else (index,)
     out = []
-    for k in items:
-        if isinstance(k, Tensor):
-            k = k._data
-        elif isinstance(k, list):
-            k = np.asarray(k)
-        if isinstance(k, np.ndarray) and k.dtype.kind not in "iub":
-            raise TypeError(f"getitem: index arrays must be integers or booleans, got {k.dtype}")
+    ints = arrays = ellipsis = False
+    for k in items:  # the common kinds first, by exact type: this runs on every index
+        kind = type(k)
+        if kind is int:
+            ints = True
+        elif kind is slice:
+            if k.step is not None and k.step <= 0:
+                raise ValueError(f"{op}: slice steps must be positive, as in PyTorch; got "
+                                 f"{ops._index_text(k)} (reverse with an index array: "
+                                 "t[np.arange(n - 1, -1, -1)])")
+        elif k is not None:
+            if kind is not np.ndarray:
+                if isinstance(k, Tensor):
+                    k = k._data
+                elif kind is list:
+                    k = np.asarray(k)
+            if isinstance(k, np.ndarray):
+                dtype = k.dtype.kind
+                if dtype not in "iub":
+                    raise TypeError(f"{op}: index arrays must be integers or booleans, "
+                                    f"got {k.dtype}")
+                if k.ndim or dtype == "b":
+                    arrays = True
+                else:
+                    ints = True
+            elif k is Ellipsis:
+                ellipsis = True
+            elif isinstance(k, (bool, np.bool_)):  # a 0-d mask: an index array to both
+                arrays = True
+            elif isinstance(k, np.integer):
+                ints = True
         out.append(k)
-    return tuple(out)
+    key = tuple(out)
+    if arrays and ellipsis:
+        key = _expand_ellipsis(key, ndim, op)
+    return key, ints and arrays
+
+
+def _is_array(k: Any) -> bool:
+    """An index array or a 0-d mask (True); a 0-d integer array is an integer."""
+    if isinstance(k, np.ndarray):
+        return k.ndim > 0 or k.dtype.kind == "b"
+    return isinstance(k, (bool, np.bool_))
+
+
+def _consumed(k: Any) -> int:
+    """How many axes of the indexed array an index item consumes."""
+    if k is None or k is Ellipsis or isinstance(k, (bool, np.bool_)):
+        return 0
+    return k.ndim if isinstance(k, np.ndarray) and k.dtype.kind == "b" else 1
+
+
+def _expand_ellipsis(key: tuple[Any, ...], ndim: int, op: str) -> tuple[Any, ...]:
+    """The key with its `...` replaced by the full slices it stands for. A `...` standing
+    for no axes parts the index arrays around it in numpy (their axes then go first), not in
+    PyTorch; written out, it is gone."""
+    if sum(k is Ellipsis for k in key) > 1:
+        raise TapegradIndexError(f"{op}: an index can only have a single ellipsis ('...'), "
+                                 f"got [{ops._index_text(key)}]")
+    fill = (slice(None),) * (ndim - sum(_consumed(k) for k in key))
+    return tuple(x for k in key for x in (fill if k is Ellipsis else (k,)))
+
+
+def _split(key: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """PyTorch's reading of a key that mixes integers with index arrays, as two numpy keys:
+    `first` applies the integers, slices and new axes (a view: getitem's vjp and setitem
+    write through it), `then` the index arrays to what remains. numpy counts the integers
+    among the index arrays instead, so that x[0, :, [0, 1]] puts the array's axis first;
+    PyTorch keeps it in place."""
+    first: list[Any] = []
+    then: list[Any] = []
+    for k in key:
+        if _is_array(k):
+            first += [slice(None)] * _consumed(k)
+            then.append(k)
+        elif k is None or isinstance(k, slice):
+            first.append(k)
+            then.append(slice(None))  # the axis the slice or new axis left
+        else:  # an integer; a 0-d array would make `first` an array index, not a view
+            first.append(int(k))
+    return tuple(first), tuple(then)
 
 
 # ---------------------------------------------------------------------- factories
