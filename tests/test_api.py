@@ -80,3 +80,11 @@ def test_linear_contract():
     model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
     assert [n for n, _ in model.named_parameters()] == ["0.weight", "0.bias", "2.weight",
                                                         "2.bias"]
+
+
+@pytest.mark.parametrize("where, names", [
+    (optim.lr_scheduler, ["LambdaLR", "MultiStepLR", "ConstantLR", "SequentialLR"]),
+])
+def test_training_loop_extras_exist(where, names):
+    """Beyond DESIGN.md's list: what a PyTorch training loop reaches for, same names."""
+    assert [n for n in names if not hasattr(where, n)] == []

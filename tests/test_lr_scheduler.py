@@ -178,6 +178,11 @@ def test_scheduler_load_rejects_wrong_keys():
     assert sched.last_epoch == 0
 
 
+def make_sequential(o):
+    return S.SequentialLR(o, [S.LinearLR(o, start_factor=0.2, total_iters=3),
+                              S.ExponentialLR(o, gamma=0.5)], milestones=[3])
+
+
 SCHEDULES = {
     "StepLR": (lambda o: S.StepLR(o, step_size=2, gamma=0.5),
                lambda lr, t: lr * 0.5 ** (t // 2)),
@@ -187,6 +192,14 @@ SCHEDULES = {
     "CosineAnnealingLR": (lambda o: S.CosineAnnealingLR(o, T_max=6, eta_min=0.01),
                           lambda lr, t: 0.01 + (lr - 0.01) * (1 + math.cos(math.pi * t / 6)) / 2),
     "PowerLR": (lambda o: S.PowerLR(o, s=2.0, c=-0.5), lambda lr, t: lr * (1 + t / 2) ** -0.5),
+    "LambdaLR": (lambda o: S.LambdaLR(o, lambda t: 1 / (1 + t)), lambda lr, t: lr / (1 + t)),
+    "MultiStepLR": (lambda o: S.MultiStepLR(o, [2, 5], gamma=0.5),
+                    lambda lr, t: lr * 0.5 ** ((t >= 2) + (t >= 5))),
+    "ConstantLR": (lambda o: S.ConstantLR(o, factor=0.5, total_iters=4),
+                   lambda lr, t: lr * (0.5 if t < 4 else 1.0)),
+    # the resume point (t = 3) is the milestone itself
+    "SequentialLR": (make_sequential,
+                     lambda lr, t: lr * (0.2 + 0.8 * t / 3 if t < 3 else 0.5 ** (t - 3))),
 }
 
 
@@ -247,3 +260,178 @@ def test_scheduler_load_checks_settings_like_the_constructor(make, key, value, m
     with pytest.raises((ValueError, TypeError), match=match):
         sched.load_state_dict({**before, key: value})
     assert sched.state_dict() == before and [g["lr"] for g in opt.param_groups] == lrs
+
+
+def test_lambda_lr_one_function_or_one_per_group():
+    opt = make_opt(0.5, 0.2)
+    got = rates(opt, S.LambdaLR(opt, lambda t: 0.9 ** t))
+    np.testing.assert_allclose(got, expected(lambda lr, t: lr * 0.9 ** t), rtol=1e-15)
+    opt = make_opt(0.5, 0.2)
+    got = rates(opt, S.LambdaLR(opt, [lambda t: 1 / (t + 1), lambda t: 2.0 if t < 3 else 0.5]),
+                steps=6)
+    np.testing.assert_allclose(got, [[0.5, 0.4], [0.25, 0.4], [0.5 / 3, 0.4],
+                                     [0.125, 0.1], [0.1, 0.1], [0.5 / 6, 0.1]], rtol=1e-15)
+
+
+class Warmup:
+    """A callable object: its attributes are state, saved by LambdaLR.state_dict()."""
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def __call__(self, t):
+        return min(1.0, (t + 1) / self.steps)
+
+
+def test_lambda_lr_state_dict_keeps_objects_not_functions(tmp_path):
+    opt = make_opt(0.5, 0.2)
+    sched = S.LambdaLR(opt, [Warmup(4), lambda t: 0.5 ** t])
+    sched.step()
+    state = sched.state_dict()
+    assert state["lr_lambdas"] == [{"steps": 4}, None]
+    tg.save(state, tmp_path / "s.npz")
+    opt2 = make_opt(0.5, 0.2)
+    sched2 = S.LambdaLR(opt2, [Warmup(10), lambda t: 0.5 ** t])
+    sched2.load_state_dict(tg.load(tmp_path / "s.npz"))
+    assert sched2.lr_lambdas[0].steps == 4 and sched2.last_epoch == 1
+    sched.step()
+    sched2.step()
+    assert sched2.get_last_lr() == sched.get_last_lr() == [0.5 * 3 / 4, 0.2 * 0.25]
+
+
+def test_multistep_lr_by_hand():
+    opt = make_opt(0.8, 0.2)
+    got = rates(opt, S.MultiStepLR(opt, milestones=[6, 2, 6], gamma=0.5), steps=8)
+    # any order (sorted, as PyTorch counts them); 6 listed twice multiplies twice
+    np.testing.assert_array_equal(got[:, 0], [0.8, 0.8, 0.4, 0.4, 0.4, 0.4, 0.1, 0.1])
+    np.testing.assert_array_equal(got[:, 1], got[:, 0] / 4)
+
+
+def test_constant_lr_by_hand():
+    opt = make_opt(0.6)
+    got = rates(opt, S.ConstantLR(opt, factor=0.5, total_iters=3), steps=6)[:, 0]
+    assert got.tolist() == [0.3, 0.3, 0.3, 0.6, 0.6, 0.6]
+
+
+def test_sequential_lr_warmup_then_cosine_matches_the_closed_forms():
+    # LinearLR for t < 5, then CosineAnnealingLR restarted at its own step 0 at t = 5
+    opt = make_opt(0.5, 0.2)
+    warmup = S.LinearLR(opt, start_factor=0.1, total_iters=5)
+    cosine = S.CosineAnnealingLR(opt, T_max=10, eta_min=0.01)
+    sched = S.SequentialLR(opt, [warmup, cosine], milestones=[5])
+    got = rates(opt, sched)
+
+    def f(lr, t):
+        if t < 5:
+            return lr * (0.1 + 0.9 * t / 5)
+        return 0.01 + (lr - 0.01) * (1 + math.cos(math.pi * (t - 5) / 10)) / 2
+    np.testing.assert_allclose(got, expected(f), rtol=1e-15)
+    assert got[4, 0] == pytest.approx(0.41) and got[5, 0] == 0.5  # the milestone: cosine at 0
+    assert (warmup.last_epoch, cosine.last_epoch) == (4, T - 5)  # each counts its own steps
+    assert cosine.get_last_lr() == sched.get_last_lr()
+
+
+def test_sequential_lr_three_phases_by_hand():
+    opt = make_opt(1.0)
+    sched = S.SequentialLR(opt, [S.ConstantLR(opt, factor=0.1, total_iters=2),
+                                 S.StepLR(opt, step_size=2, gamma=0.5),
+                                 S.LambdaLR(opt, lambda t: 1 / (t + 1))], milestones=[3, 8])
+    got = rates(opt, sched, steps=11)[:, 0]
+    # ConstantLR t = 0, 1, 2 (1.0 from its total_iters); StepLR from 0 at t = 3..7;
+    # LambdaLR from 0 at t = 8
+    assert got.tolist() == [0.1, 0.1, 1.0, 1.0, 1.0, 0.5, 0.5, 0.25, 1.0, 0.5, 1 / 3]
+
+
+def test_scheduler_step_that_fails_changes_nothing():
+    opt = make_opt(0.5)
+    sched = S.LambdaLR(opt, lambda t: [1.0, 0.5, "oops"][t])
+    sched.step()
+    before = sched.state_dict()
+    with pytest.raises(TypeError, match=r"LambdaLR: lr_lambda\(2\) must be a number, got 'oops'"):
+        sched.step()
+    assert sched.state_dict() == before and opt.param_groups[0]["lr"] == 0.25
+
+
+@pytest.mark.parametrize("make, exc, match", [
+    (lambda o: S.LambdaLR(o, 0.5), TypeError, "LambdaLR: lr_lambda must be a function.*float"),
+    (lambda o: S.LambdaLR(o, [abs, abs, abs]), ValueError, "LambdaLR: expected 1 lr_lambdas.*3"),
+    (lambda o: S.LambdaLR(o, lambda t: -1.0), ValueError, r"LambdaLR: invalid lr_lambda\(0\)"),
+    (lambda o: S.LambdaLR(None, abs), TypeError, "LambdaLR: expected a tapegrad optimizer"),
+    (lambda o: S.MultiStepLR(o, 3), TypeError, "MultiStepLR: milestones must be a list"),
+    (lambda o: S.MultiStepLR(o, [2, -1]), ValueError, "MultiStepLR: invalid milestone=-1"),
+    (lambda o: S.MultiStepLR(o, [2], gamma=-0.1), ValueError, "MultiStepLR: invalid gamma"),
+    (lambda o: S.ConstantLR(o, factor=1.5), ValueError, "ConstantLR: invalid factor=1.5"),
+    (lambda o: S.ConstantLR(o, total_iters=0), ValueError, "ConstantLR: invalid total_iters=0"),
+    (lambda o: S.SequentialLR(o, [], []), ValueError, "SequentialLR: expected a non-empty"),
+    (lambda o: S.SequentialLR("opt", [], []), TypeError, "SequentialLR: expected a tapegrad"),
+])
+def test_bad_new_scheduler_arguments(make, exc, match):
+    opt = make_opt(0.5)
+    with pytest.raises(exc, match=match):
+        make(opt)
+    assert opt.param_groups[0]["lr"] == 0.5 and "initial_lr" not in opt.param_groups[0]
+
+
+@pytest.mark.parametrize("schedulers, milestones, exc, match", [
+    (lambda o: [S.StepLR(o, 2), S.ReduceLROnPlateau(o)], [2], ValueError,
+     r"SequentialLR: schedulers\[1\] is a ReduceLROnPlateau"),
+    (lambda o: [S.StepLR(o, 2), "cosine"], [2], TypeError,
+     r"SequentialLR: schedulers\[1\] is str, not an LR scheduler"),
+    (lambda o: [S.StepLR(make_opt(), 2)], [], ValueError,
+     r"SequentialLR: schedulers\[0\] \(StepLR\) drives another optimizer"),
+    (lambda o: [S.StepLR(o, 2), S.StepLR(o, 3)], [2, 4], ValueError,
+     "SequentialLR: 2 schedulers need 1 milestones, got 2"),
+    (lambda o: [S.StepLR(o, 2)] * 3, [4, 4], ValueError,
+     r"SequentialLR: milestones must increase, got \[4, 4\]"),
+    (lambda o: [S.StepLR(o, 2)] * 2, [0], ValueError, "SequentialLR: invalid milestone=0"),
+    (lambda o: [S.StepLR(o, 2)] * 2, 3, TypeError, "SequentialLR: milestones must be a list"),
+])
+def test_bad_sequential_lr_arguments_change_nothing(schedulers, milestones, exc, match):
+    opt = make_opt(0.5)
+    scheds = schedulers(opt)
+    before = [s.state_dict() if hasattr(s, "state_dict") else s for s in scheds]
+    lrs = [g["lr"] for g in opt.param_groups]
+    with pytest.raises(exc, match=match):
+        S.SequentialLR(opt, scheds, milestones)
+    assert [s.state_dict() if hasattr(s, "state_dict") else s for s in scheds] == before
+    assert [g["lr"] for g in opt.param_groups] == lrs
+
+
+@pytest.mark.parametrize("make, key, value, match", [
+    (lambda o: S.MultiStepLR(o, [2]), "milestones", [-3], "milestone=-3"),
+    (lambda o: S.MultiStepLR(o, [2]), "milestones", 2, "milestones must be a list"),
+    (lambda o: S.ConstantLR(o), "factor", 2.0, "factor=2.0"),
+    (lambda o: S.LambdaLR(o, abs), "lr_lambdas", [None], "lr_lambdas must hold 2 entries"),
+    (lambda o: S.LambdaLR(o, abs), "lr_lambdas", [{"a": 1}, None],
+     r"lr_lambdas\[0\] must be None or the attribute dict of a callable object"),
+    (make_sequential, "_milestones", [0], "milestone=0"),
+    (make_sequential, "_milestones", [2, 4], "the state has 2 milestones, this SequentialLR 1"),
+    (make_sequential, "_schedulers", [{}], "_schedulers must hold 2 states"),
+])
+def test_new_scheduler_load_checks_settings_like_the_constructor(make, key, value, match):
+    opt = make_opt(0.5, 0.2)
+    sched = make(opt)
+    sched.step()
+    before, lrs = sched.state_dict(), [g["lr"] for g in opt.param_groups]
+    with pytest.raises((ValueError, TypeError), match=match):
+        sched.load_state_dict({**before, key: value})
+    assert sched.state_dict() == before and [g["lr"] for g in opt.param_groups] == lrs
+
+
+def test_sequential_lr_load_checks_every_scheduler_first():
+    # the second scheduler's state is bad: the first one's is not loaded either
+    opt = make_opt(0.5, 0.2)
+    sched = make_sequential(opt)
+    for _ in range(4):
+        sched.step()
+    saved = sched.state_dict()
+    bad = {**saved, "_schedulers": [saved["_schedulers"][0],
+                                    {**saved["_schedulers"][1], "gamma": -1.0}]}
+    fresh = make_sequential(make_opt(0.5, 0.2))
+    before = fresh.state_dict()
+    with pytest.raises(ValueError, match=r"_schedulers\[1\] \(ExponentialLR\): invalid "
+                                         "gamma=-1.0"):
+        fresh.load_state_dict(bad)
+    assert fresh.state_dict() == before
+    fresh.load_state_dict(saved)
+    assert fresh.state_dict() == saved

@@ -68,6 +68,16 @@ SCHEDULERS = {
     "cosine": lambda o: S.CosineAnnealingLR(o, T_max=7, eta_min=1e-3),
     "power": lambda o: S.PowerLR(o, s=2.0, c=-0.5),
     "plateau": lambda o: S.ReduceLROnPlateau(o, factor=0.5, patience=0, threshold=0.5),
+    "lambda": lambda o: S.LambdaLR(o, lambda t: 0.8 ** t * (1 + t % 2)),
+    "multistep": lambda o: S.MultiStepLR(o, milestones=[2, 5, 7], gamma=0.5),
+    "constant": lambda o: S.ConstantLR(o, factor=0.25, total_iters=6),
+    # warmup, then cosine from the milestone (t = 3) on: the save at N = 4 is past it
+    "sequential": lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=3),
+                                              S.CosineAnnealingLR(o, T_max=6)], milestones=[3]),
+    # the save at N = 4 is the second milestone itself
+    "sequential-3": lambda o: S.SequentialLR(o, [S.ConstantLR(o, factor=0.5, total_iters=2),
+                                                S.ExponentialLR(o, gamma=0.8),
+                                                S.StepLR(o, step_size=2)], milestones=[2, 4]),
 }
 
 

@@ -10,6 +10,9 @@ The lecture's schedules (notes 000, "Learning Rate Scheduling"):
     power law    η(τ) = η0·(1 + τ/s)^c                                    -> PowerLR
     exponential  η(τ) = η0·c^(τ/s)                                        -> ExponentialLR
 
+Warmup then decay is SequentialLR(opt, [LinearLR(...) or ConstantLR(...), CosineAnnealingLR(...)],
+milestones=[warmup_steps]); LambdaLR takes any factor λ(t), MultiStepLR decays at milestones.
+
 >>> import tapegrad as tg, tapegrad.optim as optim
 >>> opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1)
 >>> sched = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
@@ -23,15 +26,18 @@ The lecture's schedules (notes 000, "Learning Rate Scheduling"):
 
 from __future__ import annotations
 
+import bisect
 import math
-from abc import ABC, abstractmethod
+import types
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .optimizer import Optimizer, check_int, check_number
 
 
-class LRScheduler(ABC):
-    """Base class: remembers each group's initial lr and sets lr = _lr_at(lr0, t) on step.
+class LRScheduler:
+    """Base class: remembers each group's initial lr and sets lr = _lr_at(lr0, t) on step
+    (or the rates _lrs_at(t) gives, for a schedule with a formula per group).
 
     last_epoch=-1 starts a new schedule (the constructor performs step 0, so the optimizer's
     lr is the t = 0 value right away)."""
@@ -40,36 +46,39 @@ class LRScheduler(ABC):
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         who = type(self).__name__
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{who}: expected a tapegrad optimizer, got "
-                            f"{type(optimizer).__name__}")
+        _check_optimizer(who, optimizer)
         check_int(who, "last_epoch", last_epoch, low=-1)
         if last_epoch != -1 and any("initial_lr" not in g for g in optimizer.param_groups):
             raise ValueError(f"{who}: last_epoch={last_epoch} resumes a schedule, but the "
                              "optimizer's groups have no 'initial_lr'")
         self.optimizer = optimizer
-        for g in optimizer.param_groups:
-            g.setdefault("initial_lr", g["lr"])
-        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
+        self.base_lrs = [g.get("initial_lr", g["lr"]) for g in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._last_lr: list[float] = []
-        self.step()
+        self.step()  # may raise (a LambdaLR's function): the optimizer is then left as it was
+        for g, lr0 in zip(optimizer.param_groups, self.base_lrs):
+            g.setdefault("initial_lr", lr0)
 
-    @abstractmethod
     def _lr_at(self, base_lr: float, t: int) -> float:
         """The rate at step t of a group that started at base_lr (the schedule's formula)."""
+        raise NotImplementedError
+
+    def _lrs_at(self, t: int) -> list[float]:
+        """The rates of all groups at step t: _lr_at of each group's initial rate (schedules
+        with a formula per group override this)."""
+        return [self._lr_at(b, t) for b in self.base_lrs]
 
     @staticmethod
-    @abstractmethod
     def _check_hyper(who: str, **hyper: Any) -> None:
         """Raise unless the schedule's settings (the _hyper names) are valid: the one check
-        of the constructor and of load_state_dict."""
+        of the constructor and of load_state_dict (a schedule with none has none)."""
 
     def step(self) -> None:
         """Advance the schedule by one and write the new rates into the optimizer."""
+        lrs = self._lrs_at(self.last_epoch + 1)
         self.last_epoch += 1
-        self._last_lr = [self._lr_at(b, self.last_epoch) for b in self.base_lrs]
-        for g, lr in zip(self.optimizer.param_groups, self._last_lr):
+        self._last_lr = lrs
+        for g, lr in zip(self.optimizer.param_groups, lrs):
             g["lr"] = lr
 
     def get_last_lr(self) -> list[float]:
@@ -87,11 +96,19 @@ class LRScheduler(ABC):
         groups, so the rate in use is the restored one whichever of the optimizer and the
         scheduler was created or loaded first. The keys must match exactly and the settings
         pass the constructor's checks (nothing changes on error)."""
-        who = f"{type(self).__name__}.load_state_dict"
-        _check_keys(who, state_dict, self.state_dict())
-        self._check_hyper(who, **{n: state_dict[n] for n in self._hyper})
-        _check_loaded(self, who, state_dict, ("base_lrs", "_last_lr"), low_epoch=-1)
+        self._check_state(f"{type(self).__name__}.load_state_dict", state_dict)
         _restore(self, state_dict)
+
+    def _check_state(self, who: str, state: Any) -> None:
+        """Raise unless `state` is a state_dict() this scheduler can take."""
+        _check_keys(who, state, self.state_dict())
+        self._check_hyper(who, **{n: state[n] for n in self._hyper})
+        _check_loaded(self, who, state, ("base_lrs", "_last_lr"), low_epoch=-1)
+
+
+def _check_optimizer(who: str, optimizer: Any) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{who}: expected a tapegrad optimizer, got {type(optimizer).__name__}")
 
 
 def _check_keys(who: str, state: Any, own: dict[str, Any]) -> None:
@@ -125,6 +142,69 @@ def _restore(sched: Any, state: dict[str, Any]) -> None:
         g["lr"] = lr
 
 
+class LambdaLR(LRScheduler):
+    """lr = lr0 · λ(t): a function of the step count gives the factor, one function for
+    every group or one per group.
+
+    state_dict() saves a callable object's attributes (its __dict__) and None for a plain
+    function or lambda, whose code is never saved (PyTorch's rule): the resuming program
+    makes the scheduler with the same functions and loads the rest."""
+
+    def __init__(self, optimizer: Optimizer,
+                 lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
+        _check_optimizer("LambdaLR", optimizer)
+        groups = len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != groups:
+                raise ValueError(f"LambdaLR: expected {groups} lr_lambdas (one per param "
+                                 f"group), got {len(lr_lambda)}")
+            lambdas = list(lr_lambda)
+        else:
+            lambdas = [lr_lambda] * groups
+        for fn in lambdas:
+            if not callable(fn):
+                raise TypeError(f"LambdaLR: lr_lambda must be a function of the step, got "
+                                f"{type(fn).__name__}")
+        self.lr_lambdas = lambdas
+        super().__init__(optimizer, last_epoch)
+
+    def _lrs_at(self, t: int) -> list[float]:
+        lrs = []
+        for fn, b in zip(self.lr_lambdas, self.base_lrs):
+            factor = fn(t)
+            check_number("LambdaLR", f"lr_lambda({t})", factor)
+            lrs.append(b * factor)
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """The position and rates, and under 'lr_lambdas' a copy of each callable object's
+        attributes (None for plain functions and lambdas)."""
+        saved = [None if isinstance(fn, types.FunctionType) or not hasattr(fn, "__dict__")
+                 else dict(vars(fn)) for fn in self.lr_lambdas]
+        return {**super().state_dict(), "lr_lambdas": saved}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the position and rates, and update each callable object's attributes from
+        its saved entry (None entries are skipped). Nothing changes on error."""
+        self._check_state("LambdaLR.load_state_dict", state_dict)
+        _restore(self, {k: v for k, v in state_dict.items() if k != "lr_lambdas"})
+        for fn, attrs in zip(self.lr_lambdas, state_dict["lr_lambdas"]):
+            if attrs is not None:
+                vars(fn).update(attrs)
+
+    def _check_state(self, who: str, state: Any) -> None:
+        super()._check_state(who, state)
+        saved = state["lr_lambdas"]
+        if not isinstance(saved, (list, tuple)) or len(saved) != len(self.lr_lambdas):
+            raise ValueError(f"{who}: lr_lambdas must hold {len(self.lr_lambdas)} entries "
+                             f"(one per param group), got {saved!r:.80}")
+        for i, (fn, attrs) in enumerate(zip(self.lr_lambdas, saved)):
+            if attrs is not None and not (isinstance(attrs, dict) and hasattr(fn, "__dict__")):
+                raise ValueError(f"{who}: lr_lambdas[{i}] must be None or the attribute dict "
+                                 f"of a callable object, got {attrs!r:.80}")
+
+
 class StepLR(LRScheduler):
     """lr = lr0 · gamma^⌊t / step_size⌋: multiply by gamma every step_size steps."""
 
@@ -143,6 +223,52 @@ class StepLR(LRScheduler):
 
     def _lr_at(self, base_lr: float, t: int) -> float:
         return base_lr * self.gamma ** (t // self.step_size)
+
+
+class MultiStepLR(LRScheduler):
+    """lr = lr0 · gamma^(number of milestones ≤ t): multiply by gamma at each milestone (a
+    milestone listed twice multiplies twice, as in PyTorch)."""
+
+    _hyper = ("milestones", "gamma")
+
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
+        self._check_hyper("MultiStepLR", milestones=milestones, gamma=gamma)
+        self.milestones, self.gamma = sorted(milestones), gamma
+        super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _check_hyper(who: str, **hyper: Any) -> None:
+        milestones = hyper["milestones"]
+        if not isinstance(milestones, (list, tuple)):
+            raise TypeError(f"{who}: milestones must be a list of step counts, got "
+                            f"{milestones!r:.80}")
+        for m in milestones:
+            check_int(who, "milestone", m, low=0)
+        check_number(who, "gamma", hyper["gamma"])
+
+    def _lr_at(self, base_lr: float, t: int) -> float:
+        return base_lr * self.gamma ** sum(m <= t for m in self.milestones)
+
+
+class ConstantLR(LRScheduler):
+    """lr = lr0 · factor for t < total_iters, then lr0: a constant warmup."""
+
+    _hyper = ("factor", "total_iters")
+
+    def __init__(self, optimizer: Optimizer, factor: float = 1.0 / 3, total_iters: int = 5,
+                 last_epoch: int = -1) -> None:
+        self._check_hyper("ConstantLR", factor=factor, total_iters=total_iters)
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _check_hyper(who: str, **hyper: Any) -> None:
+        check_number(who, "factor", hyper["factor"], high=1.0, high_open=False)
+        check_int(who, "total_iters", hyper["total_iters"])
+
+    def _lr_at(self, base_lr: float, t: int) -> float:
+        return base_lr * self.factor if t < self.total_iters else base_lr
 
 
 class ExponentialLR(LRScheduler):
@@ -232,6 +358,94 @@ class PowerLR(LRScheduler):
         return base_lr * (1 + t / self.s) ** self.c
 
 
+class SequentialLR(LRScheduler):
+    """Run schedulers one after another: schedulers[0] until milestones[0], then
+    schedulers[1], each starting afresh at its own step 0 when its milestone is reached:
+
+        lr(t) = schedulers[i] at step t − m_i,   m_i ≤ t < m_{i+1}   (m_0 = 0)
+
+    E.g. warmup then cosine: SequentialLR(opt, [LinearLR(opt, 0.1, total_iters=5),
+    CosineAnnealingLR(opt, T_max=95)], milestones=[5]). PyTorch's semantics (at a milestone
+    it calls the next scheduler with epoch 0, the closed form at 0); the schedulers must be
+    made for this optimizer. state_dict() holds each scheduler's state under '_schedulers'."""
+
+    _hyper = ("_milestones",)
+
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler],
+                 milestones: Sequence[int]) -> None:
+        who = "SequentialLR"
+        _check_optimizer(who, optimizer)
+        if not isinstance(schedulers, (list, tuple)) or not schedulers:
+            raise ValueError(f"{who}: expected a non-empty list of schedulers, got "
+                             f"{schedulers!r:.80}")
+        for i, s in enumerate(schedulers):
+            if isinstance(s, ReduceLROnPlateau):
+                raise ValueError(f"{who}: schedulers[{i}] is a ReduceLROnPlateau, whose "
+                                 "step needs the metric; it cannot be sequenced")
+            if not isinstance(s, LRScheduler):
+                raise TypeError(f"{who}: schedulers[{i}] is {type(s).__name__}, not an LR "
+                                "scheduler")
+            if s.optimizer is not optimizer:
+                raise ValueError(f"{who}: schedulers[{i}] ({type(s).__name__}) drives "
+                                 "another optimizer")
+        self._check_hyper(who, _milestones=milestones)
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"{who}: {len(schedulers)} schedulers need "
+                             f"{len(schedulers) - 1} milestones, got {len(milestones)}")
+        self._schedulers, self._milestones = list(schedulers), list(milestones)
+        super().__init__(optimizer)
+
+    @staticmethod
+    def _check_hyper(who: str, **hyper: Any) -> None:
+        milestones = hyper["_milestones"]
+        if not isinstance(milestones, (list, tuple)):
+            raise TypeError(f"{who}: milestones must be a list of step counts, got "
+                            f"{milestones!r:.80}")
+        for m in milestones:
+            check_int(who, "milestone", m)
+        if any(a >= b for a, b in zip(milestones, milestones[1:])):
+            raise ValueError(f"{who}: milestones must increase, got {list(milestones)}")
+
+    def _phase(self, t: int) -> tuple[LRScheduler, int]:
+        """The scheduler in charge at step t and the step it started at."""
+        i = bisect.bisect_right(self._milestones, t)
+        return self._schedulers[i], self._milestones[i - 1] if i else 0
+
+    def _lrs_at(self, t: int) -> list[float]:
+        sched, start = self._phase(t)
+        return sched._lrs_at(t - start)
+
+    def step(self) -> None:
+        """Advance by one; the scheduler in charge advances too (its own step count)."""
+        super().step()
+        sched, start = self._phase(self.last_epoch)
+        sched.last_epoch, sched._last_lr = self.last_epoch - start, self.get_last_lr()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(),
+                "_schedulers": [s.state_dict() for s in self._schedulers]}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the position, the milestones and every scheduler's state, all checked
+        first (nothing changes on error)."""
+        self._check_state("SequentialLR.load_state_dict", state_dict)
+        for s, state in zip(self._schedulers, state_dict["_schedulers"]):
+            s.load_state_dict(state)
+        _restore(self, {k: v for k, v in state_dict.items() if k != "_schedulers"})
+
+    def _check_state(self, who: str, state: Any) -> None:
+        super()._check_state(who, state)
+        n = len(self._schedulers)
+        if len(state["_milestones"]) != n - 1:
+            raise ValueError(f"{who}: the state has {len(state['_milestones'])} milestones, "
+                             f"this SequentialLR {n - 1}")
+        saved = state["_schedulers"]
+        if not isinstance(saved, (list, tuple)) or len(saved) != n:
+            raise ValueError(f"{who}: _schedulers must hold {n} states, got {saved!r:.80}")
+        for i, (s, sub) in enumerate(zip(self._schedulers, saved)):
+            s._check_state(f"{who}: _schedulers[{i}] ({type(s).__name__})", sub)
+
+
 class ReduceLROnPlateau:
     """Multiply the lr by `factor` when a metric has not improved for `patience` steps.
 
@@ -250,9 +464,7 @@ class ReduceLROnPlateau:
                  cooldown: int = 0, min_lr: float | list[float] = 0.0,
                  eps: float = 1e-8) -> None:
         who = "ReduceLROnPlateau"
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{who}: expected a tapegrad optimizer, got "
-                            f"{type(optimizer).__name__}")
+        _check_optimizer(who, optimizer)
         n = len(optimizer.param_groups)
         min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
         if len(min_lrs) != n:
