@@ -6,7 +6,7 @@
 
 from . import functional, init, utils
 from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
-from .container import Flatten, Identity, ModuleList, Sequential
+from .container import Flatten, Identity, ModuleDict, ModuleList, Sequential
 from .dropout import Dropout
 from .linear import Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
@@ -15,5 +15,5 @@ from .normalization import BatchNorm1d, LayerNorm
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "ELU", "BatchNorm1d", "Dropout",
            "Flatten", "Identity", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss",
-           "Module", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid",
-           "Softmax", "Softplus", "Tanh", "functional", "init", "utils"]
+           "Module", "ModuleDict", "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential",
+           "Sigmoid", "Softmax", "Softplus", "Tanh", "functional", "init", "utils"]

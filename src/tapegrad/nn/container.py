@@ -1,10 +1,10 @@
-"""Structural modules: Sequential, ModuleList, Identity, Flatten."""
+"""Structural modules: Sequential, ModuleList, ModuleDict, Identity, Flatten."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -93,6 +93,93 @@ class ModuleList(_ModuleSequence):
 
     def _slice(self, items: list[tuple[str, Module]]) -> ModuleList:
         return ModuleList(m for _, m in items)  # renumbered, as PyTorch's ModuleList
+
+
+class ModuleDict(Module):
+    """A dict of modules registered as children under their keys (parameters
+    'heads.cls.weight' in the owner), in insertion order, indexed, iterated (over the keys)
+    and updated like a dict. It has no forward: the owner's forward picks modules by key.
+
+    Keys are non-empty strings without '.' that do not hide an attribute of the ModuleDict
+    ('keys', 'training', ...): a bad key or a non-Module raises, and nothing is added."""
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None
+                 ) -> None:
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def _check(self, key: Any, module: Any) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict: keys must be strings, got {key!r}")
+        if not key or "." in key:
+            raise ValueError(f"ModuleDict: key {key!r} must be non-empty and without '.'")
+        if key not in self._modules and hasattr(self, key):
+            raise ValueError(f"ModuleDict: key {key!r} would hide the attribute "
+                             f"ModuleDict.{key}")
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict: item {key!r} is {type(module).__name__}, not a "
+                            "Module")
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._modules:
+            raise KeyError(f"ModuleDict: no module {key!r}; keys are {list(self._modules)}")
+        return self._modules[key]
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        self._check(key, module)
+        self.add_module(key, module)
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # KeyError for a missing key
+        delattr(self, key)
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._modules
+
+    def keys(self) -> Iterable[str]:
+        return self._modules.keys()
+
+    def items(self) -> Iterable[tuple[str, Module]]:
+        return self._modules.items()
+
+    def values(self) -> Iterable[Module]:
+        return self._modules.values()
+
+    def pop(self, key: str) -> Module:
+        """Remove the module under key and return it."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def clear(self) -> None:
+        for key in list(self._modules):
+            del self[key]
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add (or replace) modules from a mapping or an iterable of (key, module) pairs, in
+        their order. Every entry is checked before any is added."""
+        if isinstance(modules, (Mapping, ModuleDict)):
+            items = list(modules.items())
+        elif isinstance(modules, Iterable) and not isinstance(modules, (str, Module)):
+            items = list(modules)
+            for j, pair in enumerate(items):
+                if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                    raise ValueError(f"ModuleDict.update: element #{j} must be a (key, "
+                                     f"module) pair, got {pair!r:.80}")
+        else:
+            raise TypeError(f"ModuleDict.update: expected a mapping or (key, module) pairs, "
+                            f"got {type(modules).__name__}")
+        for key, module in items:
+            self._check(key, module)
+        for key, module in items:
+            self.add_module(key, module)
 
 
 class Identity(Module):
