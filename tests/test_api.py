@@ -84,7 +84,7 @@ def test_linear_contract():
 
 @pytest.mark.parametrize("where, names", [
     (optim.lr_scheduler, ["LambdaLR", "MultiStepLR", "ConstantLR", "SequentialLR"]),
-    (nn, ["ModuleDict"]),
+    (nn, ["ModuleDict", "GELU", "SiLU", "Mish"]), (F, ["gelu", "silu", "mish"]),
 ])
 def test_training_loop_extras_exist(where, names):
     """Beyond DESIGN.md's list: what a PyTorch training loop reaches for, same names."""

@@ -145,6 +145,38 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return ops.where(_mask(linear), x, out) if linear.any() else out
 
 
+_SQRT_HALF = math.sqrt(0.5)
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_GELU_TANH_CAP = 10.0  # tanh(√(2/π)(x + 0.044715x³)) is ±1 in float32 and float64 beyond it
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x·Φ(x), Φ the standard normal CDF: ½·x·(1 + erf(x/√2)) (approximate='none'), or
+    ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) (approximate='tanh'), as PyTorch defines them.
+
+    The tanh form's inner polynomial is taken of x clipped to ±10, where the tanh is already
+    ±1 to the last bit: the same values, and no overflow of x³ for huge inputs."""
+    x = _tensor(x, "gelu")
+    if approximate == "none":
+        return x * (ops.erf(x * _SQRT_HALF) + 1.0) * 0.5
+    if approximate == "tanh":
+        c = x.clip(-_GELU_TANH_CAP, _GELU_TANH_CAP)
+        return x * (((c + c * c * c * 0.044715) * _SQRT_2_OVER_PI).tanh() + 1.0) * 0.5
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(x: Tensor) -> Tensor:
+    """x·σ(x) (also called swish), with the overflow-free sigmoid."""
+    x = _tensor(x, "silu")
+    return x * ops.sigmoid(x)
+
+
+def mish(x: Tensor) -> Tensor:
+    """x·tanh(softplus(x)) = x·tanh(log(1 + eˣ)), softplus taken without overflow."""
+    x = _tensor(x, "mish")
+    return x * softplus(x, threshold=math.inf).tanh()
+
+
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + e^{−x}), the engine's overflow-free primitive."""
     return ops.sigmoid(_tensor(x, "sigmoid"))

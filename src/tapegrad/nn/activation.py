@@ -1,7 +1,8 @@
 """Activation modules: thin wrappers of tapegrad.functional.
 
-`inplace=True` (ReLU, LeakyReLU, ELU) is accepted so that PyTorch code runs unchanged; the
-result is the same, but tapegrad never overwrites the input (a recorded graph needs it)."""
+`inplace=True` (ReLU, LeakyReLU, ELU, SiLU, Mish) is accepted so that PyTorch code runs
+unchanged; the result is the same, but tapegrad never overwrites the input (a recorded graph
+needs it)."""
 
 from __future__ import annotations
 
@@ -69,6 +70,51 @@ class Softplus(Module):
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
 
+
+class GELU(Module):
+    """x·Φ(x) = ½·x·(1 + erf(x/√2)); approximate='tanh' uses
+    ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got "
+                             f"{approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x·σ(x)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.silu(x)
+
+    def extra_repr(self) -> str:
+        return _inplace(self).removeprefix(", ")
+
+
+class Mish(Module):
+    """x·tanh(softplus(x))."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.mish(x)
+
+    def extra_repr(self) -> str:
+        return _inplace(self).removeprefix(", ")
 
 class Sigmoid(Module):
     """1 / (1 + e^{−x})."""

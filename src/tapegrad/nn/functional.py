@@ -7,22 +7,25 @@ from ..functional import (
     cross_entropy,
     dropout,
     elu,
+    gelu,
     l1_penalty,
     l2_penalty,
     layer_norm,
     leaky_relu,
     linear,
     log_softmax,
+    mish,
     mse_loss,
     nll_loss,
     relu,
     sigmoid,
+    silu,
     softmax,
     softplus,
     tanh,
 )
 
 __all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "cross_entropy", "dropout", "elu", "l1_penalty", "l2_penalty", "layer_norm",
-           "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid",
-           "softmax", "softplus", "tanh"]
+           "cross_entropy", "dropout", "elu", "gelu", "l1_penalty", "l2_penalty", "layer_norm",
+           "leaky_relu", "linear", "log_softmax", "mish", "mse_loss", "nll_loss", "relu", "sigmoid",
+           "silu", "softmax", "softplus", "tanh"]
