@@ -17,9 +17,11 @@ from .tape import (
     detect_anomaly,
     enable_grad,
     grad,
+    inference_mode,
     is_grad_enabled,
     name_scope,
     no_grad,
+    set_grad_enabled,
 )
 from .tensor import (
     Tensor,
