@@ -15,6 +15,7 @@ from ..functional import (
     log_softmax,
     mse_loss,
     nll_loss,
+    one_hot,
     relu,
     sigmoid,
     softmax,
@@ -24,5 +25,5 @@ from ..functional import (
 
 __all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
            "cross_entropy", "dropout", "elu", "l1_penalty", "l2_penalty", "layer_norm",
-           "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid",
-           "softmax", "softplus", "tanh"]
+           "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "one_hot", "relu",
+           "sigmoid", "softmax", "softplus", "tanh"]
