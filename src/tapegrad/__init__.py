@@ -1,5 +1,7 @@
 """tapegrad: a tape-based autograd engine on numpy, with graphs you can look at."""
 
+import inspect
+
 from . import data, functional, nn, ops, optim, training, viz
 from .functional import log_softmax, softmax
 from .gradcheck import GradcheckError, gradcheck
@@ -17,22 +19,29 @@ from .tape import (
     detect_anomaly,
     enable_grad,
     grad,
+    inference_mode,
     is_grad_enabled,
     name_scope,
     no_grad,
+    set_grad_enabled,
 )
 from .tensor import (
     Tensor,
+    allclose,
     arange,
     bool_,
+    cat,
     concatenate,
+    device,
     eye,
     float16,
     float32,
     float64,
+    from_numpy,
     full,
     int32,
     int64,
+    linspace,
     ones,
     ones_like,
     rand,
@@ -65,20 +74,25 @@ def minimum(a, b) -> Tensor:
     return ops.minimum(a, b)
 
 
-def logsumexp(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
-    """log Σ exp(x) over `axis`, computed stably (the max is subtracted first)."""
-    return x.logsumexp(axis, keepdims)
+def _function(name: str):
+    """tg.name(input, *args, **kwargs): the method Tensor.name of input (made a Tensor if it is
+    not one), as PyTorch's torch.name."""
+    method = getattr(Tensor, name)
 
+    def fn(input, *args, **kwargs):
+        return method(input if isinstance(input, Tensor) else Tensor(input), *args, **kwargs)
 
-def _unary(name: str):
-    def fn(x: Tensor) -> Tensor:
-        return getattr(x if isinstance(x, Tensor) else Tensor(x), name)()
-
-    fn.__name__ = name
-    fn.__doc__ = f"Elementwise {name} (the method Tensor.{name})."
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = method.__doc__ or f"Elementwise {name} (the method Tensor.{name})."
+    first, *rest = inspect.signature(method).parameters.values()
+    fn.__signature__ = inspect.signature(method).replace(
+        parameters=[first.replace(name="input"), *rest])
     return fn
 
 
-exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs = (
-    _unary(n) for n in ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs"))
+(exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs, sum, mean, var, std, max, min, argmax,
+ argmin, logsumexp, norm, clamp, clip, pow, neg, reciprocal, sign, numel, t, mm, gather, split,
+ chunk, unbind, masked_fill) = map(_function, """exp log sqrt sin cos tanh sigmoid relu abs sum
+    mean var std max min argmax argmin logsumexp norm clamp clip pow neg reciprocal sign numel
+    t mm gather split chunk unbind masked_fill""".split())
 __all__ = [n for n in dir() if not n.startswith("_")]

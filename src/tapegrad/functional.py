@@ -19,7 +19,7 @@ import numpy as np
 from . import ops
 from . import random as _random
 from .tape import ShapeError, _user_frame, no_grad
-from .tensor import Tensor, _axes
+from .tensor import Tensor, _alias, _axes, int64
 
 _REDUCTIONS = ("mean", "sum", "none")
 _BCE_EPS = 1e-12  # PyTorch's floor on p(1 − p) in the gradient of binary_cross_entropy
@@ -105,9 +105,12 @@ def _mask(condition: np.ndarray) -> Tensor:
 
 
 # ====================================================================== activations
-def relu(x: Tensor) -> Tensor:
-    """max(x, 0); the gradient at 0 is 0 (as in PyTorch)."""
-    return ops.relu(_tensor(x, "relu"))
+def relu(x: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0); the gradient at 0 is 0 (as in PyTorch). inplace=True writes it into x and
+    returns x, by the rules of x.clamp_(0): refused where the change would be recorded (x
+    or a tensor it was computed from requires grad, outside no_grad)."""
+    x = _tensor(x, "relu")
+    return x.clamp_(0) if inplace else ops.relu(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -186,15 +189,16 @@ def tanh(x: Tensor) -> Tensor:
     return _tensor(x, "tanh").tanh()
 
 
-def log_softmax(x: Tensor, axis: int | None = -1) -> Tensor:
+def log_softmax(x: Tensor, axis: int | None = -1, *, dim: int | None = None) -> Tensor:
     """z − logsumexp(z) with z = x − max(x) along axis: stable for any magnitude of x.
 
     The shift by the max is a constant (log-softmax and all its derivatives are invariant to
     it), so it adds no gradient path; taken first it makes z ≤ 0 and logsumexp(z) ≤ log C,
     so the result is accurate to the dtype's eps instead of to one ulp of |x| (5e-4 for
     float32 logits of 1e4). axis=None is PyTorch's deprecated implicit choice (see
-    _implicit_axis), never the whole tensor."""
+    _implicit_axis), never the whole tensor. dim is PyTorch's name for axis."""
     x = _tensor(x, "log_softmax")
+    axis = _alias("log_softmax", "axis", axis, -1, "dim", dim)
     if axis is None:
         axis = _implicit_axis(x.ndim, "log_softmax", "axis")
     return _log_softmax(x, axis, "log_softmax")
@@ -226,13 +230,38 @@ def _log_softmax(x: Tensor, axis: int, who: str) -> Tensor:
     return x - ops.logsumexp(x, axis=axes, keepdims=True)
 
 
-def softmax(x: Tensor, axis: int | None = -1) -> Tensor:
+def softmax(x: Tensor, axis: int | None = -1, *, dim: int | None = None) -> Tensor:
     """exp(log_softmax(x)) = exp(x_i) / sum_j exp(x_j), without overflow. axis=None is
-    PyTorch's deprecated implicit choice (see _implicit_axis)."""
+    PyTorch's deprecated implicit choice (see _implicit_axis); dim is PyTorch's name for
+    axis."""
     x = _tensor(x, "softmax")
+    axis = _alias("softmax", "axis", axis, -1, "dim", dim)
     if axis is None:
         axis = _implicit_axis(x.ndim, "softmax", "axis")
     return ops.exp(_log_softmax(x, axis, "softmax"))
+
+
+def one_hot(t: Tensor, num_classes: int = -1) -> Tensor:
+    """The int64 tensor of shape t.shape + (num_classes,) with a 1 at each class index of t
+    (integers in [0, num_classes)); num_classes=-1 takes t.max() + 1. No gradient."""
+    t = _tensor(t, "one_hot")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: t must hold integer class indices, got {t.dtype}")
+    if not isinstance(num_classes, (int, np.integer)) or isinstance(num_classes, bool) or (
+            num_classes < -1):
+        raise ValueError(f"one_hot: num_classes must be an int >= 0 or -1, got "
+                         f"{num_classes!r}")
+    labels = t._data
+    if num_classes == -1:
+        if not labels.size:
+            raise ValueError(f"one_hot: cannot infer num_classes from an empty tensor (shape "
+                             f"{t.shape}); give num_classes")
+        num_classes = int(labels.max()) + 1
+    if labels.size and not (labels.min() >= 0 and labels.max() < num_classes):
+        bad = labels[(labels < 0) | (labels >= num_classes)].flat[0]
+        raise ValueError(f"one_hot: class index {bad} is out of range for num_classes="
+                         f"{num_classes}")
+    return Tensor._make((labels[..., None] == np.arange(num_classes)).astype(int64), False)
 
 
 # ====================================================================== losses

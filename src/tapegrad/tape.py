@@ -132,6 +132,38 @@ class enable_grad(_GradMode):
     enabled = True
 
 
+class set_grad_enabled(_GradMode):
+    """Grad mode on (True) or off, as PyTorch's: a plain call `tg.set_grad_enabled(False)`
+    sets it for the current thread, a `with` block sets it and restores the mode before it,
+    and `@tg.set_grad_enabled(False)` sets it inside the function only."""
+
+    def __init__(self, mode: bool) -> None:
+        st = self._state = _threads.state
+        self._prev = st.grad_enabled
+        self.enabled = st.grad_enabled = bool(mode)
+
+    def __enter__(self) -> None:
+        pass  # set by the call already; __exit__ restores the mode before it
+
+    def __call__(self, fn: F) -> F:
+        self._state.grad_enabled = self._prev  # as a decorator it changes nothing outside
+        return super().__call__(fn)
+
+
+class inference_mode(_GradMode):
+    """PyTorch's inference_mode, which for tapegrad is no_grad: nothing is recorded inside
+    (`with tg.inference_mode():`, `@tg.inference_mode()` or `@tg.inference_mode`).
+    inference_mode(False) records again, as enable_grad."""
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode):  # used as a decorator without a call
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        self.enabled = not mode
+
+
 def is_grad_enabled() -> bool:
     return _threads.state.grad_enabled
 

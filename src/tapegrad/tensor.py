@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -94,6 +94,56 @@ def _axis(axis: Any, ndim: int, who: str) -> int | None:
         raise TypeError(f"{who}: axis must be an int, got {axis!r}")
     axes = _axes(axis, ndim, who)
     return None if axes is None else axes[0]
+
+
+def _alias(who: str, name: str, value: Any, default: Any, torch_name: str, torch_value: Any
+           ) -> Any:
+    """The argument given under numpy's `name` or PyTorch's `torch_name` (None: not given).
+    Both given (numpy's with a value other than its default) is a TypeError."""
+    if torch_value is None:
+        return value
+    if value is not default and value != default:
+        raise TypeError(f"{who}: got both {name}={value!r} and {torch_name}={torch_value!r}; "
+                        f"{torch_name} is PyTorch's name for {name}, give one of them")
+    return torch_value
+
+
+def _dims(who: str, axis: Any, keepdims: bool, dim: Any, keepdim: bool | None
+          ) -> tuple[Any, bool]:
+    """(axis, keepdims) from numpy's names or PyTorch's dim/keepdim (see _alias)."""
+    return (_alias(who, "axis", axis, None, "dim", dim),
+            _alias(who, "keepdims", keepdims, False, "keepdim", keepdim))
+
+
+def _ddof(who: str, ddof: int, unbiased: bool | None, correction: int | None) -> int:
+    """numpy's ddof from PyTorch's unbiased= (True: 1, False: 0) or correction= (= ddof);
+    at most one of the three may be given."""
+    given = [f"{k}={v!r}" for k, v in (("ddof", ddof or None), ("unbiased", unbiased),
+                                       ("correction", correction)) if v is not None]
+    if len(given) > 1:
+        raise TypeError(f"{who}: got {' and '.join(given)}; give one of ddof, unbiased and "
+                        "correction (unbiased=True is ddof=1, correction=c is ddof=c)")
+    return int(bool(unbiased)) if unbiased is not None else correction or ddof
+
+
+def _root(v: Tensor, p: float) -> Tensor:
+    """v^(1/p) (v ≥ 0) with gradient 0 where v = 0, as PyTorch's norm and std have (the root's
+    own is 1/0 there): the root is taken of v with its zeros replaced by 1, then those set
+    back to 0."""
+    zero = v == 0
+    safe = ops.where(zero, 1, v)
+    return ops.where(zero, 0, safe.sqrt() if p == 2 else safe ** (1 / p))
+
+
+def _bounds(lo: Any, hi: Any, who: str) -> tuple[Any, ...]:
+    """The bounds of a clip that were given (numbers); at least one must be."""
+    for name, b in (("lower", lo), ("upper", hi)):
+        if b is not None and not _is_scalar(b):
+            raise TypeError(f"{who}: the {name} bound must be a number or None, got "
+                            f"{type(b).__name__}")
+    if lo is None and hi is None:
+        raise ValueError(f"{who}: give a lower bound, an upper bound or both")
+    return tuple(b for b in (lo, hi) if b is not None)
 
 
 def _shape_arg(shape: tuple[Any, ...], who: str) -> tuple[int, ...]:
@@ -243,6 +293,53 @@ def freed_array(shape: tuple[int, ...], dtype: np.dtype, message: str) -> np.nda
     return arr
 
 
+class device:
+    """PyTorch's torch.device, for the one device tapegrad computes on: device('cpu') (also
+    'cpu:0', or type='cpu', index=0). Any other device is a ValueError."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: Any = "cpu", index: int | None = None) -> None:
+        spec = str(type) if isinstance(type, device) else type
+        if isinstance(spec, str) and index is None and spec.startswith("cpu:"):
+            spec, _, number = spec.partition(":")
+            index = int(number) if number.isdigit() else -1
+        if spec != "cpu" or index not in (None, 0):
+            raise ValueError(f"device: tapegrad computes on the CPU with numpy, so the only "
+                             f"device is 'cpu'; got {type!r}" + (f", index {index!r}"
+                                                                 if index is not None else ""))
+        self.type = "cpu"
+        self.index = index
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, device) and other.index == self.index
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        return f"device(type={self.type!r}" + ("" if self.index is None else
+                                               f", index={self.index}") + ")"
+
+
+_CPU = device("cpu")
+
+
+def _names_device(a: Any) -> bool:
+    """Whether a names a device: a device, or a string that is not a dtype's name ('cpu');
+    a device other than the CPU raises."""
+    if isinstance(a, str) and a not in _DTYPES:
+        a = device(a)
+    return isinstance(a, device)
+# t.type(): PyTorch's names of the tensor types, by dtype
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+
+
 class Tensor:
     """An n-dimensional array that records the ops applied to it.
 
@@ -366,7 +463,22 @@ class Tensor:
 
     @property
     def size(self) -> int:
+        """The number of elements (numpy's attribute; PyTorch's t.size() is t.shape here, and
+        t.numel() is this)."""
         return self._data.size
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's name for t.size)."""
+        return self._data.size
+
+    def dim(self) -> int:
+        """The number of axes (PyTorch's name for t.ndim)."""
+        return self._data.ndim
+
+    @property
+    def device(self) -> device:
+        """Always device('cpu')."""
+        return _CPU
 
     @property
     def T(self) -> Tensor:
@@ -446,6 +558,67 @@ class Tensor:
 
     def double(self) -> Tensor:
         return self.astype(float64)
+
+    def half(self) -> Tensor:
+        return self.astype(float16)
+
+    def long(self) -> Tensor:
+        return self.astype(int64)
+
+    def int(self) -> Tensor:
+        return self.astype(int32)
+
+    def bool(self) -> Tensor:
+        return self.astype(bool_)
+
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
+        """PyTorch's t.to(dtype), t.to(device), t.to(device, dtype) and t.to(other) (other's
+        dtype): astype(dtype), so the tensor itself when nothing changes. A string is a
+        device unless it names a dtype ('float64'); the only device is 'cpu'."""
+        if device is not None and not _names_device(device):
+            raise TypeError(f"to: device must be a device or 'cpu', got {device!r}")
+        for a in args:
+            a = a.dtype if isinstance(a, Tensor) else a
+            is_device = _names_device(a)
+            if (device if is_device else dtype) is not None:
+                raise TypeError(f"to: the {'device' if is_device else 'dtype'} is given twice "
+                                f"in {args!r} (dtype={dtype!r}, device={device!r})")
+            device, dtype = (a, dtype) if is_device else (device, a)
+        return self if dtype is None else self.astype(as_dtype(dtype, "to"))
+
+    def cpu(self) -> Tensor:
+        """The tensor itself: it is on the CPU."""
+        return self
+
+    def contiguous(self) -> Tensor:
+        """The tensor itself when its data are C-contiguous, else a C-ordered copy (recorded:
+        a flatten and a reshape, so gradients flow through it)."""
+        if self._data.flags.c_contiguous:
+            return self
+        return self.reshape(-1).reshape(self.shape)
+
+    def type(self, dtype: Any = None) -> str | Tensor:
+        """With no argument, the tensor type's name as PyTorch writes it, under tapegrad's
+        name ('tapegrad.FloatTensor' for float32); with a dtype, astype(dtype)."""
+        if dtype is not None:
+            return self.astype(dtype)
+        return "tapegrad." + _TYPE_NAMES.get(self.dtype.name, f"Tensor[{self.dtype}]")
+
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """zeros(*size) of this tensor's dtype (unless dtype is given), as in PyTorch."""
+        return zeros(*size, dtype=self.dtype if dtype is None else dtype,
+                     requires_grad=requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """ones(*size) of this tensor's dtype (unless dtype is given), as in PyTorch."""
+        return ones(*size, dtype=self.dtype if dtype is None else dtype,
+                    requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: float, dtype: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        """full(size, fill_value) of this tensor's dtype (unless dtype is given)."""
+        return full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
+                    requires_grad=requires_grad)
 
     def __repr__(self) -> str:
         body = ("<freed>, shape=" + str(self.shape) if _tape.is_freed(self) else
@@ -548,44 +721,100 @@ class Tensor:
     def __itruediv__(self, other: Any) -> Tensor:
         return self._in_place(other, ops.div, "/=")
 
-    def _in_place(self, other: Any, op: ops.Primitive, sym: str) -> Tensor:
+    def _in_place(self, other: Any, op: ops.Primitive, sym: str, method: bool = False
+                  ) -> Tensor:
         """self ← self (op) other in self's storage, shape and dtype; bumps the version, so a
         backward that saved the old values raises. Nothing changes if it fails.
 
         While recording, a computed tensor (`loss += penalty`), and a tensor updated with a
         value that requires grad (`acc += w * 3`), get the recorded op instead: a new tensor
         of self's shape and dtype bound to the name, the value PyTorch's recorded in-place op
-        gives. A leaf that requires grad is refused, as in PyTorch."""
-        if ((self._requires_grad or isinstance(other, Tensor) and other._requires_grad)
-                and _tape.is_grad_enabled()):
-            if self._requires_grad and self._node is None:
-                raise TapeError(f"{sym}: an in-place change of a leaf that requires grad would "
-                                "hide it from the tape; update parameters under `with "
-                                f"tg.no_grad():`, or write t = t {sym[0]} x to record a new "
-                                "tensor")
-            if not self._requires_grad and self._data.base is not None:
-                raise TapeError(
-                    f"{sym}: the value requires grad but this tensor (shape {self.shape}), a "
-                    "view of another array's storage (from indexing, reshape, transpose, "
-                    "expand), does not; the update would be recorded as a new tensor and the "
-                    "viewed storage left unchanged. Make it a tensor of its own first "
-                    "(t = t.clone()), build the result from the pieces (tg.concatenate, "
-                    "tg.where), or update with value.detach() if no gradient should flow")
+        gives. A method (`method`: t.add_(x)) cannot bind a new tensor to the caller's name,
+        so there it is refused (see _recorded). A leaf that requires grad is refused."""
+        if self._recorded(other, sym, method):
             return self._recorded_in_place(op(self, other), sym)
         value = other._data if isinstance(other, Tensor) else other
+        return self._write(lambda a: op.forward(a, value, out=a), (value,), sym)
+
+    def _recorded(self, other: Any, sym: str, method: bool) -> bool:
+        """Whether the in-place update `sym` of self with other must be recorded; raises where
+        it cannot be (a leaf that requires grad, a view, or any `method`)."""
+        if not ((self._requires_grad or isinstance(other, Tensor) and other._requires_grad)
+                and _tape.is_grad_enabled()):
+            return False
+        if self._requires_grad and self._node is None:
+            raise TapeError(f"{sym}: an in-place change of a leaf that requires grad would "
+                            "hide it from the tape; update parameters under `with "
+                            "tg.no_grad():`, or compute a new tensor (t = t + x, not t += x)")
+        if method:
+            raise TapeError(
+                f"{sym}: this tensor (shape {self.shape}) or the value requires grad, so the "
+                "change would be recorded, and tapegrad records an in-place change as a new "
+                "tensor, which a method cannot give back under your tensor's name; compute a "
+                "new tensor instead (t = t + x for t.add_(x), t = t.clamp(lo) for "
+                "t.clamp_(lo)), or change the values under `with tg.no_grad():`")
+        if not self._requires_grad and self._data.base is not None:
+            raise TapeError(
+                f"{sym}: the value requires grad but this tensor (shape {self.shape}), a "
+                "view of another array's storage (from indexing, reshape, transpose, "
+                "expand), does not; the update would be recorded as a new tensor and the "
+                "viewed storage left unchanged. Make it a tensor of its own first "
+                "(t = t.clone()), build the result from the pieces (tg.concatenate, "
+                "tg.where), or update with value.detach() if no gradient should flow")
+        return True
+
+    def _write(self, write: Any, values: tuple[Any, ...], sym: str) -> Tensor:
+        """Apply write(array), which writes the update of self's array into it (out=), with
+        numpy's errors as tapegrad's; then bump the version. `values`: what the update used."""
         try:
-            op.forward(self._data, value, out=self._data)
+            write(self._data)
         except TypeError as e:  # numpy's casting errors: int tensor -= float
             raise TypeError(f"{sym}: cannot update a {self.dtype} tensor in place with "
-                            f"{np.result_type(value).name} values: {e}") from None
+                            f"{np.result_type(*values).name} values: {e}") from None
         except ValueError as e:
             if not self._data.flags.writeable:
                 raise ValueError(f"{sym}: this tensor's values are read-only (a constant, or a "
                                  "broadcast view); change a copy: t = t.clone()") from None
-            raise ShapeError(f"{sym}: the right-hand side of shape {np.shape(value)} does not "
+            shape = np.broadcast_shapes(*map(np.shape, values))
+            raise ShapeError(f"{sym}: the right-hand side of shape {shape} does not "
                              f"broadcast to the tensor's shape {self.shape}: {e}") from None
         _tape._version_cell(self)[0] += 1
         return self
+
+    # in-place methods, by the rules of the operators above (which record where these refuse)
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self ← self + alpha·other in place (PyTorch's add_)."""
+        return self._in_place(other if alpha == 1 else other * alpha, ops.add, "add_", True)
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self ← self − alpha·other in place (PyTorch's sub_)."""
+        return self._in_place(other if alpha == 1 else other * alpha, ops.sub, "sub_", True)
+
+    def mul_(self, other: Any) -> Tensor:
+        """self ← self · other in place."""
+        return self._in_place(other, ops.mul, "mul_", True)
+
+    def div_(self, other: Any) -> Tensor:
+        """self ← self / other in place (an integer tensor cannot hold the quotient)."""
+        return self._in_place(other, ops.div, "div_", True)
+
+    def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """self ← clamp(self, min, max) in place, by the rules of add_."""
+        bounds = _bounds(min, max, "clamp_")
+        self._recorded(None, "clamp_", True)
+        return self._write(lambda a: np.clip(a, min, max, out=a), bounds, "clamp_")
+
+    def fill_(self, value: Any) -> Tensor:
+        """Every element set to the number (or 0-d tensor) value, by the rules of copy_."""
+        if not (_is_scalar(value) or isinstance(value, Tensor) and value.ndim == 0):
+            raise TypeError(f"fill_: value must be a number or a 0-d tensor, got "
+                            f"{type(value).__name__}" + (f" of shape {value.shape}"
+                                                         if isinstance(value, Tensor) else ""))
+        return self.copy_(value)
+
+    def zero_(self) -> Tensor:
+        """Every element set to 0, by the rules of copy_."""
+        return self.fill_(0)
 
     def _recorded_in_place(self, out: Tensor, sym: str) -> Tensor:
         """The recorded result of `self (op)= x`, held to self's shape and dtype as an
@@ -633,6 +862,8 @@ class Tensor:
         return self._compare(other, np.not_equal)
 
     __hash__ = object.__hash__
+    # PyTorch's names of the comparisons
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
     def all(self) -> bool:
         return bool(self._data.all())
@@ -677,76 +908,198 @@ class Tensor:
 
     def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
         """Values limited to [lo, hi]; the gradient is 1 inside (bounds included), 0 outside."""
-        if lo is None and hi is None:
-            raise ValueError("clip: give lo, hi or both")
+        return self._clip(lo, hi, "clip")
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """PyTorch's name for clip(lo=min, hi=max)."""
+        return self._clip(min, max, "clamp")
+
+    def _clip(self, lo: float | None, hi: float | None, who: str) -> Tensor:
+        _bounds(lo, hi, who)
         x = self
         if self._data.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
             x = self.float()  # integers clipped to a float bound: float32, as in PyTorch
         return ops.clip(x, lo=lo, hi=hi)
 
-    clamp = clip
+    def pow(self, exponent: Any) -> Tensor:
+        """self ** exponent."""
+        return self ** exponent
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return functional.softmax(self, axis)
+    def neg(self) -> Tensor:
+        """−self."""
+        return ops.neg(self)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return functional.log_softmax(self, axis)
+    def reciprocal(self) -> Tensor:
+        """1 / self (of integers: float32, as in PyTorch)."""
+        return 1 / self
+
+    def sign(self) -> Tensor:
+        """−1, 0 or 1 by the sign of each element (of bools: the bools); gradient 0."""
+        return self if self._data.dtype.kind == "b" else ops.sign(self)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """where(mask, value, self): value (a number, or a 0-d tensor, which gets the summed
+        gradient of the filled entries) where the boolean mask is true. mask broadcasts with
+        self; the result has self's dtype."""
+        m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_fill: mask must be boolean, got {m.dtype}")
+        try:
+            np.broadcast_shapes(m.shape, self.shape)
+        except ValueError:
+            raise ShapeError(f"masked_fill: mask shape {m.shape} does not broadcast with the "
+                             f"tensor's shape {self.shape}") from None
+        if isinstance(value, Tensor):
+            if value.ndim:
+                raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got "
+                                 f"shape {value.shape}")
+            value = value.astype(self.dtype)
+        elif not _is_scalar(value):
+            raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got "
+                            f"{type(value).__name__}")
+        elif self.dtype.kind != "f":
+            value = self._data.dtype.type(value)  # an integer tensor keeps its dtype
+        return ops.where(Tensor._make(m, False), value, self)
+
+    def softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        """exp(x) / Σ exp(x) along axis (dim: PyTorch's name for it); see F.softmax."""
+        return functional.softmax(self, axis, dim=dim)
+
+    def log_softmax(self, axis: int = -1, *, dim: int | None = None) -> Tensor:
+        """x − logsumexp(x) along axis (dim: PyTorch's name for it); see F.log_softmax."""
+        return functional.log_softmax(self, axis, dim=dim)
 
     # ------------------------------------------------------------------ reductions
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    # each takes numpy's axis=/keepdims= or PyTorch's dim=/keepdim= (see _dims)
+    def sum(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+            keepdim: bool | None = None) -> Tensor:
+        """Σ over axis (an int or a tuple; all axes by default)."""
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _dims("sum", axis, keepdims, dim, keepdim)
         return ops.sum(self, axis=_axes(axis, self.ndim, "sum"), keepdims=keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+             keepdim: bool | None = None) -> Tensor:
+        """Σ/n over axis (an int or a tuple; all axes by default)."""
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _dims("mean", axis, keepdims, dim, keepdim)
         return ops.mean(self, axis=_axes(axis, self.ndim, "mean"), keepdims=keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        axes = _axes(axis, self.ndim, "max")
-        self._nonempty(axes, "max")
-        return ops.max(self, axis=axes, keepdims=keepdims)
+    def max(self, axis: Any = None, keepdims: bool = False, *, dim: int | None = None,
+            keepdim: bool | None = None) -> Tensor | ValuesIndices:
+        """The largest values over axis (an int or a tuple; all axes by default), as numpy's
+        max: ties share the gradient equally.
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        axes = _axes(axis, self.ndim, "min")
-        self._nonempty(axes, "min")
-        return ops.min(self, axis=axes, keepdims=keepdims)
+        With PyTorch's dim= (one int), PyTorch's result instead: the named tuple (values,
+        indices), indices the argmax along dim, values = self.gather(dim, indices), so the
+        gradient goes to that one index, as in PyTorch."""
+        if dim is not None:
+            return self._values_indices(axis, keepdims, dim, keepdim, np.argmax, "max")
+        return self._extreme(ops.max, axis, keepdims, keepdim, "max")
 
-    def _nonempty(self, axes: tuple[int, ...] | None, who: str) -> None:
-        """max/min over `axes` (None: all) must not reduce a zero-size axis; over the other
-        axes of an empty tensor the result is well-defined (and empty)."""
+    def min(self, axis: Any = None, keepdims: bool = False, *, dim: int | None = None,
+            keepdim: bool | None = None) -> Tensor | ValuesIndices:
+        """The smallest values over axis; with dim=, (values, indices) (see max)."""
+        if dim is not None:
+            return self._values_indices(axis, keepdims, dim, keepdim, np.argmin, "min")
+        return self._extreme(ops.min, axis, keepdims, keepdim, "min")
+
+    def _extreme(self, op: ops.Primitive, axis: Any, keepdims: bool, keepdim: bool | None,
+                 who: str) -> Tensor:
+        """max/min over `axis` (None: all), which must not reduce a zero-size axis; over the
+        other axes of an empty tensor the result is well-defined (and empty)."""
+        if keepdim is not None:
+            keepdims = _alias(who, "keepdims", keepdims, False, "keepdim", keepdim)
+        axes = _axes(axis, self.ndim, who)
         if self.size == 0 and (axes is None or any(self.shape[a] == 0 for a in axes)):
             raise ShapeError(f"{who}: the tensor is empty along the reduced axes (shape "
                              f"{self.shape}, axis {axes}); there is no {who} of no values")
+        return op(self, axis=axes, keepdims=keepdims)
 
-    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """mean((x - mean(x))²) · n/(n - ddof): the population variance unless ddof is given."""
-        axes = _axes(axis, self.ndim, "var")
+    def _values_indices(self, axis: Any, keepdims: bool, dim: int, keepdim: bool | None,
+                        arg: Any, who: str) -> ValuesIndices:
+        """PyTorch's max/min(dim=, keepdim=): (values, indices) along one axis."""
+        dim, keep = _dims(who, axis, keepdims, dim, keepdim)
+        ax = _axis(dim, self.ndim, who)
+        if ax is None:  # a 0-d tensor: its value, at index 0, as in PyTorch
+            return self.reshape(1)._values_indices(None, False, 0, None, arg, who)
+        indices = self._arg(arg, ax, True, who)
+        values = self.gather(ax, indices)
+        if not keep:
+            values, indices = values.squeeze(ax), indices.squeeze(ax)
+        return ValuesIndices(values, indices)
+
+    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0, *,
+            dim: Any = None, keepdim: bool | None = None, unbiased: bool | None = None,
+            correction: int | None = None) -> Tensor:
+        """mean((x − mean(x))²)·n/(n − ddof) over axis: the population variance (ddof=0)
+        unless ddof is given. PyTorch's unbiased=True is ddof=1, correction=c is ddof=c
+        (PyTorch defaults to unbiased; tapegrad keeps numpy's ddof=0)."""
+        return self._var(axis, keepdims, ddof, dim, keepdim, unbiased, correction, "var")
+
+    def _var(self, axis: Any, keepdims: bool, ddof: int, dim: Any, keepdim: bool | None,
+             unbiased: bool | None, correction: int | None, who: str) -> Tensor:
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _dims(who, axis, keepdims, dim, keepdim)
+        if unbiased is not None or correction is not None:
+            ddof = _ddof(who, ddof, unbiased, correction)
+        axes = _axes(axis, self.ndim, who)
         n = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         if n - ddof <= 0:
-            raise ValueError(f"var: {n} values are too few for ddof={ddof}")
+            raise ValueError(f"{who}: {n} values are too few for ddof={ddof}")
         centered = self - self.mean(axis=axes, keepdims=True)
         v = centered.square().mean(axis=axes, keepdims=keepdims)
         return v * (n / (n - ddof)) if ddof else v
 
-    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """sqrt(var). Its gradient is 0 where the std is 0, as in PyTorch (sqrt's own is 1/0
-        there): sqrt is taken of var with its zeros replaced by 1, then those set back to 0."""
-        v = self.var(axis, keepdims, ddof)
-        zero = v == 0
-        return ops.where(zero, 0, ops.where(zero, 1, v).sqrt())
+    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0, *,
+            dim: Any = None, keepdim: bool | None = None, unbiased: bool | None = None,
+            correction: int | None = None) -> Tensor:
+        """sqrt(var) (the arguments as for var). Its gradient is 0 where the std is 0, as in
+        PyTorch (sqrt's own is 1/0 there; see _root)."""
+        return _root(self._var(axis, keepdims, ddof, dim, keepdim, unbiased, correction,
+                               "std"), 2)
 
-    def logsumexp(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def norm(self, p: float | str = 2, axis: Any = None, keepdims: bool = False, *,
+             dim: Any = None, keepdim: bool | None = None) -> Tensor:
+        """The vector p-norm over axis (all elements by default): (Σ|x|^p)^(1/p) for p ≥ 1,
+        p = 2 (or 'fro') √Σx², p = 1 Σ|x|, p = inf max|x|. The gradient is 0 where the norm
+        is 0, as in PyTorch (see _root)."""
+        axis, keepdims = _dims("norm", axis, keepdims, dim, keepdim)
+        p = 2 if p == "fro" else p
+        if not _is_scalar(p) or isinstance(p, (bool, np.bool_)) or not p >= 1:
+            raise ValueError(f"norm: p must be a number >= 1, inf or 'fro', got {p!r}")
+        x = self if self._data.dtype.kind == "f" else self.float()
+        if p == math.inf:
+            return x.abs().max(axis, keepdims)
+        if p == 1:
+            return x.abs().sum(axis, keepdims)
+        return _root((x.square() if p == 2 else x.abs() ** p).sum(axis, keepdims), p)
+
+    def logsumexp(self, axis: Any = None, keepdims: bool = False, *, dim: Any = None,
+                  keepdim: bool | None = None) -> Tensor:
+        """log Σ exp(x) over axis, computed stably (the max is subtracted first)."""
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _dims("logsumexp", axis, keepdims, dim, keepdim)
         x = self if self._data.dtype.kind == "f" else self.float()  # of integers: float32
         return ops.logsumexp(x, axis=_axes(axis, self.ndim, "logsumexp"), keepdims=keepdims)
 
-    def argmax(self, axis: int | None = None) -> Tensor:
-        return self._arg(np.argmax, axis, "argmax")
+    def argmax(self, axis: int | None = None, keepdims: bool = False, *,
+               dim: int | None = None, keepdim: bool | None = None) -> Tensor:
+        """The int64 index of the largest value along axis (of the flattened tensor when
+        axis is None); the first one on ties."""
+        axis, keepdims = _dims("argmax", axis, keepdims, dim, keepdim)
+        return self._arg(np.argmax, axis, keepdims, "argmax")
 
-    def argmin(self, axis: int | None = None) -> Tensor:
-        return self._arg(np.argmin, axis, "argmin")
+    def argmin(self, axis: int | None = None, keepdims: bool = False, *,
+               dim: int | None = None, keepdim: bool | None = None) -> Tensor:
+        """The int64 index of the smallest value along axis (see argmax)."""
+        axis, keepdims = _dims("argmin", axis, keepdims, dim, keepdim)
+        return self._arg(np.argmin, axis, keepdims, "argmin")
 
-    def _arg(self, fn: Any, axis: Any, who: str) -> Tensor:
+    def _arg(self, fn: Any, axis: Any, keepdims: bool, who: str) -> Tensor:
         ax = None if axis is None else _axis(axis, self.ndim, who)
         try:
-            return Tensor._make(np.asarray(fn(self._data, axis=ax)), False)
+            return Tensor._make(np.asarray(fn(self._data, axis=ax, keepdims=keepdims)), False)
         except ValueError as e:  # an empty tensor
             raise ShapeError(f"{who}: {e} (shape {self.shape}, axis {axis})") from None
 
@@ -763,8 +1116,12 @@ class Tensor:
 
     view = reshape
 
-    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
-        """Axes start_axis..end_axis merged into one (all of them by default)."""
+    def flatten(self, start_axis: int = 0, end_axis: int = -1, *, start_dim: int | None = None,
+                end_dim: int | None = None) -> Tensor:
+        """Axes start_axis..end_axis merged into one (all of them by default); start_dim and
+        end_dim are PyTorch's names for them."""
+        start_axis = _alias("flatten", "start_axis", start_axis, 0, "start_dim", start_dim)
+        end_axis = _alias("flatten", "end_axis", end_axis, -1, "end_dim", end_dim)
         if self.ndim == 0:
             return self.reshape(1)
         (s,), (e,) = (_axes(a, self.ndim, "flatten") for a in (start_axis, end_axis))
@@ -773,7 +1130,10 @@ class Tensor:
                              f"{end_axis} for a {self.ndim}-d tensor")
         return self.reshape(self.shape[:s] + (-1,) + self.shape[e + 1:])
 
-    def squeeze(self, axis: Any = None) -> Tensor:
+    def squeeze(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        """The axes of size 1 among axis (all of them by default) removed; dim: PyTorch's
+        name for axis."""
+        axis = _alias("squeeze", "axis", axis, None, "dim", dim)
         axes = _axes(axis, self.ndim, "squeeze")
         if axes is None:
             axes = tuple(d for d, n in enumerate(self.shape) if n == 1)
@@ -782,7 +1142,11 @@ class Tensor:
                 raise ShapeError(f"squeeze: axis {d} has size {self.shape[d]}, not 1")
         return self.reshape(tuple(n for d, n in enumerate(self.shape) if d not in axes))
 
-    def unsqueeze(self, axis: int) -> Tensor:
+    def unsqueeze(self, axis: int | None = None, *, dim: int | None = None) -> Tensor:
+        """A new axis of size 1 at position axis (dim: PyTorch's name for it)."""
+        axis = _alias("unsqueeze", "axis", axis, None, "dim", dim)
+        if axis is None:
+            raise TypeError("unsqueeze: give the position of the new axis (axis or dim)")
         nd = self.ndim + 1
         if not -nd <= axis < nd:
             raise ShapeError(f"unsqueeze: axis {axis} is out of range for {nd}-d output")
@@ -827,6 +1191,107 @@ class Tensor:
         return ops.broadcast_to(self, shape=shape)
 
     expand = broadcast_to
+
+    def t(self) -> Tensor:
+        """The 2-D transpose; a 0-d or 1-D tensor as it is (a new view), as in PyTorch."""
+        if self.ndim > 2:
+            raise ShapeError(f"t: expects a tensor with at most 2 axes, got shape {self.shape}; "
+                             "use transpose(a, b) or mT")
+        return self.transpose()
+
+    def mm(self, other: Tensor) -> Tensor:
+        """The matrix product of two 2-D tensors, (n, k) @ (k, m) -> (n, m)."""
+        b = other if isinstance(other, Tensor) else Tensor(other)
+        if self.ndim != 2 or b.ndim != 2 or self.shape[1] != b.shape[0]:
+            raise ShapeError(f"mm: needs matrices (n, k) and (k, m), got shapes {self.shape} "
+                             f"and {b.shape}")
+        return ops.matmul(self, b)
+
+    def matmul(self, other: Any) -> Tensor:
+        """self @ other (see tg.matmul)."""
+        return ops.matmul(self, other)
+
+    def _along(self, ax: int, key: Any) -> Tensor:
+        """self indexed with key (a slice or an integer) along axis ax."""
+        return self[(slice(None),) * ax + (key,)]
+
+    def _axis_of(self, dim: Any, who: str) -> int:
+        """One axis of a tensor with axes (a 0-d tensor has none to split or gather along)."""
+        if self.ndim == 0:
+            raise ShapeError(f"{who}: a 0-d tensor has no axis {dim!r}")
+        return _axis(dim, self.ndim, who)  # type: ignore[return-value]
+
+    def split(self, split_size_or_sections: int | Sequence[int], dim: int = 0
+              ) -> tuple[Tensor, ...]:
+        """Views of consecutive pieces along dim: of split_size elements each (the last
+        smaller if need be), or of the given sizes, which must add up to the axis's size."""
+        ax = self._axis_of(dim, "split")
+        n = self.shape[ax]
+        size = split_size_or_sections
+        if isinstance(size, (int, np.integer)) and not isinstance(size, bool):
+            if size <= 0:
+                raise ValueError(f"split: split_size must be positive, got {size}")
+            sizes = [int(size)] * (n // size) + ([n % size] if n % size or not n else [])
+        else:
+            sizes = list(_shape_arg((size,), "split"))
+            if sum(sizes) != n or any(k < 0 for k in sizes):
+                raise ValueError(f"split: sizes {sizes} do not add up to {n}, the size of axis "
+                                 f"{ax} of shape {self.shape}")
+        return self._pieces(ax, sizes)
+
+    def _pieces(self, ax: int, sizes: Sequence[int]) -> tuple[Tensor, ...]:
+        ends = np.cumsum(sizes).tolist()
+        return tuple(self._along(ax, slice(e - k, e)) for k, e in zip(sizes, ends))
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        """At most `chunks` views along dim, each of ⌈n/chunks⌉ elements but the last (as in
+        PyTorch, fewer when the pieces run out: 5 in 4 chunks are 2, 2, 1)."""
+        ax = self._axis_of(dim, "chunk")
+        if not isinstance(chunks, (int, np.integer)) or isinstance(chunks, bool) or chunks <= 0:
+            raise ValueError(f"chunk: chunks must be a positive int, got {chunks!r}")
+        n = self.shape[ax]
+        return self.split(-(-n // chunks), ax) if n else self._pieces(ax, [0] * chunks)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along dim, each without that axis: x.unbind(0) is (x[0], x[1], ...)."""
+        ax = self._axis_of(dim, "unbind")
+        return tuple(self._along(ax, i) for i in range(self.shape[ax]))
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        """The tensor tiled sizes[i] times along axis i (PyTorch's repeat, numpy's tile); more
+        sizes than axes add leading axes. A reshape to (1, n0, 1, n1, ...), a broadcast to
+        (r0, n0, r1, n1, ...) and a reshape to (r0·n0, r1·n1, ...); the gradient sums the
+        copies."""
+        reps = _shape_arg(sizes, "repeat")
+        if len(reps) < self.ndim or any(r < 0 for r in reps):
+            raise ShapeError(f"repeat: needs one size >= 0 per axis (or more), got {reps} for "
+                             f"shape {self.shape}")
+        shape = (1,) * (len(reps) - self.ndim) + self.shape
+        x = self.reshape(tuple(v for n in shape for v in (1, n)))
+        x = x.broadcast_to(tuple(v for r, n in zip(reps, shape) for v in (r, n)))
+        return x.reshape(tuple(r * n for r, n in zip(reps, shape)))
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """out[i][j][k] = self[index[i][j][k]][j][k] for dim 0 (the index replaces the
+        position along dim), PyTorch's gather: index is an integer array of self's number of
+        axes, no larger than self outside dim, with values in [0, self.shape[dim]); out has
+        index's shape. A getitem with index arrays: the gradient adds into the gathered
+        positions."""
+        ax = self._axis_of(dim, "gather")
+        idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"gather: index must be integers, got {idx.dtype}")
+        if idx.ndim != self.ndim or any(m > n for d, (m, n) in enumerate(
+                zip(idx.shape, self.shape)) if d != ax):
+            raise ShapeError(f"gather: index of shape {idx.shape} does not fit a tensor of "
+                             f"shape {self.shape} along axis {ax} (same number of axes, no "
+                             "larger on the other axes)")
+        if idx.size and not (idx.min() >= 0 and idx.max() < self.shape[ax]):
+            bad = idx[(idx < 0) | (idx >= self.shape[ax])].flat[0]
+            raise TapegradIndexError(f"gather: index {bad} is out of range for axis {ax} of "
+                                     f"size {self.shape[ax]}")
+        key = np.ix_(*(np.arange(m) for m in idx.shape))
+        return ops.getitem(self, index=key[:ax] + (idx,) + key[ax + 1:])
 
     def __getitem__(self, index: Any) -> Tensor:
         """Indexing as in PyTorch, which is numpy's indexing except where noted:
@@ -1079,6 +1544,46 @@ def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
                     requires_grad)
 
 
+def linspace(start: float, end: float, steps: int, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """steps values evenly spaced from start to end (both included), float32 by default."""
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 0:
+        raise ValueError(f"linspace: steps must be an int >= 0, got {steps!r}")
+    if not (_is_scalar(start) and _is_scalar(end)):
+        raise TypeError(f"linspace: start and end must be numbers, got {start!r}, {end!r}")
+    dt = as_dtype(dtype, "linspace") or float32
+    return _factory(np.linspace(start, end, int(steps)).astype(dt), requires_grad)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing array's memory and dtype, as PyTorch's from_numpy: writes through
+    either show in the other (a write through the array is not seen by version checks)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected an np.ndarray, got {type(array).__name__}")
+    arr = np.asarray(array)  # a plain ndarray view of a subclass (t.data, np.matrix)
+    if arr.dtype.kind not in "fiub" or arr.dtype.itemsize > 8:
+        raise TypeError(f"from_numpy: dtype {arr.dtype} is not supported (float16/32/64, ints "
+                        "and bool are)")
+    return Tensor._make(arr, False)
+
+
+def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
+             equal_nan: bool = False) -> bool:
+    """|a − b| ≤ atol + rtol·|b| everywhere (a and b broadcast), as numpy's and PyTorch's."""
+    try:
+        return bool(np.allclose(np.asarray(a), np.asarray(b), rtol, atol, equal_nan))
+    except ValueError:
+        raise ShapeError(f"allclose: shapes {np.shape(a)} and {np.shape(b)} do not "
+                         "broadcast") from None
+
+
+class ValuesIndices(NamedTuple):
+    """What max and min give with PyTorch's dim= (torch.return_types.max)."""
+
+    values: Tensor
+    indices: Tensor
+
+
 def _tensor_list(tensors: Sequence[Any], who: str) -> list[Tensor]:
     """The tensors to join; integers (and bools) among floats take the floats' dtype, as in
     PyTorch (numpy would join float32 and int64 in float64)."""
@@ -1092,8 +1597,9 @@ def _tensor_list(tensors: Sequence[Any], who: str) -> list[Tensor]:
     return ts
 
 
-def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
+def concatenate(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors along an existing axis (dim: PyTorch's name for it)."""
+    axis = _alias("concatenate", "axis", axis, 0, "dim", dim)
     ts = _tensor_list(tensors, "concatenate")
     nd = ts[0].ndim
     if nd == 0:
@@ -1107,8 +1613,12 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     return ops.concatenate(*ts, axis=ax)
 
 
-def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors of equal shape along a new axis."""
+cat = concatenate  # PyTorch's name
+
+
+def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> Tensor:
+    """Join tensors of equal shape along a new axis (dim: PyTorch's name for it)."""
+    axis = _alias("stack", "axis", axis, 0, "dim", dim)
     ts = _tensor_list(tensors, "stack")
     for k, t in enumerate(ts):
         if t.shape != ts[0].shape:

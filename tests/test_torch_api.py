@@ -1,0 +1,412 @@
+"""PyTorch's spellings: dim=/keepdim= beside axis=/keepdims=, and the methods and functions a
+PyTorch user reaches for. Values against numpy, gradients against finite differences."""
+
+import numpy as np
+import pytest
+
+import tapegrad as tg
+import tapegrad.nn as nn
+import tapegrad.nn.functional as F
+from tapegrad.tape import _version_of
+
+
+@pytest.fixture
+def a():
+    return np.random.default_rng(0).standard_normal((4, 3))
+
+
+def t64(x, requires_grad=True):
+    return tg.tensor(np.asarray(x, np.float64), requires_grad=requires_grad)
+
+
+# ---------------------------------------------------------------------- dim / keepdim
+@pytest.mark.parametrize("op", ["sum", "mean", "var", "std", "logsumexp", "norm"])
+def test_dim_and_keepdim_are_axis_and_keepdims(op, a):
+    x = t64(a)
+    for axis, keep in ((0, False), (1, True), ((0, 1), False), (-1, True)):
+        want = getattr(x, op)(axis=axis, keepdims=keep).numpy()
+        got = getattr(x, op)(dim=axis, keepdim=keep).numpy()
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_array_equal(getattr(tg, op)(x, dim=axis, keepdim=keep).numpy(), want)
+    with pytest.raises(TypeError, match=rf"{op}: got both axis=0 and dim=1"):
+        getattr(x, op)(axis=0, dim=1)
+    with pytest.raises(TypeError, match=rf"{op}: got both keepdims=True and keepdim"):
+        getattr(x, op)(keepdims=True, keepdim=False)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_takes_dim(name, a):
+    x = t64(a)
+    want = getattr(F, name)(x, axis=0).numpy()
+    for got in (getattr(F, name)(x, dim=0), getattr(x, name)(dim=0)):
+        np.testing.assert_array_equal(got.numpy(), want)
+    with pytest.raises(TypeError, match=f"{name}: got both axis=1 and dim=0"):
+        getattr(F, name)(x, axis=1, dim=0)
+    assert tg.gradcheck(lambda t: getattr(t, name)(dim=0), [x])
+
+
+def test_joins_and_shape_methods_take_dim(a):
+    x = t64(a)
+    for join in (tg.concatenate, tg.cat):
+        np.testing.assert_array_equal(join([x, x], dim=1).numpy(), np.concatenate([a, a], 1))
+    np.testing.assert_array_equal(tg.stack([x, x], dim=2).numpy(), np.stack([a, a], 2))
+    with pytest.raises(TypeError, match="stack: got both axis=1 and dim=0"):
+        tg.stack([x, x], 1, dim=0)
+    assert x.unsqueeze(dim=1).shape == (4, 1, 3)
+    assert x.unsqueeze(dim=1).squeeze(dim=1).shape == (4, 3)
+    assert t64(np.zeros((2, 3, 4))).flatten(start_dim=1).shape == (2, 12)
+    assert t64(np.zeros((2, 3, 4))).flatten(end_dim=1).shape == (6, 4)
+    with pytest.raises(TypeError, match="unsqueeze: give the position"):
+        x.unsqueeze()
+
+
+def test_argmax_argmin_take_dim_and_keepdim(a):
+    x = t64(a)
+    for name in ("argmax", "argmin"):
+        ref = getattr(np, name)
+        got = getattr(x, name)(dim=1, keepdim=True)
+        np.testing.assert_array_equal(got.numpy(), ref(a, axis=1, keepdims=True))
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(getattr(x, name)(keepdims=True).numpy(),
+                                      ref(a, keepdims=True))
+
+
+def test_var_std_take_unbiased_and_correction_and_keep_ddof_0_default(a):
+    x = t64(a)
+    np.testing.assert_allclose(x.var().item(), a.var())  # tapegrad's default: ddof=0
+    for kwargs, ddof in (({"unbiased": True}, 1), ({"unbiased": False}, 0),
+                         ({"correction": 2}, 2), ({"correction": 0}, 0)):
+        np.testing.assert_allclose(x.var(dim=0, **kwargs).numpy(), a.var(0, ddof=ddof))
+        np.testing.assert_allclose(x.std(dim=0, **kwargs).numpy(), a.std(0, ddof=ddof))
+    for bad in ({"unbiased": True, "correction": 1}, {"ddof": 1, "unbiased": False}):
+        with pytest.raises(TypeError, match="var: got .* give one of ddof, unbiased"):
+            x.var(**bad)
+    assert tg.gradcheck(lambda t: t.std(dim=1, unbiased=True), [x])
+
+
+def test_max_min_with_dim_give_values_and_indices_like_pytorch():
+    a = np.array([[1.0, 5, 5], [3, 2, 3]])
+    x = t64(a)
+    r = x.max(dim=1)
+    assert isinstance(r, tuple) and r._fields == ("values", "indices")
+    np.testing.assert_array_equal(r.values.numpy(), [5, 3])
+    np.testing.assert_array_equal(r.indices.numpy(), [1, 0])  # the first of ties
+    r.values.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 1, 0], [1, 0, 0]])  # one index each
+    x.grad = None
+    x.max(axis=1).sum().backward()  # numpy's spelling: the values, ties share the gradient
+    np.testing.assert_array_equal(x.grad.numpy(), [[0, 0.5, 0.5], [0.5, 0, 0.5]])
+    values, indices = tg.min(x, dim=0, keepdim=True)
+    np.testing.assert_array_equal(values.numpy(), a.min(0, keepdims=True))
+    np.testing.assert_array_equal(indices.numpy(), a.argmin(0, keepdims=True))
+    assert [t.shape for t in tg.tensor(3.0).max(dim=0)] == [(), ()]
+    with pytest.raises(TypeError, match="max: got both axis=0 and dim=1"):
+        x.max(0, dim=1)
+    assert tg.gradcheck(lambda t: t.min(dim=0).values, [t64(np.random.default_rng(1).random(
+        (3, 4)))])
+
+
+# ---------------------------------------------------------------------- new math
+@pytest.mark.parametrize("p, ref", [(2, lambda a, ax: np.sqrt((a * a).sum(ax))),
+                                    ("fro", lambda a, ax: np.sqrt((a * a).sum(ax))),
+                                    (1, lambda a, ax: np.abs(a).sum(ax)),
+                                    (3, lambda a, ax: (np.abs(a) ** 3).sum(ax) ** (1 / 3)),
+                                    (np.inf, lambda a, ax: np.abs(a).max(ax))])
+def test_norm(p, ref, a):
+    x = t64(a)
+    for ax in (None, 0, (0, 1)):
+        np.testing.assert_allclose(x.norm(p, dim=ax).numpy(), ref(a, ax))
+        assert tg.gradcheck(lambda t, p=p, ax=ax: t.norm(p, ax), [x])
+    zero = t64(np.zeros(3))
+    zero.norm(p).backward()  # PyTorch's gradient at 0 is 0, not NaN
+    np.testing.assert_array_equal(zero.grad.numpy(), 0)
+    with pytest.raises(ValueError, match="norm: p must be a number >= 1"):
+        x.norm(0.5)
+
+
+def test_elementwise_additions(a):
+    x = t64(a)
+    np.testing.assert_allclose(x.pow(3).numpy(), a ** 3)
+    np.testing.assert_array_equal(x.neg().numpy(), -a)
+    np.testing.assert_allclose(x.reciprocal().numpy(), 1 / a)
+    np.testing.assert_array_equal(x.sign().numpy(), np.sign(a))
+    np.testing.assert_array_equal(x.clamp(min=0).numpy(), np.clip(a, 0, None))
+    np.testing.assert_array_equal(tg.clamp(x, max=0.1).numpy(), np.clip(a, None, 0.1))
+    assert tg.tensor([1, 2]).reciprocal().dtype == np.float32
+    assert tg.tensor([True, False]).sign().dtype == np.bool_
+    for fn in (lambda t: t.pow(2), lambda t: t.reciprocal(), lambda t: t.neg(),
+               lambda t: t.clamp(-0.5, 0.5), lambda t: t.sign() * t):
+        assert tg.gradcheck(fn, [x])
+    with pytest.raises(ValueError, match="clamp: give a lower bound"):
+        x.clamp()
+    with pytest.raises(TypeError, match="clamp: the lower bound must be a number"):
+        x.clamp(x)
+
+
+def test_comparison_names(a):
+    x, y = t64(a), t64(a[::-1].copy())
+    for name, ref in (("eq", np.equal), ("ne", np.not_equal), ("lt", np.less),
+                      ("le", np.less_equal), ("gt", np.greater), ("ge", np.greater_equal)):
+        np.testing.assert_array_equal(getattr(x, name)(y).numpy(), ref(a, a[::-1]))
+
+
+def test_t_mm_matmul_contiguous(a):
+    x, w = t64(a), t64(np.random.default_rng(2).standard_normal((3, 2)))
+    np.testing.assert_array_equal(x.t().numpy(), a.T)
+    assert x.t() is not x and tg.tensor([1.0, 2.0]).t().shape == (2,)
+    np.testing.assert_allclose(x.mm(w).numpy(), a @ w.numpy())
+    np.testing.assert_allclose(tg.mm(x, w).numpy(), x.matmul(w).numpy())
+    assert tg.gradcheck(lambda p, q: p.t().mm(p).mm(q.t().t()), [x, w])
+    with pytest.raises(ValueError, match=r"t: expects a tensor with at most 2 axes, got shape "
+                                         r"\(2, 2, 2\)"):
+        tg.zeros(2, 2, 2).t()
+    with pytest.raises(ValueError, match=r"mm: needs matrices .* shapes \(4, 3\) and \(4, 3\)"):
+        x.mm(x)
+    with pytest.raises(ValueError, match=r"mm: .* \(3,\)"):
+        tg.zeros(3).mm(w)
+    assert x.contiguous() is x
+    c = x.t().contiguous()
+    assert c.numpy().flags.c_contiguous and c.shape == (3, 4)
+    assert tg.gradcheck(lambda p: p.t().contiguous() * 2, [x])
+
+
+def test_masked_fill(a):
+    x = t64(a)
+    mask = a > 0
+    np.testing.assert_array_equal(x.masked_fill(tg.tensor(mask), -1.0).numpy(),
+                                  np.where(mask, -1, a))
+    np.testing.assert_array_equal(x.masked_fill(mask[0], 0).numpy(), np.where(mask[0], 0, a))
+    ints = tg.tensor([1, 2, 3]).masked_fill(np.array([True, False, True]), 7.9)
+    assert ints.dtype == np.int64 and ints.tolist() == [7, 2, 7]
+    v = t64(2.0)
+    assert tg.gradcheck(lambda t, v: t.masked_fill(mask, v), [x, v])  # v: the summed grads
+    with pytest.raises(TypeError, match="masked_fill: mask must be boolean, got float64"):
+        x.masked_fill(a, 0)
+    with pytest.raises(ValueError, match=r"masked_fill: mask shape \(2,\) does not broadcast"):
+        x.masked_fill(np.array([True, False]), 0)
+    with pytest.raises(ValueError, match=r"masked_fill: value must be .* shape \(3,\)"):
+        x.masked_fill(mask, t64(np.ones(3)))
+
+
+def test_split_chunk_unbind_like_pytorch():
+    x = t64(np.arange(10.0).reshape(5, 2))
+    assert [p.shape[0] for p in x.split(2)] == [2, 2, 1]
+    assert [p.shape[1] for p in x.split([1, 1], dim=1)] == [1, 1]
+    assert [p.shape[0] for p in x.chunk(3)] == [2, 2, 1]
+    assert [p.shape[0] for p in t64(np.zeros(6)).chunk(4)] == [2, 2, 2]  # fewer, as PyTorch
+    assert [p.shape for p in t64(np.zeros(0)).chunk(2)] == [(0,), (0,)]
+    assert [p.shape for p in t64(np.zeros(0)).split(2)] == [(0,)]
+    np.testing.assert_array_equal(tg.cat(x.split(2), dim=0).numpy(), x.numpy())
+    rows = x.unbind(0)
+    assert len(rows) == 5 and rows[1].tolist() == [2.0, 3.0]
+    assert [c.shape for c in x.unbind(dim=1)] == [(5,), (5,)]
+    for fn in (lambda t: t.split(2)[2] * 3, lambda t: t.chunk(2, 1)[1],
+               lambda t: t.unbind(1)[0].sum() * t.unbind(0)[4]):
+        assert tg.gradcheck(fn, [x])
+    with pytest.raises(ValueError, match=r"split: sizes \[2, 2\] do not add up to 5"):
+        x.split([2, 2])
+    with pytest.raises(ValueError, match="split: split_size must be positive, got 0"):
+        x.split(0)
+    with pytest.raises(ValueError, match="chunk: chunks must be a positive int, got 0"):
+        x.chunk(0)
+    with pytest.raises(ValueError, match="unbind: a 0-d tensor has no axis"):
+        tg.tensor(1.0).unbind()
+
+
+def test_repeat_is_numpys_tile(a):
+    x = t64(a)
+    for reps in ((2, 1), (1, 3), (2, 2, 2), (0, 1)):
+        np.testing.assert_array_equal(x.repeat(*reps).numpy(), np.tile(a, reps))
+    np.testing.assert_array_equal(x.repeat((2, 3)).numpy(), np.tile(a, (2, 3)))
+    assert tg.gradcheck(lambda t: t.repeat(3, 1, 2), [x])
+    with pytest.raises(ValueError, match=r"repeat: needs one size >= 0 per axis .* \(2,\) for "
+                                         r"shape \(4, 3\)"):
+        x.repeat(2)
+
+
+def test_gather_is_take_along_axis(a):
+    x = t64(a)
+    idx = np.array([[0, 2], [1, 1], [2, 0], [0, 0]])
+    np.testing.assert_array_equal(x.gather(1, tg.tensor(idx)).numpy(),
+                                  np.take_along_axis(a, idx, 1))
+    rows = np.array([[3, 0, 1], [3, 3, 3]])
+    np.testing.assert_array_equal(tg.gather(x, 0, rows).numpy(), np.take_along_axis(a, rows, 0))
+    small = np.array([[1], [0]])  # smaller than x outside the gathered axis, as PyTorch allows
+    np.testing.assert_array_equal(x.gather(1, small).numpy(), [[a[0, 1]], [a[1, 0]]])
+    assert tg.gradcheck(lambda t: t.gather(1, idx), [x])  # repeated indices add up
+    with pytest.raises(IndexError, match="gather: index 3 is out of range for axis 1 of size 3"):
+        x.gather(1, [[3]])
+    with pytest.raises(IndexError, match="gather: index -1 is out of range"):
+        x.gather(1, [[-1]])
+    with pytest.raises(TypeError, match="gather: index must be integers"):
+        x.gather(1, [[0.0]])
+    with pytest.raises(ValueError, match=r"gather: index of shape \(5, 1\) does not fit"):
+        x.gather(1, np.zeros((5, 1), int))
+
+
+# ---------------------------------------------------------------------- in place
+def test_in_place_methods_change_values_and_bump_the_version():
+    x = tg.tensor([1.0, -2.0, 3.0])
+    v = _version_of(x)
+    assert x.add_(1) is x and x.tolist() == [2, -1, 4]
+    x.sub_(tg.tensor([1.0, 1.0, 1.0]), alpha=2)
+    x.mul_(2).div_(4)
+    assert x.tolist() == [0, -1.5, 1]
+    x.add_(2, alpha=0.5).clamp_(0, 1.5)
+    assert x.tolist() == [1, 0, 1.5]
+    x.fill_(tg.tensor(7.0))
+    assert x.tolist() == [7, 7, 7] and x.zero_().tolist() == [0, 0, 0]
+    assert _version_of(x) == v + 8
+    assert tg.tensor([1, 5]).clamp_(max=2).tolist() == [1, 2]
+
+
+def test_in_place_methods_follow_the_in_place_operator_rules():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    for call in (lambda: w.add_(1), lambda: w.mul_(2), lambda: w.clamp_(0), lambda: w.zero_(),
+                 lambda: w.fill_(1), lambda: F.relu(w, inplace=True)):
+        with pytest.raises(tg.TapeError):
+            call()
+    assert w.tolist() == [1, 2]
+    h = w * 1  # computed: `h += 1` records a new tensor; a method cannot rebind h
+    with pytest.raises(tg.TapeError, match="add_: .* a method cannot give back"):
+        h.add_(1)
+    with pytest.raises(tg.TapeError, match="clamp_: .* would be recorded"):
+        h.clamp_(0)
+    acc = tg.zeros(2)
+    with pytest.raises(tg.TapeError, match="mul_"):
+        acc.mul_(w)
+    assert h.tolist() == [1, 2] and acc.tolist() == [0, 0]
+    with tg.no_grad():
+        w.mul_(3).clamp_(max=4)
+        F.relu(w.sub_(5), inplace=True)
+    assert w.tolist() == [0, 0] and w.is_leaf
+
+
+def test_stale_backward_after_an_in_place_method_raises():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0])
+    loss = (w * b).sum()
+    b.mul_(2)
+    with pytest.raises(tg.TapeError, match="mul"):
+        loss.backward()
+
+
+def test_failed_in_place_methods_change_nothing():
+    i = tg.tensor([1, 2, 3])
+    with pytest.raises(TypeError, match="div_: cannot update a int64 tensor"):
+        i.div_(2)
+    with pytest.raises(TypeError, match="clamp_: cannot update a int64 tensor in place with "
+                                        "float64"):
+        i.clamp_(0, 1.5)
+    with pytest.raises(ValueError, match=r"add_: the right-hand side of shape \(2,\)"):
+        i.add_(tg.tensor([1, 2]))
+    with pytest.raises(TypeError, match="fill_: value must be a number or a 0-d tensor"):
+        i.fill_([1, 2, 3])
+    assert i.tolist() == [1, 2, 3] and _version_of(i) == 0
+
+
+# ---------------------------------------------------------------------- conversions
+def test_conversions_and_device(a):
+    x = t64(a)
+    assert x.dim() == 2 and x.numel() == 12 and nn.Parameter(np.ones((2, 3))).numel() == 6
+    assert x.to(tg.float64) is x and x.to("cpu") is x and x.cpu() is x
+    assert x.to(tg.float32).dtype == np.float32 and x.to("cpu", "float32").dtype == np.float32
+    assert x.to(tg.tensor([1])).dtype == np.int64 and x.to(device="cpu:0") is x
+    assert x.long().dtype == np.int64 and x.int().dtype == np.int32
+    assert x.half().dtype == np.float16 and x.bool().dtype == np.bool_
+    assert x.device == tg.device("cpu") and str(x.device) == "cpu"
+    assert x.device.type == "cpu" and repr(x.device) == "device(type='cpu')"
+    assert x.type() == "tapegrad.DoubleTensor" and tg.tensor([True]).type() == (
+        "tapegrad.BoolTensor")
+    assert x.type(tg.float32).dtype == np.float32
+    for bad in ("cuda", "cuda:0", "mps", "cpu:1"):
+        with pytest.raises(ValueError, match="device: tapegrad computes on the CPU"):
+            x.to(bad)
+    with pytest.raises(TypeError, match="to: the dtype is given twice"):
+        x.to(tg.float32, tg.float64)
+    z = x.new_zeros(2, 3)
+    assert z.dtype == np.float64 and z.shape == (2, 3) and not z.requires_grad
+    assert tg.tensor([1]).new_ones(2).dtype == np.int64
+    assert x.new_full((2,), 5).tolist() == [5.0, 5.0]
+    assert x.new_zeros(2, dtype=tg.float32).dtype == np.float32
+
+
+def test_factories_and_functions():
+    arr = np.arange(3.0)
+    t = tg.from_numpy(arr)
+    assert t.dtype == np.float64
+    arr[0] = 7.0
+    assert t[0].item() == 7.0  # shared memory, as PyTorch
+    with pytest.raises(TypeError, match="from_numpy: expected an np.ndarray, got list"):
+        tg.from_numpy([1.0])
+    np.testing.assert_array_equal(tg.linspace(0, 1, 5).numpy(),
+                                  np.linspace(0, 1, 5, dtype=np.float32))
+    assert tg.linspace(0, 1, 0).shape == (0,) and tg.linspace(2, 3, 1).tolist() == [2.0]
+    with pytest.raises(ValueError, match="linspace: steps must be an int >= 0"):
+        tg.linspace(0, 1, -1)
+    assert tg.allclose(tg.tensor([1.0, 2.0]), [1.0, 2.0 + 1e-9])
+    assert not tg.allclose(tg.tensor([1.0]), tg.tensor([1.1]))
+    with pytest.raises(ValueError, match="allclose: shapes"):
+        tg.allclose(tg.zeros(2), tg.zeros(3))
+    x = tg.tensor([[1.0, -2.0], [3.0, 0.5]])
+    assert tg.sum(x).item() == 2.5 and tg.mean(x, dim=0).tolist() == [2.0, -0.75]
+    assert tg.max(x).item() == 3.0 and tg.min(x, 1).tolist() == [-2.0, 0.5]
+    assert tg.numel(x) == 4 and tg.sum([1.0, 2.0]).item() == 3.0
+
+
+def test_one_hot():
+    oh = F.one_hot(tg.tensor([0, 2, 1]))
+    assert oh.dtype == np.int64 and oh.tolist() == [[1, 0, 0], [0, 0, 1], [0, 1, 0]]
+    assert F.one_hot(tg.tensor([[1], [0]]), num_classes=4).shape == (2, 1, 4)
+    assert F.one_hot(tg.tensor(np.zeros(0, np.int64)), 3).shape == (0, 3)
+    with pytest.raises(ValueError, match="one_hot: class index 3 is out of range for "
+                                         "num_classes=3"):
+        F.one_hot(tg.tensor([0, 3]), 3)
+    with pytest.raises(ValueError, match="one_hot: class index -1"):
+        F.one_hot(tg.tensor([-1]), 3)
+    with pytest.raises(TypeError, match="one_hot: t must hold integer class indices"):
+        F.one_hot(tg.tensor([0.0]))
+    with pytest.raises(ValueError, match="one_hot: cannot infer num_classes"):
+        F.one_hot(tg.tensor(np.zeros(0, np.int64)))
+
+
+# ---------------------------------------------------------------------- grad modes
+def test_set_grad_enabled_as_call_context_and_decorator():
+    w = tg.tensor([1.0], requires_grad=True)
+    tg.set_grad_enabled(False)
+    try:
+        assert not tg.is_grad_enabled() and not (w * 2).requires_grad
+    finally:
+        tg.set_grad_enabled(True)
+    assert tg.is_grad_enabled()
+    with tg.set_grad_enabled(False):
+        assert not tg.is_grad_enabled()
+        with tg.set_grad_enabled(True):
+            assert (w * 2).requires_grad
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+
+    @tg.set_grad_enabled(False)
+    def f():
+        return tg.is_grad_enabled()
+
+    assert tg.is_grad_enabled() and f() is False and tg.is_grad_enabled()
+
+
+def test_inference_mode():
+    w = tg.tensor([1.0], requires_grad=True)
+    with tg.inference_mode():
+        assert (w * 2).record is None
+    assert (w * 2).record is not None
+
+    @tg.inference_mode
+    def bare():
+        return tg.is_grad_enabled()
+
+    @tg.inference_mode()
+    def called():
+        return tg.is_grad_enabled()
+
+    assert bare() is False and called() is False and tg.is_grad_enabled()
+    with tg.no_grad(), tg.inference_mode(False):
+        assert tg.is_grad_enabled()  # as PyTorch: inference_mode(False) records
