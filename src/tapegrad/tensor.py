@@ -334,6 +334,8 @@ def _names_device(a: Any) -> bool:
     if isinstance(a, str) and a not in _DTYPES:
         a = device(a)
     return isinstance(a, device)
+
+
 # t.type(): PyTorch's names of the tensor types, by dtype
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
