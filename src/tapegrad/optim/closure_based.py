@@ -200,7 +200,7 @@ class LineSearchOptimizer(ClosureOptimizer):
             last = it == group["max_iter"] - 1
             if group["line_search_fn"] == "strong_wolfe":
                 t, f, g, used = strong_wolfe(evaluate, x, t, d, f, g, c2=self._c2,
-                                             max_evals=self._max_ls,
+                                             max_ls=self._max_ls,
                                              tolerance_change=group["tolerance_change"])
                 x = x + t * d
                 self._scatter(x)
