@@ -784,6 +784,36 @@ def test_strong_wolfe_search_meets_both_conditions(t0):
     assert abs(g @ d) <= 0.9 * abs(g0 @ d)           # curvature
 
 
+def test_strong_wolfe_insufficient_progress_rule():
+    """φ(t) = −t + 6t² − 8t²(1 − t)² along d = 1 from x = 0: φ(0) = 0, φ'(0) = −1,
+    φ(1) = 5, φ'(1) = 11. The bump 8t²(1 − t)² and its slope vanish at 0 and 1, so the cubic
+    through the ends of [0, 1] is −t + 6t², minimized at t = 1/12."""
+    from tapegrad.optim.line_search import strong_wolfe
+
+    def phi(t):
+        return -t + 6 * t**2 - 8 * t**2 * (1 - t)**2, -1 + 12 * t - 16 * t * (1 - t) * (1 - 2 * t)
+    trials = []
+
+    def evaluate(x):
+        trials.append(x[0])
+        f, s = phi(x[0])
+        return f, np.array([s])
+    t, f, g, evals = strong_wolfe(evaluate, np.zeros(1), 1.0, np.ones(1), 0.0,
+                                  np.array([-1.0]))
+    # 1: φ(1) = 5 > φ(0) brackets [0, 1].
+    # 2: 1/12 is within 0.1·width = 0.1 of the end 0: taken as it is, once. φ(1/12) < 0 with
+    #    φ'(1/12) = −1.0185 (no curvature condition, still descending): the bracket is [1/12, 1].
+    # 3: its cubic's minimizer (below) is again within 0.1·(11/12) of 1/12: moved to
+    #    1/12 + 0.1·11/12 = 0.175, where φ'(0.175) = −0.4015 meets the curvature condition.
+    np.testing.assert_allclose(trials, [1.0, 1 / 12, 0.175], rtol=1e-12)
+    assert (t, evals) == (trials[-1], 3) and abs(g[0]) <= 0.9
+    f1, s1 = phi(1 / 12)
+    a = s1 + 11 - 3 * (f1 - 5) / (1 / 12 - 1)  # N&W eq. 3.59 through (1/12, f1, s1), (1, 5, 11)
+    b = np.sqrt(a * a - 11 * s1)
+    cubic = 1 - (1 - 1 / 12) * (11 + b - a) / (11 - s1 + 2 * b)
+    assert 1 / 12 < cubic < 1 / 12 + 0.1 * 11 / 12 and abs(cubic - 0.1449) < 1e-4
+
+
 def test_lbfgs_two_loop_equals_the_dense_bfgs_recursion():
     """d = −H g with H built by the lecture's BFGS update from H₀ = γI over the stored
     pairs, oldest first: the two-loop recursion must give the same vector."""
