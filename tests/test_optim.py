@@ -590,14 +590,50 @@ def test_lbfgs_minimizes_beale_from_1_1():
 
 
 @pytest.mark.parametrize("make", [optim.BFGS, optim.ConjugateGradient, optim.LBFGS])
-def test_one_iteration_per_step_still_line_searches(make):
-    # max_iter=1 gives max_eval = 1; the line search has its own budget (PyTorch's max_ls),
-    # so stepping one iteration at a time (to record a path) reaches Beale's minimum instead
-    # of stalling after the first step with t = 0
+def test_one_iteration_per_step_line_searches_within_max_eval(make):
+    # max_iter=1 defaults to max_eval=1, which leaves the line search only its first trial;
+    # max_eval=25 gives it room, so stepping one iteration at a time (to record a path)
+    # reaches Beale's minimum
     search = {} if make is optim.ConjugateGradient else {"line_search_fn": "strong_wolfe"}
-    w, opt = minimize(lambda p: make(p, max_iter=1, **search, **TIGHT),
+    w, opt = minimize(lambda p: make(p, max_iter=1, max_eval=25, **search, **TIGHT),
                       beale, [1.0, 1.5], 60)
     np.testing.assert_allclose(w, [3.0, 0.5], atol=1e-5)
+
+
+@pytest.mark.parametrize("make", [optim.BFGS, optim.ConjugateGradient, optim.LBFGS])
+@pytest.mark.parametrize("lr, max_iter, max_eval, w_end, evals", [
+    (50.0, 1, None, 10.0, 2),     # max_eval = 1: the trial t = 2.5 (w = −40) is worse: t = 0
+    (0.002, 1, None, 9.998, 2),   # ... the trial t = 1e-4 is better: kept
+    (0.002, 1, 3, 9.8, 4),        # trials t = 1e-4, 1e-3, 1e-2: the budget is spent
+    (0.002, 20, 3, 9.8, 4),       # the same: max_eval counts across the step's iterations
+])
+def test_line_search_budget_is_what_max_eval_leaves(make, lr, max_iter, max_eval, w_end,
+                                                    evals):
+    # f = w² from w = 10: g = 20, d = −20, first trial t = min(1, 1/20)·lr; φ(t) = (10 − 20t)²
+    # has φ'(t) = −400 + 800t, so a trial meets the curvature condition only from
+    # t = 0.05 (c2 = 0.9; 0.45 for CG's c2 = 0.1). Each extrapolation is the cubic's (here
+    # the parabola's) minimizer 0.5 clamped to 10t. The search gets max_eval − 1 evaluations
+    # after its first trial (PyTorch's max_ls), then keeps the lower of t = 0 and its last
+    # trial; with the evaluation at the start, func_evals = max_eval + 1.
+    search = {} if make is optim.ConjugateGradient else {"line_search_fn": "strong_wolfe"}
+    w, opt = minimize(lambda p: make(p, lr=lr, max_iter=max_iter, max_eval=max_eval,
+                                     **search), lambda w: (w * w).sum(), [10.0], 1)
+    np.testing.assert_allclose(w, [w_end], rtol=1e-12)
+    state = opt.state[opt.param_groups[0]["params"][0]]
+    assert (state["func_evals"], state["n_iter"]) == (evals, 1)
+
+
+@pytest.mark.parametrize("make, w_end, evals", [
+    (optim.LBFGS, 8.0, 5),              # t = 1e-4, 1e-3, 1e-2, 0.1: |φ'(0.1)| = 320 ≤ 360
+    (optim.ConjugateGradient, 0.0, 6),  # ... then 0.5 (under 10t = 1): w = 0, φ' = 0
+])
+def test_line_search_with_room_stops_at_a_wolfe_point(make, w_end, evals):
+    # the problem above with max_eval = 10: the search ends on its own
+    search = {} if make is optim.ConjugateGradient else {"line_search_fn": "strong_wolfe"}
+    w, opt = minimize(lambda p: make(p, lr=0.002, max_iter=1, max_eval=10, **search),
+                      lambda w: (w * w).sum(), [10.0], 1)
+    np.testing.assert_allclose(w, [w_end], rtol=1e-12, atol=1e-11)
+    assert opt.state[opt.param_groups[0]["params"][0]]["func_evals"] == evals
 
 
 def test_lbfgs_without_line_search_and_short_history_on_rosenbrock():
@@ -782,6 +818,36 @@ def test_strong_wolfe_search_meets_both_conditions(t0):
     assert f == f_check and np.array_equal(g, g_check) and 1 <= evals <= 25
     assert f <= f0 + 1e-4 * t * (g0 @ d)            # sufficient decrease
     assert abs(g @ d) <= 0.9 * abs(g0 @ d)           # curvature
+
+
+def test_strong_wolfe_insufficient_progress_rule():
+    """φ(t) = −t + 6t² − 8t²(1 − t)² along d = 1 from x = 0: φ(0) = 0, φ'(0) = −1,
+    φ(1) = 5, φ'(1) = 11. The bump 8t²(1 − t)² and its slope vanish at 0 and 1, so the cubic
+    through the ends of [0, 1] is −t + 6t², minimized at t = 1/12."""
+    from tapegrad.optim.line_search import strong_wolfe
+
+    def phi(t):
+        return -t + 6 * t**2 - 8 * t**2 * (1 - t)**2, -1 + 12 * t - 16 * t * (1 - t) * (1 - 2 * t)
+    trials = []
+
+    def evaluate(x):
+        trials.append(x[0])
+        f, s = phi(x[0])
+        return f, np.array([s])
+    t, f, g, evals = strong_wolfe(evaluate, np.zeros(1), 1.0, np.ones(1), 0.0,
+                                  np.array([-1.0]))
+    # 1: φ(1) = 5 > φ(0) brackets [0, 1].
+    # 2: 1/12 is within 0.1·width = 0.1 of the end 0: taken as it is, once. φ(1/12) < 0 with
+    #    φ'(1/12) = −1.0185 (no curvature condition, still descending): the bracket is [1/12, 1].
+    # 3: its cubic's minimizer (below) is again within 0.1·(11/12) of 1/12: moved to
+    #    1/12 + 0.1·11/12 = 0.175, where φ'(0.175) = −0.4015 meets the curvature condition.
+    np.testing.assert_allclose(trials, [1.0, 1 / 12, 0.175], rtol=1e-12)
+    assert (t, evals) == (trials[-1], 3) and abs(g[0]) <= 0.9
+    f1, s1 = phi(1 / 12)
+    a = s1 + 11 - 3 * (f1 - 5) / (1 / 12 - 1)  # N&W eq. 3.59 through (1/12, f1, s1), (1, 5, 11)
+    b = np.sqrt(a * a - 11 * s1)
+    cubic = 1 - (1 - 1 / 12) * (11 + b - a) / (11 - s1 + 2 * b)
+    assert 1 / 12 < cubic < 1 / 12 + 0.1 * 11 / 12 and abs(cubic - 0.1449) < 1e-4
 
 
 def test_lbfgs_two_loop_equals_the_dense_bfgs_recursion():

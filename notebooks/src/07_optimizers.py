@@ -357,7 +357,7 @@ plt.show()
 # (L-)BFGS build a positive-definite curvature estimate from gradients, and they and
 # nonlinear conjugate gradient use a line search that insists on descent, so they keep
 # going down. (These methods take one iteration per `step(closure)` here, so that we can
-# record the path.)
+# record the path; `max_eval` gives each iteration's line search its budget.)
 #
 # First the Hessian of Beale's function by hand, for an independent check: with
 # $r_k = c_k - x + xy^k$, $H = \sum_k 2(\nabla r_k \nabla r_k^\top + r_k \nabla^2 r_k)$,
@@ -441,10 +441,11 @@ assert f_damped[-1] < 0.05 and np.linalg.norm(paths["Newton, damped (30)"][-1] -
 
 # %%
 paths["L-BFGS"] = closure_trajectory(
-    lambda ps: optim.LBFGS(ps, lr=1, max_iter=1, line_search_fn="strong_wolfe"), 40, True)
-paths["BFGS"] = closure_trajectory(lambda ps: optim.BFGS(ps, max_iter=1), 40, True)
+    lambda ps: optim.LBFGS(ps, lr=1, max_iter=1, max_eval=25, line_search_fn="strong_wolfe"),
+    40, True)
+paths["BFGS"] = closure_trajectory(lambda ps: optim.BFGS(ps, max_iter=1, max_eval=25), 40, True)
 paths["conjugate gradient"] = closure_trajectory(
-    lambda ps: optim.ConjugateGradient(ps, max_iter=1), 40, True)
+    lambda ps: optim.ConjugateGradient(ps, max_iter=1, max_eval=25), 40, True)
 for name in ("L-BFGS", "BFGS", "conjugate gradient"):
     print(f"{name:>18} ends at {paths[name][-1].round(6)} after 40 iterations")
     assert np.allclose(paths[name][-1], [3.0, 0.5], atol=1e-4), name

@@ -127,14 +127,20 @@ class LineSearchOptimizer(ClosureOptimizer):
     """The iteration shared by LBFGS, BFGS and conjugate gradient: up to max_iter times,
     pick a descent direction d from the gradient history, take a step t along it (lr, or
     a strong-Wolfe line search), stop early when the gradient, the step or the loss change
-    fall below their tolerances. Subclasses supply `_direction`."""
+    fall below their tolerances. Subclasses supply `_direction`.
+
+    The evaluation budget is torch.optim.LBFGS's, for all three methods: max_eval (default
+    max_iter·5//4) counts the closure calls of one step() and is checked after each
+    iteration; a line search may make max_ls = max_eval − (calls so far in this step())
+    calls after its first trial, so a step() makes at most max_eval + 1 calls. With
+    max_iter=1 (so max_eval=1) a search evaluates only its first trial, kept if the loss
+    went down (else t = 0): to step one iteration at a time with a full search, pass
+    max_eval (e.g. 25)."""
 
     _c2 = 0.9  # the curvature constant of the strong Wolfe conditions
     _state_always = ("func_evals", "n_iter")
     _state_iterated = ("prev_grad", "prev_loss")
     _state_optional = ("d", "t")
-    _max_ls = 25  # evaluations one line search may use (PyTorch's max_ls); max_eval is
-    # checked between iterations, so max_iter=1 (one iteration per step()) still searches
 
     def __init__(self, params: Iterable[Any], lr: float, max_iter: int, max_eval: int | None,
                  tolerance_grad: float, tolerance_change: float, line_search_fn: str | None,
@@ -200,8 +206,8 @@ class LineSearchOptimizer(ClosureOptimizer):
             last = it == group["max_iter"] - 1
             if group["line_search_fn"] == "strong_wolfe":
                 t, f, g, used = strong_wolfe(evaluate, x, t, d, f, g, c2=self._c2,
-                                             max_evals=self._max_ls,
-                                             tolerance_change=group["tolerance_change"])
+                                             tolerance_change=group["tolerance_change"],
+                                             max_ls=group["max_eval"] - evals)
                 x = x + t * d
                 self._scatter(x)
             else:

@@ -31,10 +31,12 @@ class LBFGS(LineSearchOptimizer):
     iterations and calls the closure (zero grads, loss, backward, return loss) as needed.
     The history is kept across step() calls and in state_dict().
 
-    One difference from PyTorch 2.13: each line search may evaluate up to 25 points
-    (PyTorch's max_ls) whatever is left of max_eval, which is checked between iterations;
-    PyTorch gives the search only max_eval minus the evaluations so far, so that with
-    max_iter=1 (max_eval=1) its "search" takes the first trial step or none.
+    The line search and the evaluation budget are PyTorch 2.13's (tapegrad.optim.line_search,
+    LineSearchOptimizer): in float64, the steps, losses, func_evals and n_iter match
+    torch.optim.LBFGS's up to rounding (which long runs can amplify). max_eval bounds the
+    closure calls of one step(), line searches included (it may be exceeded by one), so with
+    max_iter=1 (max_eval=1) the "search" takes its first trial step or none: pass max_eval
+    to give it room.
     """
 
     _state_iterated = LineSearchOptimizer._state_iterated + ("old_dirs", "old_stps", "ro",
