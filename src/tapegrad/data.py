@@ -7,8 +7,10 @@ for tapegrad's generator, so `tg.manual_seed` makes a run repeatable)."""
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import hashlib
+import itertools
 import math
 import numbers
 import os
@@ -16,7 +18,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -308,6 +310,157 @@ def load_mnist(root: str | os.PathLike[str], kind: str = "train", download: bool
     if labels.size and labels.max() > 9:
         raise ValueError(f"load_mnist: {paths[1]} has label {labels.max()}; digits are 0..9")
     return images.reshape(len(images), -1).astype(np.float32), labels.astype(np.int64)
+
+
+# ---------------------------------------------------------------- map-style datasets
+def _length(dataset: Any, who: str, what: str = "dataset") -> int:
+    """len(dataset); a TypeError unless it is map-style (has __len__ and __getitem__)."""
+    if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+        raise TypeError(f"{who}: {what} must have __len__ and __getitem__ (a Dataset, a "
+                        f"TensorDataset, a list...), got {type(dataset).__name__}")
+    return len(dataset)
+
+
+def _index(index: Any, n: int, who: str) -> int:
+    """An int index into n samples as 0..n-1 (negative ones count from the end)."""
+    if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+        raise TypeError(f"{who}: samples are indexed by an int, got {type(index).__name__}")
+    if not -n <= index < n:
+        valid = f"{-n} to {n - 1}" if n else "none, it is empty"
+        raise IndexError(f"{who}: index {index} is out of range for {n} samples "
+                         f"(valid: {valid})")
+    return int(index) % n
+
+
+class Dataset:
+    """A map-style dataset, as torch.utils.data.Dataset: a subclass defines __len__ and
+    __getitem__(i), which returns sample i (a number, an array or Tensor, or a tuple, list
+    or dict of them). `a + b` is ConcatDataset([a, b])."""
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__} must define __getitem__(i) returning sample i")
+
+    def __len__(self) -> int:
+        raise TypeError(f"{type(self).__name__} must define __len__ (the number of samples)")
+
+    def __add__(self, other: Any) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class TensorDataset(Dataset):
+    """Sample i is (t[i] for t in tensors): Tensors or numpy arrays with one common first
+    dimension, as torch's TensorDataset. DataLoader batches it by indexing whole arrays.
+
+    >>> ds = TensorDataset(np.arange(6).reshape(3, 2), np.array([7, 8, 9]))
+    >>> len(ds), ds[-1]
+    (3, (array([4, 5]), np.int64(9)))
+    """
+
+    def __init__(self, *tensors: Tensor | np.ndarray) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset: give at least one Tensor or array")
+        for i, t in enumerate(tensors):
+            if not isinstance(t, (Tensor, np.ndarray)):
+                raise TypeError(f"TensorDataset: tensor {i} is a {type(t).__name__}; give "
+                                "Tensors or numpy arrays")
+        shapes = [tuple(t.shape) for t in tensors]
+        if any(not s for s in shapes) or len({s[0] for s in shapes}) != 1:
+            raise ValueError(f"TensorDataset: the tensors need one common first (sample) "
+                             f"dimension, got shapes {shapes}")
+        self.tensors = tensors
+
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+
+    def __getitem__(self, index: int) -> tuple[Any, ...]:
+        i = _index(index, len(self), "TensorDataset")
+        return tuple(t[i] for t in self.tensors)
+
+
+class Subset(Dataset):
+    """The samples of `dataset` at `indices` (ints in 0..len(dataset)-1), in that order, as
+    torch's Subset: sample i is dataset[indices[i]]."""
+
+    def __init__(self, dataset: Any, indices: Sequence[int]) -> None:
+        n = _length(dataset, "Subset")
+        idx = np.asarray(indices)
+        if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
+            raise TypeError(f"Subset: indices must be a sequence of ints, got "
+                            f"{idx.dtype} of shape {idx.shape}")
+        if idx.size and not (idx.min() >= 0 and idx.max() < n):
+            bad = idx[(idx < 0) | (idx >= n)][0]
+            raise ValueError(f"Subset: index {bad} is out of range for the "
+                             f"{type(dataset).__name__} of {n} samples (valid: 0 to {n - 1})")
+        self.dataset, self.indices = dataset, idx.astype(np.int64).tolist()
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index: int) -> Any:
+        return self.dataset[self.indices[_index(index, len(self), "Subset")]]
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after the other, as torch's ConcatDataset.
+    cumulative_sizes[k] is the number of samples in datasets[0..k]."""
+
+    def __init__(self, datasets: Iterable[Any]) -> None:
+        if not isinstance(datasets, Iterable):
+            raise TypeError(f"ConcatDataset: give a list of datasets, got "
+                            f"{type(datasets).__name__}")
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: give at least one dataset")
+        sizes = [_length(d, "ConcatDataset", f"datasets[{k}]")
+                 for k, d in enumerate(self.datasets)]
+        self.cumulative_sizes = list(itertools.accumulate(sizes))
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        i = _index(index, len(self), "ConcatDataset")
+        k = bisect.bisect_right(self.cumulative_sizes, i)
+        return self.datasets[k][i - (self.cumulative_sizes[k - 1] if k else 0)]
+
+
+def random_split(dataset: Any, lengths: Sequence[int | float], generator: Seed = None
+                 ) -> list[Subset]:
+    """Split `dataset` at random into non-overlapping Subsets, as
+    torch.utils.data.random_split: split k holds the next lengths[k] entries of one random
+    permutation of range(len(dataset)).
+
+    lengths: sample counts (ints) summing to len(dataset), or fractions (floats in [0, 1])
+        summing to 1: split k gets floor(n·fraction_k) samples, and the n - Σ floor(...)
+        left over go one each to splits 0, 1, 2, ... in turn (PyTorch's rule since 1.13).
+    generator: None draws the permutation from tapegrad's generator (tg.manual_seed
+        repeats it); an int seeds a fresh generator; a numpy Generator is drawn from.
+
+    >>> [len(s) for s in random_split(range(10), [0.45, 0.45, 0.1], generator=0)]
+    [5, 4, 1]
+    """
+    n = _length(dataset, "random_split")
+    if isinstance(lengths, (str, Mapping)) or not isinstance(lengths, Sequence) or \
+            not lengths or not all(isinstance(v, numbers.Real) and not isinstance(v, bool)
+                                   for v in lengths):
+        raise TypeError(f"random_split: lengths must be a list of ints (counts) or floats "
+                        f"(fractions), got {lengths!r:.80}")
+    if all(isinstance(v, numbers.Integral) for v in lengths):
+        counts = [int(v) for v in lengths]
+        if min(counts) < 0 or sum(counts) != n:
+            raise ValueError(f"random_split: lengths {counts} must be >= 0 and sum to the "
+                             f"{n} samples of the {type(dataset).__name__}, they sum to "
+                             f"{sum(counts)}")
+    else:
+        if not all(0 <= v <= 1 for v in lengths) or not math.isclose(sum(lengths), 1):
+            raise ValueError(f"random_split: fractions {list(lengths)} must each be in "
+                             f"[0, 1] and sum to 1, they sum to {sum(lengths)}")
+        counts = [math.floor(n * v) for v in lengths]
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+    order = _rng(generator, "random_split").permutation(n)
+    return [Subset(dataset, order[end - count:end])
+            for end, count in zip(itertools.accumulate(counts), counts)]
 
 
 # ---------------------------------------------------------------- batching
