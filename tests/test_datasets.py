@@ -6,6 +6,10 @@ import pytest
 
 import tapegrad as tg
 import tapegrad.data as data
+import tapegrad.nn as nn
+import tapegrad.nn.functional as F
+import tapegrad.optim as optim
+from tapegrad import training
 
 
 def test_tensor_dataset_samples_are_rows_of_each_tensor():
@@ -136,3 +140,223 @@ def test_random_split_errors_change_nothing():
     with pytest.raises(TypeError, match="random_split: dataset must have __len__"):
         data.random_split(iter(range(10)), [5, 5])
     assert tg.get_rng_state() == state  # no draw from tapegrad's generator
+
+
+# ---------------------------------------------------------------- DataLoader over datasets
+class Rows(data.Dataset):
+    """A user's dataset: sample i is (X[i], y[i]), read one by one."""
+
+    def __init__(self, X, y):
+        self.X, self.y = X, y
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, i):
+        return self.X[i], self.y[i]
+
+
+def epoch(loader):
+    return [tuple(t.numpy().copy() for t in batch) for batch in loader]
+
+
+def assert_same_batches(a, b):
+    assert len(a) == len(b)
+    for batch_a, batch_b in zip(a, b):
+        assert len(batch_a) == len(batch_b)
+        for x, y in zip(batch_a, batch_b):
+            assert x.dtype == y.dtype
+            np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("generator", [None, 7])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_a_dataset_gives_the_batches_of_its_arrays(generator, drop_last):
+    X, y = np.arange(22, dtype=np.float32).reshape(11, 2), np.arange(11) * 3
+    runs = []
+    for dataset in ((X, y), data.TensorDataset(X, y), data.TensorDataset(tg.tensor(X), y),
+                    Rows(X, y)):
+        tg.manual_seed(4)
+        loader = data.DataLoader(dataset, batch_size=4, shuffle=True, drop_last=drop_last,
+                                 generator=generator)
+        assert len(loader) == (2 if drop_last else 3)
+        runs.append(epoch(loader) + epoch(loader))
+    order = np.random.default_rng(4 if generator is None else 7).permutation(11)
+    assert [b[1].tolist() for b in runs[0][:2]] == [(3 * order[:4]).tolist(),
+                                                     (3 * order[4:8]).tolist()]
+    assert [len(b[1]) for b in runs[0]] == ([4, 4] * 2 if drop_last else [4, 4, 3] * 2)
+    for run in runs[1:]:
+        assert_same_batches(run, runs[0])
+
+
+def test_tensor_datasets_and_their_subsets_are_batched_without_reading_samples(monkeypatch):
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    ds = data.TensorDataset(X, y)
+    train, val = data.random_split(ds, [0.7, 0.3], generator=1)
+    inner = data.Subset(train, [6, 0, 3])  # a subset of a subset
+    expected = {id(ds): np.arange(10), id(train): np.array(train.indices),
+                id(inner): np.array(train.indices)[[6, 0, 3]]}
+
+    def refuse(self, i):
+        raise AssertionError("a sample was read one by one")
+
+    monkeypatch.setattr(data.TensorDataset, "__getitem__", refuse)
+    for dataset in (ds, train, inner):
+        loader = data.DataLoader(dataset, batch_size=3)
+        assert loader.arrays is not None
+        rows = expected[id(dataset)]
+        assert [b[1].tolist() for b in loader] == [rows[i:i + 3].tolist()
+                                                    for i in range(0, len(rows), 3)]
+    assert data.DataLoader(Rows(X, y)).arrays is None
+
+
+def test_default_collate_of_dicts_lists_nested_tuples_numbers_and_strings():
+    class Records(data.Dataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return {"x": [np.full(2, i, np.float32), (float(i), i)], "name": f"s{i}"}
+
+    (batch,) = data.DataLoader(Records(), batch_size=3)
+    assert list(batch) == ["x", "name"] and batch["name"] == ["s0", "s1", "s2"]
+    first, (floats, ints) = batch["x"]
+    assert isinstance(batch["x"], list)  # lists stay lists, tuples tuples
+    assert first.shape == (3, 2) and first.dtype == np.float32
+    assert first.tolist() == [[0, 0], [1, 1], [2, 2]]
+    # Python floats and ints give float64 and int64 batches, as torch's default_collate
+    assert floats.dtype == np.float64 and floats.tolist() == [0.0, 1.0, 2.0]
+    assert ints.dtype == np.int64 and ints.tolist() == [0, 1, 2]
+    plain = data.DataLoader(range(5), batch_size=2)  # samples that are numbers
+    assert [b.tolist() for b in plain] == [[0, 1], [2, 3], [4]]
+
+
+def test_batch_size_none_yields_single_samples():
+    X, y = np.arange(6.0).reshape(3, 2), np.array([4, 5, 6])
+    for dataset in ((X, y), Rows(X, y)):
+        loader = data.DataLoader(dataset, batch_size=None, shuffle=True, generator=2)
+        samples = list(loader)
+        assert len(loader) == 3 == len(samples)
+        order = np.random.default_rng(2).permutation(3)
+        assert [(x.tolist(), int(t.item())) for x, t in samples] == [
+            (X[i].tolist(), int(y[i])) for i in order]
+        assert samples[0][1].shape == ()
+    for kwargs in ({"drop_last": True}, {"transform": np.negative}):
+        with pytest.raises(ValueError, match="batch_size=None yields single samples"):
+            data.DataLoader(Rows(X, y), batch_size=None, **kwargs)
+
+
+def test_transform_applies_to_the_first_field_of_a_dataset_batch():
+    X, y = np.ones((4, 2), np.float32), np.arange(4)
+    loader = data.DataLoader(Rows(X, y), batch_size=3, transform=lambda x: x * 5)
+    assert [b[0].tolist() for b in loader] == [[[5, 5]] * 3, [[5, 5]]]
+    with pytest.raises(TypeError, match="transform acts on the first array .* a Tensor"):
+        next(iter(data.DataLoader(range(4), batch_size=2, transform=np.negative)))
+
+
+class Uneven(data.Dataset):
+    """Samples (zeros(2), i), but sample 3 is `odd`."""
+
+    def __init__(self, odd):
+        self.odd = odd
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        return self.odd if i == 3 else (np.zeros(2), i)
+
+
+@pytest.mark.parametrize("odd, message", [
+    ((np.zeros(3), 3), r"DataLoader: dataset\[3\]\[0\] has shape \(3,\), dataset\[2\]\[0\] "
+                       r"has shape \(2,\); samples must have equal shapes"),
+    ((np.zeros(2),), r"DataLoader: dataset\[3\] is a tuple of length 1, dataset\[2\] is a "
+                     r"tuple of length 2; the samples of a batch must have one structure"),
+    ({"x": 1}, r"dataset\[3\] is a dict with keys \['x'\], dataset\[2\] is a tuple"),
+])
+def test_collate_errors_name_the_samples_and_leave_the_position(odd, message):
+    loader = data.DataLoader(Uneven(odd), batch_size=2)
+    it = iter(loader)
+    next(it)
+    with pytest.raises(ValueError, match=message):
+        next(it)
+    assert loader.state_dict()["position"] == 1  # the failed batch is still to come
+    with pytest.raises(TypeError, match=r"cannot batch dataset\[0\]\[1\], a NoneType"):
+        next(iter(data.DataLoader(data.Subset(Uneven((np.zeros(2), None)), [3, 0]), 2)))
+    with pytest.raises(TypeError, match="DataLoader: give a tuple of arrays, e.g. \\(X, y\\), "
+                                        "or a Dataset, got int"):
+        data.DataLoader(5)
+
+
+def test_loader_over_a_dataset_resumes_mid_epoch_exactly(tmp_path):
+    X, y = np.arange(46.0).reshape(23, 2), np.arange(23)
+
+    def make():
+        return data.DataLoader(Rows(X, y), batch_size=5, shuffle=True)
+
+    tg.manual_seed(0)
+    full = make()
+    reference = epoch(full) + epoch(full) + epoch(full)
+    tg.manual_seed(0)
+    first = make()
+    seen = epoch(first)
+    it = iter(first)
+    seen += [tuple(t.numpy() for t in next(it)), tuple(t.numpy() for t in next(it))]
+    tg.save({"loader": first.state_dict(), "rng": tg.get_rng_state()}, tmp_path / "c.npz")
+    tg.manual_seed(99)  # anything drawn in between is undone by the restore
+    ckpt = tg.load(tmp_path / "c.npz")
+    resumed = make()
+    tg.set_rng_state(ckpt["rng"])
+    resumed.load_state_dict({k: (v.numpy() if isinstance(v, tg.Tensor) else v)
+                             for k, v in ckpt["loader"].items()})
+    seen += epoch(resumed) + epoch(resumed)
+    assert_same_batches(seen, reference)
+    with pytest.raises(ValueError, match="not a permutation of this loader's 23 samples"):
+        make().load_state_dict({**first.state_dict(), "order": np.arange(22)})
+
+
+# ---------------------------------------------------------------- training.fit
+def blobs():
+    X, y = data.make_blobs(90, centers=3, n_features=4, seed=0)
+    return data.standardize(X)(X), y
+
+
+def train(dataset, epochs, callbacks=(), loader=None, initial_epoch=0, model=None, opt=None):
+    """fit on a shuffling DataLoader over `dataset`; returns the model, optimizer, loader
+    and history."""
+    model = model or nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.2), nn.ReLU(),
+                                   nn.Linear(8, 3))
+    opt = opt or optim.Adam(model.parameters(), lr=0.02)
+    loader = loader or data.DataLoader(dataset, batch_size=16, shuffle=True)
+    history = training.fit(model, F.cross_entropy, opt, loader, epochs=epochs,
+                           callbacks=callbacks, initial_epoch=initial_epoch, progress=False)
+    return model, opt, loader, history
+
+
+def test_fit_trains_on_a_tensor_dataset_as_on_its_arrays():
+    X, y = blobs()
+    tg.manual_seed(0)
+    by_arrays = train((X, y), 3)
+    tg.manual_seed(0)
+    by_dataset = train(data.TensorDataset(tg.tensor(X), tg.tensor(y)), 3)
+    assert by_dataset[3]["train_loss"] == by_arrays[3]["train_loss"]
+    assert by_dataset[3]["train_accuracy"][-1] > 0.9
+    for a, b in zip(by_arrays[0].parameters(), by_dataset[0].parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_fit_resumes_a_dataset_loader_from_a_checkpoint_bit_for_bit(tmp_path):
+    X, y = blobs()
+    tg.manual_seed(0)
+    model, *_, full = train(Rows(X, y), 4)
+    tg.manual_seed(0)
+    path = tmp_path / "ckpt.npz"
+    train(Rows(X, y), 2, callbacks=[training.ModelCheckpoint(path)])
+    tg.manual_seed(123)  # other init, other generator state: all undone by the checkpoint
+    fresh, opt, loader, _ = train(Rows(X, y), 1)
+    ckpt = training.load_checkpoint(path, fresh, opt, loader=loader)
+    *_, rest = train(None, 4, loader=loader, initial_epoch=ckpt["epoch"], model=fresh,
+                     opt=opt)
+    assert rest["train_loss"] == full["train_loss"][2:]
+    for a, b in zip(model.parameters(), fresh.parameters()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

@@ -1,9 +1,11 @@
 """Data: generated toy sets, the 8x8 digits shipped with tapegrad, MNIST from IDX files,
-batching, splitting, standardization and augmentation.
+map-style datasets as in torch.utils.data (Dataset, TensorDataset, Subset, ConcatDataset,
+random_split), batching, splitting, standardization and augmentation.
 
 Arrays go in and out as numpy (X float32 (n, features), y int64 (n,)); DataLoader wraps
-each batch as Tensors. Everything random takes `seed` (an int, a numpy Generator, or None
-for tapegrad's generator, so `tg.manual_seed` makes a run repeatable)."""
+each batch as Tensors. Everything random takes `seed` (DataLoader and random_split:
+`generator`, PyTorch's name): an int, a numpy Generator, or None for tapegrad's generator,
+so `tg.manual_seed` makes a run repeatable."""
 
 from __future__ import annotations
 
@@ -492,7 +494,7 @@ def _as_arrays(arrays: Sequence[Any], who: str) -> list[np.ndarray]:
     lists is refused: [X, y] (fields) and [[x_0, y_0], ...] (samples) look alike."""
     if isinstance(arrays, (np.ndarray, Tensor)) or not isinstance(arrays, (tuple, list)) \
             or not arrays:
-        raise TypeError(f"{who}: give a tuple of arrays, e.g. (X, y), got "
+        raise TypeError(f"{who}: give a tuple of arrays, e.g. (X, y), or a Dataset, got "
                         f"{type(arrays).__name__}")
     if isinstance(arrays, list) and isinstance(arrays[0], list):
         raise ValueError(f"{who}: a list of lists can be read as fields [X, y] or as samples "
@@ -514,22 +516,95 @@ def _as_arrays(arrays: Sequence[Any], who: str) -> list[np.ndarray]:
     return out
 
 
+def _plain(dataset: Any, cls: type) -> bool:
+    """Whether dataset is a cls giving cls's own samples (its __getitem__ not overridden)."""
+    return isinstance(dataset, cls) and type(dataset).__getitem__ is cls.__getitem__
+
+
+def _fields(dataset: Any) -> tuple[list[np.ndarray], np.ndarray | None] | None:
+    """For a TensorDataset, or a Subset of one (at any depth): its arrays and the rows of
+    them that are its samples (None: all, in order), so that a batch is cut from whole
+    arrays by one fancy index each. None for other datasets (collated sample by sample)."""
+    if _plain(dataset, TensorDataset):
+        return [np.asarray(t) for t in dataset.tensors], None
+    if _plain(dataset, Subset) and (inner := _fields(dataset.dataset)) is not None:
+        arrays, rows = inner
+        idx = np.asarray(dataset.indices, dtype=np.int64)
+        return arrays, idx if rows is None else rows[idx]
+    return None
+
+
+_LEAVES = (Tensor, np.ndarray, np.generic, numbers.Number)
+
+
+def _structure(x: Any) -> str:
+    """A sample's kind and size for an error message, never its values."""
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of length {len(x)}"
+    if isinstance(x, Mapping):
+        return f"a {type(x).__name__} with keys {list(x)!r:.80}"
+    return f"a {type(x).__name__}"
+
+
+def _collate(samples: list[Any], ids: list[int], stack: bool = True, where: str = "") -> Any:
+    """Samples as one batch, as torch's default_collate: numbers, arrays and Tensors are
+    stacked along a new first axis into a Tensor; tuples, lists and dicts are collated
+    field by field into a tuple, list or dict; strings stay a list. stack=False converts a
+    single sample alike, without the new axis (batch_size=None). `ids` are the samples'
+    dataset indices and `where` the field's place in a sample, for error messages."""
+    first = samples[0]
+    if isinstance(first, (str, bytes)):
+        return list(samples) if stack else first
+    kind = next((k for k in (Mapping, (tuple, list), _LEAVES) if isinstance(first, k)), None)
+    if kind is None:
+        raise TypeError(f"DataLoader: cannot batch dataset[{ids[0]}]{where}, "
+                        f"{_structure(first)}; samples must be numbers, arrays, Tensors or "
+                        "strings, or tuples, lists or dicts of them")
+    for i, s in zip(ids, samples):
+        if not isinstance(s, kind) or (kind is not _LEAVES and (
+                len(s) != len(first) or (kind is Mapping and s.keys() != first.keys()))):
+            raise ValueError(f"DataLoader: dataset[{i}]{where} is {_structure(s)}, "
+                             f"dataset[{ids[0]}]{where} is {_structure(first)}; the samples "
+                             "of a batch must have one structure")
+    if kind is Mapping:
+        return {k: _collate([s[k] for s in samples], ids, stack, f"{where}[{k!r}]")
+                for k in first}
+    if kind is not _LEAVES:
+        fields = [_collate([s[j] for s in samples], ids, stack, f"{where}[{j}]")
+                  for j in range(len(first))]
+        return fields if isinstance(first, list) else tuple(fields)
+    parts = [np.asarray(s) for s in samples]
+    for i, p in zip(ids, parts):
+        if p.shape != parts[0].shape:
+            raise ValueError(f"DataLoader: dataset[{i}]{where} has shape {p.shape}, "
+                             f"dataset[{ids[0]}]{where} has shape {parts[0].shape}; "
+                             "samples must have equal shapes to be stacked")
+    return Tensor(np.stack(parts) if stack else parts[0])
+
+
 class DataLoader:
-    """Mini-batches of (X, y, ...) arrays as Tensors, like torch.utils.data.DataLoader.
+    """Mini-batches of a dataset as Tensors, like torch.utils.data.DataLoader.
 
     DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, generator=None,
                transform=None)
-        dataset: a tuple of arrays or Tensors with a common first dimension, e.g. (X, y),
-            or a list of samples [(x_0, y_0), ...] (tuples, stacked into such arrays, as
-            torch's default_collate does; a list of lists is refused as ambiguous).
+        dataset: a map-style dataset: a Dataset (TensorDataset, Subset, ConcatDataset, a
+            subclass of your own) or any object with __len__ and __getitem__; or a tuple
+            of arrays or Tensors with a common first dimension, e.g. (X, y) (taken as
+            TensorDataset(X, y)); or a list of samples [(x_0, y_0), ...] (tuples, stacked
+            once into such arrays; a list of lists is refused as ambiguous).
+        batch_size: samples per batch; None yields the samples one by one, unbatched.
         shuffle: draw a new permutation at the start of every epoch, from `generator`
             (None: tapegrad's generator, so tg.manual_seed / tg.set_rng_state repeat it;
             an int: a generator of the loader's own, seeded once and kept in state_dict).
         drop_last: skip the last batch if it is smaller than batch_size.
-        transform: a function applied to the first array of each batch (augmentation); it
-            must keep the batch's length.
+        transform: a function applied to the first array of each (x, y, ...) batch
+            (augmentation); it must keep the batch's length.
 
-    Iterating yields one tuple of Tensors per batch; len() is the number of batches.
+    A TensorDataset (or a Subset of one, e.g. from random_split) is batched by indexing
+    its whole arrays, giving a tuple of Tensors per batch. Other datasets are read sample
+    by sample and collated as torch's default_collate: numbers, arrays and Tensors stack
+    into one Tensor, tuples, lists and dicts of them field by field (tuple samples give a
+    tuple of Tensors, as for arrays). len() is the number of batches.
     state_dict()/load_state_dict() save the epoch's permutation and position, so a run
     resumed mid-epoch sees exactly the batches the uninterrupted run would have.
 
@@ -539,15 +614,30 @@ class DataLoader:
     >>> [yb.tolist() for xb, yb in DataLoader((X, y), batch_size=2, shuffle=True,
     ...                                       drop_last=True, generator=0)]
     [[2, 4], [3, 0]]
+    >>> class Squares(Dataset):
+    ...     def __len__(self): return 4
+    ...     def __getitem__(self, i): return {"x": float(i), "y": i * i}
+    >>> [b["y"].tolist() for b in DataLoader(Squares(), batch_size=3)]
+    [[0, 1, 4], [9]]
     """
 
-    def __init__(self, dataset: Sequence[Any], batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, generator: Seed = None,
+    def __init__(self, dataset: Dataset | Sequence[Any], batch_size: int | None = 1,
+                 shuffle: bool = False, drop_last: bool = False, generator: Seed = None,
                  transform: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
-        self.arrays = _as_arrays(dataset, "DataLoader")
-        self.batch_size = _positive_int(batch_size, "batch_size", "DataLoader")
+        if isinstance(dataset, (tuple, list, np.ndarray, Tensor)) or not (
+                hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            dataset = TensorDataset(*_as_arrays(dataset, "DataLoader"))
+        if batch_size is not None:
+            batch_size = _positive_int(batch_size, "batch_size", "DataLoader")
+        elif drop_last or transform is not None:
+            raise ValueError("DataLoader: batch_size=None yields single samples, so it takes "
+                             "neither drop_last nor transform (which act on batches)")
         if transform is not None and not callable(transform):
             raise TypeError(f"DataLoader: transform must be callable, got {transform!r}")
+        self.dataset, self.batch_size = dataset, batch_size
+        # the arrays batches are cut from, and the rows of them that are the samples; None
+        # for a dataset whose samples are collated one by one
+        self.arrays, self._rows = _fields(dataset) or (None, None)
         self.shuffle, self.drop_last, self.transform = bool(shuffle), bool(drop_last), transform
         self._own_rng = generator is not None
         self._rng = _rng(generator, "DataLoader") if self._own_rng else None
@@ -557,13 +647,15 @@ class DataLoader:
 
     @property
     def num_samples(self) -> int:
-        return len(self.arrays[0])
+        return len(self.dataset)
 
     def __len__(self) -> int:
         n, b = self.num_samples, self.batch_size
+        if b is None:
+            return n
         return n // b if self.drop_last else -(-n // b)
 
-    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+    def __iter__(self) -> Iterator[Any]:
         if not (self._resume and self._order is not None and self._position < len(self)):
             rng = self._rng if self._own_rng else _random.generator()
             self._order = (rng.permutation(self.num_samples) if self.shuffle
@@ -572,18 +664,33 @@ class DataLoader:
         self._resume = False
         return self._batches(self._order)
 
-    def _batches(self, order: np.ndarray) -> Iterator[tuple[Tensor, ...]]:
+    def _batches(self, order: np.ndarray) -> Iterator[Any]:
         while self._position < len(self) and order is self._order:
-            idx = order[self._position * self.batch_size:(self._position + 1) * self.batch_size]
-            self._position += 1
-            batch = [a[idx] for a in self.arrays]
-            if self.transform is not None:
-                batch[0] = np.asarray(self.transform(batch[0]))
-                if batch[0].shape[:1] != idx.shape:
-                    raise ValueError(f"DataLoader: transform turned a batch of {len(idx)} "
-                                     f"samples into shape {batch[0].shape}; it must keep the "
-                                     "first (sample) dimension")
-            yield tuple(Tensor(b) for b in batch)
+            b, k = self.batch_size, self._position
+            batch = self._fetch(order[k] if b is None else order[k * b:(k + 1) * b])
+            self._position += 1  # only once the batch is made: a failure leaves the position
+            yield batch
+
+    def _fetch(self, idx: np.ndarray) -> Any:
+        """The batch of the samples at idx (for a 0-d idx, that one sample unbatched)."""
+        if self.arrays is not None:
+            rows = idx if self._rows is None else self._rows[idx]
+            batch = tuple(Tensor(a[rows]) for a in self.arrays)
+        else:
+            ids = np.atleast_1d(idx).tolist()
+            batch = _collate([self.dataset[i] for i in ids], ids, stack=idx.ndim == 1)
+        return batch if self.transform is None else self._transformed(batch, len(idx))
+
+    def _transformed(self, batch: Any, n: int) -> Any:
+        """The batch with its first field passed through the transform."""
+        if not (isinstance(batch, (tuple, list)) and batch and isinstance(batch[0], Tensor)):
+            raise TypeError(f"DataLoader: transform acts on the first array of (x, y, ...) "
+                            f"batches; this dataset's batches are {_structure(batch)}")
+        x = np.asarray(self.transform(batch[0].numpy()))
+        if x.shape[:1] != (n,):
+            raise ValueError(f"DataLoader: transform turned a batch of {n} samples into "
+                             f"shape {x.shape}; it must keep the first (sample) dimension")
+        return type(batch)((Tensor(x), *batch[1:]))
 
     def state_dict(self) -> dict[str, Any]:
         """Where the loader is: this epoch's order, batches done, its own generator state."""

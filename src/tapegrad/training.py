@@ -355,8 +355,10 @@ def load_checkpoint(path: str | os.PathLike[str], model: Any, optimizer: Any = N
             raise ValueError(f"load_checkpoint: {name} has no {part} state")
     # Dry runs: each part is loaded into a copy of its object, made by one deepcopy (so the
     # scheduler's copy drives the optimizer's copy) that shares the model's tensors and the
-    # loader's data instead of copying them; the objects themselves are not touched.
-    shared = [*model.parameters(), *model.buffers(), *(loader.arrays if loader is not None else ())]
+    # loader's data (its dataset and arrays) instead of copying them; the objects themselves
+    # are not touched.
+    data = [] if loader is None else [loader.dataset, *(loader.arrays or ())]
+    shared = [*model.parameters(), *model.buffers(), *data]
     copies = copy.deepcopy([target for _, target in parts], {id(x): x for x in shared})
     for (part, _), dry_run in zip(parts, copies):
         try:
