@@ -675,7 +675,9 @@ class DataLoader:
         """The batch of the samples at idx (for a 0-d idx, that one sample unbatched)."""
         if self.arrays is not None:
             rows = idx if self._rows is None else self._rows[idx]
-            batch = tuple(Tensor(a[rows]) for a in self.arrays)
+            # a batch of rows is a fresh array already (fancy indexing): no second copy
+            batch = tuple(Tensor._make(a[rows], False) if rows.ndim else Tensor(a[rows])
+                          for a in self.arrays)
         else:
             ids = np.atleast_1d(idx).tolist()
             batch = _collate([self.dataset[i] for i in ids], ids, stack=idx.ndim == 1)
