@@ -2,7 +2,7 @@
 
 import inspect
 
-from . import data, functional, nn, ops, optim, training, viz
+from . import autograd, data, functional, nn, ops, optim, training, viz
 from .functional import log_softmax, softmax
 from .gradcheck import GradcheckError, gradcheck
 from .higher import hessian, hvp

@@ -639,9 +639,15 @@ class Tensor:
 
     # ------------------------------------------------------------------ gradients
     def backward(self, grad: Any = None, retain_graph: bool = False,
-                 create_graph: bool = False) -> None:
+                 create_graph: bool = False, *, gradient: Any = None) -> None:
         """Accumulate the gradient of this tensor into `.grad` of every leaf it depends on.
-        `grad` is required unless the tensor has one element (dL/dself, same shape)."""
+        `grad` (PyTorch's keyword: gradient) is required unless the tensor has one element
+        (dL/dself, same shape)."""
+        if gradient is not None:
+            if grad is not None:
+                raise TypeError("backward: got both grad and gradient; gradient is PyTorch's "
+                                "name for grad, give one of them")
+            grad = gradient
         _tape.backward([self], None if grad is None else [grad], retain_graph=retain_graph,
                        create_graph=create_graph)
 
