@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -650,6 +650,17 @@ class Tensor:
             grad = gradient
         _tape.backward([self], None if grad is None else [grad], retain_graph=retain_graph,
                        create_graph=create_graph)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _tape.RemovableHandle:
+        """Call hook(grad) with the gradient with respect to this tensor each time backward
+        (or tg.grad) computes it, as PyTorch's: grad is a Tensor of this tensor's shape (read
+        only; recorded under create_graph=True), and a Tensor the hook returns (same shape
+        and dtype) replaces it. For a leaf the hooks run on its complete gradient before it
+        is accumulated into .grad; for a computed tensor on its complete gradient before it
+        flows on to the op that made it (and before retain_grad keeps it). Several hooks run
+        in the order they were registered. Returns a handle whose remove() unregisters it.
+        The tensor must require grad."""
+        return _tape.register_hook(self, hook)
 
     def zero_grad(self) -> None:
         self._grad = None
