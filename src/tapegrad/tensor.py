@@ -1549,18 +1549,125 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     return _factory(np.eye(*shape, dtype=as_dtype(dtype, "eye") or float32), requires_grad)
 
 
+def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """PyTorch's uninitialized tensor; here zeros (as cheap, and repeatable)."""
+    return _factory(np.zeros(_sizes(shape, "empty"), as_dtype(dtype, "empty") or float32),
+                    requires_grad)
+
+
+def full_like(t: Tensor, fill_value: float, dtype: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """full(t.shape, fill_value) in t's dtype unless dtype is given."""
+    return full(t.shape, fill_value, dtype=t.dtype if dtype is None else dtype,
+                requires_grad=requires_grad)
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype of tensors made from Python floats and of the factories: float32."""
+    return float32
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def _float_dtype(dtype: Any, who: str, default: np.dtype = float32) -> np.dtype:
+    """The floating dtype a random float factory fills (default unless dtype is given)."""
+    dt = as_dtype(dtype, who) or default
+    if dt.kind != "f":
+        raise TypeError(f"{who}: draws floating-point numbers, not {dt}; pass a floating "
+                        "dtype, e.g. dtype=tg.float32")
+    return dt
+
+
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), from tapegrad's generator (see tg.manual_seed)."""
-    dt = as_dtype(dtype, "rand") or float32
+    dt = _float_dtype(dtype, "rand")
     return _factory(_random.generator().random(_sizes(shape, "rand")).astype(dt),
                     requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal, from tapegrad's generator (see tg.manual_seed)."""
-    dt = as_dtype(dtype, "randn") or float32
+    dt = _float_dtype(dtype, "randn")
     return _factory(_random.generator().standard_normal(_sizes(shape, "randn")).astype(dt),
                     requires_grad)
+
+
+def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """rand(t.shape) in t's dtype unless dtype is given (a floating one)."""
+    return rand(t.shape, dtype=_float_dtype(dtype, "rand_like", t.dtype),
+                requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """randn(t.shape) in t's dtype unless dtype is given (a floating one)."""
+    return randn(t.shape, dtype=_float_dtype(dtype, "randn_like", t.dtype),
+                 requires_grad=requires_grad)
+
+
+def _index_dtype(dtype: Any, requires_grad: bool, who: str) -> np.dtype:
+    """The dtype of a factory of indices: int64 unless dtype is given; checked before it
+    draws (an integer tensor cannot require grad)."""
+    dt = as_dtype(dtype, who) or int64
+    if requires_grad and dt.kind != "f":
+        raise TypeError(f"{who}: only floating-point tensors can require grad, this one is "
+                        f"{dt}")
+    return dt
+
+
+def _int(v: Any, who: str, what: str) -> int:
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+        raise TypeError(f"{who}: {what} must be an int, got {v!r}")
+    return int(v)
+
+
+def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any = None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers uniform on [low, high) of shape size, int64 unless dtype is given:
+    randint(low, high, size), or randint(high, size) from 0, as in PyTorch."""
+    if size is None:
+        if high is None:
+            raise TypeError("randint: give a size, e.g. randint(0, 10, (3,))")
+        low, high, size = 0, low, high
+    low, high = _int(low, "randint", "low"), _int(high, "randint", "high")
+    if low >= high:
+        raise ValueError(f"randint: low must be below high, got low={low}, high={high}")
+    shape = _sizes((size,), "randint")
+    dt = _index_dtype(dtype, requires_grad, "randint")
+    return _factory(_random.generator().integers(low, high, shape).astype(dt), requires_grad)
+
+
+def randperm(n: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0 .. n-1, int64 unless dtype is given."""
+    n = _int(n, "randperm", "n")
+    if n < 0:
+        raise ValueError(f"randperm: n must be >= 0, got {n}")
+    dt = _index_dtype(dtype, requires_grad, "randperm")
+    return _factory(_random.generator().permutation(n).astype(dt), requires_grad)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Normal draws with the given means and standard deviations (numbers, or tensors that
+    broadcast; their values only, no gradient flows to them), of shape size (default: the
+    broadcast shape of mean and std). float32 unless dtype is given or a tensor mean or std
+    is floating (its dtype)."""
+    loc, scale = (v._data if isinstance(v, Tensor) else _as_array(v, None, "normal")
+                  for v in (mean, std))
+    floats = [v.dtype for v in (mean, std)
+              if isinstance(v, (Tensor, np.ndarray)) and v.dtype.kind == "f"]
+    dt = _float_dtype(dtype, "normal", np.result_type(*floats) if floats else float32)
+    if (scale < 0).any() or np.isnan(scale).any():
+        raise ValueError(f"normal: std must be >= 0, got {scale.tolist()!r:.60}")
+    shape = None if size is None else _sizes((size,), "normal")
+    try:
+        data = _random.generator().normal(loc, scale, shape)
+    except ValueError:
+        raise ShapeError(f"normal: mean of shape {loc.shape} and std of shape {scale.shape} "
+                         f"do not broadcast to {'each other' if size is None else shape}"
+                         ) from None
+    return _factory(data.astype(dt), requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
