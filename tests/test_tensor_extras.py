@@ -60,3 +60,109 @@ def test_factory_errors_change_no_state(call, error, match):
     with pytest.raises(error, match=match):
         call()
     assert tg.get_rng_state() == state
+
+
+# ---------------------------------------------------------------------- shape and order
+def _f64(*shape, seed=0):
+    return tg.tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
+
+
+def _second_order(fn):
+    """x -> the gradient of Σ fn(x)² at x, recorded: gradcheck of it checks fn's second
+    derivatives (the vjps differentiated again)."""
+    def grad_of(x):
+        (g,) = tg.grad((fn(x) ** 2).sum(), x, create_graph=True)
+        return g
+    return grad_of
+
+
+def test_as_methods():
+    x, y = tg.arange(6.0), tg.zeros((2, 3), dtype="float64")
+    assert x.view_as(y).shape == (2, 3) and x.reshape_as(y).shape == (2, 3)
+    assert tg.ones(3).expand_as(y).shape == (2, 3)
+    assert x.type_as(y).dtype == np.float64
+    assert x.type_as(tg.zeros(1, dtype="int64")).dtype == np.int64
+    with pytest.raises(TypeError, match="view_as"):
+        x.view_as((2, 3))
+    w = _f64(3)
+    tg.gradcheck(lambda w: w.expand_as(tg.zeros(2, 3)) * tg.arange(6.0).reshape(2, 3).double(), w)
+
+
+def test_flip_and_roll_values_and_gradients():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    t = tg.tensor(a)
+    np.testing.assert_array_equal(t.flip(0).numpy(), a[::-1])
+    np.testing.assert_array_equal(t.flip((0, 2)).numpy(), a[::-1, :, ::-1])
+    np.testing.assert_array_equal(t.flip(-1, 1).numpy(), a[:, ::-1, ::-1])
+    np.testing.assert_array_equal(tg.flip(t, 1).numpy(), np.flip(a, 1))
+    flipped = t.flip(0)
+    flipped.data[0, 0, 0] = -1  # a copy, as PyTorch's
+    assert a[0, 0, 0] == 0 and t.numpy()[0, 0, 0] == 0
+    for shifts, dims in ((1, 0), (-5, 2), ((1, 2), (1, 2)), (7, None), (3, 1)):
+        np.testing.assert_array_equal(t.roll(shifts, dims).numpy(), np.roll(a, shifts, dims))
+    x = _f64(3, 4)
+    assert tg.gradcheck(lambda x: x.flip((0, 1)) * tg.arange(12.0).reshape(3, 4).double(), x)
+    assert tg.gradcheck(lambda x: x.roll((1, -1), (0, 1)) ** 2, x)
+    assert tg.gradcheck(lambda x: x.roll(5) * x, x)
+    with pytest.raises(ValueError, match="repeated axis"):
+        t.flip(0, 0)
+    with pytest.raises(TypeError, match="flip"):
+        t.flip()
+    with pytest.raises(TypeError, match="one integer shift per dim"):
+        t.roll((1, 2), 0)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+@pytest.mark.parametrize("descending", [False, True])
+def test_argsort_and_sort_are_stable_like_numpy(dim, descending):
+    a = np.array([[3.0, 1.0, 3.0, np.nan, 0.0], [2.0, 2.0, -1.0, 5.0, 2.0]])
+    idx = np.argsort(-a if descending else a, axis=dim, kind="stable")
+    if descending:  # NaN counts as the largest: first when descending
+        idx = np.argsort(np.where(np.isnan(a), -np.inf, -a), axis=dim, kind="stable")
+    t = tg.tensor(a)
+    np.testing.assert_array_equal(t.argsort(dim, descending).numpy(), idx)
+    values, indices = t.sort(dim, descending=descending)
+    np.testing.assert_array_equal(indices.numpy(), idx)
+    np.testing.assert_array_equal(values.numpy(), np.take_along_axis(a, idx, dim))
+    assert indices.dtype == np.int64 and tg.sort(t, dim).indices.shape == a.shape
+
+
+def test_sort_and_topk_values_are_differentiable():
+    x = _f64(3, 5)
+    assert tg.gradcheck(lambda x: x.sort(1).values * tg.arange(5.0).double(), x)
+    assert tg.gradcheck(lambda x: x.sort(0, descending=True)[0] ** 3, x)
+    assert tg.gradcheck(lambda x: x.topk(2, dim=1).values.exp(), x)
+    assert tg.gradcheck(lambda x: x.topk(2, dim=0, largest=False)[0] * 3, x)
+    b = np.random.default_rng(1).standard_normal((4, 6))
+    values, indices = tg.tensor(b).topk(3)
+    np.testing.assert_array_equal(indices.numpy(), np.argsort(-b, axis=1)[:, :3])
+    np.testing.assert_array_equal(values.numpy(), -np.sort(-b, axis=1)[:, :3])
+    assert tg.topk(tg.tensor(b), 0, 0).values.shape == (0, 6)
+    with pytest.raises(ValueError, match=r"topk: k must be an int in \[0, 6\]"):
+        tg.tensor(b).topk(7)
+
+
+def test_cumsum_values_and_first_and_second_order_gradients():
+    a = np.random.default_rng(2).standard_normal((3, 4))
+    for d in (0, 1, -1):
+        np.testing.assert_allclose(tg.tensor(a).cumsum(d).numpy(), np.cumsum(a, d))
+    assert tg.tensor([True, True]).cumsum(0).tolist() == [1, 2]
+    assert tg.cumsum(tg.tensor(2.0), 0).item() == 2.0
+    x = _f64(3, 4)
+    assert tg.gradcheck(lambda x: x.cumsum(1) * tg.arange(12.0).reshape(3, 4).double(), x)
+    assert tg.gradcheck(lambda x: x.cumsum(0).exp(), x)
+    assert tg.gradcheck(_second_order(lambda x: x.cumsum(1).sin()), x)
+    with pytest.raises(ValueError, match="axis 2 is out of range"):
+        tg.tensor(a).cumsum(2)
+
+
+def test_detach_in_place_and_data_ptr():
+    w = tg.tensor([1.0, 2.0], requires_grad=True)
+    assert w.detach_() is w and not w.requires_grad
+    h = _f64(2) * 2
+    with pytest.raises(tg.TapeError, match="t = t.detach()"):
+        h.detach_()
+    assert h.requires_grad
+    t = tg.arange(6.0)
+    assert t.data_ptr() == t.reshape(2, 3).data_ptr() == t.detach().data_ptr()
+    assert t[1:].data_ptr() == t.data_ptr() + 4 and t.clone().data_ptr() != t.data_ptr()

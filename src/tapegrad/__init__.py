@@ -101,7 +101,8 @@ def _function(name: str):
 
 (exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs, sum, mean, var, std, max, min, argmax,
  argmin, logsumexp, norm, clamp, clip, pow, neg, reciprocal, sign, numel, t, mm, gather, split,
- chunk, unbind, masked_fill) = map(_function, """exp log sqrt sin cos tanh sigmoid relu abs sum
-    mean var std max min argmax argmin logsumexp norm clamp clip pow neg reciprocal sign numel
-    t mm gather split chunk unbind masked_fill""".split())
+ chunk, unbind, masked_fill, flip, roll, argsort, sort, topk, cumsum) = map(_function, """exp
+    log sqrt sin cos tanh sigmoid relu abs sum mean var std max min argmax argmin logsumexp
+    norm clamp clip pow neg reciprocal sign numel t mm gather split chunk unbind masked_fill
+    flip roll argsort sort topk cumsum""".split())
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -610,6 +610,12 @@ logsumexp = Primitive("logsumexp", _logsumexp,
                       _kept(g, a.shape, axis) * exp(a - _kept(out, a.shape, axis)))
 
 
+# out_i = Σ_{j≤i} a_j along axis, so dL/da_j = Σ_{i≥j} g_i: g summed from the far end
+cumsum = Primitive("cumsum", lambda a, axis: np.cumsum(a, axis),
+                   lambda g, out, a, axis: flip(cumsum(flip(g, axes=(axis,)), axis=axis),
+                                                axes=(axis,)))
+
+
 # ====================================================================== shape
 @functools.lru_cache(maxsize=256)
 def _inverse(axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -627,6 +633,12 @@ reshape = Primitive("reshape", lambda a, shape: a.reshape(shape),
 transpose = Primitive("transpose", lambda a, axes: a.transpose(axes),
                       lambda g, out, a, axes: g.transpose(_inverse(axes)),
                       view=True)
+# the order along `axes` reversed, copied as PyTorch's flip is (np.flip is a view): a
+# permutation that is its own inverse, so its vjp flips g back
+flip = Primitive("flip", lambda a, axes: np.flip(a, axes).copy(),
+                 lambda g, out, a, axes: flip(g, axes=axes))
+
+
 def _broadcast_to(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """np.broadcast_to(a, shape), a read-only view; for a C-contiguous `a` made directly
     with zero strides on the broadcast axes (np.broadcast_to's Python-level work costs ~4 µs,

@@ -1312,6 +1312,105 @@ class Tensor:
         key = np.ix_(*(np.arange(m) for m in idx.shape))
         return ops.getitem(self, index=key[:ax] + (idx,) + key[ax + 1:])
 
+    def view_as(self, other: Tensor) -> Tensor:
+        """self.reshape(other.shape)."""
+        return self.reshape(_other(other, "view_as").shape)
+
+    reshape_as = view_as
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        """self.broadcast_to(other.shape)."""
+        return self.broadcast_to(_other(other, "expand_as").shape)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """self.astype(other.dtype)."""
+        return self.astype(_other(other, "type_as").dtype)
+
+    def flip(self, *dims: Any) -> Tensor:
+        """The order of the elements reversed along each of dims (an int, several, or a
+        tuple), copied; the gradient is flipped back."""
+        if not dims:
+            raise TypeError("flip: give the dims to reverse, e.g. t.flip(0) or t.flip((0, 1))")
+        axes = _axes(dims[0] if len(dims) == 1 else dims, self.ndim, "flip")
+        return ops.flip(self, axes=axes or ())
+
+    def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None
+             ) -> Tensor:
+        """Elements shifted by shifts[k] positions along dims[k], those pushed off the end
+        coming back at the start (of the flattened tensor, then reshaped, when dims is None):
+        out[(i + s) mod n] = self[i]. A concatenation of two slices per axis."""
+        if dims is None:
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        ss = list(shifts) if isinstance(shifts, (tuple, list)) else [shifts]
+        ds = list(dims) if isinstance(dims, (tuple, list)) else [dims]
+        if len(ss) != len(ds) or not all(isinstance(s, (int, np.integer)) for s in ss):
+            raise TypeError(f"roll: needs one integer shift per dim, got shifts={shifts!r}, "
+                            f"dims={dims!r}")
+        out = self
+        for s, d in zip(ss, ds):
+            ax = self._axis_of(d, "roll")
+            n = self.shape[ax]
+            k = int(s) % n if n else 0
+            if k:
+                out = concatenate([out._along(ax, slice(n - k, n)),
+                                   out._along(ax, slice(0, n - k))], axis=ax)
+        return out
+
+    def argsort(self, dim: int = -1, descending: bool = False) -> Tensor:
+        """The int64 indices that sort the values along dim (ascending unless descending; NaN
+        counts as the largest), stably: equal values keep their order."""
+        ax = _axis(dim, self.ndim, "argsort")
+        a = self._data
+        if ax is None:  # a 0-d tensor: it is sorted, at index 0
+            return Tensor._make(np.zeros((), int64), False)
+        if not descending:
+            return Tensor._make(np.argsort(a, axis=ax, kind="stable"), False)
+        # sorted ascending from the far end, then read backwards: descending, ties in order
+        up = np.argsort(np.flip(a, ax), axis=ax, kind="stable")
+        return Tensor._make(np.flip(a.shape[ax] - 1 - up, ax).copy(), False)
+
+    def sort(self, dim: int = -1, descending: bool = False) -> ValuesIndices:
+        """(values, indices) along dim (see argsort), values = self.gather(dim, indices): the
+        gradient goes back to the positions each value came from."""
+        if self.ndim == 0:
+            return ValuesIndices(self.reshape(()), self.argsort(dim))
+        indices = self.argsort(dim, descending)
+        return ValuesIndices(self.gather(dim, indices), indices)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+             ) -> ValuesIndices:
+        """(values, indices) of the k largest values along dim (smallest with largest=False),
+        in sorted order (also with sorted=False, which leaves the order open), values =
+        self.gather(dim, indices)."""
+        ax = self._axis_of(dim, "topk")
+        n = self.shape[ax]
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 0 <= k <= n:
+            raise ValueError(f"topk: k must be an int in [0, {n}] (the size of dim {dim} of "
+                             f"shape {self.shape}), got {k!r}")
+        values, indices = self.sort(ax, descending=largest)
+        return ValuesIndices(values._along(ax, slice(0, k)), indices._along(ax, slice(0, k)))
+
+    def cumsum(self, dim: int) -> Tensor:
+        """out_i = Σ_{j≤i} self_j along dim (integers and bools sum in int64)."""
+        if self.ndim == 0:
+            return self.reshape(1).cumsum(0).reshape(())
+        return ops.cumsum(self, axis=self._axis_of(dim, "cumsum"))
+
+    def detach_(self) -> Tensor:
+        """PyTorch's in-place detach, for a leaf: it stops requiring grad. A computed tensor
+        is refused: the records that used it would lose their way to its inputs, which
+        PyTorch's keep; use t = t.detach()."""
+        if self._node is not None:
+            raise TapeError(f"detach_: this tensor was made by '{self._node.op}', and "
+                            "tapegrad cannot detach a computed tensor in place; use "
+                            "t = t.detach()")
+        self._requires_grad = False
+        return self
+
+    def data_ptr(self) -> int:
+        """The address of the first element (equal for tensors sharing that memory)."""
+        return self._data.__array_interface__["data"][0]
+
     def __getitem__(self, index: Any) -> Tensor:
         """Indexing as in PyTorch, which is numpy's indexing except where noted:
 
@@ -1377,6 +1476,12 @@ class Tensor:
         except ValueError as e:
             raise ShapeError(f"setitem: {e}") from None
         _tape._version_cell(self)[0] += 1
+
+
+def _other(other: Any, who: str) -> Tensor:
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{who}: expects a Tensor, got {type(other).__name__}")
+    return other
 
 
 def _index(index: Any, ndim: int, op: str) -> tuple[tuple[Any, ...], bool]:
@@ -1704,7 +1809,8 @@ def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
 
 
 class ValuesIndices(NamedTuple):
-    """What max and min give with PyTorch's dim= (torch.return_types.max)."""
+    """What max and min give with PyTorch's dim= (torch.return_types.max), and sort and
+    topk."""
 
     values: Tensor
     indices: Tensor
