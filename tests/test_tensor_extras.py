@@ -166,3 +166,83 @@ def test_detach_in_place_and_data_ptr():
     t = tg.arange(6.0)
     assert t.data_ptr() == t.reshape(2, 3).data_ptr() == t.detach().data_ptr()
     assert t[1:].data_ptr() == t.data_ptr() + 4 and t.clone().data_ptr() != t.data_ptr()
+
+
+# ---------------------------------------------------------------------- einsum and relatives
+EINSUMS = [
+    ("ij,jk->ik", (2, 3), (3, 4)), ("ii->i", (3, 3)), ("ii", (3, 3)), ("ij->", (2, 3)),
+    ("ji", (2, 3)), ("bij,bjk->bik", (2, 3, 4), (2, 4, 5)), ("...ij,...jk", (5, 2, 3), (3, 4)),
+    ("...ij->...ji", (2, 3, 4)), ("i,i->", (3,), (3,)), ("i,j->ij", (3,), (2,)),
+    ("ij,ij->ij", (1, 3), (2, 3)), ("iij->ij", (2, 2, 3)), ("ij,jk,kl->il", (2, 3), (3, 4), (4, 2)),
+    ("ab, b -> a", (2, 3), (3,)),
+]
+
+
+@pytest.mark.parametrize("spec, shapes", [(c[0], c[1:]) for c in EINSUMS],
+                         ids=[c[0] for c in EINSUMS])
+def test_einsum_values_and_first_and_second_order_gradients(spec, shapes):
+    xs = [_f64(*s, seed=k) for k, s in enumerate(shapes)]
+    out = tg.einsum(spec, *xs)
+    np.testing.assert_allclose(out.numpy(), np.einsum(spec, *[x.numpy() for x in xs]),
+                               atol=1e-12)
+    assert len(out.record.inputs) == len(xs) and out.record.op == "einsum"  # one record
+    assert tg.gradcheck(lambda *a: tg.einsum(spec, *a), xs)
+    assert tg.gradcheck(lambda *a: tg.grad((tg.einsum(spec, *a) ** 2).sum(), list(a),
+                                           create_graph=True), xs)
+
+
+def test_einsum_takes_a_list_and_checks_saved_operands():
+    a, b = _f64(2, 3), _f64(3, seed=1)
+    np.testing.assert_allclose(tg.einsum("ij,j", [a, b]).numpy(), a.numpy() @ b.numpy())
+    y = tg.einsum("ij,j->i", a, b).sum()
+    with tg.no_grad():
+        b.data[0] = 5.0
+    with pytest.raises(tg.TapeError, match="einsum"):
+        y.backward()
+
+
+@pytest.mark.parametrize("spec, shapes, match", [
+    ("ij,jk", [(2, 3), (4, 2)], r"einsum: .*\(2, 3\) and \(4, 2\)"),
+    ("ij", [(2,)], r"'ij' do not fit shape \(2,\)"),
+    ("ij,jk", [(2, 3)], "2 operand subscripts for 1 tensors"),
+    ("i-j", [(2,)], "subscripts are letters"),
+    ("ij->k", [(2, 2)], "einsum"),
+    ("ii", [(2, 3)], r"einsum: .*\(2, 3\)"),
+])
+def test_einsum_errors_name_the_op_and_shapes(spec, shapes, match):
+    x = tg.ones(*shapes[0], requires_grad=True)
+    with pytest.raises(ValueError, match=match):
+        tg.einsum(spec, x, *[tg.ones(*s) for s in shapes[1:]])
+    assert x.grad is None
+
+
+@pytest.mark.parametrize("k", [-4, -1, 0, 2, 6])
+def test_diag_tril_triu_trace_outer(k):
+    a, v = np.random.default_rng(3).standard_normal((3, 5)), np.arange(1.0, 5.0)
+    np.testing.assert_array_equal(tg.diag(tg.tensor(a), k).numpy(), np.diag(a, k))
+    np.testing.assert_array_equal(tg.tensor(v).diag(k).numpy(), np.diag(v, k))
+    np.testing.assert_array_equal(tg.tril(tg.tensor(a), k).numpy(), np.tril(a, k))
+    np.testing.assert_array_equal(tg.tensor(a).triu(k).numpy(), np.triu(a, k))
+    batch = np.arange(18.0).reshape(2, 3, 3)
+    np.testing.assert_array_equal(tg.tril(tg.tensor(batch), k).numpy(), np.tril(batch, k))
+    x, w = _f64(3, 5), _f64(4)
+    assert tg.gradcheck(lambda x: tg.diag(x, k) * 2, x)
+    assert tg.gradcheck(lambda w: tg.diag(w, k) ** 2, w)
+    assert tg.gradcheck(lambda x: x.tril(k).exp() + x.triu(k), x)
+
+
+def test_trace_and_outer():
+    a = np.random.default_rng(4).standard_normal((3, 4))
+    assert tg.trace(tg.tensor(a)).item() == pytest.approx(np.trace(a))
+    np.testing.assert_array_equal(tg.outer(tg.tensor(a[0]), a[1]).numpy(), np.outer(a[0], a[1]))
+    x, y = _f64(4), _f64(3, seed=1)
+    assert tg.gradcheck(lambda x, y: tg.outer(x, y), [x, y])
+    assert tg.gradcheck(lambda m: m.trace(), _f64(3, 4))
+    with pytest.raises(ValueError, match=r"outer: needs two 1-D tensors, got shapes \(3, 4\)"):
+        tg.outer(tg.tensor(a), x)
+    with pytest.raises(ValueError, match=r"trace: needs a 2-D tensor"):
+        x.trace()
+    with pytest.raises(ValueError, match=r"tril: needs at least 2 axes"):
+        x.tril()
+    with pytest.raises(ValueError, match=r"diag: needs a 1-D or 2-D tensor"):
+        tg.ones(2, 2, 2).diag()

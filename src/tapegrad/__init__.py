@@ -33,6 +33,7 @@ from .tensor import (
     cat,
     concatenate,
     device,
+    einsum,
     empty,
     eye,
     float16,
@@ -101,8 +102,9 @@ def _function(name: str):
 
 (exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs, sum, mean, var, std, max, min, argmax,
  argmin, logsumexp, norm, clamp, clip, pow, neg, reciprocal, sign, numel, t, mm, gather, split,
- chunk, unbind, masked_fill, flip, roll, argsort, sort, topk, cumsum) = map(_function, """exp
-    log sqrt sin cos tanh sigmoid relu abs sum mean var std max min argmax argmin logsumexp
-    norm clamp clip pow neg reciprocal sign numel t mm gather split chunk unbind masked_fill
-    flip roll argsort sort topk cumsum""".split())
+ chunk, unbind, masked_fill, flip, roll, argsort, sort, topk, cumsum, outer, diag, trace, tril,
+ triu) = map(_function, """exp log sqrt sin cos tanh sigmoid relu abs sum mean var std max min
+    argmax argmin logsumexp norm clamp clip pow neg reciprocal sign numel t mm gather split
+    chunk unbind masked_fill flip roll argsort sort topk cumsum outer diag trace tril
+    triu""".split())
 __all__ = [n for n in dir() if not n.startswith("_")]

@@ -1396,6 +1396,54 @@ class Tensor:
             return self.reshape(1).cumsum(0).reshape(())
         return ops.cumsum(self, axis=self._axis_of(dim, "cumsum"))
 
+    def outer(self, other: Any) -> Tensor:
+        """The outer product of two 1-D tensors: out[i, j] = self[i]·other[j]."""
+        b = other if isinstance(other, Tensor) else Tensor(other)
+        if self.ndim != 1 or b.ndim != 1:
+            raise ShapeError(f"outer: needs two 1-D tensors, got shapes {self.shape} and "
+                             f"{b.shape}")
+        return self.reshape(-1, 1) * b.reshape(1, -1)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """Of a 2-D tensor, its diagonal `diagonal` (0 the main one, > 0 above, < 0 below) as
+        a 1-D tensor; of a 1-D tensor of n values, the (n + |diagonal|)-square matrix with
+        them on that diagonal and 0 elsewhere. A getitem, or its adjoint scatter, with the
+        diagonal's (row, column) index arrays."""
+        k = _int(diagonal, "diag", "diagonal")
+        if self.ndim == 1:
+            n = self.shape[0] + abs(k)
+            i = np.arange(self.shape[0])
+            index = (i + max(-k, 0), i + max(k, 0))
+            return ops.scatter(self, shape=(n, n), index=index)
+        if self.ndim != 2:
+            raise ShapeError(f"diag: needs a 1-D or 2-D tensor, got shape {self.shape}")
+        rows, cols = self.shape
+        i = np.arange(max(min(rows + min(k, 0), cols - max(k, 0)), 0))
+        return ops.getitem(self, index=(i + max(-k, 0), i + max(k, 0)))
+
+    def trace(self) -> Tensor:
+        """The sum of the main diagonal of a 2-D tensor."""
+        if self.ndim != 2:
+            raise ShapeError(f"trace: needs a 2-D tensor, got shape {self.shape}")
+        return self.diag().sum()
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """The lower triangle of the last two axes (on and below diagonal `diagonal`), zeros
+        above: a where with a constant mask."""
+        return self._triangle(np.tril, diagonal, "tril")
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """The upper triangle of the last two axes (on and above diagonal `diagonal`), zeros
+        below."""
+        return self._triangle(np.triu, diagonal, "triu")
+
+    def _triangle(self, part: Any, diagonal: int, who: str) -> Tensor:
+        k = _int(diagonal, who, "diagonal")
+        if self.ndim < 2:
+            raise ShapeError(f"{who}: needs at least 2 axes, got shape {self.shape}")
+        mask = part(np.ones(self.shape[-2:], bool), k)
+        return ops.where(Tensor._make(mask, False), self, 0)
+
     def detach_(self) -> Tensor:
         """PyTorch's in-place detach, for a leaf: it stops requiring grad. A computed tensor
         is refused: the records that used it would lose their way to its inputs, which
@@ -1858,6 +1906,51 @@ def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> T
                              f"{ts[0].shape}; stack needs equal shapes")
     ax = _axis(axis, ts[0].ndim + 1, "stack")
     return concatenate([t.unsqueeze(ax) for t in ts], axis=ax)
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """Einstein summation, as numpy's and PyTorch's: einsum('ij,jk->ik', a, b) is a @ b,
+    'ii->i' a diagonal, 'ii' a trace, 'bij,bjk->bik' a batched product, '...ij->...ji' a
+    transpose of the last two axes. Letters name axes (one size each, or 1: broadcast);
+    letters in the output (after '->'; without it, those that occur once, in alphabetical
+    order, after the '...' axes) are kept, the others summed over. One record; the
+    gradient of each operand is an einsum of the upstream gradient with the others.
+    The operands may also come as one list, as PyTorch allows."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum: subscripts must be a string, got {type(subscripts).__name__}")
+    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in operands]
+    spec = _einsum_spec(subscripts, [t.shape for t in ts])
+    return ops.einsum(len(ts))(*ts, spec=spec)
+
+
+def _einsum_spec(subscripts: str, shapes: list[tuple[int, ...]]) -> str:
+    """subscripts as explicit numpy subscripts without '...' ('ij,jk->ik'): each '...'
+    written out as letters not used elsewhere (right-aligned across operands, as
+    broadcasting aligns axes), the implicit output made explicit."""
+    s = subscripts.replace(" ", "")
+    ins, arrow, out = s.partition("->")
+    terms = ins.split(",")
+    described = f"einsum('{subscripts}') of shapes {', '.join(map(str, shapes))}"
+    stray = set(s.replace("...", "").replace("->", "")) - set(ops._LETTERS) - {","}
+    if stray or "." in s.replace("...", "") or "->" in out:
+        raise ValueError(f"{described}: subscripts are letters, ',', '->' and '...'")
+    if len(terms) != len(shapes):
+        raise ValueError(f"{described}: {len(terms)} operand subscripts for {len(shapes)} "
+                         "tensors")
+    spans = []
+    for term, shape in zip(terms, shapes):
+        named = len(term.replace("...", ""))
+        span = len(shape) - named if "..." in term else 0
+        if span < 0 or named + span != len(shape) or term.count("...") > 1:
+            raise ShapeError(f"{described}: subscripts '{term}' do not fit shape {shape}")
+        spans.append(span)
+    ellipsis = "".join([c for c in ops._LETTERS if c not in s][:max(spans)])
+    terms = [t.replace("...", ellipsis[len(ellipsis) - n:]) for t, n in zip(terms, spans)]
+    if not arrow:
+        out = "..." + "".join(sorted(c for c in set(ins) if c.isalpha() and ins.count(c) == 1))
+    return ",".join(terms) + "->" + out.replace("...", ellipsis)
 
 
 from . import functional, ops  # noqa: E402  (the methods above call into these)
