@@ -2,7 +2,7 @@
 
 import inspect
 
-from . import data, functional, nn, ops, optim, training, viz
+from . import autograd, data, functional, nn, ops, optim, training, viz
 from .functional import log_softmax, softmax
 from .gradcheck import GradcheckError, gradcheck
 from .higher import hessian, hvp
@@ -33,19 +33,29 @@ from .tensor import (
     cat,
     concatenate,
     device,
+    einsum,
+    empty,
     eye,
     float16,
     float32,
     float64,
     from_numpy,
     full,
+    full_like,
+    get_default_dtype,
     int32,
     int64,
+    is_tensor,
     linspace,
+    normal,
     ones,
     ones_like,
     rand,
+    rand_like,
+    randint,
     randn,
+    randn_like,
+    randperm,
     stack,
     tensor,
     zeros,
@@ -92,7 +102,9 @@ def _function(name: str):
 
 (exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs, sum, mean, var, std, max, min, argmax,
  argmin, logsumexp, norm, clamp, clip, pow, neg, reciprocal, sign, numel, t, mm, gather, split,
- chunk, unbind, masked_fill) = map(_function, """exp log sqrt sin cos tanh sigmoid relu abs sum
-    mean var std max min argmax argmin logsumexp norm clamp clip pow neg reciprocal sign numel
-    t mm gather split chunk unbind masked_fill""".split())
+ chunk, unbind, masked_fill, flip, roll, argsort, sort, topk, cumsum, outer, diag, trace, tril,
+ triu) = map(_function, """exp log sqrt sin cos tanh sigmoid relu abs sum mean var std max min
+    argmax argmin logsumexp norm clamp clip pow neg reciprocal sign numel t mm gather split
+    chunk unbind masked_fill flip roll argsort sort topk cumsum outer diag trace tril
+    triu""".split())
 __all__ = [n for n in dir() if not n.startswith("_")]

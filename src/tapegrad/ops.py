@@ -73,7 +73,8 @@ class Primitive:
 
     def __init__(self, name: str, forward: Callable[..., np.ndarray], *vjps: Vjp | None,
                  view: bool = False, variadic: bool = False, shape_only: tuple[int, ...] = (),
-                 label: Callable[[dict[str, Any]], str] | None = None) -> None:
+                 label: Callable[[dict[str, Any]], str] | None = None, arity: int = 0
+                 ) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
@@ -94,8 +95,10 @@ class Primitive:
         # inputs whose shape and dtype alone the rules read (`a.shape`): a record keeps those
         # two (tape.InputMeta) and hands them to the rules, not the input
         self.meta_inputs = shape_only
-        self.saved_inputs = tuple(k for k, n in enumerate(inputs)
-                                  if n in read and k not in shape_only)
+        # a variadic rule that reads its inputs' values (einsum) comes as one primitive per
+        # number of inputs, `arity`: a record keeps and version-checks them all
+        self.saved_inputs = tuple(range(arity)) if arity else tuple(
+            k for k, n in enumerate(inputs) if n in read and k not in shape_only)
         # inputs a record need not keep (a variadic rule reads every input's shape)
         self.unsaved = tuple(k for k, n in enumerate(inputs) if k not in self.saved_inputs)
         # two saved inputs, each rule reading only the other (mul): when one input alone
@@ -610,6 +613,12 @@ logsumexp = Primitive("logsumexp", _logsumexp,
                       _kept(g, a.shape, axis) * exp(a - _kept(out, a.shape, axis)))
 
 
+# out_i = Σ_{j≤i} a_j along axis, so dL/da_j = Σ_{i≥j} g_i: g summed from the far end
+cumsum = Primitive("cumsum", lambda a, axis: np.cumsum(a, axis),
+                   lambda g, out, a, axis: flip(cumsum(flip(g, axes=(axis,)), axis=axis),
+                                                axes=(axis,)))
+
+
 # ====================================================================== shape
 @functools.lru_cache(maxsize=256)
 def _inverse(axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -627,6 +636,12 @@ reshape = Primitive("reshape", lambda a, shape: a.reshape(shape),
 transpose = Primitive("transpose", lambda a, axes: a.transpose(axes),
                       lambda g, out, a, axes: g.transpose(_inverse(axes)),
                       view=True)
+# the order along `axes` reversed, copied as PyTorch's flip is (np.flip is a view): a
+# permutation that is its own inverse, so its vjp flips g back
+flip = Primitive("flip", lambda a, axes: np.flip(a, axes).copy(),
+                 lambda g, out, a, axes: flip(g, axes=axes))
+
+
 def _broadcast_to(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """np.broadcast_to(a, shape), a read-only view; for a C-contiguous `a` made directly
     with zero strides on the broadcast axes (np.broadcast_to's Python-level work costs ~4 µs,
@@ -783,6 +798,60 @@ def _matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 matmul = Primitive("matmul", _matmul, _matmul_vjp_a, _matmul_vjp_b)
+
+
+def _einsum_forward(*arrays: np.ndarray, spec: str) -> np.ndarray:
+    # numpy's path optimizer pays off from two operands (BLAS for a contraction)
+    return np.einsum(spec, *arrays, optimize=len(arrays) > 1)
+
+
+@functools.lru_cache(maxsize=256)
+def _einsum_grad_spec(spec: str, i: int, shape: tuple[int, ...]
+                      ) -> tuple[str, tuple[tuple[str, int], ...]]:
+    """The einsum that gives operand i's gradient under `spec` (explicit, without '...'):
+    'out,others,extras->term_i', and the extra operands as (kind, size). Operand i's letters
+    are summed over in the forward where g and the other operands lack them, so g is
+    broadcast along them ('ones', a vector of 1s); a letter repeated in term_i (a diagonal,
+    'ii') is renamed, and δ (an 'eye') puts the gradient back on the diagonal."""
+    ins, out = spec.split("->")
+    terms = ins.split(",")
+    others = terms[:i] + terms[i + 1:]
+    given = out + "".join(others)
+    free = iter(c for c in _LETTERS if c not in spec)
+    target, extras, seen = "", [], set()
+    for c, n in zip(terms[i], shape):
+        if c in seen:  # a repeated letter: the gradient lies on its diagonal
+            r = next(free)
+            target += r
+            extras.append((c + r, "eye", n))
+        else:
+            target += c
+            seen.add(c)
+            if c not in given:
+                extras.append((c, "ones", n))
+    sub = ",".join([out, *others, *(e[0] for e in extras)]) + "->" + target
+    return sub, tuple((kind, n) for _, kind, n in extras)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _einsum_vjp(g: Tensor, out: Tensor, *operands: Tensor, spec: str, i: int) -> Tensor:
+    """dL/dx_i = einsum of g with the other operands into x_i's subscripts (with 1s and δs
+    for the letters only x_i has, see _einsum_grad_spec); broadcast size-1 axes of x_i are
+    summed by the engine."""
+    sub, extras = _einsum_grad_spec(spec, i, operands[i].shape)
+    dt = operands[i].dtype
+    consts = [np.eye(n, dtype=dt) if kind == "eye" else np.ones(n, dt) for kind, n in extras]
+    args = (g, *operands[:i], *operands[i + 1:], *consts)
+    return einsum(len(args))(*args, spec=sub)
+
+
+@functools.cache
+def einsum(n: int) -> Primitive:
+    """The einsum primitive of n operands: forward np.einsum(spec, *operands), one vjp for
+    all operands (tg.einsum normalizes `spec` to explicit subscripts without '...')."""
+    return Primitive("einsum", _einsum_forward, _einsum_vjp, variadic=True, arity=n)
 
 
 clone = Primitive("clone", np.copy,

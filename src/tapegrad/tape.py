@@ -391,7 +391,8 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
             if data.size <= SMALL_VALUES:  # small values stay in the record, for display
                 continue
             parent = t._node
-            if parent is not None and not parent.prim.saves_out and t.name is None:
+            if (parent is not None and not parent.prim.saves_out and t.name is None
+                    and id(t) not in _hooks):
                 parent.shape = data.shape  # for its gradient (and display) once t is gone
                 parent.dtype = data.dtype
                 edges = edges[:i] + (parent,) + edges[i + 1:]
@@ -478,6 +479,135 @@ class Tape:
         if not self.records:
             return "Tape(empty)"
         return "\n".join(map(repr, self.records))
+
+
+# ---------------------------------------------------------------------------- hooks
+# id(tensor) -> (a weak reference to it, {hook id: fn} in registration order), for tensors
+# with hooks only: empty, it costs a sweep one check (see _sweep), not one per record
+_hooks: dict[int, tuple[weakref.ref[Tensor], dict[int, Callable[[Tensor], Any]]]] = {}
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What Tensor.register_hook returns: remove() unregisters the hook (so does leaving a
+    `with handle:` block)."""
+
+    __slots__ = ("_key", "_fns", "_id")
+
+    def __init__(self, key: int, fns: dict[int, Callable[[Tensor], Any]], hook_id: int
+                 ) -> None:
+        self._key, self._fns, self._id = key, fns, hook_id
+
+    def remove(self) -> None:
+        self._fns.pop(self._id, None)
+        entry = _hooks.get(self._key)
+        if not self._fns and entry is not None and entry[1] is self._fns:
+            del _hooks[self._key]
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def register_hook(t: Tensor, fn: Callable[[Tensor], Any]) -> RemovableHandle:
+    """Call fn(grad) with t's gradient each time a backward (or tg.grad) computes it; see
+    Tensor.register_hook. The hooks live as long as t, which records made afterwards keep
+    (as they keep a named tensor), so a hook on an intermediate is not lost with the name."""
+    if not callable(fn):
+        raise TypeError(f"register_hook: the hook must be callable, got {type(fn).__name__}")
+    if not t._requires_grad:
+        raise TapeError(f"register_hook: {_which(t)} does not require grad, so no gradient "
+                        "is ever computed for it")
+    key = id(t)
+    entry = _hooks.get(key)
+    if entry is None:
+        def forget(ref: weakref.ref[Tensor]) -> None:  # t is gone: so are its hooks
+            if _hooks.get(key, (None,))[0] is ref:
+                del _hooks[key]
+
+        entry = _hooks[key] = (weakref.ref(t, forget), {})
+    hook_id = next(_hook_ids)
+    entry[1][hook_id] = fn
+    return RemovableHandle(key, entry[1], hook_id)
+
+
+def _which(t: Tensor) -> str:
+    """'the tensor 'h1' of shape (2, 3)', for messages."""
+    return f"the tensor {'' if t.name is None else repr(t.name) + ' '}of shape {t.shape}"
+
+
+def _run_hooks(t: Tensor, fns: dict[int, Callable[[Tensor], Any]], g: Any,
+               create_graph: bool) -> Any:
+    """g (the complete gradient of t: an array, or a Tensor with create_graph) after t's
+    hooks, in registration order: each gets a Tensor (read-only without create_graph) and
+    may return a replacement of the same shape and dtype. They run in grad mode
+    create_graph, as in PyTorch."""
+    from .tensor import Tensor
+
+    st = _threads.state
+    modes = st.grad_enabled, st.arrays
+    st.grad_enabled, st.arrays = create_graph, False
+    try:
+        for fn in list(fns.values()):  # a hook may remove itself
+            if create_graph:
+                seen = g
+            else:
+                view = np.asarray(g).view()
+                view.flags.writeable = False  # a hook returns a new gradient, never edits
+                seen = Tensor._make(view, False)
+            new = fn(seen)
+            if new is None:
+                continue
+            name = getattr(fn, "__qualname__", repr(fn))
+            if not isinstance(new, Tensor):
+                raise TypeError(f"register_hook: the hook {name} of {_which(t)} returned "
+                                f"{type(new).__name__}; return a Tensor or None")
+            if new.shape != seen.shape or new.dtype != seen.dtype:
+                raise TapeError(f"register_hook: the hook {name} of {_which(t)} returned a "
+                                f"gradient of shape {new.shape} and dtype "
+                                f"{new.dtype}; it must keep the gradient's {seen.shape} and "
+                                f"{seen.dtype}")
+            g = new if create_graph else new._data
+    finally:
+        st.grad_enabled, st.arrays = modes
+    return g
+
+
+def _hooked_pop(pending: dict[int, Any], create_graph: bool) -> Callable[[int, Any], Any]:
+    """pending.pop for a sweep while hooks exist: the complete gradient of a computed tensor
+    (popped when its record's turn comes, after all its consumers) passes its hooks first."""
+    hooked = {}
+    for ref, fns in _hooks.values():
+        t = ref()
+        if t is not None and t._node is not None:
+            hooked[id(t._node)] = (t, fns)
+    pop = pending.pop
+
+    def hooked_pop(key: int, default: Any) -> Any:
+        g = pop(key, default)
+        entry = hooked.get(key)
+        return g if entry is None or g is None else _run_hooks(*entry, g, create_graph)
+
+    return hooked_pop
+
+
+def _hook_leaves(tensors: dict[int, Tensor], grads: dict[int, Any], given: set[int],
+                 create_graph: bool) -> None:
+    """Run the hooks of the leaves among `tensors` on their complete gradients in `grads`
+    (both by sweep key) before anything is written, and add the storage of every gradient
+    a hook has seen (a leaf's, or a computed tensor's in the sweep) to `given`: the .grad
+    made of it is then a copy, which a later backward accumulating into .grad in place
+    cannot change under a hook that kept the tensor it was shown."""
+    for key, t in tensors.items():
+        entry = _hooks.get(id(t))
+        g = grads.get(key)
+        if entry is None or g is None:
+            continue
+        if t._node is None:
+            g = grads[key] = _run_hooks(t, entry[1], g, create_graph)
+        given.add(_storage(g._data if create_graph else np.asarray(g)))
 
 
 # ---------------------------------------------------------------------------- the sweep
@@ -642,7 +772,8 @@ def _sweep(roots: Sequence[Tensor], grads: list[Tensor], nodes: list[Node],
     st.grad_enabled = create_graph
     st.arrays = not create_graph
     st.anomaly = False  # the vjps' own ops are checked as a whole, below
-    pop, record_type = pending.pop, Node  # locals: this loop runs once per record
+    pop = pending.pop if not _hooks else _hooked_pop(pending, create_graph)
+    record_type = Node  # a local: this loop runs once per record
     sent: list[Any] = []
     suspended = False
     try:
@@ -894,9 +1025,11 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
         g = pending.get(key) if t._node is None else done.get(key)
         if g is not None:
             results[key] = g
+    given = _caller_storage(root_grads)
+    if _hooks:
+        _hook_leaves(targets, results, given, create_graph)
     if not (retain_graph or create_graph or release):  # else the sweep has released them
         _release(nodes)
-    given = _caller_storage(root_grads)
     for key, g in results.items():
         t = targets[key]
         g = _handed_out(g, given, create_graph, Tensor._make)
@@ -993,10 +1126,15 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         pass
     if not (retain_graph or release):
         _release(nodes)
-    result: list[Tensor | None] = []
+    wanted_inputs = {_key(t): t for t in ins}
+    grads = {key: (pending if t._node is None else done).get(key)
+             for key, t in wanted_inputs.items()}
     given = _caller_storage(root_grads)
+    if _hooks:
+        _hook_leaves(wanted_inputs, grads, given, create_graph)
+    result: list[Tensor | None] = []
     for t in ins:
-        g = done.get(id(t._node)) if t._node is not None else pending.get(id(t))
+        g = grads[_key(t)]
         result.append(None if g is None else _handed_out(g, given, create_graph, Tensor._make))
     return tuple(result)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -639,11 +639,28 @@ class Tensor:
 
     # ------------------------------------------------------------------ gradients
     def backward(self, grad: Any = None, retain_graph: bool = False,
-                 create_graph: bool = False) -> None:
+                 create_graph: bool = False, *, gradient: Any = None) -> None:
         """Accumulate the gradient of this tensor into `.grad` of every leaf it depends on.
-        `grad` is required unless the tensor has one element (dL/dself, same shape)."""
+        `grad` (PyTorch's keyword: gradient) is required unless the tensor has one element
+        (dL/dself, same shape)."""
+        if gradient is not None:
+            if grad is not None:
+                raise TypeError("backward: got both grad and gradient; gradient is PyTorch's "
+                                "name for grad, give one of them")
+            grad = gradient
         _tape.backward([self], None if grad is None else [grad], retain_graph=retain_graph,
                        create_graph=create_graph)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _tape.RemovableHandle:
+        """Call hook(grad) with the gradient with respect to this tensor each time backward
+        (or tg.grad) computes it, as PyTorch's: grad is a Tensor of this tensor's shape (read
+        only; recorded under create_graph=True), and a Tensor the hook returns (same shape
+        and dtype) replaces it. For a leaf the hooks run on its complete gradient before it
+        is accumulated into .grad; for a computed tensor on its complete gradient before it
+        flows on to the op that made it (and before retain_grad keeps it). Several hooks run
+        in the order they were registered. Returns a handle whose remove() unregisters it.
+        The tensor must require grad."""
+        return _tape.register_hook(self, hook)
 
     def zero_grad(self) -> None:
         self._grad = None
@@ -1295,6 +1312,153 @@ class Tensor:
         key = np.ix_(*(np.arange(m) for m in idx.shape))
         return ops.getitem(self, index=key[:ax] + (idx,) + key[ax + 1:])
 
+    def view_as(self, other: Tensor) -> Tensor:
+        """self.reshape(other.shape)."""
+        return self.reshape(_other(other, "view_as").shape)
+
+    reshape_as = view_as
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        """self.broadcast_to(other.shape)."""
+        return self.broadcast_to(_other(other, "expand_as").shape)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """self.astype(other.dtype)."""
+        return self.astype(_other(other, "type_as").dtype)
+
+    def flip(self, *dims: Any) -> Tensor:
+        """The order of the elements reversed along each of dims (an int, several, or a
+        tuple), copied; the gradient is flipped back."""
+        if not dims:
+            raise TypeError("flip: give the dims to reverse, e.g. t.flip(0) or t.flip((0, 1))")
+        axes = _axes(dims[0] if len(dims) == 1 else dims, self.ndim, "flip")
+        return ops.flip(self, axes=axes or ())
+
+    def roll(self, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None
+             ) -> Tensor:
+        """Elements shifted by shifts[k] positions along dims[k], those pushed off the end
+        coming back at the start (of the flattened tensor, then reshaped, when dims is None):
+        out[(i + s) mod n] = self[i]. A concatenation of two slices per axis."""
+        if dims is None:
+            return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
+        ss = list(shifts) if isinstance(shifts, (tuple, list)) else [shifts]
+        ds = list(dims) if isinstance(dims, (tuple, list)) else [dims]
+        if len(ss) != len(ds) or not all(isinstance(s, (int, np.integer)) for s in ss):
+            raise TypeError(f"roll: needs one integer shift per dim, got shifts={shifts!r}, "
+                            f"dims={dims!r}")
+        out = self
+        for s, d in zip(ss, ds):
+            ax = self._axis_of(d, "roll")
+            n = self.shape[ax]
+            k = int(s) % n if n else 0
+            if k:
+                out = concatenate([out._along(ax, slice(n - k, n)),
+                                   out._along(ax, slice(0, n - k))], axis=ax)
+        return out
+
+    def argsort(self, dim: int = -1, descending: bool = False) -> Tensor:
+        """The int64 indices that sort the values along dim (ascending unless descending; NaN
+        counts as the largest), stably: equal values keep their order."""
+        ax = _axis(dim, self.ndim, "argsort")
+        a = self._data
+        if ax is None:  # a 0-d tensor: it is sorted, at index 0
+            return Tensor._make(np.zeros((), int64), False)
+        if not descending:
+            return Tensor._make(np.argsort(a, axis=ax, kind="stable"), False)
+        # sorted ascending from the far end, then read backwards: descending, ties in order
+        up = np.argsort(np.flip(a, ax), axis=ax, kind="stable")
+        return Tensor._make(np.flip(a.shape[ax] - 1 - up, ax).copy(), False)
+
+    def sort(self, dim: int = -1, descending: bool = False) -> ValuesIndices:
+        """(values, indices) along dim (see argsort), values = self.gather(dim, indices): the
+        gradient goes back to the positions each value came from."""
+        if self.ndim == 0:
+            return ValuesIndices(self.reshape(()), self.argsort(dim))
+        indices = self.argsort(dim, descending)
+        return ValuesIndices(self.gather(dim, indices), indices)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+             ) -> ValuesIndices:
+        """(values, indices) of the k largest values along dim (smallest with largest=False),
+        in sorted order (also with sorted=False, which leaves the order open), values =
+        self.gather(dim, indices)."""
+        ax = self._axis_of(dim, "topk")
+        n = self.shape[ax]
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 0 <= k <= n:
+            raise ValueError(f"topk: k must be an int in [0, {n}] (the size of dim {dim} of "
+                             f"shape {self.shape}), got {k!r}")
+        values, indices = self.sort(ax, descending=largest)
+        return ValuesIndices(values._along(ax, slice(0, k)), indices._along(ax, slice(0, k)))
+
+    def cumsum(self, dim: int) -> Tensor:
+        """out_i = Σ_{j≤i} self_j along dim (integers and bools sum in int64)."""
+        if self.ndim == 0:
+            return self.reshape(1).cumsum(0).reshape(())
+        return ops.cumsum(self, axis=self._axis_of(dim, "cumsum"))
+
+    def outer(self, other: Any) -> Tensor:
+        """The outer product of two 1-D tensors: out[i, j] = self[i]·other[j]."""
+        b = other if isinstance(other, Tensor) else Tensor(other)
+        if self.ndim != 1 or b.ndim != 1:
+            raise ShapeError(f"outer: needs two 1-D tensors, got shapes {self.shape} and "
+                             f"{b.shape}")
+        return self.reshape(-1, 1) * b.reshape(1, -1)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """Of a 2-D tensor, its diagonal `diagonal` (0 the main one, > 0 above, < 0 below) as
+        a 1-D tensor; of a 1-D tensor of n values, the (n + |diagonal|)-square matrix with
+        them on that diagonal and 0 elsewhere. A getitem, or its adjoint scatter, with the
+        diagonal's (row, column) index arrays."""
+        k = _int(diagonal, "diag", "diagonal")
+        if self.ndim == 1:
+            n = self.shape[0] + abs(k)
+            i = np.arange(self.shape[0])
+            index = (i + max(-k, 0), i + max(k, 0))
+            return ops.scatter(self, shape=(n, n), index=index)
+        if self.ndim != 2:
+            raise ShapeError(f"diag: needs a 1-D or 2-D tensor, got shape {self.shape}")
+        rows, cols = self.shape
+        i = np.arange(max(min(rows + min(k, 0), cols - max(k, 0)), 0))
+        return ops.getitem(self, index=(i + max(-k, 0), i + max(k, 0)))
+
+    def trace(self) -> Tensor:
+        """The sum of the main diagonal of a 2-D tensor."""
+        if self.ndim != 2:
+            raise ShapeError(f"trace: needs a 2-D tensor, got shape {self.shape}")
+        return self.diag().sum()
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """The lower triangle of the last two axes (on and below diagonal `diagonal`), zeros
+        above: a where with a constant mask."""
+        return self._triangle(np.tril, diagonal, "tril")
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """The upper triangle of the last two axes (on and above diagonal `diagonal`), zeros
+        below."""
+        return self._triangle(np.triu, diagonal, "triu")
+
+    def _triangle(self, part: Any, diagonal: int, who: str) -> Tensor:
+        k = _int(diagonal, who, "diagonal")
+        if self.ndim < 2:
+            raise ShapeError(f"{who}: needs at least 2 axes, got shape {self.shape}")
+        mask = part(np.ones(self.shape[-2:], bool), k)
+        return ops.where(Tensor._make(mask, False), self, 0)
+
+    def detach_(self) -> Tensor:
+        """PyTorch's in-place detach, for a leaf: it stops requiring grad. A computed tensor
+        is refused: the records that used it would lose their way to its inputs, which
+        PyTorch's keep; use t = t.detach()."""
+        if self._node is not None:
+            raise TapeError(f"detach_: this tensor was made by '{self._node.op}', and "
+                            "tapegrad cannot detach a computed tensor in place; use "
+                            "t = t.detach()")
+        self._requires_grad = False
+        return self
+
+    def data_ptr(self) -> int:
+        """The address of the first element (equal for tensors sharing that memory)."""
+        return self._data.__array_interface__["data"][0]
+
     def __getitem__(self, index: Any) -> Tensor:
         """Indexing as in PyTorch, which is numpy's indexing except where noted:
 
@@ -1360,6 +1524,12 @@ class Tensor:
         except ValueError as e:
             raise ShapeError(f"setitem: {e}") from None
         _tape._version_cell(self)[0] += 1
+
+
+def _other(other: Any, who: str) -> Tensor:
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{who}: expects a Tensor, got {type(other).__name__}")
+    return other
 
 
 def _index(index: Any, ndim: int, op: str) -> tuple[tuple[Any, ...], bool]:
@@ -1532,18 +1702,125 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     return _factory(np.eye(*shape, dtype=as_dtype(dtype, "eye") or float32), requires_grad)
 
 
+def empty(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """PyTorch's uninitialized tensor; here zeros (as cheap, and repeatable)."""
+    return _factory(np.zeros(_sizes(shape, "empty"), as_dtype(dtype, "empty") or float32),
+                    requires_grad)
+
+
+def full_like(t: Tensor, fill_value: float, dtype: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    """full(t.shape, fill_value) in t's dtype unless dtype is given."""
+    return full(t.shape, fill_value, dtype=t.dtype if dtype is None else dtype,
+                requires_grad=requires_grad)
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype of tensors made from Python floats and of the factories: float32."""
+    return float32
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def _float_dtype(dtype: Any, who: str, default: np.dtype = float32) -> np.dtype:
+    """The floating dtype a random float factory fills (default unless dtype is given)."""
+    dt = as_dtype(dtype, who) or default
+    if dt.kind != "f":
+        raise TypeError(f"{who}: draws floating-point numbers, not {dt}; pass a floating "
+                        "dtype, e.g. dtype=tg.float32")
+    return dt
+
+
 def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), from tapegrad's generator (see tg.manual_seed)."""
-    dt = as_dtype(dtype, "rand") or float32
+    dt = _float_dtype(dtype, "rand")
     return _factory(_random.generator().random(_sizes(shape, "rand")).astype(dt),
                     requires_grad)
 
 
 def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal, from tapegrad's generator (see tg.manual_seed)."""
-    dt = as_dtype(dtype, "randn") or float32
+    dt = _float_dtype(dtype, "randn")
     return _factory(_random.generator().standard_normal(_sizes(shape, "randn")).astype(dt),
                     requires_grad)
+
+
+def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """rand(t.shape) in t's dtype unless dtype is given (a floating one)."""
+    return rand(t.shape, dtype=_float_dtype(dtype, "rand_like", t.dtype),
+                requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """randn(t.shape) in t's dtype unless dtype is given (a floating one)."""
+    return randn(t.shape, dtype=_float_dtype(dtype, "randn_like", t.dtype),
+                 requires_grad=requires_grad)
+
+
+def _index_dtype(dtype: Any, requires_grad: bool, who: str) -> np.dtype:
+    """The dtype of a factory of indices: int64 unless dtype is given; checked before it
+    draws (an integer tensor cannot require grad)."""
+    dt = as_dtype(dtype, who) or int64
+    if requires_grad and dt.kind != "f":
+        raise TypeError(f"{who}: only floating-point tensors can require grad, this one is "
+                        f"{dt}")
+    return dt
+
+
+def _int(v: Any, who: str, what: str) -> int:
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+        raise TypeError(f"{who}: {what} must be an int, got {v!r}")
+    return int(v)
+
+
+def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any = None,
+            requires_grad: bool = False) -> Tensor:
+    """Integers uniform on [low, high) of shape size, int64 unless dtype is given:
+    randint(low, high, size), or randint(high, size) from 0, as in PyTorch."""
+    if size is None:
+        if high is None:
+            raise TypeError("randint: give a size, e.g. randint(0, 10, (3,))")
+        low, high, size = 0, low, high
+    low, high = _int(low, "randint", "low"), _int(high, "randint", "high")
+    if low >= high:
+        raise ValueError(f"randint: low must be below high, got low={low}, high={high}")
+    shape = _sizes((size,), "randint")
+    dt = _index_dtype(dtype, requires_grad, "randint")
+    return _factory(_random.generator().integers(low, high, shape).astype(dt), requires_grad)
+
+
+def randperm(n: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0 .. n-1, int64 unless dtype is given."""
+    n = _int(n, "randperm", "n")
+    if n < 0:
+        raise ValueError(f"randperm: n must be >= 0, got {n}")
+    dt = _index_dtype(dtype, requires_grad, "randperm")
+    return _factory(_random.generator().permutation(n).astype(dt), requires_grad)
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Normal draws with the given means and standard deviations (numbers, or tensors that
+    broadcast; their values only, no gradient flows to them), of shape size (default: the
+    broadcast shape of mean and std). float32 unless dtype is given or a tensor mean or std
+    is floating (its dtype)."""
+    loc, scale = (v._data if isinstance(v, Tensor) else _as_array(v, None, "normal")
+                  for v in (mean, std))
+    floats = [v.dtype for v in (mean, std)
+              if isinstance(v, (Tensor, np.ndarray)) and v.dtype.kind == "f"]
+    dt = _float_dtype(dtype, "normal", np.result_type(*floats) if floats else float32)
+    if (scale < 0).any() or np.isnan(scale).any():
+        raise ValueError(f"normal: std must be >= 0, got {scale.tolist()!r:.60}")
+    shape = None if size is None else _sizes((size,), "normal")
+    try:
+        data = _random.generator().normal(loc, scale, shape)
+    except ValueError:
+        raise ShapeError(f"normal: mean of shape {loc.shape} and std of shape {scale.shape} "
+                         f"do not broadcast to {'each other' if size is None else shape}"
+                         ) from None
+    return _factory(data.astype(dt), requires_grad)
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
@@ -1580,7 +1857,8 @@ def allclose(a: Any, b: Any, rtol: float = 1e-5, atol: float = 1e-8,
 
 
 class ValuesIndices(NamedTuple):
-    """What max and min give with PyTorch's dim= (torch.return_types.max)."""
+    """What max and min give with PyTorch's dim= (torch.return_types.max), and sort and
+    topk."""
 
     values: Tensor
     indices: Tensor
@@ -1628,6 +1906,51 @@ def stack(tensors: Sequence[Any], axis: int = 0, *, dim: int | None = None) -> T
                              f"{ts[0].shape}; stack needs equal shapes")
     ax = _axis(axis, ts[0].ndim + 1, "stack")
     return concatenate([t.unsqueeze(ax) for t in ts], axis=ax)
+
+
+def einsum(subscripts: str, *operands: Any) -> Tensor:
+    """Einstein summation, as numpy's and PyTorch's: einsum('ij,jk->ik', a, b) is a @ b,
+    'ii->i' a diagonal, 'ii' a trace, 'bij,bjk->bik' a batched product, '...ij->...ji' a
+    transpose of the last two axes. Letters name axes (one size each, or 1: broadcast);
+    letters in the output (after '->'; without it, those that occur once, in alphabetical
+    order, after the '...' axes) are kept, the others summed over. One record; the
+    gradient of each operand is an einsum of the upstream gradient with the others.
+    The operands may also come as one list, as PyTorch allows."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum: subscripts must be a string, got {type(subscripts).__name__}")
+    ts = [t if isinstance(t, Tensor) else Tensor(t) for t in operands]
+    spec = _einsum_spec(subscripts, [t.shape for t in ts])
+    return ops.einsum(len(ts))(*ts, spec=spec)
+
+
+def _einsum_spec(subscripts: str, shapes: list[tuple[int, ...]]) -> str:
+    """subscripts as explicit numpy subscripts without '...' ('ij,jk->ik'): each '...'
+    written out as letters not used elsewhere (right-aligned across operands, as
+    broadcasting aligns axes), the implicit output made explicit."""
+    s = subscripts.replace(" ", "")
+    ins, arrow, out = s.partition("->")
+    terms = ins.split(",")
+    described = f"einsum('{subscripts}') of shapes {', '.join(map(str, shapes))}"
+    stray = set(s.replace("...", "").replace("->", "")) - set(ops._LETTERS) - {","}
+    if stray or "." in s.replace("...", "") or "->" in out:
+        raise ValueError(f"{described}: subscripts are letters, ',', '->' and '...'")
+    if len(terms) != len(shapes):
+        raise ValueError(f"{described}: {len(terms)} operand subscripts for {len(shapes)} "
+                         "tensors")
+    spans = []
+    for term, shape in zip(terms, shapes):
+        named = len(term.replace("...", ""))
+        span = len(shape) - named if "..." in term else 0
+        if span < 0 or named + span != len(shape) or term.count("...") > 1:
+            raise ShapeError(f"{described}: subscripts '{term}' do not fit shape {shape}")
+        spans.append(span)
+    ellipsis = "".join([c for c in ops._LETTERS if c not in s][:max(spans)])
+    terms = [t.replace("...", ellipsis[len(ellipsis) - n:]) for t, n in zip(terms, spans)]
+    if not arrow:
+        out = "..." + "".join(sorted(c for c in set(ins) if c.isalpha() and ins.count(c) == 1))
+    return ",".join(terms) + "->" + out.replace("...", ellipsis)
 
 
 from . import functional, ops  # noqa: E402  (the methods above call into these)
