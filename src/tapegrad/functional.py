@@ -19,7 +19,7 @@ import numpy as np
 from . import ops
 from . import random as _random
 from .tape import ShapeError, _user_frame, no_grad
-from .tensor import Tensor, _alias, _axes, int64
+from .tensor import Tensor, _alias, _axes, _axis, int64
 
 _REDUCTIONS = ("mean", "sum", "none")
 _BCE_EPS = 1e-12  # PyTorch's floor on p(1 − p) in the gradient of binary_cross_entropy
@@ -148,6 +148,25 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return ops.where(_mask(linear), x, out) if linear.any() else out
 
 
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """x limited to [min_val, max_val]. As in PyTorch the gradient is 1 strictly inside and
+    0 outside and at the bounds themselves (clip's is 1 at the bounds): where(inside, x, the
+    clipped values as a constant)."""
+    x = _tensor(x, "hardtanh")
+    _number(min_val, "hardtanh", "min_val")
+    _number(max_val, "hardtanh", "max_val")
+    if min_val > max_val:
+        raise ValueError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
+    a = x._data
+    clipped = Tensor._make(np.clip(a, min_val, max_val).astype(a.dtype, copy=False), False)
+    return ops.where(_mask((a > min_val) & (a < max_val)), x, clipped)
+
+
+def relu6(x: Tensor) -> Tensor:
+    """min(max(x, 0), 6) = hardtanh(x, 0, 6): gradient 0 at 0 and at 6, as in PyTorch."""
+    return hardtanh(_tensor(x, "relu6"), 0.0, 6.0)
+
+
 _SQRT_HALF = math.sqrt(0.5)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _GELU_TANH_CAP = 10.0  # tanh(√(2/π)(x + 0.044715x³)) is ±1 in float32 and float64 beyond it
@@ -183,6 +202,12 @@ def mish(x: Tensor) -> Tensor:
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + e^{−x}), the engine's overflow-free primitive."""
     return ops.sigmoid(_tensor(x, "sigmoid"))
+
+def logsigmoid(x: Tensor) -> Tensor:
+    """log σ(x) = −softplus(−x) = min(x, 0) − log(1 + e^{−|x|}): never overflows, and exact
+    (no linear cut-off) for large |x|. The gradient is σ(−x), ½ at 0."""
+    x = _tensor(x, "logsigmoid")
+    return -softplus(-x, threshold=math.inf)
 
 
 def tanh(x: Tensor) -> Tensor:
@@ -240,6 +265,16 @@ def softmax(x: Tensor, axis: int | None = -1, *, dim: int | None = None) -> Tens
         axis = _implicit_axis(x.ndim, "softmax", "axis")
     return ops.exp(_log_softmax(x, axis, "softmax"))
 
+def softmin(x: Tensor, axis: int | None = -1, *, dim: int | None = None) -> Tensor:
+    """softmax(−x) = exp(−x_i) / Σ_j exp(−x_j) along axis, without overflow. axis=None is
+    PyTorch's deprecated implicit choice (see _implicit_axis); dim is PyTorch's name for
+    axis."""
+    x = _tensor(x, "softmin")
+    axis = _alias("softmin", "axis", axis, -1, "dim", dim)
+    if axis is None:
+        axis = _implicit_axis(x.ndim, "softmin", "axis")
+    return ops.exp(_log_softmax(-x, axis, "softmin"))
+
 
 def one_hot(t: Tensor, num_classes: int = -1) -> Tensor:
     """The int64 tensor of shape t.shape + (num_classes,) with a 1 at each class index of t
@@ -269,6 +304,82 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """(input − target)², averaged (or summed) over every element. Shapes must match."""
     input, target = _elementwise_target(input, target, reduction, "mse_loss")
     return _reduce((input - target).square(), reduction)
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """|input − target|, averaged (or summed) over every element. Shapes must match. The
+    gradient at input = target is 0 (sign(0)), as in PyTorch."""
+    input, target = _elementwise_target(input, target, reduction, "l1_loss")
+    return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0
+                   ) -> Tensor:
+    """With d = input − target: ½d²/β where |d| < β, |d| − ½β elsewhere (β = 0: |d|).
+    Quadratic near 0, linear beyond β; the gradient d/β meets ±1 at |d| = β, as in PyTorch."""
+    who = "smooth_l1_loss"
+    input, target = _elementwise_target(input, target, reduction, who)
+    _number(beta, who, "beta")
+    if beta < 0:
+        raise ValueError(f"{who}: beta must be non-negative, got {beta}")
+    d = input - target
+    a = d.abs()
+    if beta == 0:
+        return _reduce(a, reduction)
+    return _reduce(ops.where(_mask(a._data < beta), d.square() * (0.5 / beta), a - 0.5 * beta),
+                   reduction)
+
+
+def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0
+               ) -> Tensor:
+    """With d = input − target: ½d² where |d| < δ, δ·(|d| − ½δ) elsewhere (δ > 0); that is
+    δ·smooth_l1_loss with β = δ. The gradient d meets ±δ at |d| = δ, as in PyTorch."""
+    who = "huber_loss"
+    input, target = _elementwise_target(input, target, reduction, who)
+    _number(delta, who, "delta")
+    if not delta > 0:
+        raise ValueError(f"{who}: delta must be positive, got {delta}")
+    d = input - target
+    a = d.abs()
+    return _reduce(ops.where(_mask(a._data < delta), d.square() * 0.5, (a - 0.5 * delta) * delta),
+                   reduction)
+
+
+def kl_div(input: Tensor, target: Any, reduction: str = "mean", log_target: bool = False
+           ) -> Tensor:
+    """Pointwise Kullback–Leibler divergence of log-probabilities input = log q from the
+    target probabilities p: p·(log p − log q), 0 where p = 0 (PyTorch's xlogy). With
+    log_target=True the target is log p: e^{log p}·(log p − log q).
+
+    reduction: 'none', 'sum', 'mean' (over every element; warns, as PyTorch does, that this
+    is not the divergence) or 'batchmean': the sum divided by the batch size input.shape[0],
+    i.e. KL(p‖q) averaged over the batch. Shapes must match. Deliberately unlike PyTorch, a
+    negative probability in target is a ValueError (PyTorch gives NaN), and where p = 0
+    the gradient to a target that requires grad is −log q, the p·log p term giving 0
+    (PyTorch: NaN)."""
+    who = "kl_div"
+    if reduction != "batchmean":
+        _check_reduction(reduction, who)
+    # reduction is checked above; "none" makes _elementwise_target check only the shapes
+    input, target = _elementwise_target(input, target, "none", who)
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        positive = target._data > 0
+        if (target._data < 0).any():
+            raise ValueError(f"{who}: target holds probabilities, which cannot be negative; "
+                             f"got {target._data[target._data < 0].flat[0]} (use "
+                             "log_target=True for log-probabilities)")
+        logp = ops.where(_mask(positive), target, 1.0).log()  # log 1 = 0 where p = 0
+        loss = target * logp - target * input
+    if reduction == "batchmean":
+        total = loss.sum()
+        return total / input.shape[0] if input.ndim else total
+    if reduction == "mean":
+        _warn("reduction: 'mean' divides the total loss by both the batch size and the "
+              "support size.'batchmean' divides only by the batch size, and aligns with the "
+              "KL div math definition.'mean' will be changed to behave the same as "
+              "'batchmean' in the next major release.")
+    return _reduce(loss, reduction)
 
 
 def _bce_logs(p: Tensor) -> tuple[Tensor, Tensor]:
@@ -483,6 +594,52 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
         y, kept_all = _class_indices(target, n, c, ignore_index, who)
         loss = _indexed_loss(logp, y, kept_all, w, ignore_index, reduction, label_smoothing)
     return loss.reshape(()) if logits.ndim == 1 and reduction == "none" else loss
+
+
+# ====================================================================== distances
+def normalize(input: Tensor, p: float = 2.0, dim: int | Sequence[int] = 1, eps: float = 1e-12
+              ) -> Tensor:
+    """x / max(‖x‖_p, ε), the p-norm taken along dim (p ≥ 1 or inf): unit vectors along dim,
+    and x/ε for vectors shorter than ε. As in PyTorch, the clamp passes no gradient to the
+    norm where ‖x‖_p < ε, so there the gradient is 1/ε."""
+    who = "normalize"
+    x = _floating(_tensor(input, who), who)
+    _number(p, who, "p")
+    _number(eps, who, "eps")
+    if not p >= 1:
+        raise ValueError(f"{who}: p must be >= 1 or inf, got {p}")
+    axes = _axes(dim, x.ndim, who)
+    return x / x.norm(p, axis=axes, keepdims=True).clip(lo=eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """Σ (x1/max(‖x1‖, ε))·(x2/max(‖x2‖, ε)) along dim, after broadcasting x1 and x2 to one
+    shape; the result drops dim. PyTorch 2.x's formula: each norm is clamped on its own (not
+    their product), which keeps the result in [−1, 1]. PyTorch clamps outside the graph, so
+    the gradient flows through the unclamped norm (0 at a zero vector); here the clamped
+    norm is the straight-through n − n.detach() + ε: value ε, gradient the norm's."""
+    who = "cosine_similarity"
+    x1 = _floating(_tensor(x1, who, "x1"), who, "x1")
+    x2 = _floating(_tensor(x2, who, "x2"), who, "x2")
+    _number(eps, who, "eps")
+    try:
+        shape = np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise ShapeError(f"{who}: x1 shape {x1.shape} and x2 shape {x2.shape} do not "
+                         "broadcast") from None
+    if not shape:
+        raise ShapeError(f"{who}: x1 and x2 are 0-d; there is no dim {dim} to reduce")
+    axis = _axis(dim, len(shape), who)
+
+    def unit(x: Tensor) -> Tensor:
+        x = x if x.shape == shape else x.broadcast_to(shape)
+        n = x.norm(2, axis=axis, keepdims=True)
+        small = n._data < eps
+        if small.any():
+            n = ops.where(_mask(small), n - n.detach() + eps, n)
+        return x / n
+
+    return (unit(x1) * unit(x2)).sum(axis=axis)
 
 
 # ====================================================================== layers

@@ -153,3 +153,47 @@ class LogSoftmax(Softmax):
 
     def forward(self, x: Tensor) -> Tensor:
         return F.log_softmax(x, self._dim(x))
+
+
+class Softmin(Softmax):
+    """softmin = softmax(−x) over `dim` (default: the last axis; None as for Softmax)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.softmin(x, self._dim(x))
+
+
+class LogSigmoid(Module):
+    """log σ(x) = −softplus(−x), stable."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.logsigmoid(x)
+
+
+class Hardtanh(Module):
+    """x limited to [min_val, max_val] (gradient 0 at the bounds, as in PyTorch)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+                 ) -> None:
+        super().__init__()
+        F._number(min_val, type(self).__name__, "min_val")
+        F._number(max_val, type(self).__name__, "max_val")
+        if min_val > max_val:
+            raise ValueError(f"{type(self).__name__}: min_val {min_val} is greater than "
+                             f"max_val {max_val}")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + _inplace(self)
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return _inplace(self).removeprefix(", ")

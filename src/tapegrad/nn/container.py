@@ -1,10 +1,11 @@
-"""Structural modules: Sequential, ModuleList, ModuleDict, Identity, Flatten."""
+"""Structural modules: Sequential, ModuleList, ModuleDict, Identity, Flatten, Unflatten."""
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -208,3 +209,34 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis dim into unflattened_size (Flatten's inverse): Unflatten(1, (8, 8)) turns
+    (N, 64) into (N, 8, 8). One entry may be -1, inferred from the axis's size."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+            raise TypeError(f"Unflatten: dim must be an int, got {dim!r}")
+        sizes = tuple(unflattened_size) if isinstance(unflattened_size, (tuple, list)) else ()
+        ints = all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in sizes)
+        if not sizes or not ints or any(n < 1 and n != -1 for n in sizes) or sizes.count(-1) > 1:
+            raise TypeError(f"Unflatten: unflattened_size must be a non-empty tuple of positive "
+                            f"ints (at most one -1), got {unflattened_size!r}")
+        self.dim, self.unflattened_size = int(dim), tuple(int(n) for n in sizes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not -x.ndim <= self.dim < x.ndim:
+            raise ValueError(f"Unflatten: dim={self.dim} is out of range for input of shape "
+                             f"{x.shape}")
+        d = self.dim % x.ndim
+        size, known = x.shape[d], math.prod(n for n in self.unflattened_size if n != -1)
+        fits = size % known == 0 if -1 in self.unflattened_size else size == known
+        if not fits:
+            raise ValueError(f"Unflatten: axis {d} of input shape {x.shape} has size {size}, "
+                             f"which unflattened_size {self.unflattened_size} does not fit")
+        return x.reshape(x.shape[:d] + self.unflattened_size + x.shape[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -113,6 +113,15 @@ def zeros_(t: Tensor) -> Tensor:
 def ones_(t: Tensor) -> Tensor:
     return _fill(_check(t, "ones_"), 1.0)
 
+def eye_(t: Tensor) -> Tensor:
+    """The identity matrix for a 2-D tensor (ones on the diagonal of a non-square one too):
+    a Linear layer that passes its inputs through."""
+    _check(t, "eye_")
+    if t.ndim != 2:
+        raise ValueError(f"eye_: only 2-D tensors are supported, got shape {t.shape}")
+    return _fill(t, np.eye(*t.shape))
+
+
 
 # ---------------------------------------------------------------------- distributions
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
@@ -131,6 +140,40 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
     return _fill(t, _random.generator().normal(mean, std, t.shape))
+
+def trunc_normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0) -> Tensor:
+    """Fill with N(mean, std²) truncated to [a, b] (absolute bounds, as in PyTorch: the
+    defaults ±2 are ±2·std only for std = 1). The density is φ((x − mean)/std) / (std·Z) on
+    [a, b], Z = Φ(β) − Φ(α) with α, β = (a − mean)/std, (b − mean)/std.
+
+    Drawn by rejection: normal draws outside [a, b] are drawn again (exact, where PyTorch
+    inverts the CDF), so [a, b] must hold a fair share of the mass, Z ≥ 0.01 (at most about
+    100 draws per value), else ValueError. PyTorch too is only accurate there: it warns when
+    mean is more than 2 std from [a, b]."""
+    who = "trunc_normal_"
+    _check(t, who)
+    mean, std = _real(mean, who, "mean"), _real(std, who, "std")
+    a, b = _real(a, who, "a"), _real(b, who, "b")
+    if not std > 0 or not a < b:
+        raise ValueError(f"{who}: need std > 0 and a < b, got std={std}, a={a}, b={b}")
+    mass = _normal_cdf((b - mean) / std) - _normal_cdf((a - mean) / std)
+    if mass < 0.01:
+        raise ValueError(f"{who}: [a, b] = [{a}, {b}] holds only {mass:.3g} of N({mean}, "
+                         f"{std}²), less than the 0.01 that rejection sampling needs")
+    values = np.empty(t.size)
+    todo = np.arange(t.size)
+    while todo.size:
+        draws = _random.generator().normal(mean, std, todo.size)
+        ok = (draws >= a) & (draws <= b)
+        values[todo[ok]] = draws[ok]
+        todo = todo[~ok]
+    return _fill(t, values.reshape(t.shape))
+
+
+def _normal_cdf(z: float) -> float:
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
 
 
 def _xavier_std(t: Tensor, gain: float, who: str) -> float | None:

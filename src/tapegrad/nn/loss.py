@@ -87,3 +87,63 @@ class CrossEntropyLoss(NLLLoss):
         if self.label_smoothing:
             extra = ", ".join(filter(None, [extra, f"label_smoothing={self.label_smoothing}"]))
         return extra
+
+
+class L1Loss(_Loss):
+    """mean (or sum) of |input − target|; F.l1_loss."""
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """½d²/β where |d| < β, |d| − ½β elsewhere; F.smooth_l1_loss."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        F._number(beta, "SmoothL1Loss", "beta")
+        if beta < 0:
+            raise ValueError(f"SmoothL1Loss: beta must be non-negative, got {beta}")
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+    def extra_repr(self) -> str:
+        return ", ".join(filter(None, [super().extra_repr(),
+                                       "" if self.beta == 1.0 else f"beta={self.beta}"]))
+
+
+class HuberLoss(_Loss):
+    """½d² where |d| < δ, δ·(|d| − ½δ) elsewhere; F.huber_loss."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        F._number(delta, "HuberLoss", "delta")
+        if not delta > 0:
+            raise ValueError(f"HuberLoss: delta must be positive, got {delta}")
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+    def extra_repr(self) -> str:
+        return ", ".join(filter(None, [super().extra_repr(),
+                                       "" if self.delta == 1.0 else f"delta={self.delta}"]))
+
+
+class KLDivLoss(_Loss):
+    """p·(log p − input) on log-probabilities input; reduction may also be 'batchmean'
+    (the KL divergence averaged over the batch); F.kl_div."""
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
+        # _Loss checks the reductions every loss takes; 'batchmean' is kl_div's own
+        super().__init__("mean" if reduction == "batchmean" else reduction)
+        self.reduction, self.log_target = reduction, log_target
+
+    def forward(self, input: Tensor, target: Any) -> Tensor:
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+    def extra_repr(self) -> str:
+        return ", ".join(filter(None, [super().extra_repr(),
+                                       "log_target=True" if self.log_target else ""]))

@@ -86,6 +86,11 @@ class _HookHandle:
 _hook_ids = itertools.count()
 
 
+class _NoSuchAttribute(AttributeError, ValueError):
+    """A get_submodule/get_parameter/get_buffer path that leads nowhere: PyTorch raises
+    AttributeError; tapegrad's errors for bad use are ValueErrors. Both catch it."""
+
+
 _DEVICES = ("cpu", "cuda", "mps", "xpu", "meta")  # PyTorch's device names, for Module.to
 
 
@@ -132,6 +137,7 @@ class Module:
         object.__setattr__(self, "_buffer_names", set())  # assignments to these are buffers
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_pre_hooks", {})
         object.__setattr__(self, "_forward_hooks", {})
         object.__setattr__(self, "_scope_cache", None)  # see _scopes_from
         object.__setattr__(self, "training", True)
@@ -230,6 +236,11 @@ class Module:
             for name, label in scopes:  # one step for a child called by its parent
                 st.scope += (name,)
                 st.scope_labels += (label,)
+            if self._forward_pre_hooks:
+                for hook in tuple(self._forward_pre_hooks.values()):
+                    result = hook(self, args)
+                    if result is not None:
+                        args = result if isinstance(result, tuple) else (result,)
             out = self.forward(*args, **kwargs)
             if self._forward_hooks:
                 for hook in tuple(self._forward_hooks.values()):
@@ -258,6 +269,16 @@ class Module:
         key = next(_hook_ids)
         self._forward_hooks[key] = hook
         return _HookHandle(self._forward_hooks, key)
+
+    def register_forward_pre_hook(self, hook: Callable[[Module, tuple[Any, ...]], Any]
+                                  ) -> _HookHandle:
+        """Call hook(module, args) before each forward, args the tuple of positional inputs
+        (keyword inputs pass unchanged): a non-None result replaces them (a value that is not
+        a tuple as the one input), as in PyTorch. Returns a handle whose remove()
+        unregisters it."""
+        key = next(_hook_ids)
+        self._forward_pre_hooks[key] = hook
+        return _HookHandle(self._forward_pre_hooks, key)
 
     def _path_from(self, caller: Module) -> tuple[tuple[str, Module], ...]:
         """The attribute path from `caller` to this module: (('block', m1), ('fc', self))."""
@@ -314,6 +335,43 @@ class Module:
             seen.add(id(m))
             yield m
             todo.extend(reversed([c for c in m._modules.values() if c is not None]))
+
+    def get_submodule(self, target: str) -> Module:
+        """The descendant at the dotted attribute path target, e.g. 'block.fc' or '0' in a
+        Sequential ('' is the module itself). A path that leads nowhere is an error naming
+        the step (AttributeError as in PyTorch, also a ValueError)."""
+        if not isinstance(target, str):
+            raise TypeError(f"get_submodule: target must be a dotted string, got {target!r}")
+        m = self
+        for name in target.split(".") if target else ():
+            child = m._modules.get(name)
+            if child is None:
+                what = "is not an nn.Module" if hasattr(m, name) else "does not exist"
+                raise _NoSuchAttribute(f"get_submodule: {target!r}: {type(m).__name__}."
+                                       f"{name} {what}")
+            m = child
+        return m
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path target, e.g. 'block.fc.weight' (an error naming
+        the path if there is none, as for get_submodule)."""
+        return self._get_tensor(target, "_parameters", "get_parameter", "an nn.Parameter")
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path target, e.g. 'bn.running_mean' (an error naming the
+        path if there is none, as for get_submodule)."""
+        return self._get_tensor(target, "_buffers", "get_buffer", "a buffer")
+
+    def _get_tensor(self, target: str, registry: str, who: str, kind: str) -> Tensor:
+        if not isinstance(target, str):
+            raise TypeError(f"{who}: target must be a dotted string, got {target!r}")
+        path, _, name = target.rpartition(".")
+        m = self.get_submodule(path)
+        t = getattr(m, registry).get(name)
+        if t is None:
+            what = f"is not {kind}" if hasattr(m, name) else "does not exist"
+            raise _NoSuchAttribute(f"{who}: {target!r}: {type(m).__name__}.{name} {what}")
+        return t
 
     def named_parameters(self, prefix: str = "", recurse: bool = True
                          ) -> Iterator[tuple[str, Parameter]]:

@@ -1,4 +1,5 @@
-"""Gradient clipping (lecture 001, "gradient clipping"): applied between backward and step."""
+"""Gradient clipping (lecture 001, "gradient clipping"): applied between backward and step;
+and the parameters as one flat vector (parameters_to_vector, vector_to_parameters)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..tape import no_grad
-from ..tensor import Tensor
+from ..tensor import Tensor, concatenate
 
 
 def _grads(parameters: Tensor | Iterable[Tensor], who: str) -> list[Tensor]:
@@ -67,3 +68,40 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     with no_grad():
         for g in grads:
             g.copy_(np.clip(np.asarray(g), -clip_value, clip_value))
+
+
+def _params(parameters: Tensor | Iterable[Tensor], who: str) -> list[Tensor]:
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for k, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{who}: item {k} is {type(p).__name__}, not a Tensor")
+    if not params:
+        raise ValueError(f"{who}: no parameters given")
+    return params
+
+
+def parameters_to_vector(parameters: Tensor | Iterable[Tensor]) -> Tensor:
+    """The parameters flattened and joined into one 1-D tensor, in order: [vec(p₁); vec(p₂);
+    ...]. Recorded (a concatenation of reshapes), so a loss of it differentiates back to
+    the parameters, as in PyTorch."""
+    return concatenate([p.reshape(-1) for p in _params(parameters, "parameters_to_vector")])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Tensor | Iterable[Tensor]) -> None:
+    """Copy consecutive slices of the 1-D vec into the parameters, in place (the inverse of
+    parameters_to_vector); each keeps its dtype and its identity, so optimizers holding it
+    see the new values. Deliberately unlike PyTorch, which makes each parameter a view of
+    vec: here they do not share memory with vec. vec must have exactly as many entries as
+    the parameters; otherwise ValueError, and nothing is written."""
+    who = "vector_to_parameters"
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"{who}: expected vec to be a Tensor, got {type(vec).__name__}")
+    params = _params(parameters, who)
+    total = sum(p.size for p in params)
+    if vec.shape != (total,):
+        raise ValueError(f"{who}: vec has shape {vec.shape}, the parameters need ({total},)")
+    flat, start = vec.numpy(), 0
+    with no_grad():
+        for p in params:
+            p.copy_(flat[start:start + p.size].reshape(p.shape))
+            start += p.size

@@ -1,0 +1,248 @@
+"""nn modules wrapping the new functions (L1Loss, SmoothL1Loss, HuberLoss, KLDivLoss, Hardtanh,
+ReLU6, Softmin, LogSigmoid), Unflatten, init.eye_ and trunc_normal_, parameters_to_vector and
+vector_to_parameters, Module.get_submodule/get_parameter/get_buffer and forward pre-hooks."""
+
+import math
+
+import numpy as np
+import pytest
+from conftest import t64
+
+import tapegrad as tg
+import tapegrad.nn as nn
+import tapegrad.nn.functional as F
+from tapegrad.nn.utils import parameters_to_vector, vector_to_parameters
+
+
+# ================================================================ modules wrapping F
+@pytest.mark.parametrize("module, fn", [
+    (nn.L1Loss(), F.l1_loss),
+    (nn.SmoothL1Loss(reduction="sum", beta=0.5),
+     lambda x, t: F.smooth_l1_loss(x, t, reduction="sum", beta=0.5)),
+    (nn.HuberLoss(reduction="none", delta=2.0),
+     lambda x, t: F.huber_loss(x, t, reduction="none", delta=2.0)),
+    (nn.KLDivLoss(reduction="batchmean"), lambda x, t: F.kl_div(x, t, reduction="batchmean")),
+    (nn.KLDivLoss(reduction="sum", log_target=True),
+     lambda x, t: F.kl_div(x, t, reduction="sum", log_target=True)),
+])
+def test_loss_modules_match_the_functions(module, fn, rng):
+    x, t = rng.standard_normal((3, 4)) - 2, rng.random((3, 4))
+    np.testing.assert_array_equal(module(t64(x), t).numpy(), fn(t64(x), t).numpy())
+
+
+@pytest.mark.parametrize("module, fn", [
+    (nn.Hardtanh(-2.0, 0.5), lambda x: F.hardtanh(x, -2.0, 0.5)), (nn.ReLU6(), F.relu6),
+    (nn.Softmin(dim=0), lambda x: F.softmin(x, dim=0)), (nn.LogSigmoid(), F.logsigmoid),
+])
+def test_activation_modules_match_the_functions(module, fn, rng):
+    x = rng.standard_normal((3, 4)) * 4
+    np.testing.assert_array_equal(module(t64(x)).numpy(), fn(t64(x)).numpy())
+
+
+def test_module_options_are_checked_and_shown():
+    assert repr(nn.SmoothL1Loss(beta=0.5)) == "SmoothL1Loss(beta=0.5)"
+    assert repr(nn.HuberLoss(reduction="sum")) == "HuberLoss(reduction='sum')"
+    assert repr(nn.KLDivLoss("batchmean", log_target=True)) == (
+        "KLDivLoss(reduction='batchmean', log_target=True)")
+    assert repr(nn.Hardtanh()) == "Hardtanh(min_val=-1.0, max_val=1.0)"
+    assert repr(nn.ReLU6()) == "ReLU6()" and repr(nn.Softmin(1)) == "Softmin(dim=1)"
+    for make, match in ((lambda: nn.SmoothL1Loss(beta=-1), "SmoothL1Loss: beta"),
+                        (lambda: nn.HuberLoss(delta=0), "HuberLoss: delta"),
+                        (lambda: nn.KLDivLoss("batch"), "KLDivLoss: reduction"),
+                        (lambda: nn.L1Loss("avg"), "L1Loss: reduction"),
+                        (lambda: nn.Hardtanh(1, -1), "Hardtanh: min_val 1")):
+        with pytest.raises(ValueError, match=match):
+            make()
+
+
+# ================================================================ Unflatten
+def test_unflatten_inverts_flatten():
+    x = tg.arange(24.0).reshape(2, 12)
+    assert nn.Unflatten(1, (3, 4))(x).shape == (2, 3, 4)
+    assert nn.Unflatten(-1, (2, -1, 3))(x).shape == (2, 2, 2, 3)
+    y = nn.Unflatten(0, [1, 2])(x)
+    assert y.shape == (1, 2, 12)
+    z = tg.randn(5, 2, 3, 4)
+    np.testing.assert_array_equal(nn.Unflatten(1, (2, 3, 4))(nn.Flatten()(z)).numpy(),
+                                  z.numpy())
+    assert repr(nn.Unflatten(1, (3, 4))) == "Unflatten(dim=1, unflattened_size=(3, 4))"
+
+
+def test_unflatten_errors():
+    x = tg.zeros(2, 12)
+    with pytest.raises(ValueError, match=r"Unflatten: axis 1 of input shape \(2, 12\) has size "
+                                         r"12, which unflattened_size \(5, 2\) does not fit"):
+        nn.Unflatten(1, (5, 2))(x)
+    with pytest.raises(ValueError, match="Unflatten: axis 1 .* unflattened_size \\(5, -1\\)"):
+        nn.Unflatten(1, (5, -1))(x)
+    with pytest.raises(ValueError, match=r"Unflatten: dim=2 is out of range .* \(2, 12\)"):
+        nn.Unflatten(2, (3, 4))(x)
+    for bad in ((), (3, 0), (-1, -1), 12, (3.0, 4)):
+        with pytest.raises(TypeError, match="Unflatten: unflattened_size must be"):
+            nn.Unflatten(1, bad)
+
+
+# ================================================================ init
+def test_eye_():
+    w = nn.Linear(3, 5).weight
+    nn.init.eye_(w)
+    np.testing.assert_array_equal(w.numpy(), np.eye(5, 3))
+    assert w.dtype == np.float32
+    with pytest.raises(ValueError, match=r"eye_: only 2-D tensors are supported, got shape "
+                                         r"\(2, 2, 2\)"):
+        nn.init.eye_(tg.zeros(2, 2, 2))
+
+
+def truncated_normal_moments(mean, std, a, b):
+    al, be = (a - mean) / std, (b - mean) / std
+    pdf = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    cdf = lambda z: 0.5 * (1 + math.erf(z / math.sqrt(2)))  # noqa: E731
+    z = cdf(be) - cdf(al)
+    shift = (pdf(al) - pdf(be)) / z
+    var = 1 + (al * pdf(al) - be * pdf(be)) / z - shift ** 2
+    return mean + std * shift, std * math.sqrt(var)
+
+
+@pytest.mark.parametrize("mean, std, a, b", [
+    (0.0, 1.0, -2.0, 2.0), (0.0, 0.02, -2.0, 2.0), (1.0, 2.0, 0.5, 6.0), (0.0, 1.0, 1.0, 3.0),
+])
+def test_trunc_normal_stays_in_bounds_with_the_truncated_moments(mean, std, a, b):
+    t = tg.zeros(200, 500)
+    assert nn.init.trunc_normal_(t, mean, std, a, b) is t
+    v = t.numpy().astype(np.float64)
+    assert v.min() >= np.float32(a) and v.max() <= np.float32(b)
+    m, s = truncated_normal_moments(mean, std, a, b)
+    # 1e5 samples: the sample mean's standard error is s/316; allow 5 of them
+    assert abs(v.mean() - m) < 5 * s / math.sqrt(v.size)
+    assert v.std() == pytest.approx(s, rel=0.01)
+
+
+def test_trunc_normal_is_seeded_and_checks_its_arguments():
+    tg.manual_seed(3)
+    a = nn.init.trunc_normal_(tg.zeros(50)).numpy().copy()
+    tg.manual_seed(3)
+    np.testing.assert_array_equal(nn.init.trunc_normal_(tg.zeros(50)).numpy(), a)
+    t = tg.ones(4)
+    for kwargs, match in (({"std": 0.0}, "need std > 0 and a < b"),
+                          ({"a": 1.0, "b": -1.0}, "need std > 0 and a < b"),
+                          ({"a": 3.0, "b": 9.0},
+                           r"\[a, b\] = \[3.0, 9.0\] holds only 0.00135 of N\(0.0, 1.0²\)")):
+        with pytest.raises(ValueError, match="trunc_normal_: " + match):
+            nn.init.trunc_normal_(t, **kwargs)
+    with pytest.raises(TypeError, match="trunc_normal_: mean must be a number"):
+        nn.init.trunc_normal_(t, mean="0")
+    np.testing.assert_array_equal(t.numpy(), 1.0)  # failed calls change nothing
+
+
+# ================================================================ parameters as a vector
+def test_parameters_to_vector_round_trip():
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    params = list(net.parameters())
+    vec = parameters_to_vector(net.parameters())
+    assert vec.shape == (3 * 4 + 4 + 4 * 2 + 2,) and vec.dtype == np.float32
+    np.testing.assert_array_equal(vec.numpy(), np.concatenate([p.numpy().ravel()
+                                                               for p in params]))
+    new = tg.arange(float(vec.size))
+    vector_to_parameters(new, net.parameters())
+    assert [p is q for p, q in zip(net.parameters(), params)] == [True] * 4
+    assert all(p.dtype == np.float32 for p in params)
+    np.testing.assert_array_equal(params[0].numpy(), np.arange(12.0).reshape(4, 3))
+    np.testing.assert_array_equal(params[3].numpy(), [24.0, 25.0])
+    np.testing.assert_array_equal(parameters_to_vector(params).numpy(), new.numpy())
+
+
+def test_parameters_to_vector_is_differentiable():
+    w, b = t64([[1.0, 2.0]]), t64([3.0])
+    parameters_to_vector([w, b]).square().sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [[2.0, 4.0]])
+    np.testing.assert_array_equal(b.grad.numpy(), [6.0])
+
+
+def test_vector_to_parameters_errors_change_nothing():
+    w, b = tg.ones(2, 2), tg.ones(3)
+    with pytest.raises(ValueError, match=r"vector_to_parameters: vec has shape \(6,\), the "
+                                         r"parameters need \(7,\)"):
+        vector_to_parameters(tg.zeros(6), [w, b])
+    with pytest.raises(TypeError, match="vector_to_parameters: expected vec to be a Tensor"):
+        vector_to_parameters(np.zeros(7), [w, b])
+    with pytest.raises(TypeError, match="parameters_to_vector: item 1 is ndarray"):
+        parameters_to_vector([w, np.zeros(3)])
+    with pytest.raises(ValueError, match="parameters_to_vector: no parameters given"):
+        parameters_to_vector([])
+    assert w.numpy().sum() == 4 and b.numpy().sum() == 3
+
+
+# ================================================================ lookups by path
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
+        self.head = nn.Linear(3, 1, bias=False)
+        self.scale = 2.0
+
+
+def test_get_submodule_parameter_and_buffer():
+    net = Net()
+    assert net.get_submodule("") is net
+    assert net.get_submodule("block.1") is net.block[1]
+    assert net.get_parameter("block.0.weight") is net.block[0].weight
+    assert net.get_parameter("head.weight") is net.head.weight
+    assert net.get_buffer("block.1.running_var") is net.block[1].running_var
+    names = dict(net.named_parameters())
+    assert all(net.get_parameter(k) is v for k, v in names.items())
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda n: n.get_submodule("block.2"), "get_submodule: 'block.2': Sequential.2 does not "
+                                           "exist"),
+    (lambda n: n.get_submodule("scale"), "get_submodule: 'scale': Net.scale is not an "
+                                         "nn.Module"),
+    (lambda n: n.get_parameter("head.bias"), "get_parameter: 'head.bias': Linear.bias is not "
+                                             "an nn.Parameter"),
+    (lambda n: n.get_parameter("block.1.running_mean"), "is not an nn.Parameter"),
+    (lambda n: n.get_parameter("nope.weight"), "get_submodule: 'nope': Net.nope does not"),
+    (lambda n: n.get_buffer("block.1.weight"), "get_buffer: 'block.1.weight': "
+                                               "BatchNorm1d.weight is not a buffer"),
+    (lambda n: n.get_buffer("head.running_mean"), "Linear.running_mean does not exist"),
+])
+def test_lookups_that_lead_nowhere_name_the_step(call, match):
+    with pytest.raises(AttributeError, match=match) as info:
+        call(Net())
+    assert isinstance(info.value, ValueError)
+
+
+def test_lookups_take_strings():
+    with pytest.raises(TypeError, match="get_parameter: target must be a dotted string"):
+        Net().get_parameter(0)
+
+
+# ================================================================ forward pre-hooks
+def test_forward_pre_hook_sees_and_replaces_the_inputs():
+    lin = nn.Linear(2, 2)
+    seen = []
+    h1 = lin.register_forward_pre_hook(lambda m, args: seen.append((m, args)))
+    x = tg.ones(1, 2)
+    y = lin(x)
+    assert seen == [(lin, (x,))]
+    h2 = lin.register_forward_pre_hook(lambda m, args: args[0] * 0)  # a non-tuple: one input
+    np.testing.assert_allclose(lin(x).numpy(), lin.bias.numpy()[None])
+    outs = []
+    lin.register_forward_hook(lambda m, args, out: outs.append(args[0].numpy().copy()))
+    lin(x)
+    np.testing.assert_array_equal(outs[-1], [[0.0, 0.0]])  # forward hooks get the new args
+    h2.remove()
+    h1.remove()
+    h1.remove()  # twice is harmless
+    n = len(seen)
+    np.testing.assert_array_equal(lin(x).numpy(), y.numpy())
+    assert len(seen) == n
+
+
+def test_forward_pre_hooks_run_in_order_and_may_return_tuples():
+    class Add(nn.Module):
+        def forward(self, a, b, scale=1.0):
+            return (a + b) * scale
+    m = Add()
+    m.register_forward_pre_hook(lambda mod, args: (args[0] * 10, args[1]))
+    m.register_forward_pre_hook(lambda mod, args: (args[0] + 1, args[1]))
+    assert m(tg.tensor(1.0), tg.tensor(2.0), scale=2.0).item() == (1 * 10 + 1 + 2) * 2
