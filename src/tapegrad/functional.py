@@ -259,21 +259,20 @@ def softmax(x: Tensor, axis: int | None = -1, *, dim: int | None = None) -> Tens
     """exp(log_softmax(x)) = exp(x_i) / sum_j exp(x_j), without overflow. axis=None is
     PyTorch's deprecated implicit choice (see _implicit_axis); dim is PyTorch's name for
     axis."""
-    x = _tensor(x, "softmax")
-    axis = _alias("softmax", "axis", axis, -1, "dim", dim)
-    if axis is None:
-        axis = _implicit_axis(x.ndim, "softmax", "axis")
-    return ops.exp(_log_softmax(x, axis, "softmax"))
+    return _softmax(_tensor(x, "softmax"), axis, dim, "softmax")
+
 
 def softmin(x: Tensor, axis: int | None = -1, *, dim: int | None = None) -> Tensor:
-    """softmax(−x) = exp(−x_i) / Σ_j exp(−x_j) along axis, without overflow. axis=None is
-    PyTorch's deprecated implicit choice (see _implicit_axis); dim is PyTorch's name for
-    axis."""
-    x = _tensor(x, "softmin")
-    axis = _alias("softmin", "axis", axis, -1, "dim", dim)
+    """softmax(−x) = exp(−x_i) / Σ_j exp(−x_j) along axis, without overflow (axis and dim
+    as in softmax)."""
+    return _softmax(-_tensor(x, "softmin"), axis, dim, "softmin")
+
+
+def _softmax(x: Tensor, axis: int | None, dim: int | None, who: str) -> Tensor:
+    axis = _alias(who, "axis", axis, -1, "dim", dim)
     if axis is None:
-        axis = _implicit_axis(x.ndim, "softmin", "axis")
-    return ops.exp(_log_softmax(-x, axis, "softmin"))
+        axis = _implicit_axis(x.ndim, who, "axis")
+    return ops.exp(_log_softmax(x, axis, who))
 
 
 def one_hot(t: Tensor, num_classes: int = -1) -> Tensor:
