@@ -60,8 +60,11 @@ class LRScheduler:
             g.setdefault("initial_lr", lr0)
 
     def _lr_at(self, base_lr: float, t: int) -> float:
-        """The rate at step t of a group that started at base_lr (the schedule's formula)."""
-        raise NotImplementedError
+        """The rate at step t of a group that started at base_lr (the schedule's formula).
+        A schedule defines this or _lrs_at; without either, constructing it is a TypeError
+        (as an abstract class's), raised before the optimizer is touched."""
+        raise TypeError(f"{type(self).__name__}: a schedule must define _lr_at(base_lr, t) "
+                        "or _lrs_at(t); LRScheduler itself has no formula")
 
     def _lrs_at(self, t: int) -> list[float]:
         """The rates of all groups at step t: _lr_at of each group's initial rate (schedules
