@@ -47,6 +47,7 @@ def test_module_options_are_checked_and_shown():
     assert repr(nn.Hardtanh()) == "Hardtanh(min_val=-1.0, max_val=1.0)"
     assert repr(nn.ReLU6()) == "ReLU6()" and repr(nn.Softmin(1)) == "Softmin(dim=1)"
     for make, match in ((lambda: nn.SmoothL1Loss(beta=-1), "SmoothL1Loss: beta"),
+                        (lambda: nn.SmoothL1Loss(beta=float("nan")), "SmoothL1Loss: beta"),
                         (lambda: nn.HuberLoss(delta=0), "HuberLoss: delta"),
                         (lambda: nn.KLDivLoss("batch"), "KLDivLoss: reduction"),
                         (lambda: nn.L1Loss("avg"), "L1Loss: reduction"),

@@ -318,7 +318,7 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
     who = "smooth_l1_loss"
     input, target = _elementwise_target(input, target, reduction, who)
     _number(beta, who, "beta")
-    if beta < 0:
+    if not beta >= 0:  # NaN too, as in PyTorch
         raise ValueError(f"{who}: beta must be non-negative, got {beta}")
     d = input - target
     a = d.abs()

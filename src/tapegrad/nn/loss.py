@@ -102,7 +102,7 @@ class SmoothL1Loss(_Loss):
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
         F._number(beta, "SmoothL1Loss", "beta")
-        if beta < 0:
+        if not beta >= 0:  # NaN too, as in PyTorch
             raise ValueError(f"SmoothL1Loss: beta must be non-negative, got {beta}")
         self.beta = beta
 
