@@ -201,7 +201,11 @@ def test_get_submodule_parameter_and_buffer():
     (lambda n: n.get_parameter("head.bias"), "get_parameter: 'head.bias': Linear.bias is not "
                                              "an nn.Parameter"),
     (lambda n: n.get_parameter("block.1.running_mean"), "is not an nn.Parameter"),
-    (lambda n: n.get_parameter("nope.weight"), "get_submodule: 'nope': Net.nope does not"),
+    # the call made and the path given, not the get_submodule it walks with
+    (lambda n: n.get_parameter("nope.weight"), "get_parameter: 'nope.weight': Net.nope does "
+                                               "not exist"),
+    (lambda n: n.get_buffer("block.5.running_mean"), "get_buffer: 'block.5.running_mean': "
+                                                     "Sequential.5 does not exist"),
     (lambda n: n.get_buffer("block.1.weight"), "get_buffer: 'block.1.weight': "
                                                "BatchNorm1d.weight is not a buffer"),
     (lambda n: n.get_buffer("head.running_mean"), "Linear.running_mean does not exist"),
