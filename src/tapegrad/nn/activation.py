@@ -1,8 +1,8 @@
 """Activation modules: thin wrappers of tapegrad.functional.
 
-`inplace=True` (ReLU, LeakyReLU, ELU, SiLU, Mish) is accepted so that PyTorch code runs
-unchanged; the result is the same, but tapegrad never overwrites the input (a recorded graph
-needs it)."""
+`inplace=True` (ReLU, LeakyReLU, ELU, SiLU, Mish, Hardtanh, ReLU6) is accepted so that
+PyTorch code runs unchanged; the result is the same, but these modules never overwrite the
+input (a recorded graph needs it; F.relu(x, inplace=True) does, where nothing records)."""
 
 from __future__ import annotations
 

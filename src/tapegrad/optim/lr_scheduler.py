@@ -114,6 +114,15 @@ def _check_optimizer(who: str, optimizer: Any) -> None:
         raise TypeError(f"{who}: expected a tapegrad optimizer, got {type(optimizer).__name__}")
 
 
+def _check_milestones(who: str, milestones: Any, low: int) -> None:
+    """MultiStepLR's and SequentialLR's milestones: a list of step counts >= low."""
+    if not isinstance(milestones, (list, tuple)):
+        raise TypeError(f"{who}: milestones must be a list of step counts, got "
+                        f"{milestones!r:.80}")
+    for m in milestones:
+        check_int(who, "milestone", m, low=low)
+
+
 def _check_keys(who: str, state: Any, own: dict[str, Any]) -> None:
     if not isinstance(state, dict) or set(state) != set(own):
         got = sorted(state) if isinstance(state, dict) else type(state).__name__
@@ -242,12 +251,7 @@ class MultiStepLR(LRScheduler):
 
     @staticmethod
     def _check_hyper(who: str, **hyper: Any) -> None:
-        milestones = hyper["milestones"]
-        if not isinstance(milestones, (list, tuple)):
-            raise TypeError(f"{who}: milestones must be a list of step counts, got "
-                            f"{milestones!r:.80}")
-        for m in milestones:
-            check_int(who, "milestone", m, low=0)
+        _check_milestones(who, hyper["milestones"], low=0)
         check_number(who, "gamma", hyper["gamma"])
 
     def _lr_at(self, base_lr: float, t: int) -> float:
@@ -401,11 +405,7 @@ class SequentialLR(LRScheduler):
     @staticmethod
     def _check_hyper(who: str, **hyper: Any) -> None:
         milestones = hyper["_milestones"]
-        if not isinstance(milestones, (list, tuple)):
-            raise TypeError(f"{who}: milestones must be a list of step counts, got "
-                            f"{milestones!r:.80}")
-        for m in milestones:
-            check_int(who, "milestone", m)
+        _check_milestones(who, milestones, low=1)
         if any(a >= b for a, b in zip(milestones, milestones[1:])):
             raise ValueError(f"{who}: milestones must increase, got {list(milestones)}")
 
