@@ -139,7 +139,11 @@ def test_random_split_errors_change_nothing():
         data.random_split(range(10), 5)
     with pytest.raises(TypeError, match="random_split: dataset must have __len__"):
         data.random_split(iter(range(10)), [5, 5])
+    with pytest.raises(TypeError, match="random_split: generator must be a non-negative int"):
+        data.random_split(range(10), [5, 5], generator=-1)  # the argument's name, not 'seed'
     assert tg.get_rng_state() == state  # no draw from tapegrad's generator
+    with pytest.raises(TypeError, match="DataLoader: generator must be a non-negative int"):
+        data.DataLoader(range(10), generator="seed")
 
 
 # ---------------------------------------------------------------- DataLoader over datasets

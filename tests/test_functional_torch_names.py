@@ -2,6 +2,7 @@
 hardtanh, relu6, softmin: values against numpy closed forms, gradients by finite differences
 (float64) and by hand at the kinks, reductions, dtypes and errors."""
 
+import math
 import warnings
 
 import numpy as np
@@ -92,9 +93,10 @@ def test_losses_reject_bad_shapes_and_reductions(fn, name):
 
 def test_beta_and_delta_are_checked():
     x, t = t64([1.0]), [0.0]
-    with pytest.raises(ValueError, match="smooth_l1_loss: beta must be non-negative, got -1"):
-        F.smooth_l1_loss(x, t, beta=-1.0)
-    for delta in (0.0, -1.0):
+    for beta in (-1.0, math.nan):  # NaN is refused too (PyTorch: beta >= 0), not a NaN loss
+        with pytest.raises(ValueError, match="smooth_l1_loss: beta must be non-negative, got"):
+            F.smooth_l1_loss(x, t, beta=beta)
+    for delta in (0.0, -1.0, math.nan):
         with pytest.raises(ValueError, match="huber_loss: delta must be positive"):
             F.huber_loss(x, t, delta=delta)
     with pytest.raises(TypeError, match="huber_loss: delta must be a number"):

@@ -435,3 +435,15 @@ def test_sequential_lr_load_checks_every_scheduler_first():
     assert fresh.state_dict() == before
     fresh.load_state_dict(saved)
     assert fresh.state_dict() == saved
+
+
+def test_a_schedule_without_a_formula_is_a_type_error_that_changes_nothing():
+    """LRScheduler itself, or a subclass defining neither _lr_at nor _lrs_at, cannot be
+    made (a TypeError as for an abstract class, not a bare NotImplementedError), and the
+    optimizer's groups are left as they were (no rate, no 'initial_lr')."""
+    opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1)
+    groups = [dict(g) for g in opt.param_groups]
+    for cls in (S.LRScheduler, type("NoFormula", (S.LRScheduler,), {})):
+        with pytest.raises(TypeError, match=f"{cls.__name__}: a schedule must define _lr_at"):
+            cls(opt)
+        assert opt.param_groups == groups

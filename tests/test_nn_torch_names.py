@@ -47,6 +47,7 @@ def test_module_options_are_checked_and_shown():
     assert repr(nn.Hardtanh()) == "Hardtanh(min_val=-1.0, max_val=1.0)"
     assert repr(nn.ReLU6()) == "ReLU6()" and repr(nn.Softmin(1)) == "Softmin(dim=1)"
     for make, match in ((lambda: nn.SmoothL1Loss(beta=-1), "SmoothL1Loss: beta"),
+                        (lambda: nn.SmoothL1Loss(beta=float("nan")), "SmoothL1Loss: beta"),
                         (lambda: nn.HuberLoss(delta=0), "HuberLoss: delta"),
                         (lambda: nn.KLDivLoss("batch"), "KLDivLoss: reduction"),
                         (lambda: nn.L1Loss("avg"), "L1Loss: reduction"),
@@ -200,7 +201,11 @@ def test_get_submodule_parameter_and_buffer():
     (lambda n: n.get_parameter("head.bias"), "get_parameter: 'head.bias': Linear.bias is not "
                                              "an nn.Parameter"),
     (lambda n: n.get_parameter("block.1.running_mean"), "is not an nn.Parameter"),
-    (lambda n: n.get_parameter("nope.weight"), "get_submodule: 'nope': Net.nope does not"),
+    # the call made and the path given, not the get_submodule it walks with
+    (lambda n: n.get_parameter("nope.weight"), "get_parameter: 'nope.weight': Net.nope does "
+                                               "not exist"),
+    (lambda n: n.get_buffer("block.5.running_mean"), "get_buffer: 'block.5.running_mean': "
+                                                     "Sequential.5 does not exist"),
     (lambda n: n.get_buffer("block.1.weight"), "get_buffer: 'block.1.weight': "
                                                "BatchNorm1d.weight is not a buffer"),
     (lambda n: n.get_buffer("head.running_mean"), "Linear.running_mean does not exist"),

@@ -33,15 +33,16 @@ from .tensor import Tensor
 Seed = int | np.random.Generator | None
 
 
-def _rng(seed: Seed, who: str) -> np.random.Generator:
-    """The generator to draw from: tapegrad's for None, a fresh one for an int seed."""
+def _rng(seed: Seed, who: str, name: str = "seed") -> np.random.Generator:
+    """The generator to draw from: tapegrad's for None, a fresh one for an int seed (`name`:
+    the argument's name in `who`, for the error)."""
     if seed is None:
         return _random.generator()
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
         return np.random.default_rng(int(seed))
-    raise TypeError(f"{who}: seed must be a non-negative int, a numpy Generator or None, "
+    raise TypeError(f"{who}: {name} must be a non-negative int, a numpy Generator or None, "
                     f"got {seed!r}")
 
 
@@ -460,7 +461,7 @@ def random_split(dataset: Any, lengths: Sequence[int | float], generator: Seed =
         counts = [math.floor(n * v) for v in lengths]
         for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
-    order = _rng(generator, "random_split").permutation(n)
+    order = _rng(generator, "random_split", "generator").permutation(n)
     return [Subset(dataset, order[end - count:end])
             for end, count in zip(itertools.accumulate(counts), counts)]
 
@@ -640,7 +641,7 @@ class DataLoader:
         self.arrays, self._rows = _fields(dataset) or (None, None)
         self.shuffle, self.drop_last, self.transform = bool(shuffle), bool(drop_last), transform
         self._own_rng = generator is not None
-        self._rng = _rng(generator, "DataLoader") if self._own_rng else None
+        self._rng = _rng(generator, "DataLoader", "generator") if self._own_rng else None
         self._order: np.ndarray | None = None  # this epoch's sample order
         self._position = 0  # batches of this epoch already yielded
         self._resume = False

@@ -153,13 +153,18 @@ def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     0 outside and at the bounds themselves (clip's is 1 at the bounds): where(inside, x, the
     clipped values as a constant)."""
     x = _tensor(x, "hardtanh")
-    _number(min_val, "hardtanh", "min_val")
-    _number(max_val, "hardtanh", "max_val")
-    if min_val > max_val:
-        raise ValueError(f"hardtanh: min_val {min_val} is greater than max_val {max_val}")
+    _check_hardtanh_bounds(min_val, max_val, "hardtanh")
     a = x._data
     clipped = Tensor._make(np.clip(a, min_val, max_val).astype(a.dtype, copy=False), False)
     return ops.where(_mask((a > min_val) & (a < max_val)), x, clipped)
+
+
+def _check_hardtanh_bounds(min_val: float, max_val: float, who: str) -> None:
+    """hardtanh's checks, shared with nn.Hardtanh's constructor."""
+    _number(min_val, who, "min_val")
+    _number(max_val, who, "max_val")
+    if min_val > max_val:
+        raise ValueError(f"{who}: min_val {min_val} is greater than max_val {max_val}")
 
 
 def relu6(x: Tensor) -> Tensor:
@@ -317,9 +322,7 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
     Quadratic near 0, linear beyond β; the gradient d/β meets ±1 at |d| = β, as in PyTorch."""
     who = "smooth_l1_loss"
     input, target = _elementwise_target(input, target, reduction, who)
-    _number(beta, who, "beta")
-    if beta < 0:
-        raise ValueError(f"{who}: beta must be non-negative, got {beta}")
+    _check_beta(beta, who)
     d = input - target
     a = d.abs()
     if beta == 0:
@@ -328,19 +331,31 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
                    reduction)
 
 
+def _check_beta(beta: float, who: str) -> None:
+    """smooth_l1_loss's check of beta, shared with nn.SmoothL1Loss's constructor."""
+    _number(beta, who, "beta")
+    if not beta >= 0:  # NaN too, as in PyTorch
+        raise ValueError(f"{who}: beta must be non-negative, got {beta}")
+
+
 def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0
                ) -> Tensor:
     """With d = input − target: ½d² where |d| < δ, δ·(|d| − ½δ) elsewhere (δ > 0); that is
     δ·smooth_l1_loss with β = δ. The gradient d meets ±δ at |d| = δ, as in PyTorch."""
     who = "huber_loss"
     input, target = _elementwise_target(input, target, reduction, who)
-    _number(delta, who, "delta")
-    if not delta > 0:
-        raise ValueError(f"{who}: delta must be positive, got {delta}")
+    _check_delta(delta, who)
     d = input - target
     a = d.abs()
     return _reduce(ops.where(_mask(a._data < delta), d.square() * 0.5, (a - 0.5 * delta) * delta),
                    reduction)
+
+
+def _check_delta(delta: float, who: str) -> None:
+    """huber_loss's check of delta, shared with nn.HuberLoss's constructor."""
+    _number(delta, who, "delta")
+    if not delta > 0:
+        raise ValueError(f"{who}: delta must be positive, got {delta}")
 
 
 def kl_div(input: Tensor, target: Any, reduction: str = "mean", log_target: bool = False

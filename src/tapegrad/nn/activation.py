@@ -1,8 +1,8 @@
 """Activation modules: thin wrappers of tapegrad.functional.
 
-`inplace=True` (ReLU, LeakyReLU, ELU, SiLU, Mish) is accepted so that PyTorch code runs
-unchanged; the result is the same, but tapegrad never overwrites the input (a recorded graph
-needs it)."""
+`inplace=True` (ReLU, LeakyReLU, ELU, SiLU, Mish, Hardtanh, ReLU6) is accepted so that
+PyTorch code runs unchanged; the result is the same, but these modules never overwrite the
+input (a recorded graph needs it; F.relu(x, inplace=True) does, where nothing records)."""
 
 from __future__ import annotations
 
@@ -175,11 +175,7 @@ class Hardtanh(Module):
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
                  ) -> None:
         super().__init__()
-        F._number(min_val, type(self).__name__, "min_val")
-        F._number(max_val, type(self).__name__, "max_val")
-        if min_val > max_val:
-            raise ValueError(f"{type(self).__name__}: min_val {min_val} is greater than "
-                             f"max_val {max_val}")
+        F._check_hardtanh_bounds(min_val, max_val, type(self).__name__)
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, x: Tensor) -> Tensor:

@@ -101,9 +101,7 @@ class SmoothL1Loss(_Loss):
 
     def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
         super().__init__(reduction)
-        F._number(beta, "SmoothL1Loss", "beta")
-        if beta < 0:
-            raise ValueError(f"SmoothL1Loss: beta must be non-negative, got {beta}")
+        F._check_beta(beta, "SmoothL1Loss")
         self.beta = beta
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
@@ -119,9 +117,7 @@ class HuberLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction)
-        F._number(delta, "HuberLoss", "delta")
-        if not delta > 0:
-            raise ValueError(f"HuberLoss: delta must be positive, got {delta}")
+        F._check_delta(delta, "HuberLoss")
         self.delta = delta
 
     def forward(self, input: Tensor, target: Any) -> Tensor:

@@ -342,13 +342,17 @@ class Module:
         the step (AttributeError as in PyTorch, also a ValueError)."""
         if not isinstance(target, str):
             raise TypeError(f"get_submodule: target must be a dotted string, got {target!r}")
+        return self._walk(target, target, "get_submodule")
+
+    def _walk(self, path: str, target: str, who: str) -> Module:
+        """The descendant at the dotted path ('' is self); errors name `who` and the whole
+        `target` the caller was given (a parameter's path, say, not just its module's)."""
         m = self
-        for name in target.split(".") if target else ():
+        for name in path.split(".") if path else ():
             child = m._modules.get(name)
             if child is None:
                 what = "is not an nn.Module" if hasattr(m, name) else "does not exist"
-                raise _NoSuchAttribute(f"get_submodule: {target!r}: {type(m).__name__}."
-                                       f"{name} {what}")
+                raise _NoSuchAttribute(f"{who}: {target!r}: {type(m).__name__}.{name} {what}")
             m = child
         return m
 
@@ -366,7 +370,7 @@ class Module:
         if not isinstance(target, str):
             raise TypeError(f"{who}: target must be a dotted string, got {target!r}")
         path, _, name = target.rpartition(".")
-        m = self.get_submodule(path)
+        m = self._walk(path, target, who)
         t = getattr(m, registry).get(name)
         if t is None:
             what = f"is not {kind}" if hasattr(m, name) else "does not exist"

@@ -60,8 +60,11 @@ class LRScheduler:
             g.setdefault("initial_lr", lr0)
 
     def _lr_at(self, base_lr: float, t: int) -> float:
-        """The rate at step t of a group that started at base_lr (the schedule's formula)."""
-        raise NotImplementedError
+        """The rate at step t of a group that started at base_lr (the schedule's formula).
+        A schedule defines this or _lrs_at; without either, constructing it is a TypeError
+        (as an abstract class's), raised before the optimizer is touched."""
+        raise TypeError(f"{type(self).__name__}: a schedule must define _lr_at(base_lr, t) "
+                        "or _lrs_at(t); LRScheduler itself has no formula")
 
     def _lrs_at(self, t: int) -> list[float]:
         """The rates of all groups at step t: _lr_at of each group's initial rate (schedules
@@ -109,6 +112,15 @@ class LRScheduler:
 def _check_optimizer(who: str, optimizer: Any) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{who}: expected a tapegrad optimizer, got {type(optimizer).__name__}")
+
+
+def _check_milestones(who: str, milestones: Any, low: int) -> None:
+    """MultiStepLR's and SequentialLR's milestones: a list of step counts >= low."""
+    if not isinstance(milestones, (list, tuple)):
+        raise TypeError(f"{who}: milestones must be a list of step counts, got "
+                        f"{milestones!r:.80}")
+    for m in milestones:
+        check_int(who, "milestone", m, low=low)
 
 
 def _check_keys(who: str, state: Any, own: dict[str, Any]) -> None:
@@ -239,12 +251,7 @@ class MultiStepLR(LRScheduler):
 
     @staticmethod
     def _check_hyper(who: str, **hyper: Any) -> None:
-        milestones = hyper["milestones"]
-        if not isinstance(milestones, (list, tuple)):
-            raise TypeError(f"{who}: milestones must be a list of step counts, got "
-                            f"{milestones!r:.80}")
-        for m in milestones:
-            check_int(who, "milestone", m, low=0)
+        _check_milestones(who, hyper["milestones"], low=0)
         check_number(who, "gamma", hyper["gamma"])
 
     def _lr_at(self, base_lr: float, t: int) -> float:
@@ -398,11 +405,7 @@ class SequentialLR(LRScheduler):
     @staticmethod
     def _check_hyper(who: str, **hyper: Any) -> None:
         milestones = hyper["_milestones"]
-        if not isinstance(milestones, (list, tuple)):
-            raise TypeError(f"{who}: milestones must be a list of step counts, got "
-                            f"{milestones!r:.80}")
-        for m in milestones:
-            check_int(who, "milestone", m)
+        _check_milestones(who, milestones, low=1)
         if any(a >= b for a, b in zip(milestones, milestones[1:])):
             raise ValueError(f"{who}: milestones must increase, got {list(milestones)}")
 
