@@ -365,7 +365,7 @@ def test_loader_transform_and_errors():
     with pytest.raises(ValueError, match="batch_size"):
         data.DataLoader((X,), batch_size=0)
     with pytest.raises(TypeError, match="tuple of arrays"):
-        data.DataLoader(X)
+        data.DataLoader(iter([X]))
     with pytest.raises(ValueError, match="not a permutation"):
         loader.load_state_dict({"order": np.zeros(6), "position": 0, "rng": None})
     with pytest.raises(ValueError, match="own generator"):
@@ -583,3 +583,17 @@ def test_random_flip_takes_numpy_probabilities(rng):
     imgs = rng.normal(size=(50, 3, 5))
     np.testing.assert_array_equal(data.random_flip(imgs, np.float32(0.5), seed=3),
                                   data.random_flip(imgs, 0.5, seed=3))
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_a_bare_array_is_the_dataset_of_its_rows(as_tensor):
+    """As in PyTorch, DataLoader(X) batches the rows of X, each batch one Tensor."""
+    X = np.arange(10.0).reshape(5, 2)
+    loader = data.DataLoader(tg.tensor(X) if as_tensor else X, batch_size=2,
+                             transform=lambda x: x + 1)
+    batches = list(loader)
+    assert all(isinstance(b, tg.Tensor) for b in batches)
+    assert [b.tolist() for b in batches] == [[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]],
+                                             [[9.0, 10.0]]]
+    assert [b.tolist() for b in data.DataLoader(X, batch_size=None)][:2] == [[0.0, 1.0],
+                                                                             [2.0, 3.0]]

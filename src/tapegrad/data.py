@@ -591,8 +591,10 @@ class DataLoader:
         dataset: a map-style dataset: a Dataset (TensorDataset, Subset, ConcatDataset, a
             subclass of your own) or any object with __len__ and __getitem__; or a tuple
             of arrays or Tensors with a common first dimension, e.g. (X, y) (taken as
-            TensorDataset(X, y)); or a list of samples [(x_0, y_0), ...] (tuples, stacked
-            once into such arrays; a list of lists is refused as ambiguous).
+            TensorDataset(X, y)); or one array or Tensor X, whose rows are the samples
+            (each batch is then one Tensor, not a tuple); or a list of samples
+            [(x_0, y_0), ...] (tuples, stacked once into such arrays; a list of lists is
+            refused as ambiguous).
         batch_size: samples per batch; None yields the samples one by one, unbatched.
         shuffle: draw a new permutation at the start of every epoch, from `generator`
             (None: tapegrad's generator, so tg.manual_seed / tg.set_rng_state repeat it;
@@ -625,7 +627,11 @@ class DataLoader:
     def __init__(self, dataset: Dataset | Sequence[Any], batch_size: int | None = 1,
                  shuffle: bool = False, drop_last: bool = False, generator: Seed = None,
                  transform: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
-        if isinstance(dataset, (tuple, list, np.ndarray, Tensor)) or not (
+        # a bare array or Tensor is the dataset of its rows, batched as one Tensor (PyTorch)
+        self._single = isinstance(dataset, (np.ndarray, Tensor))
+        if self._single:
+            dataset = TensorDataset(*_as_arrays((dataset,), "DataLoader"))
+        elif isinstance(dataset, (tuple, list)) or not (
                 hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             dataset = TensorDataset(*_as_arrays(dataset, "DataLoader"))
         if batch_size is not None:
@@ -682,7 +688,9 @@ class DataLoader:
         else:
             ids = np.atleast_1d(idx).tolist()
             batch = _collate([self.dataset[i] for i in ids], ids, stack=idx.ndim == 1)
-        return batch if self.transform is None else self._transformed(batch, len(idx))
+        if self.transform is not None:
+            batch = self._transformed(batch, len(idx))
+        return batch[0] if self._single else batch
 
     def _transformed(self, batch: Any, n: int) -> Any:
         """The batch with its first field passed through the transform."""
