@@ -410,3 +410,17 @@ def test_inference_mode():
     assert bare() is False and called() is False and tg.is_grad_enabled()
     with tg.no_grad(), tg.inference_mode(False):
         assert tg.is_grad_enabled()  # as PyTorch: inference_mode(False) records
+
+
+def test_add_and_sub_with_alpha_scale_a_list_elementwise():
+    """alpha·other of a list is the scaled numbers (the list's own `* 2` repeats it)."""
+    x = tg.tensor([1.0, 2.0, 3.0])
+    x.add_([1, 2, 3], alpha=2)
+    np.testing.assert_array_equal(x.numpy(), [3.0, 6.0, 9.0])
+    x.sub_((1.0, 1.0, 1.0), alpha=0.5)
+    np.testing.assert_array_equal(x.numpy(), [2.5, 5.5, 8.5])
+    with pytest.raises(TypeError, match="add_: alpha must be a number"):
+        x.add_(1, alpha=[2])
+    with pytest.raises(TypeError, match="sub_: other must be"):
+        x.sub_("a", alpha=2)
+    assert x.tolist() == [2.5, 5.5, 8.5]

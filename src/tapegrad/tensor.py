@@ -803,11 +803,11 @@ class Tensor:
     # in-place methods, by the rules of the operators above (which record where these refuse)
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self ← self + alpha·other in place (PyTorch's add_)."""
-        return self._in_place(other if alpha == 1 else other * alpha, ops.add, "add_", True)
+        return self._in_place(_scaled(other, alpha, "add_"), ops.add, "add_", True)
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self ← self − alpha·other in place (PyTorch's sub_)."""
-        return self._in_place(other if alpha == 1 else other * alpha, ops.sub, "sub_", True)
+        return self._in_place(_scaled(other, alpha, "sub_"), ops.sub, "sub_", True)
 
     def mul_(self, other: Any) -> Tensor:
         """self ← self · other in place."""
@@ -1524,6 +1524,22 @@ class Tensor:
         except ValueError as e:
             raise ShapeError(f"setitem: {e}") from None
         _tape._version_cell(self)[0] += 1
+
+
+def _scaled(other: Any, alpha: Any, who: str) -> Any:
+    """alpha·other for add_/sub_: a list or tuple of numbers is an array (its `* alpha`
+    would repeat it), as the in-place operators read it."""
+    if alpha == 1:
+        return other
+    if not _is_scalar(alpha):
+        raise TypeError(f"{who}: alpha must be a number, got {type(alpha).__name__}")
+    if isinstance(other, Tensor):
+        return other * alpha
+    value = np.asarray(other)
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: other must be a Tensor, a number or numbers, got "
+                        f"{type(other).__name__} of dtype {value.dtype}")
+    return value * alpha
 
 
 def _other(other: Any, who: str) -> Tensor:
