@@ -424,3 +424,20 @@ def test_add_and_sub_with_alpha_scale_a_list_elementwise():
     with pytest.raises(TypeError, match="sub_: other must be"):
         x.sub_("a", alpha=2)
     assert x.tolist() == [2.5, 5.5, 8.5]
+
+
+def test_tg_max_and_min_of_two_tensors_are_elementwise_as_torch():
+    """torch.max(input, other) is the elementwise maximum; tg.max(x, t) read t as an axis."""
+    a, b = np.array([[1.0, 5.0], [4.0, -2.0]]), np.array([[3.0, 2.0], [0.0, -1.0]])
+    x, y = t64(a), t64(b)
+    np.testing.assert_array_equal(tg.max(x, y).numpy(), np.maximum(a, b))
+    np.testing.assert_array_equal(tg.min(x, other=y).numpy(), np.minimum(a, b))
+    tg.max(x, y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), (a > b).astype(float))
+    np.testing.assert_array_equal(y.grad.numpy(), (b > a).astype(float))
+    np.testing.assert_array_equal(tg.max(x, 1).numpy(), a.max(1))  # an int: the reduction
+    assert tg.min(x, dim=0).indices.tolist() == [0, 1]
+
+
+def test_tg_all_names_only_tapegrad_objects():
+    assert "inspect" not in tg.__all__
