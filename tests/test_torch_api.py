@@ -441,3 +441,13 @@ def test_tg_max_and_min_of_two_tensors_are_elementwise_as_torch():
 
 def test_tg_all_names_only_tapegrad_objects():
     assert "inspect" not in tg.__all__
+
+
+def test_sort_and_argsort_take_pytorchs_stable_keyword():
+    """x.sort(stable=True) and tg.argsort(x, stable=True), PyTorch's spellings; every sort
+    is stable, so ties keep their order either way."""
+    x = tg.tensor([2.0, 1.0, 2.0, 1.0])
+    for stable in (True, False):
+        assert x.sort(stable=stable, descending=True).indices.tolist() == [0, 2, 1, 3]
+        assert tg.argsort(x, stable=stable).tolist() == [1, 3, 0, 2]
+        assert tg.sort(x, dim=0, stable=stable).values.tolist() == [1, 1, 2, 2]

@@ -1356,9 +1356,11 @@ class Tensor:
                                    out._along(ax, slice(0, n - k))], axis=ax)
         return out
 
-    def argsort(self, dim: int = -1, descending: bool = False) -> Tensor:
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False
+                ) -> Tensor:
         """The int64 indices that sort the values along dim (ascending unless descending; NaN
-        counts as the largest), stably: equal values keep their order."""
+        counts as the largest), stably: equal values keep their order (PyTorch's stable=True,
+        accepted; every sort here is stable)."""
         ax = _axis(dim, self.ndim, "argsort")
         a = self._data
         if ax is None:  # a 0-d tensor: it is sorted, at index 0
@@ -1369,9 +1371,10 @@ class Tensor:
         up = np.argsort(np.flip(a, ax), axis=ax, kind="stable")
         return Tensor._make(np.flip(a.shape[ax] - 1 - up, ax).copy(), False)
 
-    def sort(self, dim: int = -1, descending: bool = False) -> ValuesIndices:
-        """(values, indices) along dim (see argsort), values = self.gather(dim, indices): the
-        gradient goes back to the positions each value came from."""
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False
+             ) -> ValuesIndices:
+        """(values, indices) along dim, stably (see argsort), values = self.gather(dim,
+        indices): the gradient goes back to the positions each value came from."""
         if self.ndim == 0:
             return ValuesIndices(self.reshape(()), self.argsort(dim))
         indices = self.argsort(dim, descending)
