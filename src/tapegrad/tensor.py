@@ -1643,6 +1643,8 @@ def _split(key: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
             then.append(slice(None))  # the axis the slice or new axis left
         else:  # an integer; a 0-d array would make `first` an array index, not a view
             first.append(int(k))
+    if all(type(k) is int for k in first):  # ints for every axis (and 0-d masks): a[0, 1]
+        first.append(Ellipsis)  # is a scalar, a[0, 1, ...] the 0-d view the masks index
     return tuple(first), tuple(then)
 
 
