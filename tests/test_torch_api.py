@@ -451,3 +451,16 @@ def test_sort_and_argsort_take_pytorchs_stable_keyword():
         assert x.sort(stable=stable, descending=True).indices.tolist() == [0, 2, 1, 3]
         assert tg.argsort(x, stable=stable).tolist() == [1, 3, 0, 2]
         assert tg.sort(x, dim=0, stable=stable).values.tolist() == [1, 1, 2, 2]
+
+
+def test_type_takes_back_the_names_it_gives():
+    """t.type() names the type ('tapegrad.FloatTensor'); t.type(name) converts to it, and
+    to PyTorch's spelling of the same type."""
+    x = tg.tensor([1.5, -2.0])
+    assert x.type() == "tapegrad.FloatTensor"
+    assert x.type(x.double().type()).dtype == np.float64
+    y = x.type("torch.LongTensor")
+    assert y.dtype == np.int64 and y.tolist() == [1, -2]
+    assert x.type("tapegrad.BoolTensor").tolist() == [True, True]
+    with pytest.raises(TypeError, match="unknown dtype 'torch.FooTensor'"):
+        x.type("torch.FooTensor")

@@ -340,6 +340,7 @@ def _names_device(a: Any) -> bool:
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
                "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+_TYPE_DTYPES = {v: k for k, v in _TYPE_NAMES.items()}  # t.type('tapegrad.DoubleTensor')
 
 
 class Tensor:
@@ -601,8 +602,11 @@ class Tensor:
 
     def type(self, dtype: Any = None) -> str | Tensor:
         """With no argument, the tensor type's name as PyTorch writes it, under tapegrad's
-        name ('tapegrad.FloatTensor' for float32); with a dtype, astype(dtype)."""
+        name ('tapegrad.FloatTensor' for float32); with a dtype, astype(dtype), a type's
+        name included ('tapegrad.DoubleTensor', or PyTorch's 'torch.DoubleTensor')."""
         if dtype is not None:
+            if isinstance(dtype, str) and dtype.startswith(("tapegrad.", "torch.")):
+                dtype = _TYPE_DTYPES.get(dtype.partition(".")[2], dtype)
             return self.astype(dtype)
         return "tapegrad." + _TYPE_NAMES.get(self.dtype.name, f"Tensor[{self.dtype}]")
 
