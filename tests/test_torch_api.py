@@ -464,3 +464,15 @@ def test_type_takes_back_the_names_it_gives():
     assert x.type("tapegrad.BoolTensor").tolist() == [True, True]
     with pytest.raises(TypeError, match="unknown dtype 'torch.FooTensor'"):
         x.type("torch.FooTensor")
+
+
+def test_max_min_with_dim_over_an_empty_axis_name_the_op():
+    """max(dim=) over a zero-size axis: the same error as max(axis) (it was numpy's 'attempt
+    to get argmax of an empty sequence' under max); over another axis, empty results."""
+    x = tg.zeros(0, 3)
+    for who in ("max", "min"):
+        with pytest.raises(ValueError, match=rf"{who}: the tensor is empty along the reduced "
+                                             r"axes \(shape \(0, 3\), axis \(0,\)\)"):
+            getattr(x, who)(dim=0)
+        values, indices = getattr(x, who)(dim=1)
+        assert values.shape == indices.shape == (0,)

@@ -1029,15 +1029,19 @@ class Tensor:
 
     def _extreme(self, op: ops.Primitive, axis: Any, keepdims: bool, keepdim: bool | None,
                  who: str) -> Tensor:
-        """max/min over `axis` (None: all), which must not reduce a zero-size axis; over the
-        other axes of an empty tensor the result is well-defined (and empty)."""
+        """max/min over `axis` (None: all; see _nonempty)."""
         if keepdim is not None:
             keepdims = _alias(who, "keepdims", keepdims, False, "keepdim", keepdim)
         axes = _axes(axis, self.ndim, who)
+        self._nonempty(axes, who)
+        return op(self, axis=axes, keepdims=keepdims)
+
+    def _nonempty(self, axes: tuple[int, ...] | None, who: str) -> None:
+        """max/min over `axes` (None: all) must not reduce a zero-size axis; over the other
+        axes of an empty tensor the result is well-defined (and empty)."""
         if self.size == 0 and (axes is None or any(self.shape[a] == 0 for a in axes)):
             raise ShapeError(f"{who}: the tensor is empty along the reduced axes (shape "
                              f"{self.shape}, axis {axes}); there is no {who} of no values")
-        return op(self, axis=axes, keepdims=keepdims)
 
     def _values_indices(self, axis: Any, keepdims: bool, dim: int, keepdim: bool | None,
                         arg: Any, who: str) -> ValuesIndices:
@@ -1046,6 +1050,7 @@ class Tensor:
         ax = _axis(dim, self.ndim, who)
         if ax is None:  # a 0-d tensor: its value, at index 0, as in PyTorch
             return self.reshape(1)._values_indices(None, False, 0, None, arg, who)
+        self._nonempty((ax,), who)
         indices = self._arg(arg, ax, True, who)
         values = self.gather(ax, indices)
         if not keep:
