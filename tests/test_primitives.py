@@ -339,3 +339,15 @@ def test_erf_against_math_erf():
     assert np.isnan(ops.erf(tg.tensor([np.nan])).numpy()).all()
     assert np.signbit(ops.erf(tg.Tensor(np.array([-0.0]))).numpy()).all()
     assert ops.erf(tg.tensor([1, 2])).dtype == np.float32  # integers: PyTorch's float32
+
+
+def test_erf_of_float16_is_finite_and_close_without_warnings():
+    """float16 keeps its dtype; its values are erf's rounded to float16 (Cody's rationals
+    would overflow float16's range in the tails: NaN and overflow warnings)."""
+    x = np.linspace(-8, 8, 2001).astype(np.float16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = ops.erf(tg.Tensor(x)).numpy()
+    assert got.dtype == np.float16
+    want = np.array([math.erf(float(v)) for v in x])
+    np.testing.assert_allclose(got.astype(np.float64), want, rtol=0, atol=1e-3)

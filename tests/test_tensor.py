@@ -211,6 +211,7 @@ TORCH_INDEXING = {  # key: PyTorch's value (numpy's shape in the comment)
     "int_none_array": ((0, None, [2, 0]), [[[4, 5], [0, 1]]]),  # numpy (2, 1, 2)
     "int_ellipsis_array": ((1, Ellipsis, [1, 0]), [[7, 6], [9, 8], [11, 10]]),  # numpy (2, 3)
     "int_true": ((0, slice(None), True), [[[0, 1]], [[2, 3]], [[4, 5]]]),  # numpy (1, 3, 2)
+    "ints_true": ((0, 1, 1, True), [3]),  # an int for every axis, then a 0-d mask
     # a `...` for no axes between arrays: numpy puts their axis first ([[1, 7], [4, 10]])
     "empty_ellipsis": ((slice(None), [0, 2], Ellipsis, [1, 0]), [[1, 4], [7, 10]]),
     # where the two agree
@@ -246,6 +247,15 @@ def test_setitem_follows_pytorch():
         x[::-1] = 1.0
     np.testing.assert_array_equal(x.numpy()[0], [[2, 1], [4, 3], [6, 5]])  # unchanged
     assert not x.numpy()[1].any()
+
+
+def test_setitem_with_an_int_for_every_axis_and_a_0d_mask():
+    """x[0, 1, True] = v writes x[0, 1] (x[0, 1, False] nothing), as PyTorch; the ints alone
+    give numpy a scalar, not a view to write the mask's selection into."""
+    x = tg.zeros(2, 3)
+    x[0, 1, True] = 5.0
+    x[1, 2, False] = 7.0
+    np.testing.assert_array_equal(x.numpy(), [[0, 5, 0], [0, 0, 0]])
 
 
 INDEX_ERRORS = {

@@ -410,3 +410,69 @@ def test_inference_mode():
     assert bare() is False and called() is False and tg.is_grad_enabled()
     with tg.no_grad(), tg.inference_mode(False):
         assert tg.is_grad_enabled()  # as PyTorch: inference_mode(False) records
+
+
+def test_add_and_sub_with_alpha_scale_a_list_elementwise():
+    """alpha·other of a list is the scaled numbers (the list's own `* 2` repeats it)."""
+    x = tg.tensor([1.0, 2.0, 3.0])
+    x.add_([1, 2, 3], alpha=2)
+    np.testing.assert_array_equal(x.numpy(), [3.0, 6.0, 9.0])
+    x.sub_((1.0, 1.0, 1.0), alpha=0.5)
+    np.testing.assert_array_equal(x.numpy(), [2.5, 5.5, 8.5])
+    with pytest.raises(TypeError, match="add_: alpha must be a number"):
+        x.add_(1, alpha=[2])
+    with pytest.raises(TypeError, match="sub_: other must be"):
+        x.sub_("a", alpha=2)
+    assert x.tolist() == [2.5, 5.5, 8.5]
+
+
+def test_tg_max_and_min_of_two_tensors_are_elementwise_as_torch():
+    """torch.max(input, other) is the elementwise maximum; tg.max(x, t) read t as an axis."""
+    a, b = np.array([[1.0, 5.0], [4.0, -2.0]]), np.array([[3.0, 2.0], [0.0, -1.0]])
+    x, y = t64(a), t64(b)
+    np.testing.assert_array_equal(tg.max(x, y).numpy(), np.maximum(a, b))
+    np.testing.assert_array_equal(tg.min(x, other=y).numpy(), np.minimum(a, b))
+    tg.max(x, y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), (a > b).astype(float))
+    np.testing.assert_array_equal(y.grad.numpy(), (b > a).astype(float))
+    np.testing.assert_array_equal(tg.max(x, 1).numpy(), a.max(1))  # an int: the reduction
+    assert tg.min(x, dim=0).indices.tolist() == [0, 1]
+
+
+def test_tg_all_names_only_tapegrad_objects():
+    assert "inspect" not in tg.__all__
+
+
+def test_sort_and_argsort_take_pytorchs_stable_keyword():
+    """x.sort(stable=True) and tg.argsort(x, stable=True), PyTorch's spellings; every sort
+    is stable, so ties keep their order either way."""
+    x = tg.tensor([2.0, 1.0, 2.0, 1.0])
+    for stable in (True, False):
+        assert x.sort(stable=stable, descending=True).indices.tolist() == [0, 2, 1, 3]
+        assert tg.argsort(x, stable=stable).tolist() == [1, 3, 0, 2]
+        assert tg.sort(x, dim=0, stable=stable).values.tolist() == [1, 1, 2, 2]
+
+
+def test_type_takes_back_the_names_it_gives():
+    """t.type() names the type ('tapegrad.FloatTensor'); t.type(name) converts to it, and
+    to PyTorch's spelling of the same type."""
+    x = tg.tensor([1.5, -2.0])
+    assert x.type() == "tapegrad.FloatTensor"
+    assert x.type(x.double().type()).dtype == np.float64
+    y = x.type("torch.LongTensor")
+    assert y.dtype == np.int64 and y.tolist() == [1, -2]
+    assert x.type("tapegrad.BoolTensor").tolist() == [True, True]
+    with pytest.raises(TypeError, match="unknown dtype 'torch.FooTensor'"):
+        x.type("torch.FooTensor")
+
+
+def test_max_min_with_dim_over_an_empty_axis_name_the_op():
+    """max(dim=) over a zero-size axis: the same error as max(axis) (it was numpy's 'attempt
+    to get argmax of an empty sequence' under max); over another axis, empty results."""
+    x = tg.zeros(0, 3)
+    for who in ("max", "min"):
+        with pytest.raises(ValueError, match=rf"{who}: the tensor is empty along the reduced "
+                                             r"axes \(shape \(0, 3\), axis \(0,\)\)"):
+            getattr(x, who)(dim=0)
+        values, indices = getattr(x, who)(dim=1)
+        assert values.shape == indices.shape == (0,)

@@ -1,6 +1,6 @@
 """tapegrad: a tape-based autograd engine on numpy, with graphs you can look at."""
 
-import inspect
+import inspect as _inspect
 
 from . import autograd, data, functional, nn, ops, optim, training, viz
 from .functional import log_softmax, softmax
@@ -94,8 +94,8 @@ def _function(name: str):
 
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = method.__doc__ or f"Elementwise {name} (the method Tensor.{name})."
-    first, *rest = inspect.signature(method).parameters.values()
-    fn.__signature__ = inspect.signature(method).replace(
+    first, *rest = _inspect.signature(method).parameters.values()
+    fn.__signature__ = _inspect.signature(method).replace(
         parameters=[first.replace(name="input"), *rest])
     return fn
 
@@ -107,4 +107,25 @@ def _function(name: str):
     argmax argmin logsumexp norm clamp clip pow neg reciprocal sign numel t mm gather split
     chunk unbind masked_fill flip roll argsort sort topk cumsum outer diag trace tril
     triu""".split())
+
+
+def _or_pairwise(reduce, pairwise, name: str):
+    """tg.max/tg.min: PyTorch's torch.max(input, other) with a Tensor other is the
+    elementwise maximum(input, other) (minimum); any other call is the reduction."""
+
+    def fn(input, *args, **kwargs):
+        if "other" in kwargs and not args and len(kwargs) == 1:
+            return pairwise(input, kwargs["other"])
+        if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+            return pairwise(input, args[0])
+        return reduce(input, *args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"{reduce.__doc__}\n\n{name}(input, other) with a Tensor other is "
+                  f"tg.{pairwise.__name__}(input, other), as torch.{name}(input, other).")
+    fn.__signature__ = reduce.__signature__
+    return fn
+
+
+max, min = _or_pairwise(max, maximum, "max"), _or_pairwise(min, minimum, "min")
 __all__ = [n for n in dir() if not n.startswith("_")]

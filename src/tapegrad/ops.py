@@ -407,6 +407,8 @@ tanh = Primitive("tanh", np.tanh,
 def _sigmoid(a: np.ndarray) -> np.ndarray:
     if a.dtype.kind != "f":  # of integers or bools: float32, as in PyTorch
         a = a.astype(_FLOAT32)
+    elif a.dtype.itemsize < 4:  # float16: Horner's sums overflow its range, so in float32
+        return _erf(a.astype(_FLOAT32)).astype(a.dtype)
     e = np.exp(-np.abs(a))  # never overflows
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
 
@@ -450,6 +452,8 @@ def _rational(z: np.ndarray, num: tuple[float, ...], den: tuple[float, ...]) -> 
 def _erf(a: np.ndarray) -> np.ndarray:
     if a.dtype.kind != "f":  # of integers or bools: float32, as in PyTorch
         a = a.astype(_FLOAT32)
+    elif a.dtype.itemsize < 4:  # float16: Horner's sums overflow its range, so in float32
+        return _erf(a.astype(_FLOAT32)).astype(a.dtype)
     y = np.minimum(np.abs(a), 6.5)  # NaN stays NaN, ±inf gives ±1
     near = np.copysign(y, a)  # = a where it is used; never overflows in the square
     near *= _rational(near * near, _ERF_NUM, _ERF_DEN)

@@ -340,6 +340,7 @@ def _names_device(a: Any) -> bool:
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
                "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
                "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}
+_TYPE_DTYPES = {v: k for k, v in _TYPE_NAMES.items()}  # t.type('tapegrad.DoubleTensor')
 
 
 class Tensor:
@@ -601,8 +602,11 @@ class Tensor:
 
     def type(self, dtype: Any = None) -> str | Tensor:
         """With no argument, the tensor type's name as PyTorch writes it, under tapegrad's
-        name ('tapegrad.FloatTensor' for float32); with a dtype, astype(dtype)."""
+        name ('tapegrad.FloatTensor' for float32); with a dtype, astype(dtype), a type's
+        name included ('tapegrad.DoubleTensor', or PyTorch's 'torch.DoubleTensor')."""
         if dtype is not None:
+            if isinstance(dtype, str) and dtype.startswith(("tapegrad.", "torch.")):
+                dtype = _TYPE_DTYPES.get(dtype.partition(".")[2], dtype)
             return self.astype(dtype)
         return "tapegrad." + _TYPE_NAMES.get(self.dtype.name, f"Tensor[{self.dtype}]")
 
@@ -803,11 +807,11 @@ class Tensor:
     # in-place methods, by the rules of the operators above (which record where these refuse)
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self ← self + alpha·other in place (PyTorch's add_)."""
-        return self._in_place(other if alpha == 1 else other * alpha, ops.add, "add_", True)
+        return self._in_place(_scaled(other, alpha, "add_"), ops.add, "add_", True)
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
         """self ← self − alpha·other in place (PyTorch's sub_)."""
-        return self._in_place(other if alpha == 1 else other * alpha, ops.sub, "sub_", True)
+        return self._in_place(_scaled(other, alpha, "sub_"), ops.sub, "sub_", True)
 
     def mul_(self, other: Any) -> Tensor:
         """self ← self · other in place."""
@@ -1025,15 +1029,19 @@ class Tensor:
 
     def _extreme(self, op: ops.Primitive, axis: Any, keepdims: bool, keepdim: bool | None,
                  who: str) -> Tensor:
-        """max/min over `axis` (None: all), which must not reduce a zero-size axis; over the
-        other axes of an empty tensor the result is well-defined (and empty)."""
+        """max/min over `axis` (None: all; see _nonempty)."""
         if keepdim is not None:
             keepdims = _alias(who, "keepdims", keepdims, False, "keepdim", keepdim)
         axes = _axes(axis, self.ndim, who)
+        self._nonempty(axes, who)
+        return op(self, axis=axes, keepdims=keepdims)
+
+    def _nonempty(self, axes: tuple[int, ...] | None, who: str) -> None:
+        """max/min over `axes` (None: all) must not reduce a zero-size axis; over the other
+        axes of an empty tensor the result is well-defined (and empty)."""
         if self.size == 0 and (axes is None or any(self.shape[a] == 0 for a in axes)):
             raise ShapeError(f"{who}: the tensor is empty along the reduced axes (shape "
                              f"{self.shape}, axis {axes}); there is no {who} of no values")
-        return op(self, axis=axes, keepdims=keepdims)
 
     def _values_indices(self, axis: Any, keepdims: bool, dim: int, keepdim: bool | None,
                         arg: Any, who: str) -> ValuesIndices:
@@ -1042,6 +1050,7 @@ class Tensor:
         ax = _axis(dim, self.ndim, who)
         if ax is None:  # a 0-d tensor: its value, at index 0, as in PyTorch
             return self.reshape(1)._values_indices(None, False, 0, None, arg, who)
+        self._nonempty((ax,), who)
         indices = self._arg(arg, ax, True, who)
         values = self.gather(ax, indices)
         if not keep:
@@ -1356,9 +1365,11 @@ class Tensor:
                                    out._along(ax, slice(0, n - k))], axis=ax)
         return out
 
-    def argsort(self, dim: int = -1, descending: bool = False) -> Tensor:
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False
+                ) -> Tensor:
         """The int64 indices that sort the values along dim (ascending unless descending; NaN
-        counts as the largest), stably: equal values keep their order."""
+        counts as the largest), stably: equal values keep their order (PyTorch's stable=True,
+        accepted; every sort here is stable)."""
         ax = _axis(dim, self.ndim, "argsort")
         a = self._data
         if ax is None:  # a 0-d tensor: it is sorted, at index 0
@@ -1369,9 +1380,10 @@ class Tensor:
         up = np.argsort(np.flip(a, ax), axis=ax, kind="stable")
         return Tensor._make(np.flip(a.shape[ax] - 1 - up, ax).copy(), False)
 
-    def sort(self, dim: int = -1, descending: bool = False) -> ValuesIndices:
-        """(values, indices) along dim (see argsort), values = self.gather(dim, indices): the
-        gradient goes back to the positions each value came from."""
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False
+             ) -> ValuesIndices:
+        """(values, indices) along dim, stably (see argsort), values = self.gather(dim,
+        indices): the gradient goes back to the positions each value came from."""
         if self.ndim == 0:
             return ValuesIndices(self.reshape(()), self.argsort(dim))
         indices = self.argsort(dim, descending)
@@ -1526,6 +1538,22 @@ class Tensor:
         _tape._version_cell(self)[0] += 1
 
 
+def _scaled(other: Any, alpha: Any, who: str) -> Any:
+    """alpha·other for add_/sub_: a list or tuple of numbers is an array (its `* alpha`
+    would repeat it), as the in-place operators read it."""
+    if alpha == 1:
+        return other
+    if not _is_scalar(alpha):
+        raise TypeError(f"{who}: alpha must be a number, got {type(alpha).__name__}")
+    if isinstance(other, Tensor):
+        return other * alpha
+    value = np.asarray(other)
+    if value.dtype.kind not in "biuf":
+        raise TypeError(f"{who}: other must be a Tensor, a number or numbers, got "
+                        f"{type(other).__name__} of dtype {value.dtype}")
+    return value * alpha
+
+
 def _other(other: Any, who: str) -> Tensor:
     if not isinstance(other, Tensor):
         raise TypeError(f"{who}: expects a Tensor, got {type(other).__name__}")
@@ -1624,6 +1652,8 @@ def _split(key: tuple[Any, ...]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
             then.append(slice(None))  # the axis the slice or new axis left
         else:  # an integer; a 0-d array would make `first` an array index, not a view
             first.append(int(k))
+    if all(type(k) is int for k in first):  # ints for every axis (and 0-d masks): a[0, 1]
+        first.append(Ellipsis)  # is a scalar, a[0, 1, ...] the 0-d view the masks index
     return tuple(first), tuple(then)
 
 
