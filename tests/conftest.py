@@ -33,3 +33,31 @@ def numeric_grad(f, x, eps=1e-6):
         x[idx] = old
         g[idx] = (fp - fm) / (2 * eps)
     return g
+
+
+def epoch(loader):
+    """One pass of a DataLoader, each batch as a tuple of arrays (copied)."""
+    return [tuple(t.numpy().copy() for t in batch) for batch in loader]
+
+
+def resumed_mid_epoch(make, path):
+    """(the batches of three epochs of make()'s loader, the same three epochs run as one
+    epoch and two batches, a checkpoint through tg.save/tg.load, and the rest resumed on a
+    fresh loader), seeded alike: an exact resume gives equal lists."""
+    tg.manual_seed(0)
+    full = make()
+    reference = epoch(full) + epoch(full) + epoch(full)
+    tg.manual_seed(0)
+    first = make()
+    seen = epoch(first)
+    it = iter(first)
+    seen += [tuple(t.numpy() for t in next(it)), tuple(t.numpy() for t in next(it))]
+    tg.save({"loader": first.state_dict(), "rng": tg.get_rng_state()}, path / "c.npz")
+    tg.manual_seed(99)  # anything drawn in between is undone by the restore
+    ckpt = tg.load(path / "c.npz")
+    resumed = make()
+    tg.set_rng_state(ckpt["rng"])
+    resumed.load_state_dict({k: (v.numpy() if isinstance(v, tg.Tensor) else v)
+                             for k, v in ckpt["loader"].items()})
+    seen += epoch(resumed) + epoch(resumed)
+    return seen, reference

@@ -10,6 +10,7 @@ import urllib.error
 
 import numpy as np
 import pytest
+from conftest import epoch, resumed_mid_epoch
 
 import tapegrad as tg
 import tapegrad.data as data
@@ -240,8 +241,6 @@ def test_download_writes_checked_files(tmp_path, monkeypatch, mnist_like):
 
 
 # ---------------------------------------------------------------- DataLoader
-def epoch(loader):
-    return [tuple(t.numpy().copy() for t in batch) for batch in loader]
 
 
 def test_loader_batches_in_order_and_drop_last():
@@ -294,22 +293,7 @@ def test_resume_mid_epoch_continues_exactly(tmp_path, generator):
         return data.DataLoader((np.arange(23),), batch_size=5, shuffle=True,
                                generator=generator)
 
-    tg.manual_seed(0)
-    full = make()
-    reference = epoch(full) + epoch(full) + epoch(full)
-    tg.manual_seed(0)
-    first = make()
-    seen = epoch(first)
-    it = iter(first)
-    seen += [tuple(t.numpy() for t in next(it)), tuple(t.numpy() for t in next(it))]
-    tg.save({"loader": first.state_dict(), "rng": tg.get_rng_state()}, tmp_path / "c.npz")
-    tg.manual_seed(99)  # anything drawn in between is undone by the restore
-    ckpt = tg.load(tmp_path / "c.npz")
-    resumed = make()
-    tg.set_rng_state(ckpt["rng"])
-    resumed.load_state_dict({k: (v.numpy() if isinstance(v, tg.Tensor) else v)
-                             for k, v in ckpt["loader"].items()})
-    seen += epoch(resumed) + epoch(resumed)
+    seen, reference = resumed_mid_epoch(make, tmp_path)
     assert [b[0].tolist() for b in seen] == [b[0].tolist() for b in reference]
 
 

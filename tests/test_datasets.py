@@ -3,6 +3,7 @@ random_split) against hand-computed samples and sizes."""
 
 import numpy as np
 import pytest
+from conftest import epoch, resumed_mid_epoch
 
 import tapegrad as tg
 import tapegrad.data as data
@@ -160,8 +161,6 @@ class Rows(data.Dataset):
         return self.X[i], self.y[i]
 
 
-def epoch(loader):
-    return [tuple(t.numpy().copy() for t in batch) for batch in loader]
 
 
 def assert_same_batches(a, b):
@@ -298,25 +297,10 @@ def test_loader_over_a_dataset_resumes_mid_epoch_exactly(tmp_path):
     def make():
         return data.DataLoader(Rows(X, y), batch_size=5, shuffle=True)
 
-    tg.manual_seed(0)
-    full = make()
-    reference = epoch(full) + epoch(full) + epoch(full)
-    tg.manual_seed(0)
-    first = make()
-    seen = epoch(first)
-    it = iter(first)
-    seen += [tuple(t.numpy() for t in next(it)), tuple(t.numpy() for t in next(it))]
-    tg.save({"loader": first.state_dict(), "rng": tg.get_rng_state()}, tmp_path / "c.npz")
-    tg.manual_seed(99)  # anything drawn in between is undone by the restore
-    ckpt = tg.load(tmp_path / "c.npz")
-    resumed = make()
-    tg.set_rng_state(ckpt["rng"])
-    resumed.load_state_dict({k: (v.numpy() if isinstance(v, tg.Tensor) else v)
-                             for k, v in ckpt["loader"].items()})
-    seen += epoch(resumed) + epoch(resumed)
+    seen, reference = resumed_mid_epoch(make, tmp_path)
     assert_same_batches(seen, reference)
     with pytest.raises(ValueError, match="not a permutation of this loader's 23 samples"):
-        make().load_state_dict({**first.state_dict(), "order": np.arange(22)})
+        make().load_state_dict({**make().state_dict(), "order": np.arange(22)})
 
 
 # ---------------------------------------------------------------- training.fit
