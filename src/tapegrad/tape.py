@@ -143,7 +143,7 @@ class set_grad_enabled(_GradMode):
         self.enabled = st.grad_enabled = bool(mode)
 
     def __enter__(self) -> None:
-        pass  # set by the call already; __exit__ restores the mode before it
+        """Nothing more to do: the call has set the mode (__exit__ restores the one before)."""
 
     def __call__(self, fn: F) -> F:
         self._state.grad_enabled = self._prev  # as a decorator it changes nothing outside
