@@ -24,6 +24,8 @@ def test_readme_examples_run(capsys):
     np.testing.assert_allclose(namespace["b"].grad.item(), 2 * residual, rtol=1e-6)
     # the framework example trains: the last validation accuracy is well above chance
     assert namespace["history"]["val_accuracy"][-1] > 0.95
+    # the PyTorch-style loop trains too
+    assert namespace["val_acc"] > 0.95
 
 
 @pytest.mark.parametrize("command, row", [("train", "(`tapegrad train`)"),
