@@ -158,9 +158,14 @@ class Primitive:
             index = _key_text(params)
             raise TapegradIndexError(f"{self.name}: index [{index}] is invalid for shape "
                                      f"{inputs[0].shape}: {e}") from None
-        except (ValueError, TypeError) as e:
+        except TypeError as e:  # numpy refuses the dtypes (`-` of bools, ...)
+            dtypes = " and ".join(str(t.dtype) for t in inputs)
+            raise TypeError(f"{self.name}: not defined for {dtypes} inputs: {e}") from None
+        except ValueError as e:
             shapes = " and ".join(str(t.shape) for t in inputs)
-            raise ShapeError(f"{self.name}: invalid for shapes {shapes}: {e}") from None
+            dtypes = ", ".join(str(t.dtype) for t in inputs)
+            raise ShapeError(f"{self.name}: invalid for shapes {shapes} ({dtypes}): {e}"
+                             ) from None
         if type(data) is not np.ndarray:
             data = np.asarray(data)
         out = _new(Tensor)  # Tensor._make inlined: one call less on every op
