@@ -125,8 +125,8 @@ def test_hooks_go_with_their_tensor():
 
 
 def test_a_hook_on_a_dropped_large_intermediate_still_runs():
-    """Records made after the hook keep the hooked tensor (as they keep a named one), so the
-    hook of an intermediate that only the graph refers to is not lost."""
+    """The hook of an intermediate lives on its record, so it is not lost when only the
+    graph refers to the intermediate (relu's record lets go of the large h)."""
     x = tg.tensor(np.ones(5000, np.float32), requires_grad=True)
     calls = []
 
@@ -138,6 +138,23 @@ def test_a_hook_on_a_dropped_large_intermediate_still_runs():
     forward(x).backward()
     assert calls == [(5000,)]
     np.testing.assert_allclose(x.grad.numpy()[:3], 10.0)
+
+
+def test_a_hook_registered_after_its_tensors_use_lives_on_its_record():
+    """As PyTorch's live on grad_fn: exp's rule reads its output, not h, so the exp record
+    lets go of the large h; a hook registered on h afterwards still runs when h itself is
+    gone, and is gone with the graph."""
+    x = tg.tensor(np.ones(5000, np.float32), requires_grad=True)
+    calls = []
+    h = x * 2
+    y = h.exp()
+    h.register_hook(lambda g: calls.append(g.shape) or g * 0.5)
+    del h
+    y.sum().backward()
+    assert calls == [(5000,)]
+    np.testing.assert_allclose(x.grad.numpy()[:3], np.exp(2.0), rtol=1e-6)  # 0.5·e²·2
+    del y
+    assert not tg.tape._hooks
 
 
 def test_hooks_with_create_graph_see_recorded_tensors():

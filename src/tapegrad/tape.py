@@ -251,7 +251,6 @@ class Node(weakref.ref):
     meta     per input, its InputMeta where the primitive's rules read only its shape and
              dtype (prim.meta_inputs; None elsewhere): what backward hands those rules
     kept     made inside a Tape: backward leaves its values for display
-    constants  the copies `inputs` shows of shared constants (made on first display)
     site     the user's line that made it (set under detect_anomaly only)
 
     A Node is itself the weak reference to its output (`node()` is `node.output`): one
@@ -260,7 +259,8 @@ class Node(weakref.ref):
     """
 
     __slots__ = ("prim", "edges", "params", "seq", "scope", "scope_labels", "versions",
-                 "site", "shape", "dtype", "kept", "out_data", "constants", "meta")
+                 "site", "shape", "dtype", "kept", "out_data", "meta",
+                 "__weakref__")  # for _hooks and _shown_constants, which live with the record
     __hash__ = object.__hash__
     __eq__ = object.__eq__  # type: ignore[assignment]
     __ne__ = object.__ne__  # type: ignore[assignment]
@@ -283,11 +283,11 @@ class Node(weakref.ref):
         """Per input: for a shared constant (the 0.5 of `x * 0.5`, one Tensor for every use)
         a copy of this record's own, made once, so that a drawing shows every use of a
         number where it is used; None for any other input."""
-        own = getattr(self, "constants", None)
+        own = _shown_constants.get(self)
         if own is None:
             from .tensor import Tensor
 
-            own = self.constants = tuple(
+            own = _shown_constants[self] = tuple(
                 Tensor._make(e._data, False) if type(e) is not Node and e._shared else None
                 for e in self.edges)
         return own
@@ -329,6 +329,9 @@ class Node(weakref.ref):
                                 "was changed in place since; its gradient would be wrong")
 
 
+# per record shown: the copies Node.inputs shows of shared constants (Node._own_constants)
+_shown_constants: weakref.WeakKeyDictionary[Node, tuple[Tensor | None, ...]] = (
+    weakref.WeakKeyDictionary())
 _new_ref = weakref.ref.__new__
 _stand_ins: weakref.WeakValueDictionary[int, Tensor] = weakref.WeakValueDictionary()
 
@@ -391,8 +394,7 @@ def record(prim: Primitive, inputs: tuple[Tensor, ...], out: Tensor,
             if data.size <= SMALL_VALUES:  # small values stay in the record, for display
                 continue
             parent = t._node
-            if (parent is not None and not parent.prim.saves_out and t.name is None
-                    and id(t) not in _hooks):
+            if parent is not None and not parent.prim.saves_out and t.name is None:
                 parent.shape = data.shape  # for its gradient (and display) once t is gone
                 parent.dtype = data.dtype
                 edges = edges[:i] + (parent,) + edges[i + 1:]
@@ -482,9 +484,10 @@ class Tape:
 
 
 # ---------------------------------------------------------------------------- hooks
-# id(tensor) -> (a weak reference to it, {hook id: fn} in registration order), for tensors
-# with hooks only: empty, it costs a sweep one check (see _sweep), not one per record
-_hooks: dict[int, tuple[weakref.ref[Tensor], dict[int, Callable[[Tensor], Any]]]] = {}
+# sweep key (_key: a leaf, or a computed tensor's record) -> (a weak reference to it,
+# {hook id: fn} in registration order, the tensor described for messages), for tensors with
+# hooks only: empty, it costs a sweep one check (see _sweep), not one per record
+_hooks: dict[int, tuple[weakref.ref[Any], dict[int, Callable[[Tensor], Any]], str]] = {}
 _hook_ids = itertools.count()
 
 
@@ -513,21 +516,23 @@ class RemovableHandle:
 
 def register_hook(t: Tensor, fn: Callable[[Tensor], Any]) -> RemovableHandle:
     """Call fn(grad) with t's gradient each time a backward (or tg.grad) computes it; see
-    Tensor.register_hook. The hooks live as long as t, which records made afterwards keep
-    (as they keep a named tensor), so a hook on an intermediate is not lost with the name."""
+    Tensor.register_hook. A leaf's hooks live as long as the leaf; a computed tensor's live
+    on its record, as PyTorch's on grad_fn, so they are not lost when the tensor itself is
+    (a large value no backward rule reads is let go of once its consumers are recorded)."""
     if not callable(fn):
         raise TypeError(f"register_hook: the hook must be callable, got {type(fn).__name__}")
     if not t._requires_grad:
         raise TapeError(f"register_hook: {_which(t)} does not require grad, so no gradient "
                         "is ever computed for it")
-    key = id(t)
+    holder = t if t._node is None else t._node
+    key = id(holder)
     entry = _hooks.get(key)
     if entry is None:
-        def forget(ref: weakref.ref[Tensor]) -> None:  # t is gone: so are its hooks
+        def forget(ref: weakref.ref[Any]) -> None:  # the holder is gone: so are its hooks
             if _hooks.get(key, (None,))[0] is ref:
                 del _hooks[key]
 
-        entry = _hooks[key] = (weakref.ref(t, forget), {})
+        entry = _hooks[key] = (weakref.ref(holder, forget), {}, _which(t))
     hook_id = next(_hook_ids)
     entry[1][hook_id] = fn
     return RemovableHandle(key, entry[1], hook_id)
@@ -538,12 +543,12 @@ def _which(t: Tensor) -> str:
     return f"the tensor {'' if t.name is None else repr(t.name) + ' '}of shape {t.shape}"
 
 
-def _run_hooks(t: Tensor, fns: dict[int, Callable[[Tensor], Any]], g: Any,
+def _run_hooks(which: str, fns: dict[int, Callable[[Tensor], Any]], g: Any,
                create_graph: bool) -> Any:
-    """g (the complete gradient of t: an array, or a Tensor with create_graph) after t's
-    hooks, in registration order: each gets a Tensor (read-only without create_graph) and
-    may return a replacement of the same shape and dtype. They run in grad mode
-    create_graph, as in PyTorch."""
+    """g (the complete gradient of a tensor, described by `which`: an array, or a Tensor
+    with create_graph) after its hooks, in registration order: each gets a Tensor (read-only
+    without create_graph) and may return a replacement of the same shape and dtype. They run
+    in grad mode create_graph, as in PyTorch."""
     from .tensor import Tensor
 
     st = _threads.state
@@ -562,10 +567,10 @@ def _run_hooks(t: Tensor, fns: dict[int, Callable[[Tensor], Any]], g: Any,
                 continue
             name = getattr(fn, "__qualname__", repr(fn))
             if not isinstance(new, Tensor):
-                raise TypeError(f"register_hook: the hook {name} of {_which(t)} returned "
+                raise TypeError(f"register_hook: the hook {name} of {which} returned "
                                 f"{type(new).__name__}; return a Tensor or None")
             if new.shape != seen.shape or new.dtype != seen.dtype:
-                raise TapeError(f"register_hook: the hook {name} of {_which(t)} returned a "
+                raise TapeError(f"register_hook: the hook {name} of {which} returned a "
                                 f"gradient of shape {new.shape} and dtype "
                                 f"{new.dtype}; it must keep the gradient's {seen.shape} and "
                                 f"{seen.dtype}")
@@ -578,11 +583,8 @@ def _run_hooks(t: Tensor, fns: dict[int, Callable[[Tensor], Any]], g: Any,
 def _hooked_pop(pending: dict[int, Any], create_graph: bool) -> Callable[[int, Any], Any]:
     """pending.pop for a sweep while hooks exist: the complete gradient of a computed tensor
     (popped when its record's turn comes, after all its consumers) passes its hooks first."""
-    hooked = {}
-    for ref, fns in _hooks.values():
-        t = ref()
-        if t is not None and t._node is not None:
-            hooked[id(t._node)] = (t, fns)
+    hooked = {key: (which, fns) for key, (ref, fns, which) in _hooks.items()
+              if type(ref()) is Node}
     pop = pending.pop
 
     def hooked_pop(key: int, default: Any) -> Any:
@@ -601,12 +603,12 @@ def _hook_leaves(tensors: dict[int, Tensor], grads: dict[int, Any], given: set[i
     made of it is then a copy, which a later backward accumulating into .grad in place
     cannot change under a hook that kept the tensor it was shown."""
     for key, t in tensors.items():
-        entry = _hooks.get(id(t))
+        entry = _hooks.get(key)
         g = grads.get(key)
         if entry is None or g is None:
             continue
         if t._node is None:
-            g = grads[key] = _run_hooks(t, entry[1], g, create_graph)
+            g = grads[key] = _run_hooks(entry[2], entry[1], g, create_graph)
         given.add(_storage(g._data if create_graph else np.asarray(g)))
 
 
