@@ -579,6 +579,19 @@ def test_save_picks_the_format_from_the_suffix(tmp_path, monkeypatch):
     assert not (tmp_path / "g.jpeg").exists()
 
 
+def test_save_into_a_path_through_a_file_names_the_file(tmp_path):
+    """Python's own error for 'a.svg/b.dot' with a.svg a file is '[Errno 17] File exists:
+    a.svg', which reads as if the target existed; viz.save names the path and the file."""
+    L, _, _ = lecture_scalar()
+    g = viz.draw(L)
+    (tmp_path / "a.svg").write_text("keep")
+    for target in (tmp_path / "a.svg" / "b.dot", tmp_path / "a.svg" / "sub" / "b.dot"):
+        with pytest.raises(OSError, match=r"viz.save: cannot write .*b\.dot.*a\.svg' is a file, "
+                                          "not a folder"):
+            viz.save(g, target)
+    assert (tmp_path / "a.svg").read_text() == "keep"
+
+
 def test_dot_beside_this_python_is_found_without_path(tmp_path, monkeypatch):
     """A virtualenv used without activating it (a Jupyter kernel, .venv/bin/tapegrad): the
     dot-compatible program installed beside the interpreter is used; with none anywhere,

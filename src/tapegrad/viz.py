@@ -778,7 +778,8 @@ _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "
 
 def save(graph: graphviz.Digraph, path: str | os.PathLike[str]) -> Path:
     """Write `graph` to `path` in the format its suffix names: .svg, .png, .pdf, or .dot/.gv
-    (the DOT source). Returns the path. Rendering uses the `dot` program on PATH."""
+    (the DOT source). Returns the path. Missing folders are created. Rendering uses the
+    `dot` program on PATH."""
     if not isinstance(graph, (graphviz.Digraph, graphviz.Graph)):
         raise TypeError(f"viz.save: expected a graphviz graph, got {type(graph).__name__}")
     if not isinstance(path, (str, os.PathLike)):
@@ -789,8 +790,14 @@ def save(graph: graphviz.Digraph, path: str | os.PathLike[str]) -> Path:
         raise ValueError(f"viz.save: cannot tell the format of {str(p)!r} from its suffix; "
                          f"use one of {', '.join(_FORMATS)}")
     data = graph.source.encode() if fmt == "dot" else _render(graph, fmt)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_bytes(data)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(data)
+    except OSError as e:  # a parent that is a file: Python's own message names the parent only
+        blocker = next((q for q in p.parents if q.exists() and not q.is_dir()), None)
+        why = (f"{str(blocker)!r} is a file, not a folder" if blocker is not None
+               else e.strerror or type(e).__name__)
+        raise type(e)(f"viz.save: cannot write {str(p)!r}: {why}") from e
     return p
 
 
