@@ -476,3 +476,29 @@ def test_max_min_with_dim_over_an_empty_axis_name_the_op():
             getattr(x, who)(dim=0)
         values, indices = getattr(x, who)(dim=1)
         assert values.shape == indices.shape == (0,)
+
+
+def test_calling_size_says_to_use_shape():
+    """t.size stays numpy's element count (an int); PyTorch's t.size() / t.size(0) was
+    "'int' object is not callable" and now names t.shape and t.numel()."""
+    x = tg.zeros(2, 3)
+    assert x.size == np.zeros((2, 3)).size == 6 and isinstance(x.size, int)
+    assert np.zeros(x.size).shape == (6,) and x.size * 2 == 12
+    for call in (lambda: x.size(), lambda: x.size(0), lambda: x.size(dim=1)):
+        with pytest.raises(TypeError, match=r"size: t.size is numpy's element count \(6\), "
+                                            r"not a method; .*t.shape here \(\(2, 3\)\).*numel"):
+            call()
+
+
+def test_pytorch_dtype_aliases():
+    """tg.float/double/half/long/int/bool are torch's: float32, float64, float16, int64,
+    int32, bool; the builtin names stay out of `from tapegrad import *`."""
+    pairs = {"float": np.float32, "double": np.float64, "half": np.float16,
+             "long": np.int64, "int": np.int32, "bool": np.bool_}
+    for name, np_type in pairs.items():
+        assert getattr(tg, name) == np.dtype(np_type)
+    assert tg.tensor([1, 2], dtype=tg.long).dtype == np.int64
+    assert tg.tensor([1, 2]).to(tg.float).dtype == np.float32
+    namespace: dict = {}
+    exec("from tapegrad import *", namespace)
+    assert {"float", "int", "bool"}.isdisjoint(namespace) and namespace["long"] == np.int64

@@ -129,3 +129,8 @@ def _or_pairwise(reduce, pairwise, name: str):
 
 max, min = _or_pairwise(max, maximum, "max"), _or_pairwise(min, minimum, "min")
 __all__ = [n for n in dir() if not n.startswith("_")]
+
+# PyTorch's dtype aliases (tg.tensor(y, dtype=tg.long), t.to(tg.float)); the names that are
+# Python builtins stay out of __all__, so `from tapegrad import *` does not shadow float()
+float, double, half, long, int, bool = float32, float64, float16, int64, int32, bool_
+__all__ += ["double", "half", "long"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 import numpy as np
 
@@ -293,6 +293,21 @@ def freed_array(shape: tuple[int, ...], dtype: np.dtype, message: str) -> np.nda
     return arr
 
 
+class _Size(int):
+    """t.size: numpy's element count, an int; called as PyTorch's t.size() it says what to use
+    instead, where a plain int would say only "'int' object is not callable"."""
+
+    def __new__(cls, n: int, shape: tuple[int, ...]) -> _Size:
+        self = super().__new__(cls, n)
+        self.shape = shape
+        return self
+
+    def __call__(self, *dim: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError(f"size: t.size is numpy's element count ({int(self)}), not a method; "
+                        f"PyTorch's t.size() is t.shape here ({self.shape}), t.size(d) is "
+                        "t.shape[d], and t.numel() is the count")
+
+
 class device:
     """PyTorch's torch.device, for the one device tapegrad computes on: device('cpu') (also
     'cpu:0', or type='cpu', index=0). Any other device is a ValueError."""
@@ -467,8 +482,8 @@ class Tensor:
     @property
     def size(self) -> int:
         """The number of elements (numpy's attribute; PyTorch's t.size() is t.shape here, and
-        t.numel() is this)."""
-        return self._data.size
+        t.numel() is this). Calling it, t.size(), raises a TypeError saying so."""
+        return _Size(self._data.size, self._data.shape)
 
     def numel(self) -> int:
         """The number of elements (PyTorch's name for t.size)."""
