@@ -72,7 +72,9 @@ def test_bad_input_is_a_message_not_a_traceback(capsys, tmp_path):
     assert "--mnist-root" in capsys.readouterr().err
     assert cli.main(["train", "--data", "mnist", "--mnist-root", str(tmp_path),
                      "--no-progress"]) == 2
-    assert "train-images-idx3-ubyte[.gz] not found" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "train-images-idx3-ubyte[.gz] not found" in err
+    assert "add --download" in err and "download=True" not in err  # the option, not the kwarg
 
 
 @pytest.mark.parametrize("command", ["train", "demo"])

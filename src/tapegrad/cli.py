@@ -35,7 +35,11 @@ def load_dataset(name: str, mnist_root: str | None = None, download: bool = Fals
     if name == "mnist":
         if mnist_root is None:
             raise ValueError("train: --data mnist needs --mnist-root DIR with the IDX files")
-        X, y = data.load_mnist(mnist_root, kind="train", download=download)
+        try:
+            X, y = data.load_mnist(mnist_root, kind="train", download=download)
+        except FileNotFoundError as e:  # load_mnist's hint names its argument, not the option
+            raise FileNotFoundError(str(e).replace("pass download=True", "add --download")
+                                    ) from None
         return X.reshape(len(X), -1).astype(np.float32), y.astype(np.int64)
     make = {"moons": data.make_moons, "spirals": data.make_spirals,
             "blobs": data.make_blobs}[name]
@@ -172,7 +176,10 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(run=lambda a: _done(train(a)))
 
     p = sub.add_parser("graph", help="draw a built-in example's computational graph")
-    p.add_argument("--model", choices=sorted(examples.EXAMPLES), default="bn-mlp")
+    p.add_argument("--model", choices=sorted(examples.EXAMPLES), default="bn-mlp",
+                   help="what to draw, after one backward pass: scalar, L = (x·w + b − y)²; "
+                        "relu-chain, C = (y − relu(w1·x)·w2)²; mlp, 8-16-4 with "
+                        "cross-entropy; bn-mlp (default), 20-256-10 with BatchNorm bn1")
     p.add_argument("-o", "--output", required=True, help="file: .svg, .png, .pdf or .dot")
     p.add_argument("--collapse", action="append", metavar="SCOPE",
                    help="draw this module as one box (repeatable; 'all' for every module)")
