@@ -70,8 +70,9 @@ assert bn_ops == ["mean", "sub", "square", "mean", "add", "sqrt", "div", "mul", 
 
 # %% [markdown]
 # Drawn with every record open, top to bottom (values are shown where a tensor has at most
-# 8 entries; the dashed note holds the running statistics, state that the layer updates
-# outside the graph and that gets no gradient):
+# 8 entries; the dashed note holds the layer's buffers, the running statistics and
+# `num_batches_tracked`, state that the layer updates outside the graph and that gets no
+# gradient):
 
 # %%
 viz.draw(loss, module=net, grads=False, rankdir="TB")
@@ -205,6 +206,7 @@ assert np.allclose(s.grad.numpy().sum(0), 0, atol=1e-10)
 # $r_\mu \leftarrow (1-\alpha) r_\mu + \alpha\,\mu_B$ and
 # $r_{v} \leftarrow (1-\alpha) r_v + \alpha\,\frac{n}{n-1} v_B$ (momentum $\alpha=0.1$,
 # the unbiased batch variance, PyTorch's convention); in eval mode it normalizes with them.
+# It also counts the batches it has seen, `num_batches_tracked`, as PyTorch does.
 # We feed 60 batches from a distribution with known per-feature means and standard
 # deviations and replay the recurrence in numpy.
 
@@ -222,6 +224,7 @@ for _ in range(60):
     history.append(bn.running_mean.numpy().copy())
 assert np.allclose(bn.running_mean.numpy(), r_mu, rtol=1e-4, atol=1e-5)
 assert np.allclose(bn.running_var.numpy(), r_var, rtol=1e-4)
+assert bn.num_batches_tracked.item() == 60
 print("running mean", bn.running_mean.numpy().round(4), " running var",
       bn.running_var.numpy().round(4))
 assert np.allclose(bn.running_mean.numpy(), true_mean, atol=0.3)

@@ -357,7 +357,9 @@ plt.show()
 # (L-)BFGS build a positive-definite curvature estimate from gradients, and they and
 # nonlinear conjugate gradient use a line search that insists on descent, so they keep
 # going down. (These methods take one iteration per `step(closure)` here, so that we can
-# record the path; `max_eval` gives each iteration's line search its budget.)
+# record the path. As in PyTorch, `max_eval` caps the loss evaluations of one `step()` and
+# defaults to `max_iter`·5/4, which is 1 for `max_iter=1`: the line search could then try
+# only its first step, so we give it `max_eval=25`.)
 #
 # First the Hessian of Beale's function by hand, for an independent check: with
 # $r_k = c_k - x + xy^k$, $H = \sum_k 2(\nabla r_k \nabla r_k^\top + r_k \nabla^2 r_k)$,

@@ -233,9 +233,9 @@ assert all(pred[k] != y_test[k] for k in shown)
 # %% [markdown]
 # ## 6. Saving and reloading
 #
-# `tg.save` writes a state dict (parameters and BatchNorm's running statistics) to an `.npz`
-# file, no pickle involved. A freshly built model of the same shape that loads it gives the
-# *identical* test predictions, bit for bit.
+# `tg.save` writes a state dict (parameters and BatchNorm's buffers: running statistics and
+# batch count) to an `.npz` file, no pickle involved. A freshly built model of the same
+# shape that loads it gives the *identical* test predictions, bit for bit.
 
 # %%
 path = os.path.join(ckpt_dir, "final.npz")
@@ -270,7 +270,8 @@ assert np.isclose(again["loss"], history["val_loss"][best_epoch], rtol=1e-5)
 # operations. Drawn with every module collapsed, each layer of the `Sequential` becomes one
 # box (the BatchNorm boxes stand for their nine primitives each, which notebook 05 opens),
 # and so does the loss, recorded under a `tg.name_scope` of its own. The dashed notes are
-# BatchNorm's running statistics, state updated outside the graph.
+# BatchNorm's buffers (running statistics and `num_batches_tracked`), state updated outside
+# the graph.
 
 # %%
 model.train()
