@@ -478,16 +478,15 @@ def test_max_min_with_dim_over_an_empty_axis_name_the_op():
         assert values.shape == indices.shape == (0,)
 
 
-def test_calling_size_says_to_use_shape():
-    """t.size stays numpy's element count (an int); PyTorch's t.size() / t.size(0) was
-    "'int' object is not callable" and now names t.shape and t.numel()."""
+def test_size_is_numpys_count_and_called_pytorchs_shape():
+    """t.size stays numpy's element count (an int); called, it is PyTorch's t.size():
+    the shape, and t.size(d) the length along axis d."""
     x = tg.zeros(2, 3)
     assert x.size == np.zeros((2, 3)).size == 6 and isinstance(x.size, int)
     assert np.zeros(x.size).shape == (6,) and x.size * 2 == 12
-    for call in (lambda: x.size(), lambda: x.size(0), lambda: x.size(dim=1)):
-        with pytest.raises(TypeError, match=r"size: t.size is numpy's element count \(6\), "
-                                            r"not a method; .*t.shape here \(\(2, 3\)\).*numel"):
-            call()
+    assert x.size() == (2, 3) and x.size(0) == 2 and x.size(-1) == x.size(dim=1) == 3
+    with pytest.raises(ValueError, match="size: axis 2 is out of range"):
+        x.size(2)
 
 
 def test_pytorch_dtype_aliases():

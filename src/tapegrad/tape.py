@@ -720,7 +720,7 @@ def _root_grads(roots: Sequence[Tensor], grads: Sequence[Any] | None, who: str
     for k, root in enumerate(roots):
         g = None if grads is None else grads[k]
         if g is None:
-            if root.size != 1:
+            if root._data.size != 1:
                 raise ValueError(
                     f"{who}: output {k} has shape {tuple(root.shape)}; backward without a "
                     "gradient needs a scalar (one element). Pass the gradient of the output, "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -294,18 +294,18 @@ def freed_array(shape: tuple[int, ...], dtype: np.dtype, message: str) -> np.nda
 
 
 class _Size(int):
-    """t.size: numpy's element count, an int; called as PyTorch's t.size() it says what to use
-    instead, where a plain int would say only "'int' object is not callable"."""
+    """t.size: numpy's element count, an int; called, PyTorch's t.size(): the shape, and
+    t.size(d) its length along axis d (as torch.Size, a tuple)."""
 
     def __new__(cls, n: int, shape: tuple[int, ...]) -> _Size:
         self = super().__new__(cls, n)
         self.shape = shape
         return self
 
-    def __call__(self, *dim: Any, **kwargs: Any) -> NoReturn:
-        raise TypeError(f"size: t.size is numpy's element count ({int(self)}), not a method; "
-                        f"PyTorch's t.size() is t.shape here ({self.shape}), t.size(d) is "
-                        "t.shape[d], and t.numel() is the count")
+    def __call__(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self.shape
+        return self.shape[_axis(dim, len(self.shape), "size")]
 
 
 class device:
@@ -1054,7 +1054,7 @@ class Tensor:
     def _nonempty(self, axes: tuple[int, ...] | None, who: str) -> None:
         """max/min over `axes` (None: all) must not reduce a zero-size axis; over the other
         axes of an empty tensor the result is well-defined (and empty)."""
-        if self.size == 0 and (axes is None or any(self.shape[a] == 0 for a in axes)):
+        if self._data.size == 0 and (axes is None or any(self.shape[a] == 0 for a in axes)):
             raise ShapeError(f"{who}: the tensor is empty along the reduced axes (shape "
                              f"{self.shape}, axis {axes}); there is no {who} of no values")
 
@@ -1087,7 +1087,7 @@ class Tensor:
         if unbiased is not None or correction is not None:
             ddof = _ddof(who, ddof, unbiased, correction)
         axes = _axes(axis, self.ndim, who)
-        n = self.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
+        n = self._data.size if axes is None else int(np.prod([self.shape[a] for a in axes]))
         if n - ddof <= 0:
             raise ValueError(f"{who}: {n} values are too few for ddof={ddof}")
         centered = self - self.mean(axis=axes, keepdims=True)
@@ -1150,11 +1150,12 @@ class Tensor:
     def reshape(self, *shape: Any) -> Tensor:
         shape = _shape_arg(shape, "reshape")
         known = math.prod([n for n in shape if n != -1])
-        if shape.count(-1) == 1 and known and self.size % known == 0:
-            shape = tuple(self.size // known if n == -1 else n for n in shape)
-        if math.prod(shape) != self.size or any(n < 0 for n in shape):
+        size = self._data.size
+        if shape.count(-1) == 1 and known and size % known == 0:
+            shape = tuple(size // known if n == -1 else n for n in shape)
+        if math.prod(shape) != size or any(n < 0 for n in shape):
             raise ShapeError(f"reshape: cannot reshape a tensor of shape {self.shape} "
-                             f"({self.size} elements) into {shape}")
+                             f"({size} elements) into {shape}")
         return ops.reshape(self, shape=shape)  # a new view even of the same shape, as in PyTorch
 
     view = reshape
