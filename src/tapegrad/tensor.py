@@ -481,8 +481,8 @@ class Tensor:
 
     @property
     def size(self) -> int:
-        """The number of elements (numpy's attribute; PyTorch's t.size() is t.shape here, and
-        t.numel() is this). Calling it, t.size(), raises a TypeError saying so."""
+        """The number of elements (numpy's attribute, an int; also t.numel()). Called, it is
+        PyTorch's t.size(): the shape, and t.size(d) the length along axis d."""
         return _Size(self._data.size, self._data.shape)
 
     def numel(self) -> int:
