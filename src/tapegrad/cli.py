@@ -73,6 +73,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
                                    shuffle=True, drop_last=drop_last)
     test_loader = data.DataLoader((X_test, y_test), batch_size=512)
     callbacks = [training.ModelCheckpoint(args.checkpoint)] if args.checkpoint else []
+    if args.checkpoint:  # its folder is made, as `graph -o` makes the drawing's
+        Path(args.checkpoint).parent.mkdir(parents=True, exist_ok=True)
     print(f"{args.data}: {len(X_train)} training and {len(X_test)} held-out samples, "
           f"{X.shape[1]} features, {n_classes} classes\n{model}")
     if drop_last:
