@@ -175,6 +175,9 @@ EINSUMS = [
     ("...ij->...ji", (2, 3, 4)), ("i,i->", (3,), (3,)), ("i,j->ij", (3,), (2,)),
     ("ij,ij->ij", (1, 3), (2, 3)), ("iij->ij", (2, 2, 3)), ("ij,jk,kl->il", (2, 3), (3, 4), (4, 2)),
     ("ab, b -> a", (2, 3), (3,)),
+    # a letter of size n in one operand and 1 in the other (broadcast): the gradient of the
+    # size-n operand is broadcast back to n, that of the size-1 one summed
+    ("i,i->", (3,), (1,)), ("ij,jk->ik", (2, 1), (3, 4)), ("i,i->i", (1,), (0,)),
 ]
 
 
