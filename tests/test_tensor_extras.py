@@ -54,6 +54,12 @@ def test_factory_keywords_and_plain_factories():
     (lambda: tg.normal(0.0, -1.0, (2,)), ValueError, "std"),
     (lambda: tg.normal(tg.zeros(3), 1.0, (2,)), ValueError, r"\(3,\)"),
     (lambda: tg.empty(-1), ValueError, "empty"),
+    # values the dtype cannot hold are refused, not wrapped (0 .. 4 as bools were all True)
+    (lambda: tg.randint(0, 5, (3,), dtype="bool"), ValueError, r"randint: values 0 \.\. 4 do "
+     "not fit dtype bool"),
+    (lambda: tg.randint(0, 300, (3,), dtype="int8"), ValueError, "randint: .* int8"),
+    (lambda: tg.randperm(3, dtype="bool"), TypeError, "randperm: .* cannot be bool"),
+    (lambda: tg.randperm(300, dtype="uint8"), ValueError, "randperm: .* uint8"),
 ])
 def test_factory_errors_change_no_state(call, error, match):
     state = tg.get_rng_state()

@@ -195,6 +195,14 @@ def test_split_chunk_unbind_like_pytorch():
     assert [p.shape[0] for p in x.chunk(3)] == [2, 2, 1]
     assert [p.shape[0] for p in t64(np.zeros(6)).chunk(4)] == [2, 2, 2]  # fewer, as PyTorch
     assert [p.shape for p in t64(np.zeros(0)).chunk(2)] == [(0,), (0,)]
+    # an integer tensor cannot hold NaN, ±inf or 1e30 (a cast made them -2**63)
+    for bad in (np.nan, -np.inf, 1e30, tg.tensor(np.nan)):
+        with pytest.raises(ValueError, match="masked_fill: .* does not fit a int64 tensor"):
+            tg.tensor([1, 2]).masked_fill(np.array([True, False]), bad)
+        t = tg.tensor([1, 2])
+        with pytest.raises(ValueError, match="fill_: .* does not fit a int64 tensor"):
+            t.fill_(bad)
+        assert t.tolist() == [1, 2]
     assert [p.shape for p in t64(np.zeros(0)).split(2)] == [(0,)]
     np.testing.assert_array_equal(tg.cat(x.split(2), dim=0).numpy(), x.numpy())
     rows = x.unbind(0)

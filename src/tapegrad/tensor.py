@@ -833,6 +833,7 @@ class Tensor:
             raise TypeError(f"fill_: value must be a number or a 0-d tensor, got "
                             f"{type(value).__name__}" + (f" of shape {value.shape}"
                                                          if isinstance(value, Tensor) else ""))
+        _fill_value(value, self.dtype, "fill_")
         return self.copy_(value)
 
     def zero_(self) -> Tensor:
@@ -976,10 +977,12 @@ class Tensor:
             if value.ndim:
                 raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got "
                                  f"shape {value.shape}")
-            value = value.astype(self.dtype)
         elif not _is_scalar(value):
             raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got "
                             f"{type(value).__name__}")
+        _fill_value(value, self.dtype, "masked_fill")
+        if isinstance(value, Tensor):
+            value = value.astype(self.dtype)
         elif self.dtype.kind != "f":
             value = self._data.dtype.type(value)  # an integer tensor keeps its dtype
         return ops.where(Tensor._make(m, False), value, self)
@@ -1543,6 +1546,18 @@ def _scaled(other: Any, alpha: Any, who: str) -> Any:
     would repeat it), as the in-place operators read it."""
     if alpha == 1:
         return other
+def _fill_value(value: Any, dtype: np.dtype, who: str) -> None:
+    """A number (or 0-d tensor) to be stored in an integer or bool tensor must fit it: NaN,
+    ±inf and integers beyond the dtype's range have no value there (a cast gives garbage)."""
+    if dtype.kind not in "iu":
+        return
+    v = value.item() if isinstance(value, Tensor) else value
+    info = np.iinfo(dtype)
+    if not (math.isfinite(v) and info.min <= v <= info.max):
+        raise ValueError(f"{who}: {v} does not fit a {dtype.name} tensor (range {info.min} "
+                         f".. {info.max})")
+
+
     if not _is_scalar(alpha):
         raise TypeError(f"{who}: alpha must be a number, got {type(alpha).__name__}")
     if isinstance(other, Tensor):
@@ -1823,15 +1838,31 @@ def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any =
 
 def randperm(n: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A random permutation of 0 .. n-1, int64 unless dtype is given."""
+    _fits(low, high - 1, dt, "randint")
     n = _int(n, "randperm", "n")
     if n < 0:
         raise ValueError(f"randperm: n must be >= 0, got {n}")
+def _fits(low: int, high: int, dt: np.dtype, who: str) -> None:
+    """Values low..high must be representable in dt (an integer or bool dtype): a cast would
+    wrap them around (randint(0, 300, dtype=int8), randint(0, 5, dtype=bool)) silently."""
+    if np.dtype(dt).kind not in "biu":
+        return
+    info = (0, 1) if np.dtype(dt) == np.bool_ else (np.iinfo(dt).min, np.iinfo(dt).max)
+    if not info[0] <= low <= high <= info[1]:
+        raise ValueError(f"{who}: values {low} .. {high} do not fit dtype {np.dtype(dt).name} "
+                         f"(range {info[0]} .. {info[1]})")
+
+
     dt = _index_dtype(dtype, requires_grad, "randperm")
     return _factory(_random.generator().permutation(n).astype(dt), requires_grad)
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
+    if dt == np.bool_:
+        raise TypeError("randperm: a permutation of 0 .. n-1 cannot be bool; use an integer "
+                        "dtype")
+    _fits(0, n - 1, dt, "randperm")
     """Normal draws with the given means and standard deviations (numbers, or tensors that
     broadcast; their values only, no gradient flows to them), of shape size (default: the
     broadcast shape of mean and std). float32 unless dtype is given or a tensor mean or std
