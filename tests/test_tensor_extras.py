@@ -255,3 +255,31 @@ def test_trace_and_outer():
         x.tril()
     with pytest.raises(ValueError, match=r"diag: needs a 1-D or 2-D tensor"):
         tg.ones(2, 2, 2).diag()
+
+
+def test_randint_fills_a_small_dtype_within_its_range():
+    tg.manual_seed(0)
+    bits = tg.randint(0, 2, (200,), dtype="bool")
+    assert bits.dtype == np.bool_ and 0 < bits.numpy().sum() < 200  # both values drawn
+    assert sorted(tg.randperm(256, dtype="uint8").tolist()) == list(range(256))
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int32", "int64", "float32"])
+def test_tril_triu_keep_the_dtype(dtype):
+    a = np.arange(1, 10).reshape(3, 3).astype(dtype)  # a bool tensor became int64
+    assert tg.tensor(a).tril().dtype == dtype and tg.tensor(a).triu(1).dtype == dtype
+    np.testing.assert_array_equal(tg.tensor(a).tril(-1).numpy(), np.tril(a, -1))
+    np.testing.assert_array_equal(tg.tensor(a).triu().numpy(), np.triu(a))
+
+
+def test_cumsum_of_a_0d_tensor_checks_dim():
+    assert tg.tensor(2.0).cumsum(-1).item() == 2.0
+    with pytest.raises(ValueError, match="cumsum: axis 1 is out of range for a 0-d"):
+        tg.tensor(2.0).cumsum(1)
+
+
+def test_einsum_refuses_a_repeated_subscript_of_two_sizes():
+    # numpy's einsum reads 'ii->i' of shape (0, 1) as one uninitialized value
+    with pytest.raises(ValueError, match=r"einsum: subscript 'i' is repeated in 'ii' with sizes "
+                       r"0 and 1 \(einsum\('ii->i'\) of shapes \(0, 1\)"):
+        tg.einsum("ii->i", tg.ones(0, 1))

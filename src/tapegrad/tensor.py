@@ -1099,6 +1099,9 @@ class Tensor:
         p = 2 if p == "fro" else p
         if not _is_scalar(p) or isinstance(p, (bool, np.bool_)) or not p >= 1:
             raise ValueError(f"norm: p must be a number >= 1, inf or 'fro', got {p!r}")
+        axis = _axes(axis, self.ndim, "norm")  # errors named here, not by the sum inside
+        if p == math.inf:
+            self._nonempty(axis, "norm")  # the max of no values (PyTorch refuses it too)
         x = self if self._data.dtype.kind == "f" else self.float()
         if p == math.inf:
             return x.abs().max(axis, keepdims)
@@ -1407,7 +1410,8 @@ class Tensor:
 
     def cumsum(self, dim: int) -> Tensor:
         """out_i = Σ_{j≤i} self_j along dim (integers and bools sum in int64)."""
-        if self.ndim == 0:
+        if self.ndim == 0:  # dim 0 or -1, as in PyTorch
+            _axis(dim, 0, "cumsum")
             return self.reshape(1).cumsum(0).reshape(())
         return ops.cumsum(self, axis=self._axis_of(dim, "cumsum"))
 
@@ -1457,7 +1461,8 @@ class Tensor:
         if self.ndim < 2:
             raise ShapeError(f"{who}: needs at least 2 axes, got shape {self.shape}")
         mask = part(np.ones(self.shape[-2:], bool), k)
-        return ops.where(Tensor._make(mask, False), self, 0)
+        # the zero in self's dtype: a Python 0 would promote a bool tensor to int64
+        return ops.where(Tensor._make(mask, False), self, self._data.dtype.type(0))
 
     def detach_(self) -> Tensor:
         """PyTorch's in-place detach, for a leaf: it stops requiring grad. A computed tensor
@@ -1541,11 +1546,6 @@ class Tensor:
         _tape._version_cell(self)[0] += 1
 
 
-def _scaled(other: Any, alpha: Any, who: str) -> Any:
-    """alpha·other for add_/sub_: a list or tuple of numbers is an array (its `* alpha`
-    would repeat it), as the in-place operators read it."""
-    if alpha == 1:
-        return other
 def _fill_value(value: Any, dtype: np.dtype, who: str) -> None:
     """A number (or 0-d tensor) to be stored in an integer or bool tensor must fit it: NaN,
     ±inf and integers beyond the dtype's range have no value there (a cast gives garbage)."""
@@ -1558,6 +1558,11 @@ def _fill_value(value: Any, dtype: np.dtype, who: str) -> None:
                          f".. {info.max})")
 
 
+def _scaled(other: Any, alpha: Any, who: str) -> Any:
+    """alpha·other for add_/sub_: a list or tuple of numbers is an array (its `* alpha`
+    would repeat it), as the in-place operators read it."""
+    if alpha == 1:
+        return other
     if not _is_scalar(alpha):
         raise TypeError(f"{who}: alpha must be a number, got {type(alpha).__name__}")
     if isinstance(other, Tensor):
@@ -1833,15 +1838,10 @@ def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any =
         raise ValueError(f"randint: low must be below high, got low={low}, high={high}")
     shape = _sizes((size,), "randint")
     dt = _index_dtype(dtype, requires_grad, "randint")
+    _fits(low, high - 1, dt, "randint")
     return _factory(_random.generator().integers(low, high, shape).astype(dt), requires_grad)
 
 
-def randperm(n: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A random permutation of 0 .. n-1, int64 unless dtype is given."""
-    _fits(low, high - 1, dt, "randint")
-    n = _int(n, "randperm", "n")
-    if n < 0:
-        raise ValueError(f"randperm: n must be >= 0, got {n}")
 def _fits(low: int, high: int, dt: np.dtype, who: str) -> None:
     """Values low..high must be representable in dt (an integer or bool dtype): a cast would
     wrap them around (randint(0, 300, dtype=int8), randint(0, 5, dtype=bool)) silently."""
@@ -1853,16 +1853,21 @@ def _fits(low: int, high: int, dt: np.dtype, who: str) -> None:
                          f"(range {info[0]} .. {info[1]})")
 
 
+def randperm(n: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0 .. n-1, int64 unless dtype is given."""
+    n = _int(n, "randperm", "n")
+    if n < 0:
+        raise ValueError(f"randperm: n must be >= 0, got {n}")
     dt = _index_dtype(dtype, requires_grad, "randperm")
+    if dt == np.bool_:
+        raise TypeError("randperm: a permutation of 0 .. n-1 cannot be bool; use an integer "
+                        "dtype")
+    _fits(0, n - 1, dt, "randperm")
     return _factory(_random.generator().permutation(n).astype(dt), requires_grad)
 
 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
-    if dt == np.bool_:
-        raise TypeError("randperm: a permutation of 0 .. n-1 cannot be bool; use an integer "
-                        "dtype")
-    _fits(0, n - 1, dt, "randperm")
     """Normal draws with the given means and standard deviations (numbers, or tensors that
     broadcast; their values only, no gradient flows to them), of shape size (default: the
     broadcast shape of mean and std). float32 unless dtype is given or a tensor mean or std
@@ -2009,6 +2014,12 @@ def _einsum_spec(subscripts: str, shapes: list[tuple[int, ...]]) -> str:
         spans.append(span)
     ellipsis = "".join([c for c in ops._LETTERS if c not in s][:max(spans)])
     terms = [t.replace("...", ellipsis[len(ellipsis) - n:]) for t, n in zip(terms, spans)]
+    for term, shape in zip(terms, shapes):  # numpy reads 'ii->i' of (0, 1) as garbage
+        sizes: dict[str, int] = {}
+        for c, n in zip(term, shape):
+            if sizes.setdefault(c, n) != n:
+                raise ShapeError(f"einsum: subscript '{c}' is repeated in '{term}' with "
+                                 f"sizes {sizes[c]} and {n} ({described})")
     if not arrow:
         out = "..." + "".join(sorted(c for c in set(ins) if c.isalpha() and ins.count(c) == 1))
     return ",".join(terms) + "->" + out.replace("...", ellipsis)
