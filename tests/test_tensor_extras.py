@@ -262,6 +262,7 @@ def test_randint_fills_a_small_dtype_within_its_range():
     bits = tg.randint(0, 2, (200,), dtype="bool")
     assert bits.dtype == np.bool_ and 0 < bits.numpy().sum() < 200  # both values drawn
     assert sorted(tg.randperm(256, dtype="uint8").tolist()) == list(range(256))
+    assert tg.randperm(0).shape == (0,) and tg.randperm(0, dtype="int8").dtype == np.int8
 
 
 @pytest.mark.parametrize("dtype", ["bool", "int32", "int64", "float32"])

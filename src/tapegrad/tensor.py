@@ -1848,7 +1848,7 @@ def _fits(low: int, high: int, dt: np.dtype, who: str) -> None:
     if np.dtype(dt).kind not in "biu":
         return
     info = (0, 1) if np.dtype(dt) == np.bool_ else (np.iinfo(dt).min, np.iinfo(dt).max)
-    if not info[0] <= low <= high <= info[1]:
+    if low <= high and not info[0] <= low <= high <= info[1]:  # randperm(0): no values
         raise ValueError(f"{who}: values {low} .. {high} do not fit dtype {np.dtype(dt).name} "
                          f"(range {info[0]} .. {info[1]})")
 
