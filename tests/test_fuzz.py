@@ -2,7 +2,9 @@
 index expressions (ints, slices, integer arrays, boolean masks, new axes), broadcast pairs
 and joins at the public ops and at the composites of nn.functional (activations, the softmax
 family at scale 1 and 1e4, cross_entropy with random labels, layer_norm, batch_norm, the
-elementwise losses). Each call matches numpy forward and finite differences backward (or a
+elementwise losses), and at PyTorch's spellings (max/min(dim=) as (values, indices),
+sort/argsort/topk with ties, einsum with size-1 broadcast, fill_/masked_fill of integer
+tensors). Each call matches numpy forward and finite differences backward (or a
 closed-form gradient), keeps its dtype and raises no numpy warning -- or raises a tapegrad
 ValueError/TypeError naming the op: never a numpy internal error, a wrong shape or a NaN."""
 
@@ -499,3 +501,124 @@ def test_reductions_over_axis_tuples_in_both_dtypes(x, op, keepdims, dtype, data
     assert t.grad.dtype == dtype
     np.testing.assert_allclose(t.grad.numpy(), numeric_grad(lambda a: (ref(a) * w).sum(), x64),
                                rtol=1e-4, atol=1e-4)
+
+
+# ---------------------------------------------------------------------- PyTorch spellings
+@FAST
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0,
+                                                  max_side=3), elements=finite),
+       op=st.sampled_from(["max", "min"]), keepdim=st.booleans(), data=st.data())
+def test_max_min_with_dim_are_values_and_first_indices(x, op, keepdim, data):
+    """x.max(dim=d) is (values, indices) with numpy's argmax (first on ties) and the gradient
+    going to that one index; an empty axis or a dim out of range is a ShapeError naming op."""
+    nd = max(x.ndim, 1)
+    dim = data.draw(st.integers(-nd - 1, nd))
+    t = tg.Tensor(x, requires_grad=True)
+    ax = dim % nd if -nd <= dim < nd else None
+    if ax is None or x.ndim and x.shape[ax] == 0:
+        with pytest.raises(tg.ShapeError, match=f"{op}: "):
+            getattr(t, op)(dim=dim, keepdim=keepdim)
+        return
+    values, indices = getattr(t, op)(dim=dim, keepdim=keepdim)
+    a = x.reshape(1) if x.ndim == 0 else x
+    idx = getattr(np, f"arg{op}")(a, axis=ax, keepdims=True)
+    ref = np.take_along_axis(a, idx, ax)
+    assert indices.dtype == np.int64 and values.dtype == np.float64
+    shape = ref.shape if keepdim else np.squeeze(ref, ax).shape
+    assert values.shape == indices.shape == (shape if x.ndim else ())
+    np.testing.assert_array_equal(values.numpy().reshape(ref.shape), ref)
+    np.testing.assert_array_equal(indices.numpy().reshape(idx.shape), idx)
+    w = np.random.default_rng(13).standard_normal(values.shape)
+    (values * w).sum().backward()
+    g = np.zeros_like(a)
+    np.put_along_axis(g, idx, w.reshape(idx.shape), ax)
+    np.testing.assert_array_equal(t.grad.numpy(), g.reshape(x.shape))
+
+
+@FAST
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, min_side=0,
+                                                  max_side=4),
+                   elements=st.integers(-2, 2).map(float)),  # many ties
+       descending=st.booleans(), data=st.data())
+def test_sort_argsort_topk_are_stable_and_scatter_their_gradient(x, descending, data):
+    dim = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    t = tg.Tensor(x, requires_grad=True)
+    values, indices = t.sort(dim, descending)
+    ref = np.argsort(-x if descending else x, axis=dim, kind="stable")
+    np.testing.assert_array_equal(indices.numpy(), ref)
+    np.testing.assert_array_equal(t.argsort(dim, descending).numpy(), ref)
+    np.testing.assert_array_equal(values.numpy(), np.take_along_axis(x, ref, dim))
+    k = data.draw(st.integers(0, x.shape[dim]))
+    top, where = t.topk(k, dim, largest=descending)
+    np.testing.assert_array_equal(where.numpy(), np.take(ref, range(k), axis=dim))
+    w = np.random.default_rng(14).standard_normal(top.shape)
+    (top * w).sum().backward()
+    g = np.zeros_like(x)
+    np.put_along_axis(g, where.numpy(), w, dim)
+    np.testing.assert_array_equal(t.grad.numpy(), g)
+
+
+@FAST
+@given(sizes=st.tuples(*[st.integers(0, 3)] * 3), ones=st.tuples(*[st.booleans()] * 6),
+       spec=st.sampled_from(["ij,jk->ik", "ij,jk", "ij,ij->i", "ij,ik->jk", "i,j->ij"]),
+       dtype=DTYPES)
+def test_einsum_broadcasts_size_1_axes_both_ways(sizes, ones, spec, dtype):
+    """A letter may have size n in one operand and 1 in another (numpy's and PyTorch's
+    broadcast); each operand's gradient has its own shape (broadcast back to n, or summed
+    to 1). A letter repeated with two sizes in one operand is a ShapeError."""
+    n = dict(zip("ijk", sizes))
+    terms = spec.split("->")[0].split(",")
+    flags = iter(ones)
+    shapes = [tuple(1 if next(flags) else n[c] for c in term) for term in terms]
+    rng = np.random.default_rng(15)
+    xs = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    try:
+        expected = np.einsum(spec, *[x.astype(np.float64) for x in xs])
+    except ValueError:
+        with pytest.raises(tg.ShapeError, match="einsum"):
+            tg.einsum(spec, *xs)
+        return
+    ts = [tg.Tensor(x, requires_grad=True) for x in xs]
+    out = tg.einsum(spec, *ts)
+    assert out.dtype == dtype and out.shape == expected.shape
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-5, atol=1e-5)
+    w = rng.standard_normal(out.shape)
+    (out * w.astype(dtype)).sum().backward()
+    for i, (t, x) in enumerate(zip(ts, xs)):
+        def f(v, i=i):
+            args = [a.astype(np.float64) for a in xs]
+            args[i] = v
+            return (np.einsum(spec, *args) * w).sum()
+        assert t.grad.shape == x.shape and t.grad.dtype == dtype
+        np.testing.assert_allclose(t.grad.numpy(), numeric_grad(f, x.astype(np.float64)),
+                                   rtol=1e-4, atol=1e-4)
+
+
+@FAST
+@given(shape=hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3),
+       dtype=st.sampled_from([np.int64, np.int32, np.bool_, np.float32]),
+       value=st.sampled_from([np.nan, np.inf, -np.inf, 1e30, 2.5, -3, True]),
+       as_tensor=st.booleans())
+def test_fill_and_masked_fill_store_only_values_the_dtype_holds(shape, dtype, value,
+                                                                 as_tensor):
+    x = np.arange(int(np.prod(shape))).reshape(shape).astype(dtype)
+    v = tg.tensor(value) if as_tensor else value
+    fits = dtype not in (np.int64, np.int32) or (np.isfinite(value)
+                                                 and abs(value) <= np.iinfo(dtype).max)
+    mask = np.ones(shape, bool)
+    t = tg.Tensor(x.copy())
+    if not fits:
+        for call, who in ((lambda: t.masked_fill(mask, v), "masked_fill"),
+                          (lambda: t.fill_(v), "fill_")):
+            with pytest.raises(ValueError, match=f"{who}: .* does not fit"):
+                call()
+            np.testing.assert_array_equal(t.numpy(), x)  # nothing changed
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # numpy's own casts of 1e30 to float32 etc.
+        ref = np.full(shape, np.array(value).astype(dtype))
+    filled = t.masked_fill(mask, v)
+    assert filled.dtype == dtype
+    np.testing.assert_array_equal(filled.numpy(), ref)
+    assert t.fill_(v) is t and t.dtype == dtype
+    np.testing.assert_array_equal(t.numpy(), ref)

@@ -54,6 +54,12 @@ def test_factory_keywords_and_plain_factories():
     (lambda: tg.normal(0.0, -1.0, (2,)), ValueError, "std"),
     (lambda: tg.normal(tg.zeros(3), 1.0, (2,)), ValueError, r"\(3,\)"),
     (lambda: tg.empty(-1), ValueError, "empty"),
+    # values the dtype cannot hold are refused, not wrapped (0 .. 4 as bools were all True)
+    (lambda: tg.randint(0, 5, (3,), dtype="bool"), ValueError, r"randint: values 0 \.\. 4 do "
+     "not fit dtype bool"),
+    (lambda: tg.randint(0, 300, (3,), dtype="int8"), ValueError, "randint: .* int8"),
+    (lambda: tg.randperm(3, dtype="bool"), TypeError, "randperm: .* cannot be bool"),
+    (lambda: tg.randperm(300, dtype="uint8"), ValueError, "randperm: .* uint8"),
 ])
 def test_factory_errors_change_no_state(call, error, match):
     state = tg.get_rng_state()
@@ -175,6 +181,9 @@ EINSUMS = [
     ("...ij->...ji", (2, 3, 4)), ("i,i->", (3,), (3,)), ("i,j->ij", (3,), (2,)),
     ("ij,ij->ij", (1, 3), (2, 3)), ("iij->ij", (2, 2, 3)), ("ij,jk,kl->il", (2, 3), (3, 4), (4, 2)),
     ("ab, b -> a", (2, 3), (3,)),
+    # a letter of size n in one operand and 1 in the other (broadcast): the gradient of the
+    # size-n operand is broadcast back to n, that of the size-1 one summed
+    ("i,i->", (3,), (1,)), ("ij,jk->ik", (2, 1), (3, 4)), ("i,i->i", (1,), (0,)),
 ]
 
 
@@ -246,3 +255,32 @@ def test_trace_and_outer():
         x.tril()
     with pytest.raises(ValueError, match=r"diag: needs a 1-D or 2-D tensor"):
         tg.ones(2, 2, 2).diag()
+
+
+def test_randint_fills_a_small_dtype_within_its_range():
+    tg.manual_seed(0)
+    bits = tg.randint(0, 2, (200,), dtype="bool")
+    assert bits.dtype == np.bool_ and 0 < bits.numpy().sum() < 200  # both values drawn
+    assert sorted(tg.randperm(256, dtype="uint8").tolist()) == list(range(256))
+    assert tg.randperm(0).shape == (0,) and tg.randperm(0, dtype="int8").dtype == np.int8
+
+
+@pytest.mark.parametrize("dtype", ["bool", "int32", "int64", "float32"])
+def test_tril_triu_keep_the_dtype(dtype):
+    a = np.arange(1, 10).reshape(3, 3).astype(dtype)  # a bool tensor became int64
+    assert tg.tensor(a).tril().dtype == dtype and tg.tensor(a).triu(1).dtype == dtype
+    np.testing.assert_array_equal(tg.tensor(a).tril(-1).numpy(), np.tril(a, -1))
+    np.testing.assert_array_equal(tg.tensor(a).triu().numpy(), np.triu(a))
+
+
+def test_cumsum_of_a_0d_tensor_checks_dim():
+    assert tg.tensor(2.0).cumsum(-1).item() == 2.0
+    with pytest.raises(ValueError, match="cumsum: axis 1 is out of range for a 0-d"):
+        tg.tensor(2.0).cumsum(1)
+
+
+def test_einsum_refuses_a_repeated_subscript_of_two_sizes():
+    # numpy's einsum reads 'ii->i' of shape (0, 1) as one uninitialized value
+    with pytest.raises(ValueError, match=r"einsum: subscript 'i' is repeated in 'ii' with sizes "
+                       r"0 and 1 \(einsum\('ii->i'\) of shapes \(0, 1\)"):
+        tg.einsum("ii->i", tg.ones(0, 1))

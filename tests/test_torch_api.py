@@ -122,6 +122,15 @@ def test_norm(p, ref, a):
     np.testing.assert_array_equal(zero.grad.numpy(), 0)
     with pytest.raises(ValueError, match="norm: p must be a number >= 1"):
         x.norm(0.5)
+    # the errors name norm, not the sum or max inside it
+    with pytest.raises(ValueError, match="norm: axis 5 is out of range"):
+        x.norm(p, dim=5)
+    if p == np.inf:
+        with pytest.raises(ValueError, match=r"norm: the tensor is empty .* \(0, 3\)"):
+            tg.zeros(0, 3).norm(p, dim=0)
+        with pytest.raises(ValueError, match="normalize: the tensor is empty"):
+            F.normalize(tg.zeros(0, 3), p, dim=0)
+        np.testing.assert_array_equal(tg.zeros(0, 3).norm(p, dim=1).numpy(), np.zeros(0))
 
 
 def test_elementwise_additions(a):
@@ -186,6 +195,14 @@ def test_masked_fill(a):
         x.masked_fill(np.array([True, False]), 0)
     with pytest.raises(ValueError, match=r"masked_fill: value must be .* shape \(3,\)"):
         x.masked_fill(mask, t64(np.ones(3)))
+    # an integer tensor cannot hold NaN, ±inf or 1e30 (a cast made them -2**63)
+    for bad in (np.nan, -np.inf, 1e30, tg.tensor(np.nan)):
+        with pytest.raises(ValueError, match="masked_fill: .* does not fit a int64 tensor"):
+            tg.tensor([1, 2]).masked_fill(np.array([True, False]), bad)
+        t = tg.tensor([1, 2])
+        with pytest.raises(ValueError, match="fill_: .* does not fit a int64 tensor"):
+            t.fill_(bad)
+        assert t.tolist() == [1, 2]
 
 
 def test_split_chunk_unbind_like_pytorch():

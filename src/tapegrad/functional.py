@@ -623,6 +623,8 @@ def normalize(input: Tensor, p: float = 2.0, dim: int | Sequence[int] = 1, eps: 
     if not p >= 1:
         raise ValueError(f"{who}: p must be >= 1 or inf, got {p}")
     axes = _axes(dim, x.ndim, who)
+    if p == math.inf:
+        x._nonempty(axes, who)  # no max of no values
     return x / x.norm(p, axis=axes, keepdims=True).clip(lo=eps)
 
 

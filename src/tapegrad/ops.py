@@ -847,13 +847,20 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 def _einsum_vjp(g: Tensor, out: Tensor, *operands: Tensor, spec: str, i: int) -> Tensor:
     """dL/dx_i = einsum of g with the other operands into x_i's subscripts (with 1s and δs
-    for the letters only x_i has, see _einsum_grad_spec); broadcast size-1 axes of x_i are
-    summed by the engine."""
-    sub, extras = _einsum_grad_spec(spec, i, operands[i].shape)
-    dt = operands[i].dtype
+    for the letters only x_i has, see _einsum_grad_spec). Where a letter's axis has size 1
+    in x_i and n elsewhere, the engine sums the gradient back to 1; where it has size n in
+    x_i (0 included) and 1 in all the others, the gradient comes out with size 1 and is
+    broadcast to n here (x_i's entries along it all met the same values)."""
+    x = operands[i]
+    sub, extras = _einsum_grad_spec(spec, i, x.shape)
+    dt = x.dtype
     consts = [np.eye(n, dtype=dt) if kind == "eye" else np.ones(n, dt) for kind, n in extras]
     args = (g, *operands[:i], *operands[i + 1:], *consts)
-    return einsum(len(args))(*args, spec=sub)
+    gx = einsum(len(args))(*args, spec=sub)
+    if gx.shape != x.shape:
+        gx = broadcast_to(gx, shape=tuple(n if m == 1 else m for m, n in zip(gx.shape,
+                                                                             x.shape)))
+    return gx
 
 
 @functools.cache

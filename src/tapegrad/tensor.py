@@ -848,6 +848,7 @@ class Tensor:
             raise TypeError(f"fill_: value must be a number or a 0-d tensor, got "
                             f"{type(value).__name__}" + (f" of shape {value.shape}"
                                                          if isinstance(value, Tensor) else ""))
+        _fill_value(value, self.dtype, "fill_")
         return self.copy_(value)
 
     def zero_(self) -> Tensor:
@@ -991,10 +992,12 @@ class Tensor:
             if value.ndim:
                 raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got "
                                  f"shape {value.shape}")
-            value = value.astype(self.dtype)
         elif not _is_scalar(value):
             raise TypeError(f"masked_fill: value must be a number or a 0-d tensor, got "
                             f"{type(value).__name__}")
+        _fill_value(value, self.dtype, "masked_fill")
+        if isinstance(value, Tensor):
+            value = value.astype(self.dtype)
         elif self.dtype.kind != "f":
             value = self._data.dtype.type(value)  # an integer tensor keeps its dtype
         return ops.where(Tensor._make(m, False), value, self)
@@ -1111,6 +1114,9 @@ class Tensor:
         p = 2 if p == "fro" else p
         if not _is_scalar(p) or isinstance(p, (bool, np.bool_)) or not p >= 1:
             raise ValueError(f"norm: p must be a number >= 1, inf or 'fro', got {p!r}")
+        axis = _axes(axis, self.ndim, "norm")  # errors named here, not by the sum inside
+        if p == math.inf:
+            self._nonempty(axis, "norm")  # the max of no values (PyTorch refuses it too)
         x = self if self._data.dtype.kind == "f" else self.float()
         if p == math.inf:
             return x.abs().max(axis, keepdims)
@@ -1420,7 +1426,8 @@ class Tensor:
 
     def cumsum(self, dim: int) -> Tensor:
         """out_i = Σ_{j≤i} self_j along dim (integers and bools sum in int64)."""
-        if self.ndim == 0:
+        if self.ndim == 0:  # dim 0 or -1, as in PyTorch
+            _axis(dim, 0, "cumsum")
             return self.reshape(1).cumsum(0).reshape(())
         return ops.cumsum(self, axis=self._axis_of(dim, "cumsum"))
 
@@ -1470,7 +1477,8 @@ class Tensor:
         if self.ndim < 2:
             raise ShapeError(f"{who}: needs at least 2 axes, got shape {self.shape}")
         mask = part(np.ones(self.shape[-2:], bool), k)
-        return ops.where(Tensor._make(mask, False), self, 0)
+        # the zero in self's dtype: a Python 0 would promote a bool tensor to int64
+        return ops.where(Tensor._make(mask, False), self, self._data.dtype.type(0))
 
     def detach_(self) -> Tensor:
         """PyTorch's in-place detach, for a leaf: it stops requiring grad. A computed tensor
@@ -1552,6 +1560,18 @@ class Tensor:
         except ValueError as e:
             raise ShapeError(f"setitem: {e}") from None
         _tape._version_cell(self)[0] += 1
+
+
+def _fill_value(value: Any, dtype: np.dtype, who: str) -> None:
+    """A number (or 0-d tensor) to be stored in an integer or bool tensor must fit it: NaN,
+    ±inf and integers beyond the dtype's range have no value there (a cast gives garbage)."""
+    if dtype.kind not in "iu":
+        return
+    v = value.item() if isinstance(value, Tensor) else value
+    info = np.iinfo(dtype)
+    if not (math.isfinite(v) and info.min <= v <= info.max):
+        raise ValueError(f"{who}: {v} does not fit a {dtype.name} tensor (range {info.min} "
+                         f".. {info.max})")
 
 
 def _scaled(other: Any, alpha: Any, who: str) -> Any:
@@ -1834,7 +1854,19 @@ def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any =
         raise ValueError(f"randint: low must be below high, got low={low}, high={high}")
     shape = _sizes((size,), "randint")
     dt = _index_dtype(dtype, requires_grad, "randint")
+    _fits(low, high - 1, dt, "randint")
     return _factory(_random.generator().integers(low, high, shape).astype(dt), requires_grad)
+
+
+def _fits(low: int, high: int, dt: np.dtype, who: str) -> None:
+    """Values low..high must be representable in dt (an integer or bool dtype): a cast would
+    wrap them around (randint(0, 300, dtype=int8), randint(0, 5, dtype=bool)) silently."""
+    if np.dtype(dt).kind not in "biu":
+        return
+    info = (0, 1) if np.dtype(dt) == np.bool_ else (np.iinfo(dt).min, np.iinfo(dt).max)
+    if low <= high and not info[0] <= low <= high <= info[1]:  # randperm(0): no values
+        raise ValueError(f"{who}: values {low} .. {high} do not fit dtype {np.dtype(dt).name} "
+                         f"(range {info[0]} .. {info[1]})")
 
 
 def randperm(n: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -1843,6 +1875,10 @@ def randperm(n: int, *, dtype: Any = None, requires_grad: bool = False) -> Tenso
     if n < 0:
         raise ValueError(f"randperm: n must be >= 0, got {n}")
     dt = _index_dtype(dtype, requires_grad, "randperm")
+    if dt == np.bool_:
+        raise TypeError("randperm: a permutation of 0 .. n-1 cannot be bool; use an integer "
+                        "dtype")
+    _fits(0, n - 1, dt, "randperm")
     return _factory(_random.generator().permutation(n).astype(dt), requires_grad)
 
 
@@ -1994,6 +2030,12 @@ def _einsum_spec(subscripts: str, shapes: list[tuple[int, ...]]) -> str:
         spans.append(span)
     ellipsis = "".join([c for c in ops._LETTERS if c not in s][:max(spans)])
     terms = [t.replace("...", ellipsis[len(ellipsis) - n:]) for t, n in zip(terms, spans)]
+    for term, shape in zip(terms, shapes):  # numpy reads 'ii->i' of (0, 1) as garbage
+        sizes: dict[str, int] = {}
+        for c, n in zip(term, shape):
+            if sizes.setdefault(c, n) != n:
+                raise ShapeError(f"einsum: subscript '{c}' is repeated in '{term}' with "
+                                 f"sizes {sizes[c]} and {n} ({described})")
     if not arrow:
         out = "..." + "".join(sorted(c for c in set(ins) if c.isalpha() and ins.count(c) == 1))
     return ",".join(terms) + "->" + out.replace("...", ellipsis)
