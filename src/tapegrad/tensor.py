@@ -135,15 +135,14 @@ def _root(v: Tensor, p: float) -> Tensor:
     return ops.where(zero, 0, safe.sqrt() if p == 2 else safe ** (1 / p))
 
 
-def _bounds(lo: Any, hi: Any, who: str) -> tuple[Any, ...]:
-    """The bounds of a clip that were given (numbers); at least one must be."""
+def _check_bounds(lo: Any, hi: Any, who: str) -> None:
+    """The bounds of a clip: numbers or None, at least one given."""
     for name, b in (("lower", lo), ("upper", hi)):
         if b is not None and not _is_scalar(b):
             raise TypeError(f"{who}: the {name} bound must be a number or None, got "
                             f"{type(b).__name__}")
     if lo is None and hi is None:
         raise ValueError(f"{who}: give a lower bound, an upper bound or both")
-    return tuple(b for b in (lo, hi) if b is not None)
 
 
 def _shape_arg(shape: tuple[Any, ...], who: str) -> tuple[int, ...]:
@@ -772,7 +771,7 @@ class Tensor:
         if self._recorded(other, sym, method):
             return self._recorded_in_place(op(self, other), sym)
         value = other._data if isinstance(other, Tensor) else other
-        return self._write(lambda a: op.forward(a, value, out=a), (value,), sym)
+        return self._write(op.forward, (value,), sym)
 
     def _recorded(self, other: Any, sym: str, method: bool) -> bool:
         """Whether the in-place update `sym` of self with other must be recorded; raises where
@@ -801,19 +800,21 @@ class Tensor:
                 "tg.where), or update with value.detach() if no gradient should flow")
         return True
 
-    def _write(self, write: Any, values: tuple[Any, ...], sym: str) -> Tensor:
-        """Apply write(array), which writes the update of self's array into it (out=), with
-        numpy's errors as tapegrad's; then bump the version. `values`: what the update used."""
+    def _write(self, update: Any, args: tuple[Any, ...], sym: str) -> Tensor:
+        """update(array, *args, out=array): the update written into self's array, with
+        numpy's errors as tapegrad's; then bump the version."""
+        a = self._data
         try:
-            write(self._data)
+            update(a, *args, out=a)
         except TypeError as e:  # numpy's casting errors: int tensor -= float
+            values = [v for v in args if v is not None]
             raise TypeError(f"{sym}: cannot update a {self.dtype} tensor in place with "
                             f"{np.result_type(*values).name} values: {e}") from None
         except ValueError as e:
             if not self._data.flags.writeable:
                 raise ValueError(f"{sym}: this tensor's values are read-only (a constant, or a "
                                  "broadcast view); change a copy: t = t.clone()") from None
-            shape = np.broadcast_shapes(*map(np.shape, values))
+            shape = np.broadcast_shapes(*(np.shape(v) for v in args if v is not None))
             raise ShapeError(f"{sym}: the right-hand side of shape {shape} does not "
                              f"broadcast to the tensor's shape {self.shape}: {e}") from None
         _tape._version_cell(self)[0] += 1
@@ -838,9 +839,9 @@ class Tensor:
 
     def clamp_(self, min: float | None = None, max: float | None = None) -> Tensor:
         """self ← clamp(self, min, max) in place, by the rules of add_."""
-        bounds = _bounds(min, max, "clamp_")
+        _check_bounds(min, max, "clamp_")
         self._recorded(None, "clamp_", True)
-        return self._write(lambda a: np.clip(a, min, max, out=a), bounds, "clamp_")
+        return self._write(np.clip, (min, max), "clamp_")
 
     def fill_(self, value: Any) -> Tensor:
         """Every element set to the number (or 0-d tensor) value, by the rules of copy_."""
@@ -954,7 +955,7 @@ class Tensor:
         return self._clip(min, max, "clamp")
 
     def _clip(self, lo: float | None, hi: float | None, who: str) -> Tensor:
-        _bounds(lo, hi, who)
+        _check_bounds(lo, hi, who)
         x = self
         if self._data.dtype.kind != "f" and (isinstance(lo, float) or isinstance(hi, float)):
             x = self.float()  # integers clipped to a float bound: float32, as in PyTorch
@@ -1421,8 +1422,8 @@ class Tensor:
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 0 <= k <= n:
             raise ValueError(f"topk: k must be an int in [0, {n}] (the size of dim {dim} of "
                              f"shape {self.shape}), got {k!r}")
-        values, indices = self.sort(ax, descending=largest)
-        return ValuesIndices(values._along(ax, slice(0, k)), indices._along(ax, slice(0, k)))
+        indices = self.argsort(ax, largest)._along(ax, slice(0, k))
+        return ValuesIndices(self.gather(ax, indices), indices)  # only the k values gathered
 
     def cumsum(self, dim: int) -> Tensor:
         """out_i = Σ_{j≤i} self_j along dim (integers and bools sum in int64)."""
