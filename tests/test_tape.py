@@ -247,6 +247,31 @@ def test_gradient_of_a_piecewise_linear_rule_differentiates_again(fn, second):
     assert h.tolist() == second
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")  # sqrt's rule at 0
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("fn, expected", [
+    # sqrt'(0) = inf reaches the inactive units: PyTorch's rules give an exact 0 there
+    # (threshold_backward, clamp's where, maximum's masked_fill), not inf · 0 = NaN. Where
+    # the unit is active its gradient passes: inf at 0 for clip's bound (clamp passes its
+    # bounds), half of inf at maximum's tie, a NaN upstream stays NaN
+    (lambda t: t.relu().sqrt(), [0.0, 0.0, 0.5, 0.0]),
+    (lambda t: t.clip(0.0, 4.0).sqrt(), [0.0, np.inf, 0.5, 0.0]),
+    (lambda t: tg.maximum(t, 0.0).sqrt(), [0.0, np.inf, 0.5, 0.0]),
+    (lambda t: (-tg.minimum(t, 0.0)).sqrt(), [-0.25, np.inf, 0.0, -1.0]),
+    (lambda t: t.relu() * np.array([1, 1, 1, np.nan]), [0.0, 0.0, 1.0, 0.0]),
+    (lambda t: tg.maximum(t, -10.0) * np.array([1, 1, np.nan, 1]), [1.0, 1.0, np.nan, 1.0]),
+])
+def test_an_inf_gradient_stops_at_an_inactive_unit(fn, expected, dtype, create_graph):
+    """x = [-4, 0, 1, -0.25]: the gradient a piecewise-linear rule sends back is g where the unit
+    is active and exactly 0 where it is not, whatever g is there (inf, NaN), as in PyTorch."""
+    x = tg.tensor([-4.0, 0.0, 1.0, -0.25], dtype=dtype, requires_grad=True)
+    y = fn(x)
+    (g,) = tg.grad(y, x, grad_outputs=tg.ones_like(y), create_graph=create_graph)
+    assert g.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(g.numpy(), np.array(expected, dtype=dtype))
+
+
 def test_backward_create_graph_records_grad():
     x = t64(2.0)
     (x ** 3).backward(create_graph=True)
