@@ -7,7 +7,6 @@ composites among the methods (var, std, softmax, ...) are plain expressions of p
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, NamedTuple
 
@@ -395,9 +394,6 @@ class Tensor:
         t._version = None  # made on first use (tape._version_cell)
         t._retains_grad = False
         return t
-
-    def _weak(self) -> weakref.ref[Tensor]:
-        return weakref.ref(self)
 
     # ------------------------------------------------------------------ attributes
     @property
