@@ -148,6 +148,25 @@ def test_sort_and_topk_values_are_differentiable():
         tg.tensor(b).topk(7)
 
 
+def test_topk_and_gather_of_a_0d_tensor_read_it_as_one_element():
+    """As in PyTorch: a 0-d tensor is its own top value, and gathers with a 0-d or 1-D index
+    of zeros; the gradient of the gathered copies adds up."""
+    x = tg.tensor(3.0, dtype="float64", requires_grad=True)
+    values, indices = x.topk(1)
+    assert values.shape == () and values.item() == 3.0 and indices.item() == 0
+    assert x.topk(1, dim=0, largest=False).values.item() == 3.0
+    y = x.gather(0, tg.tensor([0, 0, 0]))
+    assert y.tolist() == [3.0, 3.0, 3.0] and x.gather(-1, tg.tensor(0)).shape == ()
+    (y * tg.tensor([1.0, 2.0, 4.0], dtype="float64")).sum().backward()
+    assert x.grad.item() == 7.0
+    with pytest.raises(ValueError, match=r"topk: k must be an int in \[0, 1\]"):
+        x.topk(2)
+    with pytest.raises(tg.TapegradIndexError, match="gather: index 1 is out of range"):
+        x.gather(0, tg.tensor([1]))
+    with pytest.raises(tg.ShapeError, match="gather: axis 1 is out of range for a 0-d"):
+        x.gather(1, tg.tensor(0))
+
+
 def test_cumsum_values_and_first_and_second_order_gradients():
     a = np.random.default_rng(2).standard_normal((3, 4))
     for d in (0, 1, -1):

@@ -1323,11 +1323,14 @@ class Tensor:
         position along dim), PyTorch's gather: index is an integer array of self's number of
         axes, no larger than self outside dim, with values in [0, self.shape[dim]); out has
         index's shape. A getitem with index arrays: the gradient adds into the gathered
-        positions."""
-        ax = self._axis_of(dim, "gather")
+        positions. A 0-d tensor is read as one of shape (1,), with a 0-d or 1-D index."""
         idx = index._data if isinstance(index, Tensor) else np.asarray(index)
         if idx.dtype.kind not in "iu":
             raise TypeError(f"gather: index must be integers, got {idx.dtype}")
+        if self.ndim == 0 and idx.ndim <= 1:  # dim 0 or -1, as in PyTorch
+            _axis(dim, 0, "gather")
+            return self.reshape(1).gather(0, idx.reshape(-1)).reshape(idx.shape)
+        ax = self._axis_of(dim, "gather")
         if idx.ndim != self.ndim or any(m > n for d, (m, n) in enumerate(
                 zip(idx.shape, self.shape)) if d != ax):
             raise ShapeError(f"gather: index of shape {idx.shape} does not fit a tensor of "
@@ -1412,12 +1415,17 @@ class Tensor:
              ) -> ValuesIndices:
         """(values, indices) of the k largest values along dim (smallest with largest=False),
         in sorted order (also with sorted=False, which leaves the order open), values =
-        self.gather(dim, indices)."""
-        ax = self._axis_of(dim, "topk")
-        n = self.shape[ax]
+        self.gather(dim, indices). A 0-d tensor is its own top value (k 0 or 1, as in
+        PyTorch)."""
+        if self.ndim == 0:
+            _axis(dim, 0, "topk")
+        ax = self._axis_of(dim, "topk") if self.ndim else None
+        n = self.shape[ax] if self.ndim else 1
         if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 0 <= k <= n:
             raise ValueError(f"topk: k must be an int in [0, {n}] (the size of dim {dim} of "
                              f"shape {self.shape}), got {k!r}")
+        if ax is None:
+            return ValuesIndices(self.reshape(()), Tensor._make(np.zeros((), int64), False))
         indices = self.argsort(ax, largest)._along(ax, slice(0, k))
         return ValuesIndices(self.gather(ax, indices), indices)  # only the k values gathered
 
