@@ -518,3 +518,44 @@ def test_pytorch_dtype_aliases():
     namespace: dict = {}
     exec("from tapegrad import *", namespace)
     assert {"float", "int", "bool"}.isdisjoint(namespace) and namespace["long"] == np.int64
+
+
+def test_bmm_is_a_batch_of_matrix_products():
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((2, 3, 4)), rng.standard_normal((2, 4, 5))
+    x, y = t64(a), t64(b)
+    np.testing.assert_allclose(tg.bmm(x, y).numpy(), np.stack([a[0] @ b[0], a[1] @ b[1]]))
+    assert tg.gradcheck(lambda p, q: p.bmm(q).sin(), [x, y])
+    with pytest.raises(ValueError, match=r"bmm: needs batches .* shapes \(2, 3, 4\) and "
+                                         r"\(3, 4, 5\)"):
+        x.bmm(tg.zeros(3, 4, 5))
+    with pytest.raises(ValueError, match=r"bmm: .* \(2, 3, 4\) and \(2, 3, 4\)"):
+        x.bmm(x)
+
+
+def test_isclose_allclose_and_new_tensor():
+    x = tg.tensor([1.0, 2.0, np.nan])
+    y = tg.tensor([1.0 + 1e-7, 2.1, np.nan])
+    assert tg.isclose(x, y).tolist() == [True, False, False]
+    assert x.isclose(y, equal_nan=True).tolist() == [True, False, True]
+    assert x.isclose(y, rtol=0.1, equal_nan=True).dtype == np.bool_
+    assert tg.ones(2).allclose(tg.ones(2) + 1e-9) and not x.allclose(y)
+    with pytest.raises(ValueError, match=r"isclose: shapes \(3,\) and \(2,\) do not broadcast"):
+        x.isclose(tg.ones(2))
+    with pytest.raises(TypeError, match="isclose: expects a Tensor, got float"):
+        x.isclose(1.0)
+    source = [[1, 2], [3, 4]]
+    n = tg.zeros(1, dtype="float64").new_tensor(source)
+    assert n.dtype == np.float64 and n.tolist() == [[1.0, 2.0], [3.0, 4.0]] and n.is_leaf
+    m = x.new_tensor(n, requires_grad=True)  # a copy: n is left as it is
+    m.data[0, 0] = 9.0
+    assert m.dtype == np.float32 and m.requires_grad and n[0, 0].item() == 1.0
+
+
+def test_a_0d_tensor_formats_as_its_number():
+    loss = tg.tensor(0.123456, dtype="float64")
+    assert f"loss {loss:.3f}" == "loss 0.123" and f"{tg.tensor(7):>3d}" == "  7"
+    assert f"{loss}" == "0.123456" and f"{tg.ones(2)}" == repr(tg.ones(2))
+    with pytest.raises(TypeError, match=r"format: a spec \('.2f'\) applies to 0-d tensors "
+                                        r"only, this one has shape \(2,\)"):
+        f"{tg.ones(2):.2f}"

@@ -101,12 +101,12 @@ def _function(name: str):
 
 
 (exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs, sum, mean, var, std, max, min, argmax,
- argmin, logsumexp, norm, clamp, clip, pow, neg, reciprocal, sign, numel, t, mm, gather, split,
- chunk, unbind, masked_fill, flip, roll, argsort, sort, topk, cumsum, outer, diag, trace, tril,
- triu) = map(_function, """exp log sqrt sin cos tanh sigmoid relu abs sum mean var std max min
-    argmax argmin logsumexp norm clamp clip pow neg reciprocal sign numel t mm gather split
-    chunk unbind masked_fill flip roll argsort sort topk cumsum outer diag trace tril
-    triu""".split())
+ argmin, logsumexp, norm, clamp, clip, pow, neg, reciprocal, sign, numel, t, mm, bmm, gather,
+ split, chunk, unbind, masked_fill, flip, roll, argsort, sort, topk, cumsum, outer, diag, trace,
+ tril, triu, isclose) = map(_function, """exp log sqrt sin cos tanh sigmoid relu abs sum mean
+    var std max min argmax argmin logsumexp norm clamp clip pow neg reciprocal sign numel t mm
+    bmm gather split chunk unbind masked_fill flip roll argsort sort topk cumsum outer diag
+    trace tril triu isclose""".split())
 
 
 def _or_pairwise(reduce, pairwise, name: str):

@@ -538,6 +538,16 @@ class Tensor:
                              "ambiguous; use (t > 0).all() or .any()")
         return bool(self._data.item())
 
+    def __format__(self, spec: str) -> str:
+        """A 0-d tensor formats as its number (f"{loss:.4f}"), as in PyTorch; with no spec,
+        any tensor formats as its repr."""
+        if self.ndim == 0:
+            return format(self._data.item(), spec)
+        if spec:
+            raise TypeError(f"format: a spec ({spec!r}) applies to 0-d tensors only, this one "
+                            f"has shape {self.shape}; format t.item() or t.tolist() instead")
+        return repr(self)
+
     def __len__(self) -> int:
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -635,6 +645,12 @@ class Tensor:
         """full(size, fill_value) of this tensor's dtype (unless dtype is given)."""
         return full(size, fill_value, dtype=self.dtype if dtype is None else dtype,
                     requires_grad=requires_grad)
+
+    def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A new leaf holding a copy of data, in this tensor's dtype (unless dtype is given),
+        as in PyTorch."""
+        return Tensor(np.array(data._data if isinstance(data, Tensor) else data),
+                      dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
         body = ("<freed>, shape=" + str(self.shape) if _tape.is_freed(self) else
@@ -1253,6 +1269,30 @@ class Tensor:
             raise ShapeError(f"mm: needs matrices (n, k) and (k, m), got shapes {self.shape} "
                              f"and {b.shape}")
         return ops.matmul(self, b)
+
+    def bmm(self, other: Tensor) -> Tensor:
+        """The batched matrix product of two 3-D tensors, (b, n, k) @ (b, k, m) -> (b, n, m)."""
+        b = other if isinstance(other, Tensor) else Tensor(other)
+        if (self.ndim != 3 or b.ndim != 3 or self.shape[0] != b.shape[0]
+                or self.shape[2] != b.shape[1]):
+            raise ShapeError(f"bmm: needs batches of matrices (b, n, k) and (b, k, m), got "
+                             f"shapes {self.shape} and {b.shape}")
+        return ops.matmul(self, b)
+
+    def isclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
+                equal_nan: bool = False) -> Tensor:
+        """|self − other| ≤ atol + rtol·|other| elementwise, a bool tensor (no gradient)."""
+        b = _other(other, "isclose")
+        try:
+            return Tensor._make(np.isclose(self._data, b._data, rtol, atol, equal_nan), False)
+        except ValueError:
+            raise ShapeError(f"isclose: shapes {self.shape} and {b.shape} do not broadcast"
+                             ) from None
+
+    def allclose(self, other: Any, rtol: float = 1e-5, atol: float = 1e-8,
+                 equal_nan: bool = False) -> bool:
+        """Whether self is close to other everywhere (see tg.allclose)."""
+        return allclose(self, _other(other, "allclose"), rtol, atol, equal_nan)
 
     def matmul(self, other: Any) -> Tensor:
         """self @ other (see tg.matmul)."""
