@@ -949,3 +949,57 @@ def test_a_step_stopped_by_the_slope_test_keeps_d_and_t_like_pytorch():
     g = 2 * np.array([1e-6, -2e-6])
     np.testing.assert_allclose(opt.state[w]["d"], -g)
     assert opt.state[w]["t"] == pytest.approx(min(1.0, 1.0 / np.abs(g).sum()) * 0.5)
+
+
+# ---------------------------------------------------------------------- Adadelta
+def adadelta_rule(th, g, s, lr=0.5, rho=0.8, eps=1e-3, wd=0.05):
+    """Zeiler's rule written out: a ← ρa + (1−ρ)g², Δ = √(d + ε)/√(a + ε)·g,
+    d ← ρd + (1−ρ)Δ², θ ← θ − lr·Δ."""
+    g = g + wd * th
+    s["a"] = rho * s.get("a", 0.0) + (1 - rho) * g * g
+    delta = np.sqrt(s.get("d", 0.0) + eps) / np.sqrt(s["a"] + eps) * g
+    s["d"] = rho * s.get("d", 0.0) + (1 - rho) * delta * delta
+    return th - lr * delta
+
+
+def test_adadelta_is_zeilers_rule_and_maximizes():
+    make = partial(optim.Adadelta, lr=0.5, rho=0.8, eps=1e-3, weight_decay=0.05)
+    assert_same(run_tapegrad(make, STEPS), run_numpy(adadelta_rule, STEPS))
+    up = run_tapegrad(lambda p: make(p, maximize=True), 4)
+    assert_same(up, run_numpy(adadelta_rule, 4,
+                              grads=lambda W, v: [-g for g in np_grads(W, v)]))
+    assert np_loss(*up) > np_loss(W0, V0)
+
+
+def test_adadelta_first_step_has_no_unit_of_the_gradient():
+    """With empty state the first step is √ε/√((1−ρ)g² + ε)·g ≈ sign(g)·√(ε/(1−ρ)) once
+    g² ≫ ε: the same size whatever the gradient's scale (the rule needs no learning rate)."""
+    for scale in (1e2, 1e5):
+        w = tg.tensor(np.array([0.0, 0.0]), requires_grad=True)
+        opt = optim.Adadelta([w])  # lr 1, ρ 0.9, ε 1e-6
+        w.grad = tg.tensor(np.array([scale, -3 * scale]))
+        opt.step()
+        size = np.sqrt(1e-6 / 0.1)
+        np.testing.assert_allclose(w.numpy(), [-size, size], rtol=1e-6)
+        assert sorted(opt.state[w]) == ["acc_delta", "square_avg", "step"]
+
+
+def test_adadelta_checks_its_options_and_resumes_exactly():
+    for kwargs, match in (({"lr": -1.0}, "Adadelta: invalid lr=-1.0"),
+                          ({"rho": 1.5}, r"Adadelta: invalid rho=1.5; it must lie in \[0.0, "
+                                         r"1.0\]"),
+                          ({"eps": -1e-6}, "invalid eps"), ({"weight_decay": -0.1},
+                                                           "invalid weight_decay")):
+        with pytest.raises(ValueError, match=match):
+            optim.Adadelta([leaf()], **kwargs)
+    with pytest.raises(TypeError, match="Adadelta: maximize must be True or False"):
+        optim.Adadelta([leaf()], maximize=1)
+    opt, w = _trained(lambda ps: optim.Adadelta(ps, rho=0.5))
+    w2 = tg.Tensor(w.numpy().copy(), requires_grad=True)
+    resumed = optim.Adadelta([w2])
+    resumed.load_state_dict(opt.state_dict())
+    assert resumed.param_groups[0]["rho"] == 0.5
+    for p, o in ((w, opt), (w2, resumed)):
+        p.grad = tg.Tensor(np.array([0.5, 3.0]))
+        o.step()
+    np.testing.assert_array_equal(w2.numpy(), w.numpy())

@@ -5,7 +5,8 @@
 # gradient descent read off the Hessian ("Improving the way neural networks learn", the DTU
 # notes on optimising feed-forward networks), the optimizers of the UCLA optimisation
 # lecture (momentum, Nesterov, AdaGrad, RMSProp, Adam with and without bias correction,
-# Newton, L-BFGS) raced on Beale's function, learning-rate schedules, and gradient clipping.
+# Newton, L-BFGS; and Adadelta, which the DTU notes name beside Adam and Adagrad) raced on
+# Beale's function, learning-rate schedules, and gradient clipping.
 #
 # What you should take away:
 #
@@ -234,6 +235,7 @@ RACE = {
     "momentum": lambda ps: optim.SGD(ps, lr=1e-3, momentum=0.9),
     "Nesterov": lambda ps: optim.SGD(ps, lr=1e-3, momentum=0.9, nesterov=True),
     "AdaGrad": lambda ps: optim.Adagrad(ps, lr=0.5),
+    "Adadelta": lambda ps: optim.Adadelta(ps),
     "RMSProp": lambda ps: optim.RMSprop(ps, lr=1e-2),
     "Adam": lambda ps: optim.Adam(ps, lr=1e-2),
     "Adam, no bias corr.": lambda ps: optim.Adam(ps, lr=1e-2, bias_correction=False),
@@ -247,8 +249,10 @@ for name, value in final.items():
 # %% [markdown]
 # Are these really the lecture's update rules? Below, the same rules are written out in plain
 # numpy with the hand-derived gradient (momentum as $v \leftarrow \mu v + g$, Nesterov's
-# look-ahead in its change-of-variables form, AdaGrad's running sum of squares, RMSProp's
-# running average, Adam's two moments with and without the bias correction
+# look-ahead in its change-of-variables form, AdaGrad's running sum of squares, Adadelta's
+# step $\sqrt{E[\Delta^2] + \epsilon}/\sqrt{E[g^2] + \epsilon}\,g$ (no learning rate: the
+# running RMS of the earlier steps sets the scale), RMSProp's running average, Adam's two
+# moments with and without the bias correction
 # $\hat m = m/(1-\beta_1^t)$, $\hat v = v/(1-\beta_2^t)$). They must trace the same paths.
 
 
@@ -266,6 +270,11 @@ def reference(name, steps, start=START):
         elif name == "AdaGrad":
             v = v + g * g
             p = p - 0.5 * g / (np.sqrt(v) + 1e-10)
+        elif name == "Adadelta":  # v: running E[g²], m: running E[Δ²], steps in θ's units
+            v = 0.9 * v + 0.1 * g * g
+            step = np.sqrt(m + 1e-6) / np.sqrt(v + 1e-6) * g
+            m = 0.9 * m + 0.1 * step * step
+            p = p - step
         elif name == "RMSProp":
             v = 0.99 * v + 0.01 * g * g
             p = p - 1e-2 * g / (np.sqrt(v) + 1e-8)
@@ -464,7 +473,8 @@ XX, YY = np.meshgrid(xs, ys)
 ZZ = sum((c - XX + XX * YY ** k) ** 2 for k, c in enumerate(BEALE_C, start=1))
 fig, ax = plt.subplots(figsize=(7, 4.5))
 ax.contour(XX, YY, np.log10(ZZ + 1e-3), levels=25, cmap="Greys", linewidths=0.6)
-colors = list(plt.cm.tab10.colors) + ["black", "darkgoldenrod"]
+colors = list(plt.cm.tab10.colors) + ["black", "darkgoldenrod", "teal"]
+assert len(colors) >= len(paths)  # zip below would drop a path silently
 first_order = list(RACE)
 for (name, path), color in zip(paths.items(), colors):
     style = "-" if name in first_order else "--"  # dashed: second-order and line-search methods

@@ -1,5 +1,6 @@
-"""Per-coordinate adaptive rates: Adagrad, RMSprop, Adam and AdamW (notes 001, "Adagrad",
-"RMSProp", "RMSProp + momentum", "Adam"; notes 000, "Further algorithms").
+"""Per-coordinate adaptive rates: Adagrad, RMSprop, Adam, AdamW and Adadelta (notes 001,
+"Adagrad", "RMSProp", "RMSProp + momentum", "Adam"; notes 000, "Further algorithms"; notes
+004, "Adaptation of η_k").
 
 The rules update their state in place and keep at most two temporaries of the parameter's
 size alive (`del` drops each one as soon as it is used): the arithmetic and its order are
@@ -226,3 +227,61 @@ class AdamW(Adam):
                  amsgrad: bool = False, *, maximize: bool = False) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, bias_correction, amsgrad,
                          maximize=maximize)
+
+
+class Adadelta(FirstOrderOptimizer):
+    """Adadelta: RMSprop whose step size is the running RMS of the earlier steps, so that the
+    step has θ's units and needs no learning rate (lr = 1, the default, is Zeiler's rule).
+
+        a ← ρ·a + (1 − ρ)·g ⊙ g
+        Δ = √(d + eps) / √(a + eps) ⊙ g
+        d ← ρ·d + (1 − ρ)·Δ ⊙ Δ
+        θ ← θ − lr·Δ
+
+    (notes 004, "Adaptation of η_k possible (Adam, Adagrad, Adadelta)"; Zeiler 2012,
+    Δθ = −RMS[Δθ]_{t−1} / RMS[g]_t · g, and PyTorch's formulation.) g = ∇L + weight_decay·θ,
+    with −∇L in place of ∇L when maximize=True (which ascends L).
+    """
+
+    def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9,
+                 eps: float = 1e-6, weight_decay: float = 0.0, *,
+                 maximize: bool = False) -> None:
+        super().__init__(params, {"lr": lr, "rho": rho, "eps": eps,
+                                  "weight_decay": weight_decay, "maximize": maximize})
+
+    def _validate(self, group: dict[str, Any]) -> None:
+        for name in ("lr", "eps", "weight_decay"):
+            check_number("Adadelta", name, group[name])
+        check_number("Adadelta", "rho", group["rho"], high=1.0, high_open=False)
+        check_flag("Adadelta", "maximize", group["maximize"])
+
+    def _state_names(self, group: dict[str, Any]) -> set[str]:
+        return {"step", "square_avg", "acc_delta"}
+
+    def _update(self, theta: Tensor, g: Tensor, group: dict[str, Any],
+                state: dict[str, Any]) -> Tensor:
+        rho, eps = group["rho"], group["eps"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = zeros_like(theta)
+            state["acc_delta"] = zeros_like(theta)
+        a, d = state["square_avg"], state["acc_delta"]  # both read before either changes
+        state["step"] += 1
+        if group["weight_decay"]:
+            g = g + group["weight_decay"] * theta
+        a *= rho
+        g2 = (1 - rho) * g
+        g2 *= g
+        a += g2
+        del g2
+        std = (a + eps).sqrt()
+        delta = (d + eps).sqrt()
+        delta /= std
+        del std
+        delta *= g
+        d *= rho
+        d2 = (1 - rho) * delta
+        d2 *= delta
+        d += d2
+        del d2
+        return group["lr"] * delta
