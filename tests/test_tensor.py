@@ -507,6 +507,10 @@ WRITES = {
     "cumsum_out": lambda d: np.cumsum(np.ones(3, np.float32), out=d),
     "take_out": lambda d: np.take(np.arange(5.0, dtype=np.float32), [4, 3, 2], out=d),
     "ufunc_out": lambda d: np.negative(d, out=d),
+    "isub_tensor": lambda d: d.__isub__(tg.tensor([1.0, 1.0, 1.0])),
+    "copy_": lambda d: d.copy_(tg.tensor([0.0, 1.0, 2.0])),
+    "zero_": lambda d: d.zero_(),
+    "fill_": lambda d: d.fill_(9.0),
 }
 
 
@@ -520,6 +524,38 @@ def test_every_in_place_write_through_data_bumps_the_version(name):
     assert x.numpy().tolist() != [3.0, 1.0, 2.0]
     with pytest.raises(tg.TapeError, match="'mul'.*changed in place"):
         y.sum().backward()
+
+
+def test_micrograds_and_pytorchs_updates_through_data_take_a_tensor():
+    """`p.data += -lr * p.grad` (micrograd) and `p.data -= lr * p.grad`, `p.data.copy_(src)`,
+    `p.data.zero_()` (PyTorch) write in place; `a = p.data; a -= ...` keeps a live."""
+    p = tg.tensor([1.0, -2.0], requires_grad=True)
+    storage = p.data_ptr()
+    (p * p).sum().backward()  # grad 2p
+    p.data += -0.25 * p.grad
+    np.testing.assert_array_equal(p.numpy(), [0.5, -1.0])
+    p.data -= 0.5 * p.grad  # the same .grad: [2, -4]
+    np.testing.assert_array_equal(p.numpy(), [-0.5, 1.0])
+    p.data *= tg.tensor([2.0, 3.0])
+    p.data /= tg.tensor([4.0, 6.0])
+    np.testing.assert_array_equal(p.numpy(), [-0.25, 0.5])
+    assert p.data_ptr() == storage and p.dtype == np.float32
+    a = p.data
+    a -= 1.0
+    version = p._version[0]
+    a -= 1.0  # a is still the live array
+    assert type(a).__name__ == "_LiveArray" and p._version[0] == version + 1
+    assert p.data.copy_(tg.tensor([3.0, 4.0])) is not None and p.tolist() == [3.0, 4.0]
+    p.data.fill_(tg.tensor(7.0))
+    assert p.tolist() == [7.0, 7.0]
+    p.data.zero_()
+    assert p.tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match=r"Tensor.data: in-place subtract: operands could not "
+                                         "be broadcast"):
+        p.data -= tg.ones(3)
+    with pytest.raises(ValueError, match=r"Tensor.data\[...\] = v \(shape \(2,\)\)"):
+        p.data.copy_(tg.ones(3))
+    assert p.tolist() == [0.0, 0.0]
 
 
 def test_reading_through_data_does_not_bump_the_version():

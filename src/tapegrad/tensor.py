@@ -185,13 +185,29 @@ def _writes(name: str) -> Any:
     return method
 
 
+def _in_place(name: str) -> Any:
+    """An in-place operator of the live array that takes a Tensor operand as its values:
+    micrograd's update `p.data += -lr * p.grad`, and PyTorch's `p.data -= lr * p.grad` (numpy
+    alone refuses a Tensor there)."""
+    operator = getattr(np.ndarray, name)
+
+    def method(self: _LiveArray, other: Any) -> Any:
+        operator(self, other._data if isinstance(other, Tensor) else other)
+        return self  # still live: a second `a += 1` on `a = t.data` bumps the version too
+
+    method.__name__ = name
+    return method
+
+
 class _LiveArray(np.ndarray):
     """A view of a tensor's storage, returned by `t.data`: writing into it (`t.data[...] = v`,
     `t.data *= 2`, `np.copyto(t.data, v)`, `t.data.sort()`, ...) changes the tensor and bumps
     its version once the write succeeded, so a backward that saved the old values raises
     instead of returning a wrong gradient, and a failed write changes nothing. (Writes that
     bypass ndarray's Python-level hooks go unseen: `t.data.flat[i] = v`,
-    `rng.shuffle(t.data)`.)"""
+    `rng.shuffle(t.data)`.) The in-place operators take a Tensor as its values, and
+    copy_/zero_/fill_ are PyTorch's, so the updates micrograd and PyTorch code write by
+    hand (`p.data -= lr * p.grad`, `p.data.zero_()`) work as written."""
 
     _version: list[int] | None
 
@@ -237,6 +253,25 @@ class _LiveArray(np.ndarray):
 
     fill, sort, partition, put, setfield = map(_writes, ("fill", "sort", "partition", "put",
                                                          "setfield"))
+    __iadd__, __isub__, __imul__, __itruediv__, __ifloordiv__, __imod__, __ipow__ = map(
+        _in_place, ("__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__",
+                    "__imod__", "__ipow__"))
+
+    def copy_(self, src: Any) -> _LiveArray:
+        """PyTorch's `p.data.copy_(src)`: src's values (a Tensor, an array or a number,
+        broadcast to this shape) written in place."""
+        self[...] = src._data if isinstance(src, Tensor) else src
+        return self
+
+    def zero_(self) -> _LiveArray:
+        """PyTorch's `p.data.zero_()`: zeros written in place."""
+        self[...] = 0
+        return self
+
+    def fill_(self, value: Any) -> _LiveArray:
+        """PyTorch's `p.data.fill_(v)`: v written everywhere in place."""
+        self[...] = value._data if isinstance(value, Tensor) else value
+        return self
 
     def byteswap(self, inplace: bool = False) -> np.ndarray:
         swapped = np.asarray(self).byteswap(inplace)
