@@ -559,3 +559,38 @@ def test_a_0d_tensor_formats_as_its_number():
     with pytest.raises(TypeError, match=r"format: a spec \('.2f'\) applies to 0-d tensors "
                                         r"only, this one has shape \(2,\)"):
         f"{tg.ones(2):.2f}"
+
+
+def test_more_pytorch_functions_and_methods(a):
+    x = t64(a)
+    np.testing.assert_array_equal(tg.transpose(x, 0, 1).numpy(), a.T)
+    assert tg.squeeze(tg.zeros(2, 1)).shape == (2,) and tg.unsqueeze(x, 0).shape == (1, 4, 3)
+    assert tg.reshape(x, (3, 4)).shape == (3, 4) and tg.permute(x, (1, 0)).shape == (3, 4)
+    assert tg.flatten(tg.zeros(2, 3, 4), 1).shape == (2, 12) and tg.clone(x) is not x
+    np.testing.assert_allclose(tg.square(x).numpy(), a ** 2)
+    np.testing.assert_allclose(tg.log1p(tg.tensor(a ** 2)).numpy(), np.log1p(a ** 2))
+    np.testing.assert_allclose(tg.rsqrt(tg.tensor(a ** 2 + 1)).numpy(), (a ** 2 + 1) ** -0.5)
+    np.testing.assert_allclose(x.amax(1).numpy(), a.max(1))
+    np.testing.assert_allclose(tg.amin(x, (0, 1), keepdim=True).numpy(), [[a.min()]])
+    np.testing.assert_allclose(x.clamp_min(0.1).numpy(), np.maximum(a, 0.1))
+    np.testing.assert_allclose(tg.clamp_max(x, 0.1).numpy(), np.minimum(a, 0.1))
+    assert tg.dot(t64([1.0, 2.0]), t64([3.0, 4.0])).item() == 11.0
+    assert tg.gradcheck(lambda p: p.index_select(1, tg.tensor([2, 0, 2])).sin(), [x])
+    assert tg.gradcheck(lambda p: p[0].dot(p[1]) * p.amax() * p.rsqrt().sum(), [t64(a ** 2)])
+    np.testing.assert_array_equal(tg.index_select(x, 0, [3, -4]).numpy(), a[[3, 0]])
+    v = tg.tensor([np.nan, np.inf, -1.0])
+    assert (tg.isnan(v).tolist(), v.isinf().tolist(), v.isfinite().tolist()) == (
+        [True, False, False], [False, True, False], [False, False, True])
+    assert tg.all(x > -10) and not tg.any(x > 10) and "all" not in tg.__all__
+    assert (x.nelement(), x.ndimension(), x.element_size()) == (12, 2, 8)
+    assert x.is_floating_point() and not tg.tensor([1]).is_floating_point()
+    with pytest.raises(IndexError, match="index_select: index 3 is out of range for axis 1 "
+                                         "of size 3"):
+        x.index_select(1, tg.tensor([3]))
+    with pytest.raises(TypeError, match="index_select: index must be integers, got float"):
+        x.index_select(1, [0.5])
+    with pytest.raises(ValueError, match=r"index_select: index must be 0-d or 1-D"):
+        x.index_select(1, [[0]])
+    with pytest.raises(ValueError, match=r"dot: needs two 1-D tensors of one length, got "
+                                         r"shapes \(3,\) and \(2,\)"):
+        tg.dot(tg.ones(3), tg.ones(2))

@@ -103,10 +103,13 @@ def _function(name: str):
 (exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs, sum, mean, var, std, max, min, argmax,
  argmin, logsumexp, norm, clamp, clip, pow, neg, reciprocal, sign, numel, t, mm, bmm, gather,
  split, chunk, unbind, masked_fill, flip, roll, argsort, sort, topk, cumsum, outer, diag, trace,
- tril, triu, isclose) = map(_function, """exp log sqrt sin cos tanh sigmoid relu abs sum mean
-    var std max min argmax argmin logsumexp norm clamp clip pow neg reciprocal sign numel t mm
-    bmm gather split chunk unbind masked_fill flip roll argsort sort topk cumsum outer diag
-    trace tril triu isclose""".split())
+ tril, triu, isclose, squeeze, unsqueeze, reshape, transpose, permute, flatten, clone, square,
+ log1p, rsqrt, dot, amax, amin, clamp_min, clamp_max, index_select, isnan, isinf, isfinite, all,
+ any) = map(_function, """exp log sqrt sin cos tanh sigmoid relu abs sum mean var std max min
+    argmax argmin logsumexp norm clamp clip pow neg reciprocal sign numel t mm bmm gather split
+    chunk unbind masked_fill flip roll argsort sort topk cumsum outer diag trace tril triu
+    isclose squeeze unsqueeze reshape transpose permute flatten clone square log1p rsqrt dot
+    amax amin clamp_min clamp_max index_select isnan isinf isfinite all any""".split())
 
 
 def _or_pairwise(reduce, pairwise, name: str):
@@ -128,7 +131,8 @@ def _or_pairwise(reduce, pairwise, name: str):
 
 
 max, min = _or_pairwise(max, maximum, "max"), _or_pairwise(min, minimum, "min")
-__all__ = [n for n in dir() if not n.startswith("_")]
+# all and any stay out of `import *`: the builtins take generators, tg.all(x) takes a tensor
+__all__ = [n for n in dir() if not n.startswith("_") and n not in ("all", "any")]
 
 # PyTorch's dtype aliases (tg.tensor(y, dtype=tg.long), t.to(tg.float)); the names that are
 # Python builtins stay out of __all__, so `from tapegrad import *` does not shadow float()

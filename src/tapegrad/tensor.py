@@ -523,6 +523,15 @@ class Tensor:
         """The number of axes (PyTorch's name for t.ndim)."""
         return self._data.ndim
 
+    nelement, ndimension = numel, dim  # PyTorch's other names for them
+
+    def element_size(self) -> int:
+        """Bytes per element (4 for float32)."""
+        return self._data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
     @property
     def device(self) -> device:
         """Always device('cpu')."""
@@ -958,6 +967,18 @@ class Tensor:
     def any(self) -> bool:
         return bool(self._data.any())
 
+    def isnan(self) -> Tensor:
+        """Where the values are NaN, a bool tensor (no gradient)."""
+        return Tensor._make(np.isnan(self._data), False)
+
+    def isinf(self) -> Tensor:
+        """Where the values are +inf or -inf, a bool tensor (no gradient)."""
+        return Tensor._make(np.isinf(self._data), False)
+
+    def isfinite(self) -> Tensor:
+        """Where the values are neither NaN nor ±inf, a bool tensor (no gradient)."""
+        return Tensor._make(np.isfinite(self._data), False)
+
     # ------------------------------------------------------------------ elementwise
     # float functions of integers (or bools) compute in float32, as in PyTorch (numpy: float64)
     def exp(self) -> Tensor:
@@ -1016,9 +1037,21 @@ class Tensor:
         """−self."""
         return ops.neg(self)
 
+    def clamp_min(self, min: float) -> Tensor:
+        """clamp(min=min)."""
+        return self._clip(min, None, "clamp_min")
+
+    def clamp_max(self, max: float) -> Tensor:
+        """clamp(max=max)."""
+        return self._clip(None, max, "clamp_max")
+
     def reciprocal(self) -> Tensor:
         """1 / self (of integers: float32, as in PyTorch)."""
         return 1 / self
+
+    def rsqrt(self) -> Tensor:
+        """1 / √self."""
+        return 1 / self.sqrt()
 
     def sign(self) -> Tensor:
         """−1, 0 or 1 by the sign of each element (of bools: the bools); gradient 0."""
@@ -1092,6 +1125,15 @@ class Tensor:
         if dim is not None:
             return self._values_indices(axis, keepdims, dim, keepdim, np.argmin, "min")
         return self._extreme(ops.min, axis, keepdims, keepdim, "min")
+
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """The largest values over dim (an int or a tuple; all axes by default), with no
+        indices: ties share the gradient equally, as in PyTorch's amax."""
+        return self._extreme(ops.max, dim, keepdim, None, "amax")
+
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """The smallest values over dim (see amax)."""
+        return self._extreme(ops.min, dim, keepdim, None, "amin")
 
     def _extreme(self, op: ops.Primitive, axis: Any, keepdims: bool, keepdim: bool | None,
                  who: str) -> Tensor:
@@ -1305,6 +1347,14 @@ class Tensor:
                              f"and {b.shape}")
         return ops.matmul(self, b)
 
+    def dot(self, other: Tensor) -> Tensor:
+        """The inner product of two 1-D tensors of one length, Σ_i self_i·other_i."""
+        b = other if isinstance(other, Tensor) else Tensor(other)
+        if self.ndim != 1 or b.ndim != 1 or self.shape != b.shape:
+            raise ShapeError(f"dot: needs two 1-D tensors of one length, got shapes "
+                             f"{self.shape} and {b.shape}")
+        return ops.matmul(self, b)
+
     def bmm(self, other: Tensor) -> Tensor:
         """The batched matrix product of two 3-D tensors, (b, n, k) @ (b, k, m) -> (b, n, m)."""
         b = other if isinstance(other, Tensor) else Tensor(other)
@@ -1417,6 +1467,23 @@ class Tensor:
                                      f"size {self.shape[ax]}")
         key = np.ix_(*(np.arange(m) for m in idx.shape))
         return ops.getitem(self, index=key[:ax] + (idx,) + key[ax + 1:])
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        """The entries at the positions `index` (1-D integers, repeats allowed) along dim,
+        in that order; the gradient adds into the positions selected."""
+        ax = self._axis_of(dim, "index_select")
+        idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"index_select: index must be integers, got {idx.dtype}")
+        if idx.ndim > 1:
+            raise ShapeError(f"index_select: index must be 0-d or 1-D, got shape {idx.shape}")
+        idx = idx.reshape(-1)
+        n = self.shape[ax]
+        if idx.size and not (idx.min() >= -n and idx.max() < n):
+            bad = idx[(idx < -n) | (idx >= n)][0]
+            raise TapegradIndexError(f"index_select: index {bad} is out of range for axis "
+                                     f"{ax} of size {n}")
+        return ops.getitem(self, index=(slice(None),) * ax + (idx,))
 
     def view_as(self, other: Tensor) -> Tensor:
         """self.reshape(other.shape)."""
