@@ -348,3 +348,41 @@ def test_fit_resumes_a_dataset_loader_from_a_checkpoint_bit_for_bit(tmp_path):
     assert rest["train_loss"] == full["train_loss"][2:]
     for a, b in zip(model.parameters(), fresh.parameters()):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_collate_fn_gets_the_samples_of_each_batch_as_in_pytorch():
+    ds = data.TensorDataset(tg.arange(10.0).reshape(5, 2), tg.arange(5))
+    seen = []
+
+    def pairs(samples):
+        seen.append(len(samples))
+        return [(x.tolist(), y.item()) for x, y in samples]
+
+    batches = list(data.DataLoader(ds, batch_size=2, shuffle=True, generator=3, collate_fn=pairs))
+    assert seen == [2, 2, 1] and sorted(y for b in batches for _, y in b) == [0, 1, 2, 3, 4]
+    assert all(x == [2.0 * y, 2.0 * y + 1] for b in batches for x, y in b)
+    xb, yb = next(iter(data.DataLoader(ds, batch_size=3, collate_fn=data.default_collate)))
+    np.testing.assert_array_equal(xb.numpy(), np.arange(6.0).reshape(3, 2))
+    assert yb.tolist() == [0, 1, 2]
+    rows = np.arange(6.0).reshape(3, 2)  # a bare array: its samples are its rows
+    stacked = list(data.DataLoader(rows, batch_size=2, collate_fn=np.stack))
+    assert stacked[1].tolist() == [[4.0, 5.0]]
+    assert list(data.DataLoader(rows, batch_size=None, collate_fn=np.sum)) == [1.0, 5.0, 9.0]
+    assert data.default_collate([{"a": 1}, {"a": 2}])["a"].tolist() == [1, 2]
+    with pytest.raises(ValueError, match="default_collate: no samples"):
+        data.default_collate([])
+
+
+def test_num_workers_and_pin_memory_are_accepted_and_change_nothing():
+    ds = data.TensorDataset(tg.arange(8.0), tg.arange(8))
+    plain = [y.tolist() for _, y in data.DataLoader(ds, batch_size=3, shuffle=True, generator=1)]
+    busy = data.DataLoader(ds, batch_size=3, shuffle=True, generator=1, num_workers=4,
+                      pin_memory=True)
+    assert [y.tolist() for _, y in busy] == plain and busy.num_workers == 4
+    for kwargs, error, match in (({"num_workers": -1}, ValueError, "num_workers must be an "
+                                                                   "int >= 0, got -1"),
+                                 ({"pin_memory": 1}, TypeError, "pin_memory must be True or "
+                                                                "False, got 1"),
+                                 ({"collate_fn": 3}, TypeError, "collate_fn must be callable")):
+        with pytest.raises(error, match=f"DataLoader: {match}"):
+            data.DataLoader(ds, **kwargs)

@@ -547,6 +547,17 @@ def _structure(x: Any) -> str:
     return f"a {type(x).__name__}"
 
 
+def default_collate(samples: Sequence[Any]) -> Any:
+    """A list of samples as one batch, the rule DataLoader uses without a collate_fn (as
+    torch's default_collate): numbers, arrays and Tensors are stacked along a new first axis
+    into a Tensor; tuples, lists and dicts are collated field by field; strings stay a
+    list. For a collate_fn of your own that does part of its work this way."""
+    samples = list(samples)
+    if not samples:
+        raise ValueError("default_collate: no samples to collate")
+    return _collate(samples, list(range(len(samples))))
+
+
 def _collate(samples: list[Any], ids: list[int], stack: bool = True, where: str = "") -> Any:
     """Samples as one batch, as torch's default_collate: numbers, arrays and Tensors are
     stacked along a new first axis into a Tensor; tuples, lists and dicts are collated
@@ -587,7 +598,7 @@ class DataLoader:
     """Mini-batches of a dataset as Tensors, like torch.utils.data.DataLoader.
 
     DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, generator=None,
-               transform=None)
+               transform=None, collate_fn=None, num_workers=0, pin_memory=False)
         dataset: a map-style dataset: a Dataset (TensorDataset, Subset, ConcatDataset, a
             subclass of your own) or any object with __len__ and __getitem__; or a tuple
             of arrays or Tensors with a common first dimension, e.g. (X, y) (taken as
@@ -602,6 +613,12 @@ class DataLoader:
         drop_last: skip the last batch if it is smaller than batch_size.
         transform: a function applied to the first array of each (x, y, ...) batch
             (augmentation); it must keep the batch's length.
+        collate_fn: a function of the list of a batch's samples (dataset[i], read one by one)
+            that makes the batch, as in PyTorch (with batch_size=None, of each sample);
+            `default_collate` is the default's rule.
+        num_workers, pin_memory: accepted for PyTorch code; every batch is made in this
+            process, in the same order whatever num_workers is, and there is no GPU memory to
+            pin.
 
     A TensorDataset (or a Subset of one, e.g. from random_split) is batched by indexing
     its whole arrays, giving a tuple of Tensors per batch. Other datasets are read sample
@@ -626,7 +643,9 @@ class DataLoader:
 
     def __init__(self, dataset: Dataset | Sequence[Any], batch_size: int | None = 1,
                  shuffle: bool = False, drop_last: bool = False, generator: Seed = None,
-                 transform: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+                 transform: Callable[[np.ndarray], np.ndarray] | None = None,
+                 collate_fn: Callable[[list[Any]], Any] | None = None, num_workers: int = 0,
+                 pin_memory: bool = False) -> None:
         # a bare array or Tensor is the dataset of its rows, batched as one Tensor (PyTorch)
         self._single = isinstance(dataset, (np.ndarray, Tensor))
         if self._single:
@@ -639,12 +658,22 @@ class DataLoader:
         elif drop_last or transform is not None:
             raise ValueError("DataLoader: batch_size=None yields single samples, so it takes "
                              "neither drop_last nor transform (which act on batches)")
-        if transform is not None and not callable(transform):
-            raise TypeError(f"DataLoader: transform must be callable, got {transform!r}")
+        for name, fn in (("transform", transform), ("collate_fn", collate_fn)):
+            if fn is not None and not callable(fn):
+                raise TypeError(f"DataLoader: {name} must be callable, got {fn!r}")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) \
+                or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be an int >= 0, got "
+                             f"{num_workers!r}")
+        if not isinstance(pin_memory, bool):
+            raise TypeError(f"DataLoader: pin_memory must be True or False, got "
+                            f"{pin_memory!r}")
         self.dataset, self.batch_size = dataset, batch_size
+        self.collate_fn, self.num_workers, self.pin_memory = collate_fn, num_workers, pin_memory
         # the arrays batches are cut from, and the rows of them that are the samples; None
         # for a dataset whose samples are collated one by one
-        self.arrays, self._rows = _fields(dataset) or (None, None)
+        self.arrays, self._rows = (None, None) if collate_fn is not None else (
+            _fields(dataset) or (None, None))
         self.shuffle, self.drop_last, self.transform = bool(shuffle), bool(drop_last), transform
         self._own_rng = generator is not None
         self._rng = _rng(generator, "DataLoader", "generator") if self._own_rng else None
@@ -685,12 +714,19 @@ class DataLoader:
             # a batch of rows is a fresh array already (fancy indexing): no second copy
             batch = tuple(Tensor._make(a[rows], False) if rows.ndim else Tensor(a[rows])
                           for a in self.arrays)
+        elif self.collate_fn is not None:  # PyTorch's samples: a bare array's are its rows
+            samples = [self.dataset[i][0] if self._single else self.dataset[i]
+                       for i in np.atleast_1d(idx).tolist()]
+            return self._transformed_if(self.collate_fn(samples if idx.ndim else samples[0]),
+                                        idx)
         else:
             ids = np.atleast_1d(idx).tolist()
             batch = _collate([self.dataset[i] for i in ids], ids, stack=idx.ndim == 1)
-        if self.transform is not None:
-            batch = self._transformed(batch, len(idx))
+        batch = self._transformed_if(batch, idx)
         return batch[0] if self._single else batch
+
+    def _transformed_if(self, batch: Any, idx: np.ndarray) -> Any:
+        return batch if self.transform is None else self._transformed(batch, len(idx))
 
     def _transformed(self, batch: Any, n: int) -> Any:
         """The batch with its first field passed through the transform."""
