@@ -594,3 +594,10 @@ def test_more_pytorch_functions_and_methods(a):
     with pytest.raises(ValueError, match=r"dot: needs two 1-D tensors of one length, got "
                                          r"shapes \(3,\) and \(2,\)"):
         tg.dot(tg.ones(3), tg.ones(2))
+
+
+def test_grad_fn_is_the_record_and_none_for_leaves():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * 3).sum()
+    assert x.grad_fn is None and y.grad_fn is y.record and y.grad_fn.op == "sum"
+    assert (x * 3).grad_fn.op == "mul" and tg.tensor(1.0).grad_fn is None

@@ -483,6 +483,8 @@ class Tensor:
         """The tape record of the op that made this tensor (None for leaves)."""
         return self._node
 
+    grad_fn = record  # PyTorch's name: None for a leaf, else what backward runs through
+
     @property
     def is_leaf(self) -> bool:
         return self._node is None
