@@ -463,18 +463,22 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-def _class_indices(target: Any, n: int, classes: int, ignore_index: int, who: str
-                   ) -> tuple[np.ndarray, bool]:
-    """The target as a new integer array (n,), every label in [0, classes) or ignore_index,
-    and whether every sample counts (no label is ignore_index)."""
+def _class_indices(target: Any, lead: tuple[int, ...], classes: int, ignore_index: int,
+                   who: str) -> tuple[np.ndarray, bool]:
+    """The target as a new integer array (n,) (n = prod(lead), lead the input's shape without
+    the class axis), every label in [0, classes) or ignore_index, and whether every sample
+    counts (no label is ignore_index)."""
     arr = target._data if isinstance(target, Tensor) else np.asarray(target)
     if arr.dtype.kind not in "iu":
+        soft = "; give probabilities with the input's shape for soft targets" if (
+            who == "cross_entropy") else ""
         raise TypeError(f"{who}: class-index targets must be integers, got dtype {arr.dtype}"
-                        f" (shape {arr.shape}); give probabilities with the input's shape "
-                        f"(N, {classes}) for soft targets")
-    if arr.shape != (n,) and not (arr.shape == () and n == 1):
-        raise ShapeError(f"{who}: target shape {arr.shape} does not match: expected ({n},) "
-                         f"class indices or ({n}, {classes}) probabilities")
+                        f" (shape {arr.shape}){soft}")
+    n = math.prod(lead)
+    if arr.shape != lead and not (len(lead) <= 1 and arr.shape in ((n,), ()) and n == 1):
+        probs = lead[:1] + (classes,) + lead[1:]
+        raise ShapeError(f"{who}: target shape {arr.shape} does not match: expected "
+                         f"{lead} class indices or {probs} probabilities")
     arr = arr.reshape(-1)
     if arr.size and arr.min() >= 0 and arr.max() < classes:  # every label is a class
         if type(ignore_index) is int and not 0 <= ignore_index < classes:
@@ -504,13 +508,21 @@ def _class_weights(weight: Any, classes: int, dtype: np.dtype, who: str) -> np.n
     return w
 
 
-def _as_batch(x: Tensor, who: str) -> Tensor:
-    """(C,) as (1, C); (N, C) as is."""
+def _as_batch(x: Tensor, who: str) -> tuple[Tensor, tuple[int, ...]]:
+    """The input with its class axis last, as rows (M, C), and the shape of the per-sample
+    losses: (C,) as (1, C) and (); (N, C) as is and (N,); (N, C, d1, ..., dk) (PyTorch's
+    K-dimensional loss, e.g. a sequence (N, C, T)) moved to (N, d1, ..., dk, C), then
+    reshaped to (N·d1·…·dk, C), and (N, d1, ..., dk)."""
     if x.ndim == 1:
-        return x.reshape(1, x.shape[0])
-    if x.ndim != 2:
-        raise ShapeError(f"{who}: input must be (N, C) or (C,), got shape {x.shape}")
-    return x
+        return x.reshape(1, x.shape[0]), ()
+    if x.ndim == 2:
+        return x, (x.shape[0],)
+    if x.ndim == 0:
+        raise ShapeError(f"{who}: input must be (N, C), (C,) or (N, C, d1, ...), got shape "
+                         f"{x.shape}")
+    lead = x.shape[:1] + x.shape[2:]
+    moved = x.permute(0, *range(2, x.ndim), 1)
+    return moved.reshape(math.prod(lead), x.shape[1]), lead
 
 
 def _indexed_loss(logp: Tensor, y: np.ndarray, kept_all: bool, weight: np.ndarray | None,
@@ -540,35 +552,47 @@ def _indexed_loss(logp: Tensor, y: np.ndarray, kept_all: bool, weight: np.ndarra
     if reduction != "mean" or plain:
         return _reduce(loss, reduction)
     total = float(w.sum())
-    return loss.sum() / total if total > 0 else loss.sum() * float("nan")  # as PyTorch
+    if total > 0:
+        return loss.sum() / total
+    # Σ w = 0 (every target ignored, or only classes of weight 0): the mean is 0/0 = NaN, as
+    # in PyTorch, and so is the gradient of the counted samples, while ignored samples get
+    # 0, as in PyTorch (a batch of padding only must not turn the parameters into NaN)
+    nan = float("nan")
+    factor = nan if keep is None else np.where(keep, nan, 0.0).astype(logp.dtype)
+    return (loss * factor).sum() + nan
 
 
 def nll_loss(input: Tensor, target: Any, weight: Any = None, *, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
-    """−w_{y_n}·log p[n, y_n] for log-probabilities input (N, C) and class indices (N,).
+    """−w_{y_n}·log p[n, y_n] for log-probabilities input (N, C) and class indices (N,); also
+    (C,) with a 0-d target, and PyTorch's K-dimensional form: input (N, C, d1, ..., dk) with
+    target (N, d1, ..., dk) (the class axis is axis 1; 'none' gives (N, d1, ..., dk)).
 
-    weight: optional per-class weights (C,); 'mean' then divides by Σ_n w_{y_n}. Samples whose
-    target is ignore_index contribute nothing (and are not counted by 'mean')."""
+    weight: optional per-class weights (C,); 'mean' then divides by Σ_n w_{y_n} (NaN if that
+    is 0, as in PyTorch). Samples whose target is ignore_index contribute nothing (and are
+    not counted by 'mean'; their gradient is 0 even when the mean is NaN)."""
     who = "nll_loss"
     _check_reduction(reduction, who)
     input = _tensor(input, who)
-    logp = _as_batch(input, who)
-    n, c = logp.shape
-    y, kept_all = _class_indices(target, n, c, ignore_index, who)
+    logp, lead = _as_batch(input, who)
+    c = logp.shape[1]
+    y, kept_all = _class_indices(target, lead, c, ignore_index, who)
     loss = _indexed_loss(logp, y, kept_all, _class_weights(weight, c, input.dtype, who),
                          ignore_index, reduction)
-    return loss.reshape(()) if input.ndim == 1 and reduction == "none" else loss
+    return loss.reshape(lead) if reduction == "none" and loss.shape != lead else loss
 
 
 def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy of logits (N, C) (or (C,)): nll_loss(log_softmax(logits)).
+    """Softmax cross-entropy of logits (N, C) (or (C,), or (N, C, d1, ..., dk) with the
+    classes on axis 1, as in PyTorch): nll_loss(log_softmax(logits)) over the class axis.
 
-    target is either class indices (N,) (integers in [0, C)) or probabilities (N, C)
-    (one-hot or soft; any target with the logits' shape). With label smoothing ε the target
-    becomes (1 − ε)·t + ε/C, so for indices loss_n = (1 − ε)·(−log p[n, y_n]) +
-    ε·mean_c(−log p[n, c]). weight (C,) and ignore_index follow PyTorch (see nll_loss; for
-    probability targets loss_n = −Σ_c w_c·t_c·log p[n, c] and 'mean' divides by N).
+    target is either class indices (N,) (integers in [0, C); (N, d1, ..., dk) for K-dim
+    logits) or probabilities (N, C) (one-hot or soft; any target with the logits' shape).
+    With label smoothing ε the target becomes (1 − ε)·t + ε/C, so for indices
+    loss_n = (1 − ε)·(−log p[n, y_n]) + ε·mean_c(−log p[n, c]). weight (C,) and ignore_index
+    follow PyTorch (see nll_loss; for probability targets loss_n = −Σ_c w_c·t_c·log p[n, c],
+    'mean' divides by the number of samples N·d1·…·dk, and ignore_index is refused).
 
     >>> import tapegrad as tg
     >>> logits = tg.tensor([[2.0, 0.0, 0.0]], requires_grad=True)
@@ -585,12 +609,16 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{who}: label_smoothing must be in [0, 1], got {label_smoothing}")
     logits = _floating(_tensor(logits, who), who)
-    batch = _as_batch(logits, who)
-    n, c = batch.shape
+    batch, lead = _as_batch(logits, who)
+    c = batch.shape[1]
     w = _class_weights(weight, c, logits.dtype, who)
     logp = log_softmax(batch, axis=1)
     t_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
     if tuple(t_shape) == logits.shape:  # same shape as the logits: probabilities
+        if ignore_index != -100:  # PyTorch refuses it too, rather than ignore nothing
+            raise ValueError(f"{who}: ignore_index={ignore_index} is not supported for "
+                             f"probability targets (target shape {tuple(t_shape)}, the "
+                             "logits' shape); give class indices, or leave ignore_index")
         probs = _tensor(target, who, "target")
         if probs.dtype.kind not in "fiub":
             raise TypeError(f"{who}: probability targets must be numeric, got {probs.dtype}")
@@ -598,16 +626,16 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
         # PyTorch; any other is a constant array in the logits' dtype
         t = probs if probs.requires_grad else Tensor._make(
             probs._data.astype(logits.dtype), False)
-        t = t.reshape(n, c) if t.shape != (n, c) else t
+        t = _as_batch(t, who)[0]  # its class axis last too, as rows
         if label_smoothing:
             t = t * (1.0 - label_smoothing) + label_smoothing / c
         if w is not None:
             t = t * w
         loss = _reduce(-(t * logp).sum(axis=1), reduction)
     else:
-        y, kept_all = _class_indices(target, n, c, ignore_index, who)
+        y, kept_all = _class_indices(target, lead, c, ignore_index, who)
         loss = _indexed_loss(logp, y, kept_all, w, ignore_index, reduction, label_smoothing)
-    return loss.reshape(()) if logits.ndim == 1 and reduction == "none" else loss
+    return loss.reshape(lead) if reduction == "none" and loss.shape != lead else loss
 
 
 # ====================================================================== distances
