@@ -663,6 +663,15 @@ def test_batch_norm_constant_feature_and_batch_of_one():
         F.batch_norm(t64(np.zeros((4, 3))), rm, tg.ones(3), training=True)
 
 
+def test_batch_norm_evaluation_needs_running_statistics():
+    # PyTorch raises rather than silently normalizing with the batch's own statistics
+    with pytest.raises(ValueError, match="batch_norm: training=False needs running_mean"):
+        F.batch_norm(t64(np.arange(6.0).reshape(3, 2)), None, None, training=False)
+    bn = nn.BatchNorm1d(2, track_running_stats=False, dtype="float64").eval()
+    x = np.array([[1.0, 2.0], [3.0, 6.0]])  # the module without buffers: batch statistics
+    np.testing.assert_allclose(bn(t64(x)).numpy(), (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5))
+
+
 # ================================================================ layer_norm
 def test_layer_norm(rng):
     x, g, b = rng.standard_normal((4, 3, 5)), rng.standard_normal(5), rng.standard_normal(5)

@@ -741,7 +741,8 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     div, mul γ, add β (the last two only with weight/bias). The running statistics are then
     updated outside the graph (under no_grad), as in PyTorch:
     r_μ ← (1 − momentum)·r_μ + momentum·μ, r_σ² ← (1 − momentum)·r_σ² + momentum·σ²·N/(N − 1).
-    Evaluation (training=False) normalizes with the running statistics and leaves them.
+    Evaluation (training=False) normalizes with the running statistics and leaves them; it
+    needs them (None is a ValueError, as in PyTorch).
     """
     who = "batch_norm"
     x = _tensor(x, who)
@@ -763,6 +764,9 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
                              f"{x.shape}")
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{who}: give both running_mean and running_var, or neither")
+    if not training and running_mean is None:  # as PyTorch: no statistics to normalize with
+        raise ValueError(f"{who}: training=False needs running_mean and running_var (got "
+                         "None); give them, or training=True for the batch statistics")
     axes = (0,) if x.ndim == 2 else (0, 2)
     count = x.shape[0] * (1 if x.ndim == 2 else x.shape[2])
     if training and count <= 1:
