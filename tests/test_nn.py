@@ -122,7 +122,7 @@ def test_repr_is_nested_like_pytorch():
     assert repr(Net()) == (
         "Net(\n"
         "  (fc1): Linear(in_features=2, out_features=3, bias=True)\n"
-        "  (bn1): BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, "
+        "  (bn1): BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, "
         "track_running_stats=True)\n"
         "  (block): Block(\n"
         "    (fc): Linear(in_features=3, out_features=4, bias=True)\n"
@@ -401,6 +401,42 @@ def test_layernorm_module(rng):
                                rtol=1e-4, atol=1e-5)
     assert [n for n, _ in ln.named_parameters()] == ["weight", "bias"]
     assert ln.weight.shape == (5,)
+
+
+def test_normalization_layers_take_pytorchs_bias_flag_and_reset_parameters(rng):
+    # PyTorch 2.x: LayerNorm(..., bias=False) and BatchNorm1d(..., bias=False) learn γ only;
+    # reprs name the flag; reset_parameters() restores γ = 1, β = 0 (and the running stats)
+    ln = nn.LayerNorm(4, bias=False, dtype="float64")
+    assert ln.bias is None and list(ln.state_dict()) == ["weight"]
+    assert repr(ln) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=False)"
+    assert repr(nn.LayerNorm(4, elementwise_affine=False)) == (
+        "LayerNorm((4,), eps=1e-05, elementwise_affine=False, bias=False)")
+    x = rng.standard_normal((3, 4))
+    ln.weight.data[...] = [1.0, 2.0, 3.0, 4.0]
+    xhat = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(ln(tg.tensor(x)).numpy(), xhat * [1.0, 2.0, 3.0, 4.0],
+                               atol=1e-12)
+    ln.reset_parameters()
+    assert ln.weight.numpy().tolist() == [1.0] * 4
+    bn = nn.BatchNorm1d(3, bias=False, dtype="float64")
+    assert bn.bias is None and bn.weight is not None
+    assert list(bn.state_dict()) == ["weight", "running_mean", "running_var",
+                                     "num_batches_tracked"]
+    assert repr(bn) == ("BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=False, "
+                        "track_running_stats=True)")
+    assert "affine=False, bias=False" in repr(nn.BatchNorm1d(3, affine=False))
+    with pytest.raises(TypeError):
+        nn.BatchNorm1d(3, 1e-5, 0.1, True, True, None, False)  # bias is keyword-only
+    full = nn.BatchNorm1d(3, dtype="float64")
+    full(tg.tensor(rng.standard_normal((5, 3))))
+    full.weight.data[...] = 2.0
+    full.bias.data[...] = 1.0
+    full.reset_parameters()
+    assert full.weight.numpy().tolist() == [1.0] * 3 and full.bias.numpy().tolist() == [0.0] * 3
+    assert full.running_mean.numpy().tolist() == [0.0] * 3
+    assert full.running_var.numpy().tolist() == [1.0] * 3
+    assert full.num_batches_tracked.item() == 0
+    assert repr(nn.Dropout(0.2)) == "Dropout(p=0.2, inplace=False)"  # as PyTorch prints it
 
 
 # ================================================================ end to end
