@@ -184,11 +184,12 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     The tanh form's inner polynomial is taken of x clipped to ±10, where the tanh is already
     ±1 to the last bit: the same values, and no overflow of x³ for huge inputs."""
     x = _tensor(x, "gelu")
+    half = x * 0.5  # halved first (exact), so x near the dtype's max does not overflow
     if approximate == "none":
-        return x * (ops.erf(x * _SQRT_HALF) + 1.0) * 0.5
+        return half * (ops.erf(x * _SQRT_HALF) + 1.0)
     if approximate == "tanh":
         c = x.clip(-_GELU_TANH_CAP, _GELU_TANH_CAP)
-        return x * (((c + c * c * c * 0.044715) * _SQRT_2_OVER_PI).tanh() + 1.0) * 0.5
+        return half * (((c + c * c * c * 0.044715) * _SQRT_2_OVER_PI).tanh() + 1.0)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
