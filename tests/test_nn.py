@@ -285,6 +285,34 @@ def test_loss_modules_are_the_functional_losses_with_pytorch_names():
         nn.CrossEntropyLoss(label_smoothing=1.5)
 
 
+def test_loss_weights_are_buffers_in_the_state_dict_as_in_pytorch(rng):
+    # PyTorch registers weight (and BCEWithLogitsLoss's pos_weight) as buffers: a model that
+    # holds its criterion saves and loads them
+    w = [0.5, 2.0, 1.0, 3.0]
+    ce = nn.CrossEntropyLoss(weight=w)
+    assert list(ce.state_dict()) == ["weight"] and isinstance(ce.weight, tg.Tensor)
+    assert ce.weight.dtype == np.float64  # a list keeps its exact values
+    assert list(nn.CrossEntropyLoss().state_dict()) == []
+    assert list(nn.BCEWithLogitsLoss(w, pos_weight=w).state_dict()) == ["weight", "pos_weight"]
+    assert list(nn.BCEWithLogitsLoss(pos_weight=w).state_dict()) == ["pos_weight"]
+    assert list(nn.BCELoss(np.array(w)).state_dict()) == ["weight"]
+    shared = tg.tensor(w)
+    assert nn.NLLLoss(shared).weight is shared  # a Tensor is kept, as PyTorch does
+    z = rng.standard_normal((6, 4))
+    y = np.array([0, 3, 1, 1, 2, 0])
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    fresh = nn.CrossEntropyLoss(weight=[1.0, 1.0, 1.0, 1.0])
+    fresh.load_state_dict(ce.state_dict())
+    wy = np.array(w)[y]
+    assert fresh(tg.tensor(z), y).item() == pytest.approx(
+        -(wy * logp[np.arange(6), y]).sum() / wy.sum(), rel=1e-12)
+    out = ce(tg.tensor(z.astype(np.float32)), y)  # float64 weights, float32 input
+    assert out.dtype == np.float32
+    t = (z > 0).astype(np.float32)
+    assert nn.BCEWithLogitsLoss(pos_weight=np.ones(4))(tg.tensor(z.astype(np.float32)),
+                                                        t).dtype == np.float32
+
+
 def test_module_list_registers_its_modules():
     class Stack(nn.Module):
         def __init__(self):
