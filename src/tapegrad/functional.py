@@ -113,18 +113,32 @@ def relu(x: Tensor, inplace: bool = False) -> Tensor:
     return x.clamp_(0) if inplace else ops.relu(x)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x for x > 0, negative_slope·x otherwise (gradient negative_slope at 0, as PyTorch)."""
+def _in_place(x: Tensor, fn: Any, who: str) -> Tensor:
+    """PyTorch's inplace=True: fn(x) written into x, and x returned, by the rules of F.relu's
+    inplace (refused where the change would be recorded: x or a tensor it was computed from
+    requires grad, outside no_grad)."""
+    x._recorded(None, f"{who}(inplace=True)", True)
+    return x.copy_(fn(x))
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope·x otherwise (gradient negative_slope at 0, as PyTorch).
+    inplace=True writes the result into x (see relu)."""
     x = _tensor(x, "leaky_relu")
     _number(negative_slope, "leaky_relu", "negative_slope")
+    if inplace:
+        return _in_place(x, lambda t: leaky_relu(t, negative_slope), "leaky_relu")
     return ops.where(_mask(x._data > 0), x, x * negative_slope)
 
 
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, α(eˣ − 1) otherwise. eˣ is taken of min(x, 0), so large x never overflows;
-    the gradient at 0 is α (the left branch, as in PyTorch)."""
+    the gradient at 0 is α (the left branch, as in PyTorch). inplace=True writes the result
+    into x (see relu)."""
     x = _tensor(x, "elu")
     _number(alpha, "elu", "alpha")
+    if inplace:
+        return _in_place(x, lambda t: elu(t, alpha), "elu")
     return ops.where(_mask(x._data > 0), x, (x.clip(hi=0.0).exp() - 1.0) * alpha)
 
 
@@ -148,12 +162,15 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return ops.where(_mask(linear), x, out) if linear.any() else out
 
 
-def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+             ) -> Tensor:
     """x limited to [min_val, max_val]. As in PyTorch the gradient is 1 strictly inside and
     0 outside and at the bounds themselves (clip's is 1 at the bounds): where(inside, x, the
-    clipped values as a constant)."""
+    clipped values as a constant). inplace=True writes the result into x (see relu)."""
     x = _tensor(x, "hardtanh")
     _check_hardtanh_bounds(min_val, max_val, "hardtanh")
+    if inplace:
+        return _in_place(x, lambda t: hardtanh(t, min_val, max_val), "hardtanh")
     a = x._data
     clipped = Tensor._make(np.clip(a, min_val, max_val).astype(a.dtype, copy=False), False)
     return ops.where(_mask((a > min_val) & (a < max_val)), x, clipped)
@@ -167,9 +184,13 @@ def _check_hardtanh_bounds(min_val: float, max_val: float, who: str) -> None:
         raise ValueError(f"{who}: min_val {min_val} is greater than max_val {max_val}")
 
 
-def relu6(x: Tensor) -> Tensor:
-    """min(max(x, 0), 6) = hardtanh(x, 0, 6): gradient 0 at 0 and at 6, as in PyTorch."""
-    return hardtanh(_tensor(x, "relu6"), 0.0, 6.0)
+def relu6(x: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6) = hardtanh(x, 0, 6): gradient 0 at 0 and at 6, as in PyTorch.
+    inplace=True writes the result into x (see relu)."""
+    x = _tensor(x, "relu6")
+    if inplace:
+        return _in_place(x, relu6, "relu6")
+    return hardtanh(x, 0.0, 6.0)
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -193,15 +214,21 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def silu(x: Tensor) -> Tensor:
-    """x·σ(x) (also called swish), with the overflow-free sigmoid."""
+def silu(x: Tensor, inplace: bool = False) -> Tensor:
+    """x·σ(x) (also called swish), with the overflow-free sigmoid. inplace=True writes the
+    result into x (see relu)."""
     x = _tensor(x, "silu")
+    if inplace:
+        return _in_place(x, silu, "silu")
     return x * ops.sigmoid(x)
 
 
-def mish(x: Tensor) -> Tensor:
-    """x·tanh(softplus(x)) = x·tanh(log(1 + eˣ)), softplus taken without overflow."""
+def mish(x: Tensor, inplace: bool = False) -> Tensor:
+    """x·tanh(softplus(x)) = x·tanh(log(1 + eˣ)), softplus taken without overflow.
+    inplace=True writes the result into x (see relu)."""
     x = _tensor(x, "mish")
+    if inplace:
+        return _in_place(x, mish, "mish")
     return x * softplus(x, threshold=math.inf).tanh()
 
 
