@@ -467,6 +467,19 @@ def test_normalization_layers_take_pytorchs_bias_flag_and_reset_parameters(rng):
     assert repr(nn.Dropout(0.2)) == "Dropout(p=0.2, inplace=False)"  # as PyTorch prints it
 
 
+def test_normalization_layer_errors_name_the_layer():
+    with pytest.raises(ValueError, match=r"LayerNorm\(5\): expected input \(\*, 5\) .* got "
+                                         r"shape \(3, 4\)"):
+        nn.LayerNorm(5)(tg.zeros(3, 4))
+    with pytest.raises(ValueError, match=r"LayerNorm\(\(2, 5\)\): expected input \(\*, 2, 5\)"):
+        nn.LayerNorm((2, 5))(tg.zeros(5))
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(4\): expected more than 1 value per "
+                                         r"channel when training, got input of shape \(1, 4, 1\)"):
+        nn.BatchNorm1d(4)(tg.zeros(1, 4, 1))
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(4\): .* without running statistics"):
+        nn.BatchNorm1d(4, track_running_stats=False).eval()(tg.zeros(1, 4))
+
+
 # ================================================================ end to end
 def test_mlp_with_batchnorm_learns_xor_like_data():
     tg.manual_seed(0)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import functional as F
+from ..tape import ShapeError
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter, _float_dtype
@@ -62,13 +63,18 @@ class BatchNorm1d(Module):
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ValueError(f"{self.scope_label()}: expected input (N, {self.num_features}) or "
                              f"(N, {self.num_features}, L), got shape {x.shape}")
+        batch_stats = self.training or self.running_mean is None
+        if batch_stats and x.shape[0] * (x.shape[2] if x.ndim == 3 else 1) <= 1:
+            when = "when training" if self.training else "without running statistics"
+            raise ValueError(f"{self.scope_label()}: expected more than 1 value per channel "
+                             f"{when}, got input of shape {x.shape}")
         counted = self.training and self.num_batches_tracked is not None
         n = int(self.num_batches_tracked.item()) + 1 if counted else 0
         momentum = self.momentum
         if momentum is None:  # the cumulative average; nothing is updated when not counted
             momentum = 1.0 / n if counted else 0.0
         out = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
-                           self.training or self.running_mean is None, momentum, self.eps)
+                           batch_stats, momentum, self.eps)
         if counted:  # after F.batch_norm, which raises for a bad batch before any update
             self.num_batches_tracked.copy_(n)
         return out
@@ -117,6 +123,11 @@ class LayerNorm(Module):
                                 if elementwise_affine and bias else None)
 
     def forward(self, x: Tensor) -> Tensor:
+        shape = self.normalized_shape
+        if isinstance(x, Tensor) and x.shape[max(x.ndim - len(shape), 0):] != shape:
+            raise ShapeError(f"{self.scope_label()}: expected input (*, "
+                             f"{', '.join(map(str, shape))}) (its last axes normalized_shape "
+                             f"{shape}), got shape {x.shape}")
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def reset_parameters(self) -> None:
