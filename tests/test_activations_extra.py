@@ -73,6 +73,21 @@ def test_huge_inputs_give_the_limits_without_warnings(fn, dtype):
     np.testing.assert_array_equal(x.grad.numpy(), [0, 0, 1, 1])
 
 
+@pytest.mark.parametrize("fn", [f for f, _ in CASES])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_inputs_at_the_dtype_max_do_not_overflow(fn, dtype):
+    # GELU(x) = x·Φ(x) is x itself at the largest float (PyTorch gives it); ½·x is taken
+    # first, as x·(1 + erf) would be 2x = inf
+    big = np.finfo(dtype).max
+    x = tg.Tensor(np.array([-big, big], dtype), requires_grad=True)
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        out = fn(x)
+        out.sum().backward()
+    np.testing.assert_array_equal(out.numpy(), np.array([0, big], dtype))
+    np.testing.assert_array_equal(x.grad.numpy(), [0, 1])
+
+
 def test_float32_stays_float32_and_matches_float64(rng):
     x = rng.standard_normal(50) * 4
     for fn, _ in CASES:

@@ -171,6 +171,71 @@ def test_nll_loss(rng):
     assert tg.gradcheck(lambda a: F.nll_loss(a, y, reduction="sum"), [t64(logp)])
 
 
+def test_cross_entropy_with_every_target_ignored_is_nan_with_zero_gradient(rng):
+    # PyTorch: 'mean' over no counted sample is 0/0 = NaN, but the ignored samples' gradient
+    # stays 0 (a batch of padding only must not turn the parameters into NaN); samples that
+    # count with weight 0 get NaN
+    z = rng.standard_normal((3, 4))
+    for ls in (0.0, 0.2):
+        x = t64(z)
+        loss = F.cross_entropy(x, [-100, -100, -100], label_smoothing=ls)
+        assert np.isnan(loss.item())
+        loss.backward()
+        np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 4)))
+    x = t64(z)
+    F.nll_loss(x, [0, 0, -100], weight=[0.0, 1.0, 1.0, 1.0]).backward()
+    g = x.grad.numpy()
+    assert np.isnan(g[:2, 0]).all() and (g[:2, 1:] == 0).all() and (g[2] == 0).all()
+    x = t64(z)
+    F.cross_entropy(x, np.array([0, 0, -100]), weight=[0.0, 1.0, 1.0, 1.0]).backward()
+    assert np.isnan(x.grad.numpy()[:2]).all() and (x.grad.numpy()[2] == 0).all()
+
+
+def test_cross_entropy_and_nll_loss_k_dimensional(rng):
+    # PyTorch's (N, C, d1, ..., dk) logits with (N, d1, ..., dk) targets: the loss of each
+    # position is the (N, C) loss of the classes along axis 1
+    z = rng.standard_normal((2, 4, 3, 2))
+    y = rng.integers(0, 4, (2, 3, 2))
+    y[0, 1, 1] = -100
+    w = np.array([0.5, 2.0, 1.0, 3.0])
+    rows = np.moveaxis(z, 1, -1).reshape(-1, 4)  # the positions as rows (N·d1·d2, C)
+    flat = y.reshape(-1)
+    y2 = np.where(y == -100, 2, y)  # for a custom ignore_index
+    for labels, kw in ((y, {}), (y, {"weight": w}), (y, {"label_smoothing": 0.3}),
+                       (y2, {"weight": w, "ignore_index": 2})):
+        none = F.cross_entropy(t64(z), labels, reduction="none", **kw)
+        assert none.shape == (2, 3, 2)
+        np.testing.assert_allclose(none.numpy().reshape(-1), F.cross_entropy(
+            t64(rows), labels.reshape(-1), reduction="none", **kw).numpy(), rtol=1e-12)
+        for reduction in ("mean", "sum"):
+            assert F.cross_entropy(t64(z), labels, reduction=reduction, **kw).item() == \
+                pytest.approx(F.cross_entropy(t64(rows), labels.reshape(-1),
+                                              reduction=reduction, **kw).item(), rel=1e-12)
+        assert tg.gradcheck(lambda a, t=labels, kw=kw: F.cross_entropy(a, t, **kw), [t64(z)])
+    logp = np_log_softmax(rows)
+    kept = flat != -100
+    nll = F.nll_loss(t64(np.moveaxis(logp.reshape(2, 3, 2, 4), -1, 1)), y)
+    assert nll.item() == pytest.approx(-logp[np.arange(12)[kept], flat[kept]].mean(),
+                                       rel=1e-12)
+    p = rng.random(z.shape)  # probabilities along axis 1; 'mean' divides by N·d1·d2
+    expected = -(np.moveaxis(p, 1, -1).reshape(-1, 4) * logp).sum(axis=1)
+    assert F.cross_entropy(t64(z), p).item() == pytest.approx(expected.mean(), rel=1e-12)
+    loss = nn.CrossEntropyLoss(reduction="none")(t64(z[:, :, :, 0]), y[:, :, 0].clip(0))
+    assert loss.shape == (2, 3)
+    with pytest.raises(ValueError, match=r"cross_entropy: target shape \(2, 3\) does not "
+                                         r"match: expected \(2, 3, 2\) class indices"):
+        F.cross_entropy(t64(z), y[:, :, 0])
+
+
+def test_cross_entropy_refuses_ignore_index_with_probability_targets(rng):
+    z = rng.standard_normal((3, 4))
+    p = np.full((3, 4), 0.25)
+    with pytest.raises(ValueError, match="cross_entropy: ignore_index=1 is not supported for "
+                                         "probability targets"):
+        F.cross_entropy(t64(z), p, ignore_index=1)
+    F.cross_entropy(t64(z), p, ignore_index=-100)  # the default is fine
+
+
 def test_binary_cross_entropy(rng):
     p = rng.uniform(0.05, 0.95, (3, 4))
     t = (rng.random((3, 4)) > 0.5).astype(np.float64)
@@ -473,8 +538,11 @@ def test_wrong_label_dtype_or_shape():
         F.cross_entropy(z, [0, 1, 2], reduction="avg")
     with pytest.raises(ValueError, match="label_smoothing"):
         F.cross_entropy(z, [0, 1, 2], label_smoothing=1.5)
+    with pytest.raises(ValueError, match=r"cross_entropy: target shape \(2,\) does not match: "
+                                         r"expected \(2, 4\) class indices"):
+        F.cross_entropy(t64(np.zeros((2, 3, 4))), [0, 1])  # K-dim logits take (N, d1) labels
     with pytest.raises(ValueError, match=r"cross_entropy: input must be \(N, C\)"):
-        F.cross_entropy(t64(np.zeros((2, 3, 4))), [0, 1])
+        F.cross_entropy(t64(np.zeros(())), 0)
 
 
 # ================================================================ linear
@@ -593,6 +661,15 @@ def test_batch_norm_constant_feature_and_batch_of_one():
     rm = tg.zeros(2)
     with pytest.raises(ValueError, match=r"running_mean has shape \(2,\), expected \(3,\)"):
         F.batch_norm(t64(np.zeros((4, 3))), rm, tg.ones(3), training=True)
+
+
+def test_batch_norm_evaluation_needs_running_statistics():
+    # PyTorch raises rather than silently normalizing with the batch's own statistics
+    with pytest.raises(ValueError, match="batch_norm: training=False needs running_mean"):
+        F.batch_norm(t64(np.arange(6.0).reshape(3, 2)), None, None, training=False)
+    bn = nn.BatchNorm1d(2, track_running_stats=False, dtype="float64").eval()
+    x = np.array([[1.0, 2.0], [3.0, 6.0]])  # the module without buffers: batch statistics
+    np.testing.assert_allclose(bn(t64(x)).numpy(), (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5))
 
 
 # ================================================================ layer_norm

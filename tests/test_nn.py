@@ -122,7 +122,7 @@ def test_repr_is_nested_like_pytorch():
     assert repr(Net()) == (
         "Net(\n"
         "  (fc1): Linear(in_features=2, out_features=3, bias=True)\n"
-        "  (bn1): BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, "
+        "  (bn1): BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=True, "
         "track_running_stats=True)\n"
         "  (block): Block(\n"
         "    (fc): Linear(in_features=3, out_features=4, bias=True)\n"
@@ -285,6 +285,34 @@ def test_loss_modules_are_the_functional_losses_with_pytorch_names():
         nn.CrossEntropyLoss(label_smoothing=1.5)
 
 
+def test_loss_weights_are_buffers_in_the_state_dict_as_in_pytorch(rng):
+    # PyTorch registers weight (and BCEWithLogitsLoss's pos_weight) as buffers: a model that
+    # holds its criterion saves and loads them
+    w = [0.5, 2.0, 1.0, 3.0]
+    ce = nn.CrossEntropyLoss(weight=w)
+    assert list(ce.state_dict()) == ["weight"] and isinstance(ce.weight, tg.Tensor)
+    assert ce.weight.dtype == np.float64  # a list keeps its exact values
+    assert list(nn.CrossEntropyLoss().state_dict()) == []
+    assert list(nn.BCEWithLogitsLoss(w, pos_weight=w).state_dict()) == ["weight", "pos_weight"]
+    assert list(nn.BCEWithLogitsLoss(pos_weight=w).state_dict()) == ["pos_weight"]
+    assert list(nn.BCELoss(np.array(w)).state_dict()) == ["weight"]
+    shared = tg.tensor(w)
+    assert nn.NLLLoss(shared).weight is shared  # a Tensor is kept, as PyTorch does
+    z = rng.standard_normal((6, 4))
+    y = np.array([0, 3, 1, 1, 2, 0])
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    fresh = nn.CrossEntropyLoss(weight=[1.0, 1.0, 1.0, 1.0])
+    fresh.load_state_dict(ce.state_dict())
+    wy = np.array(w)[y]
+    assert fresh(tg.tensor(z), y).item() == pytest.approx(
+        -(wy * logp[np.arange(6), y]).sum() / wy.sum(), rel=1e-12)
+    out = ce(tg.tensor(z.astype(np.float32)), y)  # float64 weights, float32 input
+    assert out.dtype == np.float32
+    t = (z > 0).astype(np.float32)
+    assert nn.BCEWithLogitsLoss(pos_weight=np.ones(4))(tg.tensor(z.astype(np.float32)),
+                                                        t).dtype == np.float32
+
+
 def test_module_list_registers_its_modules():
     class Stack(nn.Module):
         def __init__(self):
@@ -401,6 +429,55 @@ def test_layernorm_module(rng):
                                rtol=1e-4, atol=1e-5)
     assert [n for n, _ in ln.named_parameters()] == ["weight", "bias"]
     assert ln.weight.shape == (5,)
+
+
+def test_normalization_layers_take_pytorchs_bias_flag_and_reset_parameters(rng):
+    # PyTorch 2.x: LayerNorm(..., bias=False) and BatchNorm1d(..., bias=False) learn γ only;
+    # reprs name the flag; reset_parameters() restores γ = 1, β = 0 (and the running stats)
+    ln = nn.LayerNorm(4, bias=False, dtype="float64")
+    assert ln.bias is None and list(ln.state_dict()) == ["weight"]
+    assert repr(ln) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=False)"
+    assert repr(nn.LayerNorm(4, elementwise_affine=False)) == (
+        "LayerNorm((4,), eps=1e-05, elementwise_affine=False, bias=False)")
+    x = rng.standard_normal((3, 4))
+    ln.weight.data[...] = [1.0, 2.0, 3.0, 4.0]
+    xhat = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5)
+    np.testing.assert_allclose(ln(tg.tensor(x)).numpy(), xhat * [1.0, 2.0, 3.0, 4.0],
+                               atol=1e-12)
+    ln.reset_parameters()
+    assert ln.weight.numpy().tolist() == [1.0] * 4
+    bn = nn.BatchNorm1d(3, bias=False, dtype="float64")
+    assert bn.bias is None and bn.weight is not None
+    assert list(bn.state_dict()) == ["weight", "running_mean", "running_var",
+                                     "num_batches_tracked"]
+    assert repr(bn) == ("BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, bias=False, "
+                        "track_running_stats=True)")
+    assert "affine=False, bias=False" in repr(nn.BatchNorm1d(3, affine=False))
+    with pytest.raises(TypeError):
+        nn.BatchNorm1d(3, 1e-5, 0.1, True, True, None, False)  # bias is keyword-only
+    full = nn.BatchNorm1d(3, dtype="float64")
+    full(tg.tensor(rng.standard_normal((5, 3))))
+    full.weight.data[...] = 2.0
+    full.bias.data[...] = 1.0
+    full.reset_parameters()
+    assert full.weight.numpy().tolist() == [1.0] * 3 and full.bias.numpy().tolist() == [0.0] * 3
+    assert full.running_mean.numpy().tolist() == [0.0] * 3
+    assert full.running_var.numpy().tolist() == [1.0] * 3
+    assert full.num_batches_tracked.item() == 0
+    assert repr(nn.Dropout(0.2)) == "Dropout(p=0.2, inplace=False)"  # as PyTorch prints it
+
+
+def test_normalization_layer_errors_name_the_layer():
+    with pytest.raises(ValueError, match=r"LayerNorm\(5\): expected input \(\*, 5\) .* got "
+                                         r"shape \(3, 4\)"):
+        nn.LayerNorm(5)(tg.zeros(3, 4))
+    with pytest.raises(ValueError, match=r"LayerNorm\(\(2, 5\)\): expected input \(\*, 2, 5\)"):
+        nn.LayerNorm((2, 5))(tg.zeros(5))
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(4\): expected more than 1 value per "
+                                         r"channel when training, got input of shape \(1, 4, 1\)"):
+        nn.BatchNorm1d(4)(tg.zeros(1, 4, 1))
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(4\): .* without running statistics"):
+        nn.BatchNorm1d(4, track_running_stats=False).eval()(tg.zeros(1, 4))
 
 
 # ================================================================ end to end

@@ -299,6 +299,31 @@ def test_in_place_methods_follow_the_in_place_operator_rules():
     assert w.tolist() == [0, 0] and w.is_leaf
 
 
+@pytest.mark.parametrize("fn, kwargs, ref", [
+    (F.leaky_relu, {"negative_slope": 0.2}, lambda x: np.where(x > 0, x, 0.2 * x)),
+    (F.elu, {"alpha": 0.5}, lambda x: np.where(x > 0, x, 0.5 * np.expm1(np.minimum(x, 0)))),
+    (F.hardtanh, {"min_val": -0.5, "max_val": 2.0}, lambda x: np.clip(x, -0.5, 2.0)),
+    (F.relu6, {}, lambda x: np.clip(x, 0, 6)),
+    (F.silu, {}, lambda x: x / (1 + np.exp(-x))),
+    (F.mish, {}, lambda x: x * np.tanh(np.log1p(np.exp(x)))),
+])
+def test_functional_activations_take_pytorchs_inplace_flag(fn, kwargs, ref):
+    # PyTorch code calls F.leaky_relu(x, 0.2, inplace=True) etc.: the result is written into
+    # x and x returned, by F.relu's rules (refused where the change would be recorded)
+    x = np.array([-7.0, -1.0, 0.0, 0.5, 3.0, 8.0])
+    t = tg.tensor(x.copy())
+    assert fn(t, inplace=True, **kwargs) is t
+    np.testing.assert_allclose(t.numpy(), ref(x), rtol=1e-12)
+    np.testing.assert_array_equal(fn(tg.tensor(x), inplace=False, **kwargs).numpy(), t.numpy())
+    w = tg.tensor(x, requires_grad=True)
+    with pytest.raises(tg.TapeError, match=r"\(inplace=True\): .* would be recorded"):
+        fn(w * 1.0, inplace=True, **kwargs)
+    assert w.tolist() == x.tolist()
+    with tg.no_grad():
+        assert fn(w, inplace=True, **kwargs) is w
+    np.testing.assert_allclose(w.numpy(), ref(x), rtol=1e-12)
+
+
 def test_stale_backward_after_an_in_place_method_raises():
     w = tg.tensor([1.0, 2.0], requires_grad=True)
     b = tg.tensor([3.0, 4.0])

@@ -113,18 +113,32 @@ def relu(x: Tensor, inplace: bool = False) -> Tensor:
     return x.clamp_(0) if inplace else ops.relu(x)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x for x > 0, negative_slope·x otherwise (gradient negative_slope at 0, as PyTorch)."""
+def _in_place(x: Tensor, fn: Any, who: str) -> Tensor:
+    """PyTorch's inplace=True: fn(x) written into x, and x returned, by the rules of F.relu's
+    inplace (refused where the change would be recorded: x or a tensor it was computed from
+    requires grad, outside no_grad)."""
+    x._recorded(None, f"{who}(inplace=True)", True)
+    return x.copy_(fn(x))
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope·x otherwise (gradient negative_slope at 0, as PyTorch).
+    inplace=True writes the result into x (see relu)."""
     x = _tensor(x, "leaky_relu")
     _number(negative_slope, "leaky_relu", "negative_slope")
+    if inplace:
+        return _in_place(x, lambda t: leaky_relu(t, negative_slope), "leaky_relu")
     return ops.where(_mask(x._data > 0), x, x * negative_slope)
 
 
-def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, α(eˣ − 1) otherwise. eˣ is taken of min(x, 0), so large x never overflows;
-    the gradient at 0 is α (the left branch, as in PyTorch)."""
+    the gradient at 0 is α (the left branch, as in PyTorch). inplace=True writes the result
+    into x (see relu)."""
     x = _tensor(x, "elu")
     _number(alpha, "elu", "alpha")
+    if inplace:
+        return _in_place(x, lambda t: elu(t, alpha), "elu")
     return ops.where(_mask(x._data > 0), x, (x.clip(hi=0.0).exp() - 1.0) * alpha)
 
 
@@ -148,12 +162,15 @@ def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     return ops.where(_mask(linear), x, out) if linear.any() else out
 
 
-def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+             ) -> Tensor:
     """x limited to [min_val, max_val]. As in PyTorch the gradient is 1 strictly inside and
     0 outside and at the bounds themselves (clip's is 1 at the bounds): where(inside, x, the
-    clipped values as a constant)."""
+    clipped values as a constant). inplace=True writes the result into x (see relu)."""
     x = _tensor(x, "hardtanh")
     _check_hardtanh_bounds(min_val, max_val, "hardtanh")
+    if inplace:
+        return _in_place(x, lambda t: hardtanh(t, min_val, max_val), "hardtanh")
     a = x._data
     clipped = Tensor._make(np.clip(a, min_val, max_val).astype(a.dtype, copy=False), False)
     return ops.where(_mask((a > min_val) & (a < max_val)), x, clipped)
@@ -167,9 +184,13 @@ def _check_hardtanh_bounds(min_val: float, max_val: float, who: str) -> None:
         raise ValueError(f"{who}: min_val {min_val} is greater than max_val {max_val}")
 
 
-def relu6(x: Tensor) -> Tensor:
-    """min(max(x, 0), 6) = hardtanh(x, 0, 6): gradient 0 at 0 and at 6, as in PyTorch."""
-    return hardtanh(_tensor(x, "relu6"), 0.0, 6.0)
+def relu6(x: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6) = hardtanh(x, 0, 6): gradient 0 at 0 and at 6, as in PyTorch.
+    inplace=True writes the result into x (see relu)."""
+    x = _tensor(x, "relu6")
+    if inplace:
+        return _in_place(x, relu6, "relu6")
+    return hardtanh(x, 0.0, 6.0)
 
 
 _SQRT_HALF = math.sqrt(0.5)
@@ -184,23 +205,30 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     The tanh form's inner polynomial is taken of x clipped to ±10, where the tanh is already
     ±1 to the last bit: the same values, and no overflow of x³ for huge inputs."""
     x = _tensor(x, "gelu")
+    half = x * 0.5  # halved first (exact), so x near the dtype's max does not overflow
     if approximate == "none":
-        return x * (ops.erf(x * _SQRT_HALF) + 1.0) * 0.5
+        return half * (ops.erf(x * _SQRT_HALF) + 1.0)
     if approximate == "tanh":
         c = x.clip(-_GELU_TANH_CAP, _GELU_TANH_CAP)
-        return x * (((c + c * c * c * 0.044715) * _SQRT_2_OVER_PI).tanh() + 1.0) * 0.5
+        return half * (((c + c * c * c * 0.044715) * _SQRT_2_OVER_PI).tanh() + 1.0)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def silu(x: Tensor) -> Tensor:
-    """x·σ(x) (also called swish), with the overflow-free sigmoid."""
+def silu(x: Tensor, inplace: bool = False) -> Tensor:
+    """x·σ(x) (also called swish), with the overflow-free sigmoid. inplace=True writes the
+    result into x (see relu)."""
     x = _tensor(x, "silu")
+    if inplace:
+        return _in_place(x, silu, "silu")
     return x * ops.sigmoid(x)
 
 
-def mish(x: Tensor) -> Tensor:
-    """x·tanh(softplus(x)) = x·tanh(log(1 + eˣ)), softplus taken without overflow."""
+def mish(x: Tensor, inplace: bool = False) -> Tensor:
+    """x·tanh(softplus(x)) = x·tanh(log(1 + eˣ)), softplus taken without overflow.
+    inplace=True writes the result into x (see relu)."""
     x = _tensor(x, "mish")
+    if inplace:
+        return _in_place(x, mish, "mish")
     return x * softplus(x, threshold=math.inf).tanh()
 
 
@@ -463,18 +491,22 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-def _class_indices(target: Any, n: int, classes: int, ignore_index: int, who: str
-                   ) -> tuple[np.ndarray, bool]:
-    """The target as a new integer array (n,), every label in [0, classes) or ignore_index,
-    and whether every sample counts (no label is ignore_index)."""
+def _class_indices(target: Any, lead: tuple[int, ...], classes: int, ignore_index: int,
+                   who: str) -> tuple[np.ndarray, bool]:
+    """The target as a new integer array (n,) (n = prod(lead), lead the input's shape without
+    the class axis), every label in [0, classes) or ignore_index, and whether every sample
+    counts (no label is ignore_index)."""
     arr = target._data if isinstance(target, Tensor) else np.asarray(target)
     if arr.dtype.kind not in "iu":
+        soft = "; give probabilities with the input's shape for soft targets" if (
+            who == "cross_entropy") else ""
         raise TypeError(f"{who}: class-index targets must be integers, got dtype {arr.dtype}"
-                        f" (shape {arr.shape}); give probabilities with the input's shape "
-                        f"(N, {classes}) for soft targets")
-    if arr.shape != (n,) and not (arr.shape == () and n == 1):
-        raise ShapeError(f"{who}: target shape {arr.shape} does not match: expected ({n},) "
-                         f"class indices or ({n}, {classes}) probabilities")
+                        f" (shape {arr.shape}){soft}")
+    n = math.prod(lead)
+    if arr.shape != lead and not (len(lead) <= 1 and arr.shape in ((n,), ()) and n == 1):
+        probs = lead[:1] + (classes,) + lead[1:]
+        raise ShapeError(f"{who}: target shape {arr.shape} does not match: expected "
+                         f"{lead} class indices or {probs} probabilities")
     arr = arr.reshape(-1)
     if arr.size and arr.min() >= 0 and arr.max() < classes:  # every label is a class
         if type(ignore_index) is int and not 0 <= ignore_index < classes:
@@ -504,13 +536,21 @@ def _class_weights(weight: Any, classes: int, dtype: np.dtype, who: str) -> np.n
     return w
 
 
-def _as_batch(x: Tensor, who: str) -> Tensor:
-    """(C,) as (1, C); (N, C) as is."""
+def _as_batch(x: Tensor, who: str) -> tuple[Tensor, tuple[int, ...]]:
+    """The input with its class axis last, as rows (M, C), and the shape of the per-sample
+    losses: (C,) as (1, C) and (); (N, C) as is and (N,); (N, C, d1, ..., dk) (PyTorch's
+    K-dimensional loss, e.g. a sequence (N, C, T)) moved to (N, d1, ..., dk, C), then
+    reshaped to (N·d1·…·dk, C), and (N, d1, ..., dk)."""
     if x.ndim == 1:
-        return x.reshape(1, x.shape[0])
-    if x.ndim != 2:
-        raise ShapeError(f"{who}: input must be (N, C) or (C,), got shape {x.shape}")
-    return x
+        return x.reshape(1, x.shape[0]), ()
+    if x.ndim == 2:
+        return x, (x.shape[0],)
+    if x.ndim == 0:
+        raise ShapeError(f"{who}: input must be (N, C), (C,) or (N, C, d1, ...), got shape "
+                         f"{x.shape}")
+    lead = x.shape[:1] + x.shape[2:]
+    moved = x.permute(0, *range(2, x.ndim), 1)
+    return moved.reshape(math.prod(lead), x.shape[1]), lead
 
 
 def _indexed_loss(logp: Tensor, y: np.ndarray, kept_all: bool, weight: np.ndarray | None,
@@ -540,35 +580,47 @@ def _indexed_loss(logp: Tensor, y: np.ndarray, kept_all: bool, weight: np.ndarra
     if reduction != "mean" or plain:
         return _reduce(loss, reduction)
     total = float(w.sum())
-    return loss.sum() / total if total > 0 else loss.sum() * float("nan")  # as PyTorch
+    if total > 0:
+        return loss.sum() / total
+    # Σ w = 0 (every target ignored, or only classes of weight 0): the mean is 0/0 = NaN, as
+    # in PyTorch, and so is the gradient of the counted samples, while ignored samples get
+    # 0, as in PyTorch (a batch of padding only must not turn the parameters into NaN)
+    nan = float("nan")
+    factor = nan if keep is None else np.where(keep, nan, 0.0).astype(logp.dtype)
+    return (loss * factor).sum() + nan
 
 
 def nll_loss(input: Tensor, target: Any, weight: Any = None, *, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
-    """−w_{y_n}·log p[n, y_n] for log-probabilities input (N, C) and class indices (N,).
+    """−w_{y_n}·log p[n, y_n] for log-probabilities input (N, C) and class indices (N,); also
+    (C,) with a 0-d target, and PyTorch's K-dimensional form: input (N, C, d1, ..., dk) with
+    target (N, d1, ..., dk) (the class axis is axis 1; 'none' gives (N, d1, ..., dk)).
 
-    weight: optional per-class weights (C,); 'mean' then divides by Σ_n w_{y_n}. Samples whose
-    target is ignore_index contribute nothing (and are not counted by 'mean')."""
+    weight: optional per-class weights (C,); 'mean' then divides by Σ_n w_{y_n} (NaN if that
+    is 0, as in PyTorch). Samples whose target is ignore_index contribute nothing (and are
+    not counted by 'mean'; their gradient is 0 even when the mean is NaN)."""
     who = "nll_loss"
     _check_reduction(reduction, who)
     input = _tensor(input, who)
-    logp = _as_batch(input, who)
-    n, c = logp.shape
-    y, kept_all = _class_indices(target, n, c, ignore_index, who)
+    logp, lead = _as_batch(input, who)
+    c = logp.shape[1]
+    y, kept_all = _class_indices(target, lead, c, ignore_index, who)
     loss = _indexed_loss(logp, y, kept_all, _class_weights(weight, c, input.dtype, who),
                          ignore_index, reduction)
-    return loss.reshape(()) if input.ndim == 1 and reduction == "none" else loss
+    return loss.reshape(lead) if reduction == "none" and loss.shape != lead else loss
 
 
 def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
-    """Softmax cross-entropy of logits (N, C) (or (C,)): nll_loss(log_softmax(logits)).
+    """Softmax cross-entropy of logits (N, C) (or (C,), or (N, C, d1, ..., dk) with the
+    classes on axis 1, as in PyTorch): nll_loss(log_softmax(logits)) over the class axis.
 
-    target is either class indices (N,) (integers in [0, C)) or probabilities (N, C)
-    (one-hot or soft; any target with the logits' shape). With label smoothing ε the target
-    becomes (1 − ε)·t + ε/C, so for indices loss_n = (1 − ε)·(−log p[n, y_n]) +
-    ε·mean_c(−log p[n, c]). weight (C,) and ignore_index follow PyTorch (see nll_loss; for
-    probability targets loss_n = −Σ_c w_c·t_c·log p[n, c] and 'mean' divides by N).
+    target is either class indices (N,) (integers in [0, C); (N, d1, ..., dk) for K-dim
+    logits) or probabilities (N, C) (one-hot or soft; any target with the logits' shape).
+    With label smoothing ε the target becomes (1 − ε)·t + ε/C, so for indices
+    loss_n = (1 − ε)·(−log p[n, y_n]) + ε·mean_c(−log p[n, c]). weight (C,) and ignore_index
+    follow PyTorch (see nll_loss; for probability targets loss_n = −Σ_c w_c·t_c·log p[n, c],
+    'mean' divides by the number of samples N·d1·…·dk, and ignore_index is refused).
 
     >>> import tapegrad as tg
     >>> logits = tg.tensor([[2.0, 0.0, 0.0]], requires_grad=True)
@@ -585,12 +637,16 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{who}: label_smoothing must be in [0, 1], got {label_smoothing}")
     logits = _floating(_tensor(logits, who), who)
-    batch = _as_batch(logits, who)
-    n, c = batch.shape
+    batch, lead = _as_batch(logits, who)
+    c = batch.shape[1]
     w = _class_weights(weight, c, logits.dtype, who)
     logp = log_softmax(batch, axis=1)
     t_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
     if tuple(t_shape) == logits.shape:  # same shape as the logits: probabilities
+        if ignore_index != -100:  # PyTorch refuses it too, rather than ignore nothing
+            raise ValueError(f"{who}: ignore_index={ignore_index} is not supported for "
+                             f"probability targets (target shape {tuple(t_shape)}, the "
+                             "logits' shape); give class indices, or leave ignore_index")
         probs = _tensor(target, who, "target")
         if probs.dtype.kind not in "fiub":
             raise TypeError(f"{who}: probability targets must be numeric, got {probs.dtype}")
@@ -598,16 +654,16 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
         # PyTorch; any other is a constant array in the logits' dtype
         t = probs if probs.requires_grad else Tensor._make(
             probs._data.astype(logits.dtype), False)
-        t = t.reshape(n, c) if t.shape != (n, c) else t
+        t = _as_batch(t, who)[0]  # its class axis last too, as rows
         if label_smoothing:
             t = t * (1.0 - label_smoothing) + label_smoothing / c
         if w is not None:
             t = t * w
         loss = _reduce(-(t * logp).sum(axis=1), reduction)
     else:
-        y, kept_all = _class_indices(target, n, c, ignore_index, who)
+        y, kept_all = _class_indices(target, lead, c, ignore_index, who)
         loss = _indexed_loss(logp, y, kept_all, w, ignore_index, reduction, label_smoothing)
-    return loss.reshape(()) if logits.ndim == 1 and reduction == "none" else loss
+    return loss.reshape(lead) if reduction == "none" and loss.shape != lead else loss
 
 
 # ====================================================================== distances
@@ -713,7 +769,8 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     div, mul γ, add β (the last two only with weight/bias). The running statistics are then
     updated outside the graph (under no_grad), as in PyTorch:
     r_μ ← (1 − momentum)·r_μ + momentum·μ, r_σ² ← (1 − momentum)·r_σ² + momentum·σ²·N/(N − 1).
-    Evaluation (training=False) normalizes with the running statistics and leaves them.
+    Evaluation (training=False) normalizes with the running statistics and leaves them; it
+    needs them (None is a ValueError, as in PyTorch).
     """
     who = "batch_norm"
     x = _tensor(x, who)
@@ -735,6 +792,9 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
                              f"{x.shape}")
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{who}: give both running_mean and running_var, or neither")
+    if not training and running_mean is None:  # as PyTorch: no statistics to normalize with
+        raise ValueError(f"{who}: training=False needs running_mean and running_var (got "
+                         "None); give them, or training=True for the batch statistics")
     axes = (0,) if x.ndim == 2 else (0, 2)
     count = x.shape[0] * (1 if x.ndim == 2 else x.shape[2])
     if training and count <= 1:

@@ -29,4 +29,5 @@ class Dropout(Module):
         return f"Dropout(p={self.p:g})"
 
     def extra_repr(self) -> str:
-        return f"p={self.p}" + ("" if self.inverted else ", inverted=False")
+        return f"p={self.p}, inplace={self.inplace}" + ("" if self.inverted else
+                                                          ", inverted=False")

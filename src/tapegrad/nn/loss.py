@@ -1,10 +1,13 @@
 """Loss modules, PyTorch's names for the losses of tapegrad.functional: criterion =
 nn.CrossEntropyLoss(); loss = criterion(logits, target). Each holds its options and calls
-the functional form, so the loss graph is the same composition of primitives."""
+the functional form, so the loss graph is the same composition of primitives. A weight or
+pos_weight is a buffer, as in PyTorch: it appears in state_dict under its name."""
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from .. import functional as F
 from ..tensor import Tensor
@@ -21,6 +24,26 @@ class _Loss(Module):
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
 
 
+def _register_weight(m: Module, name: str, value: Any) -> None:
+    """weight / pos_weight as a buffer, as PyTorch registers them: in state_dict (and
+    converted by .to/.double); None leaves it out. A Tensor is kept as given (shared, as in
+    PyTorch); an array or list becomes a Tensor of its own dtype (a list of floats: float64,
+    so a float64 input sees the exact values)."""
+    if value is not None and not isinstance(value, Tensor):
+        try:
+            value = Tensor(np.array(value))
+        except (TypeError, ValueError):
+            raise TypeError(f"{type(m).__name__}: {name} must be a Tensor or an array of "
+                            f"numbers, got {value!r}") from None
+    m.register_buffer(name, value)
+
+
+def _weight_arg(w: Tensor | None) -> Any:
+    """A weight buffer as the functional loss takes it: its array, which F casts to the
+    input's dtype, or the Tensor itself if it requires grad (so it stays in the graph)."""
+    return w if w is None or w.requires_grad else w._data
+
+
 class MSELoss(_Loss):
     """mean (or sum) of (input − target)²; F.mse_loss."""
 
@@ -33,10 +56,11 @@ class BCELoss(_Loss):
 
     def __init__(self, weight: Any = None, reduction: str = "mean") -> None:
         super().__init__(reduction)
-        self.weight = weight
+        _register_weight(self, "weight", weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+        return F.binary_cross_entropy(input, target, _weight_arg(self.weight),
+                                      reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -45,24 +69,28 @@ class BCEWithLogitsLoss(_Loss):
     def __init__(self, weight: Any = None, reduction: str = "mean",
                  pos_weight: Any = None) -> None:
         super().__init__(reduction)
-        self.weight, self.pos_weight = weight, pos_weight
+        _register_weight(self, "weight", weight)
+        _register_weight(self, "pos_weight", pos_weight)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.pos_weight,
+        return F.binary_cross_entropy_with_logits(input, target, _weight_arg(self.weight),
+                                                  _weight_arg(self.pos_weight),
                                                   reduction=self.reduction)
 
 
 class NLLLoss(_Loss):
-    """−w_y·log p[y] on log-probabilities (N, C) and class indices (N,); F.nll_loss."""
+    """−w_y·log p[y] on log-probabilities (N, C) and class indices (N,) (or (N, C, d1, ...)
+    and (N, d1, ...)); F.nll_loss."""
 
     def __init__(self, weight: Any = None, ignore_index: int = -100,
                  reduction: str = "mean") -> None:
         super().__init__(reduction)
-        self.weight, self.ignore_index = weight, ignore_index
+        _register_weight(self, "weight", weight)
+        self.ignore_index = ignore_index
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index,
-                          reduction=self.reduction)
+        return F.nll_loss(input, target, _weight_arg(self.weight),
+                          ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class CrossEntropyLoss(NLLLoss):
@@ -79,8 +107,9 @@ class CrossEntropyLoss(NLLLoss):
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Any) -> Tensor:
-        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
-                               reduction=self.reduction, label_smoothing=self.label_smoothing)
+        return F.cross_entropy(input, target, _weight_arg(self.weight),
+                               ignore_index=self.ignore_index, reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)
 
     def extra_repr(self) -> str:
         extra = super().extra_repr()
