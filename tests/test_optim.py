@@ -418,6 +418,11 @@ def test_bad_options_raise_value_error(make, match):
     (lambda: optim.SGD([leaf()], lr="0.1"), "lr"),
     (lambda: optim.Adam([leaf()], amsgrad=1), "amsgrad"),
     (lambda: optim.SGD([leaf()], lr=0.1, momentum_=0.9), "momentum_"),
+    # a set's order changes between runs (state_dict numbers the parameters in order);
+    # PyTorch refuses a set as a group's params; these were accepted
+    (lambda: optim.SGD([{"params": {leaf(), leaf()}}], lr=0.1), "SGD: .* got a set"),
+    (lambda: optim.Adam({leaf(), leaf()}), "Adam: .* got a set"),
+    (lambda: optim.LBFGS(frozenset([leaf()])), "LBFGS: .* got a frozenset"),
 ])
 def test_bad_types_raise_type_error(make, match):
     with pytest.raises(TypeError, match=match):
@@ -459,6 +464,8 @@ def test_failed_add_param_group_changes_nothing():
     opt = optim.SGD([leaf()], lr=0.1)
     with pytest.raises(ValueError, match="lr=-1"):
         opt.add_param_group({"params": [leaf()], "lr": -1})
+    with pytest.raises(TypeError, match="SGD: .* got a set"):
+        opt.add_param_group({"params": {leaf()}})
     assert len(opt.param_groups) == 1
 
 

@@ -85,6 +85,7 @@ class Optimizer(ABC):
         if isinstance(params, Tensor):
             raise TypeError(f"{who}: params must be an iterable of tensors or dicts, got a "
                             "single Tensor; pass [t] or model.parameters()")
+        _check_ordered(who, params)
         try:
             items = list(params)
         except TypeError:
@@ -118,6 +119,7 @@ class Optimizer(ABC):
             raise ValueError(f"{who}: unknown option(s) {unknown} in a param group; "
                              f"known: {sorted(self.defaults)}")
         ps = group["params"]
+        _check_ordered(who, ps)
         ps = [ps] if isinstance(ps, Tensor) else list(ps)
         if not ps:
             raise ValueError(f"{who}: a param group has an empty 'params' list")
@@ -249,6 +251,15 @@ class Optimizer(ABC):
             opts = ", ".join(f"{o}={v!r}" for o, v in g.items() if o != "params")
             lines.append(f"  group {k}: {len(g['params'])} params, {opts}")
         return "\n".join(lines + [")"])
+
+
+def _check_ordered(who: str, params: Any) -> None:
+    """Refuse a set of parameters (PyTorch's rule for a group's params; here for the whole
+    list too): its order changes from run to run, and state_dict() numbers the parameters
+    in order, so a saved state would load into the wrong ones."""
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(f"{who}: parameters must come in an ordered collection (a list), got "
+                        f"a {type(params).__name__}, whose order changes between runs")
 
 
 def _index(key: Any) -> int:
