@@ -525,6 +525,41 @@ def test_load_state_dict_checks_each_parameters_state(make, entry, match):
     assert opt.state == {}
 
 
+@pytest.mark.parametrize("make, option, value", [
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), "momentum", 0.0),
+    (lambda ps: optim.RMSprop(ps, momentum=0.9, centered=True), "momentum", 0.0),
+    (lambda ps: optim.RMSprop(ps, momentum=0.9, centered=True), "centered", False),
+    (lambda ps: optim.Adam(ps, amsgrad=True), "amsgrad", False),
+])
+def test_a_state_kept_from_earlier_options_loads(make, option, value):
+    # an option turned off in param_groups mid-run leaves its buffer in the state (as in
+    # PyTorch), so the optimizer's own state_dict has it: loading that once raised
+    opt, w = _trained(make)
+    opt.param_groups[0][option] = value
+    w.grad = tg.Tensor(np.array([0.5, 1.0]))
+    opt.step()
+    sd = opt.state_dict()
+    w2 = tg.Tensor(w.numpy().copy(), requires_grad=True)
+    opt2 = make([w2])
+    opt2.load_state_dict(sd)
+    assert opt2.param_groups[0][option] == value and set(opt2.state[w2]) == set(sd["state"][0])
+    for g in ([1.0, -1.0], [0.25, 2.0]):
+        w.grad, w2.grad = tg.Tensor(np.array(g)), tg.Tensor(np.array(g))
+        opt.step()
+        opt2.step()
+    np.testing.assert_array_equal(w2.numpy(), w.numpy())
+
+
+def test_sgd_with_momentum_turned_off_is_plain_gd():
+    opt, w = _trained(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9))
+    opt.param_groups[0]["momentum"] = 0.0
+    before = w.numpy().copy()
+    w.grad = tg.Tensor(np.array([0.5, 1.0]))
+    opt.step()
+    np.testing.assert_array_equal(w.numpy(), before - 0.1 * np.array([0.5, 1.0]))
+    assert "momentum_buffer" in opt.state[w]  # kept, unused, as in PyTorch
+
+
 @pytest.mark.parametrize("key", ["x", -1, 1, 0.0, True])
 def test_load_state_dict_names_a_state_key_that_is_no_parameter(key):
     opt, w = _trained(lambda ps: optim.Adam(ps))

@@ -40,6 +40,8 @@ class Adagrad(FirstOrderOptimizer):
             check_number("Adagrad", name, group[name])
         check_flag("Adagrad", "maximize", group["maximize"])
 
+    _known_state = frozenset({"step", "sum"})
+
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         return {"step", "sum"}
 
@@ -86,6 +88,8 @@ class RMSprop(FirstOrderOptimizer):
         check_number("RMSprop", "alpha", group["alpha"], high=1.0, high_open=False)
         check_flag("RMSprop", "centered", group["centered"])
         check_flag("RMSprop", "maximize", group["maximize"])
+
+    _known_state = frozenset({"step", "square_avg", "momentum_buffer", "grad_avg"})
 
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         return {"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] else set()) \
@@ -165,6 +169,8 @@ class Adam(FirstOrderOptimizer):
         check_flag(who, "amsgrad", group["amsgrad"])
         check_flag(who, "bias_correction", group["bias_correction"])
         check_flag(who, "maximize", group["maximize"])
+
+    _known_state = frozenset({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
 
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         return {"step", "exp_avg", "exp_avg_sq"} | (
