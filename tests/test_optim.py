@@ -119,6 +119,18 @@ def test_adagrad_lr_decay_and_initial_accumulator():
     assert_same(got, run_numpy(upd, STEPS))
 
 
+def test_adagrad_initial_accumulator_is_each_groups_own():
+    # deliberately unlike PyTorch, whose Adagrad starts every group from the constructor's
+    # initial_accumulator_value: a group's own value is an option like its lr
+    a, b = leaf(), leaf()
+    opt = optim.Adagrad([{"params": [a]}, {"params": [b], "initial_accumulator_value": 3.0}],
+                        lr=0.1, initial_accumulator_value=1.0)
+    a.grad, b.grad = tg.Tensor(np.array([2.0])), tg.Tensor(np.array([2.0]))
+    opt.step()
+    np.testing.assert_allclose(a.numpy(), 1 - 0.1 * 2 / (np.sqrt(1 + 4) + 1e-10), rtol=1e-15)
+    np.testing.assert_allclose(b.numpy(), 1 - 0.1 * 2 / (np.sqrt(3 + 4) + 1e-10), rtol=1e-15)
+
+
 def test_rmsprop_plain():
     # notes 001: a ← β a + (1 − β) g⊙g, θ ← θ − ε/(√a + ν) ⊙ g
     def upd(th, g, s):

@@ -25,7 +25,8 @@ class Adagrad(FirstOrderOptimizer):
 
     (notes 001, "Adagrad": θ ← θ − ε/(√a + ν) ⊙ g), with g = ∇L + weight_decay·θ (−∇L in
     place of ∇L with maximize=True, which ascends L) and a starting at
-    initial_accumulator_value.
+    initial_accumulator_value: each param group's own (PyTorch's Adagrad starts every group
+    from the constructor's value, ignoring a group's).
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,

@@ -40,7 +40,10 @@ class LRScheduler:
     (or the rates _lrs_at(t) gives, for a schedule with a formula per group).
 
     last_epoch=-1 starts a new schedule (the constructor performs step 0, so the optimizer's
-    lr is the t = 0 value right away)."""
+    lr is the t = 0 value right away). last_epoch=k resumes one: the constructor performs
+    step k + 1 from the groups' 'initial_lr', as PyTorch's LambdaLR, StepLR, MultiStepLR and
+    ConstantLR do (its ExponentialLR, LinearLR and CosineAnnealingLR keep the optimizer's
+    current rate for that first step instead). load_state_dict resumes exactly."""
 
     _hyper: tuple[str, ...] = ()
 
