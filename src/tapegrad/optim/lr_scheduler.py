@@ -85,7 +85,7 @@ class LRScheduler:
         The schedule knows the groups the optimizer had when it was made: after
         add_param_group, step raises (changing nothing) rather than leave the new group at
         its rate; make the scheduler once every group is in (PyTorch's recursive schedules
-        multiply the new group's rate by their ratios, its closed forms raise)."""
+        scale the new group by their step-to-step ratios; its LambdaLR raises)."""
         groups = len(self.optimizer.param_groups)
         if groups != len(self.base_lrs):
             raise ValueError(f"{type(self).__name__}.step: the optimizer has {groups} param "
