@@ -119,6 +119,61 @@ def test_reduce_on_plateau_max_abs():
     assert sched.get_last_lr()[0] == pytest.approx(0.1)
 
 
+def test_reduce_on_plateau_reduces_a_group_added_later():
+    # a number min_lr is the new group's floor too (PyTorch's rule); the new group was
+    # once left at its rate for good
+    opt = make_opt(1.0)
+    sched = S.ReduceLROnPlateau(opt, factor=0.5, patience=0, min_lr=0.1)
+    sched.step(1.0)
+    opt.add_param_group({"params": [tg.Tensor(np.array([1.0]), requires_grad=True)],
+                         "lr": 0.8})
+    got = []
+    for _ in range(4):
+        sched.step(2.0)  # never better: every step reduces
+        got.append([g["lr"] for g in opt.param_groups])
+    assert got == [[0.5, 0.4], [0.25, 0.2], [0.125, 0.1], [0.1, 0.1]]
+    assert sched.get_last_lr() == [0.1, 0.1] and sched.min_lrs == [0.1, 0.1]
+
+
+def test_reduce_on_plateau_with_a_min_lr_list_needs_a_floor_for_a_new_group():
+    opt = make_opt(1.0)
+    sched = S.ReduceLROnPlateau(opt, factor=0.5, patience=0, min_lr=[0.1])
+    sched.step(1.0)
+    opt.add_param_group({"params": [tg.Tensor(np.array([1.0]), requires_grad=True)],
+                         "lr": 0.8})
+    before = sched.state_dict()
+    with pytest.raises(ValueError, match="ReduceLROnPlateau.step: the optimizer has 2 param "
+                                         "groups, min_lr gave floors for 1"):
+        sched.step(2.0)
+    assert sched.state_dict() == before
+    assert [g["lr"] for g in opt.param_groups] == [1.0, 0.8]
+    sched.min_lrs.append(0.5)
+    sched.step(2.0)
+    assert sched.get_last_lr() == [0.5, 0.5]
+
+
+@pytest.mark.parametrize("make", [
+    lambda o: S.StepLR(o, step_size=1, gamma=0.5),
+    lambda o: S.LambdaLR(o, lambda t: 0.5 ** t),
+    lambda o: S.CosineAnnealingLR(o, T_max=4),
+    lambda o: S.SequentialLR(o, [S.ConstantLR(o, 0.5, 2), S.ExponentialLR(o, 0.9)], [2]),
+])
+def test_a_schedule_refuses_a_group_added_after_it_was_made(make):
+    # the new group has no initial rate in the schedule; it was once left at its rate
+    opt = make_opt(1.0)
+    sched = make(opt)
+    sched.step()
+    opt.add_param_group({"params": [tg.Tensor(np.array([1.0]), requires_grad=True)],
+                         "lr": 0.8})
+    before, lrs = sched.state_dict(), [g["lr"] for g in opt.param_groups]
+    with pytest.raises(ValueError, match=r"\.step: the optimizer has 2 param groups, this "
+                                         "schedule was made for 1"):
+        sched.step()
+    assert sched.state_dict() == before and [g["lr"] for g in opt.param_groups] == lrs
+    fresh = make(opt)  # made after the group is in: it schedules both
+    assert len(fresh.get_last_lr()) == 2
+
+
 @pytest.mark.parametrize("metric, exc, match", [
     ("low", TypeError, "ReduceLROnPlateau.step: the metric must be a number.*'low'"),
     (None, TypeError, "ReduceLROnPlateau.step: the metric must be a number.*None"),

@@ -1,5 +1,7 @@
 """tapegrad.nn: Module bookkeeping, layers against numpy, scopes, state dicts, bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -558,6 +560,30 @@ def test_clip_grad_norm_on_a_model_and_bad_input():
     with pytest.raises(TypeError, match="clip_grad_norm_: item 0 is ndarray"):
         nn.utils.clip_grad_norm_([np.zeros(2)], 1.0)
     assert nn.utils.clip_grad_norm_(nn.Linear(2, 2).parameters(), 1.0).item() == 0.0
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, float("inf")])
+def test_clip_grad_norm_sees_a_nan_in_any_gradient(norm_type):
+    # the max over gradients once skipped a NaN that came after a number (Python's max)
+    bad = _with_grads(np.array([1.0, 2.0]), np.array([np.nan]), np.array([3.0]))
+    with pytest.raises(ValueError, match="clip_grad_norm_: the total norm .* nan"):
+        nn.utils.clip_grad_norm_(bad, 1.0, norm_type=norm_type, error_if_nonfinite=True)
+    np.testing.assert_array_equal(bad[2].grad.numpy(), [3.0])  # unchanged
+    # without the error, PyTorch multiplies every gradient by min(max_norm/(NaN + 1e-6), 1),
+    # which is NaN, whatever max_norm: the NaN reaches every gradient
+    total = nn.utils.clip_grad_norm_(bad, 1e6, norm_type=norm_type)
+    assert np.isnan(total.item())
+    for p in bad:
+        assert np.isnan(p.grad.numpy()).all()
+
+
+def test_clip_grad_norm_with_an_infinite_gradient_zeroes_the_finite_ones():
+    params = _with_grads(np.array([np.inf, 1.0]), np.array([-2.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # inf·0 gives NaN without a numpy warning
+        assert nn.utils.clip_grad_norm_(params, 1.0).item() == np.inf
+    np.testing.assert_array_equal(params[0].grad.numpy(), [np.nan, 0.0])
+    np.testing.assert_array_equal(params[1].grad.numpy(), [-0.0])
 
 
 def test_clip_grad_value(rng):

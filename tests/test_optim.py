@@ -119,6 +119,18 @@ def test_adagrad_lr_decay_and_initial_accumulator():
     assert_same(got, run_numpy(upd, STEPS))
 
 
+def test_adagrad_initial_accumulator_is_each_groups_own():
+    # deliberately unlike PyTorch, whose Adagrad starts every group from the constructor's
+    # initial_accumulator_value: a group's own value is an option like its lr
+    a, b = leaf(), leaf()
+    opt = optim.Adagrad([{"params": [a]}, {"params": [b], "initial_accumulator_value": 3.0}],
+                        lr=0.1, initial_accumulator_value=1.0)
+    a.grad, b.grad = tg.Tensor(np.array([2.0])), tg.Tensor(np.array([2.0]))
+    opt.step()
+    np.testing.assert_allclose(a.numpy(), 1 - 0.1 * 2 / (np.sqrt(1 + 4) + 1e-10), rtol=1e-15)
+    np.testing.assert_allclose(b.numpy(), 1 - 0.1 * 2 / (np.sqrt(3 + 4) + 1e-10), rtol=1e-15)
+
+
 def test_rmsprop_plain():
     # notes 001: a ← β a + (1 − β) g⊙g, θ ← θ − ε/(√a + ν) ⊙ g
     def upd(th, g, s):
@@ -418,6 +430,11 @@ def test_bad_options_raise_value_error(make, match):
     (lambda: optim.SGD([leaf()], lr="0.1"), "lr"),
     (lambda: optim.Adam([leaf()], amsgrad=1), "amsgrad"),
     (lambda: optim.SGD([leaf()], lr=0.1, momentum_=0.9), "momentum_"),
+    # a set's order changes between runs (state_dict numbers the parameters in order);
+    # PyTorch refuses a set as a group's params; these were accepted
+    (lambda: optim.SGD([{"params": {leaf(), leaf()}}], lr=0.1), "SGD: .* got a set"),
+    (lambda: optim.Adam({leaf(), leaf()}), "Adam: .* got a set"),
+    (lambda: optim.LBFGS(frozenset([leaf()])), "LBFGS: .* got a frozenset"),
 ])
 def test_bad_types_raise_type_error(make, match):
     with pytest.raises(TypeError, match=match):
@@ -459,6 +476,8 @@ def test_failed_add_param_group_changes_nothing():
     opt = optim.SGD([leaf()], lr=0.1)
     with pytest.raises(ValueError, match="lr=-1"):
         opt.add_param_group({"params": [leaf()], "lr": -1})
+    with pytest.raises(TypeError, match="SGD: .* got a set"):
+        opt.add_param_group({"params": {leaf()}})
     assert len(opt.param_groups) == 1
 
 
@@ -516,6 +535,41 @@ def test_load_state_dict_checks_each_parameters_state(make, entry, match):
     with pytest.raises(ValueError, match=match):
         opt.load_state_dict({"state": {0: entry}, "param_groups": sd["param_groups"]})
     assert opt.state == {}
+
+
+@pytest.mark.parametrize("make, option, value", [
+    (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), "momentum", 0.0),
+    (lambda ps: optim.RMSprop(ps, momentum=0.9, centered=True), "momentum", 0.0),
+    (lambda ps: optim.RMSprop(ps, momentum=0.9, centered=True), "centered", False),
+    (lambda ps: optim.Adam(ps, amsgrad=True), "amsgrad", False),
+])
+def test_a_state_kept_from_earlier_options_loads(make, option, value):
+    # an option turned off in param_groups mid-run leaves its buffer in the state (as in
+    # PyTorch), so the optimizer's own state_dict has it: loading that once raised
+    opt, w = _trained(make)
+    opt.param_groups[0][option] = value
+    w.grad = tg.Tensor(np.array([0.5, 1.0]))
+    opt.step()
+    sd = opt.state_dict()
+    w2 = tg.Tensor(w.numpy().copy(), requires_grad=True)
+    opt2 = make([w2])
+    opt2.load_state_dict(sd)
+    assert opt2.param_groups[0][option] == value and set(opt2.state[w2]) == set(sd["state"][0])
+    for g in ([1.0, -1.0], [0.25, 2.0]):
+        w.grad, w2.grad = tg.Tensor(np.array(g)), tg.Tensor(np.array(g))
+        opt.step()
+        opt2.step()
+    np.testing.assert_array_equal(w2.numpy(), w.numpy())
+
+
+def test_sgd_with_momentum_turned_off_is_plain_gd():
+    opt, w = _trained(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9))
+    opt.param_groups[0]["momentum"] = 0.0
+    before = w.numpy().copy()
+    w.grad = tg.Tensor(np.array([0.5, 1.0]))
+    opt.step()
+    np.testing.assert_array_equal(w.numpy(), before - 0.1 * np.array([0.5, 1.0]))
+    assert "momentum_buffer" in opt.state[w]  # kept, unused, as in PyTorch
 
 
 @pytest.mark.parametrize("key", ["x", -1, 1, 0.0, True])

@@ -26,7 +26,9 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
 
     total = (Σ_p ‖g_p‖_q^q)^(1/q) over all gradients together (q = norm_type; inf: max |g|);
     if total > max_norm every gradient is multiplied by max_norm / (total + 1e-6), as in
-    PyTorch. Returns the total norm *before* clipping, as a 0-d tensor."""
+    PyTorch. A NaN among the gradients makes the total NaN (whatever its place), and then,
+    as in PyTorch, every gradient is multiplied by that NaN factor (error_if_nonfinite=True
+    raises instead). Returns the total norm *before* clipping, as a 0-d tensor."""
     who = "clip_grad_norm_"
     if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float, np.number)) \
             or not max_norm >= 0:
@@ -41,8 +43,8 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     dtype = grads[0].dtype if grads else np.dtype(np.float32)
     if not grads:
         return Tensor(np.zeros((), dtype))
-    if q == math.inf:  # max |g| is exact in any float dtype
-        total = max(float(np.max(np.abs(g._data))) if g.size else 0.0 for g in grads)
+    if q == math.inf:  # max |g| is exact in any float dtype; np.max keeps a NaN wherever it is
+        total = float(np.max([np.max(np.abs(g._data)) if g.size else 0.0 for g in grads]))
     else:  # summed in float64, one gradient at a time (for q = 2, |g|² = g·g exactly)
         sums = [np.sum(np.square(g._data, dtype=np.float64)) if q == 2.0
                 else np.sum(np.abs(g._data, dtype=np.float64) ** q) for g in grads]
@@ -51,8 +53,8 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
         raise ValueError(f"{who}: the total norm of order {norm_type} of the gradients is "
                          f"{total}; nothing was clipped")
     coef = max_norm / (total + 1e-6)
-    if coef < 1.0:
-        with no_grad():
+    if not coef >= 1.0:  # coef < 1, or NaN: PyTorch multiplies by min(coef, 1) = NaN
+        with no_grad(), np.errstate(invalid="ignore"):  # inf·0 = NaN, quietly, as in PyTorch
             for g in grads:
                 g.copy_(np.asarray(g) * np.asarray(coef, g.dtype))
     return Tensor(np.asarray(total, dtype))

@@ -26,7 +26,8 @@ class Adagrad(FirstOrderOptimizer):
 
     (notes 001, "Adagrad": θ ← θ − ε/(√a + ν) ⊙ g), with g = ∇L + weight_decay·θ (−∇L in
     place of ∇L with maximize=True, which ascends L) and a starting at
-    initial_accumulator_value.
+    initial_accumulator_value: each param group's own (PyTorch's Adagrad starts every group
+    from the constructor's value, ignoring a group's).
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
@@ -40,6 +41,8 @@ class Adagrad(FirstOrderOptimizer):
         for name in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
             check_number("Adagrad", name, group[name])
         check_flag("Adagrad", "maximize", group["maximize"])
+
+    _known_state = frozenset({"step", "sum"})
 
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         return {"step", "sum"}
@@ -87,6 +90,8 @@ class RMSprop(FirstOrderOptimizer):
         check_number("RMSprop", "alpha", group["alpha"], high=1.0, high_open=False)
         check_flag("RMSprop", "centered", group["centered"])
         check_flag("RMSprop", "maximize", group["maximize"])
+
+    _known_state = frozenset({"step", "square_avg", "momentum_buffer", "grad_avg"})
 
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         return {"step", "square_avg"} | ({"momentum_buffer"} if group["momentum"] else set()) \
@@ -166,6 +171,8 @@ class Adam(FirstOrderOptimizer):
         check_flag(who, "amsgrad", group["amsgrad"])
         check_flag(who, "bias_correction", group["bias_correction"])
         check_flag(who, "maximize", group["maximize"])
+
+    _known_state = frozenset({"step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"})
 
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         return {"step", "exp_avg", "exp_avg_sq"} | (

@@ -40,7 +40,10 @@ class LRScheduler:
     (or the rates _lrs_at(t) gives, for a schedule with a formula per group).
 
     last_epoch=-1 starts a new schedule (the constructor performs step 0, so the optimizer's
-    lr is the t = 0 value right away)."""
+    lr is the t = 0 value right away). last_epoch=k resumes one: the constructor performs
+    step k + 1 from the groups' 'initial_lr', as PyTorch's LambdaLR, StepLR, MultiStepLR and
+    ConstantLR do (its ExponentialLR, LinearLR and CosineAnnealingLR keep the optimizer's
+    current rate for that first step instead). load_state_dict resumes exactly."""
 
     _hyper: tuple[str, ...] = ()
 
@@ -77,7 +80,18 @@ class LRScheduler:
         of the constructor and of load_state_dict (a schedule with none has none)."""
 
     def step(self) -> None:
-        """Advance the schedule by one and write the new rates into the optimizer."""
+        """Advance the schedule by one and write the new rates into the optimizer.
+
+        The schedule knows the groups the optimizer had when it was made: after
+        add_param_group, step raises (changing nothing) rather than leave the new group at
+        its rate; make the scheduler once every group is in (PyTorch's recursive schedules
+        scale the new group by their step-to-step ratios; its LambdaLR raises)."""
+        groups = len(self.optimizer.param_groups)
+        if groups != len(self.base_lrs):
+            raise ValueError(f"{type(self).__name__}.step: the optimizer has {groups} param "
+                             f"groups, this schedule was made for {len(self.base_lrs)}; a "
+                             "group added later (add_param_group) has no initial rate here: "
+                             "make the scheduler after adding every group")
         lrs = self._lrs_at(self.last_epoch + 1)
         self.last_epoch += 1
         self._last_lr = lrs
@@ -456,7 +470,10 @@ class ReduceLROnPlateau:
     threshold_mode='rel'), below best − threshold ('abs'), or above best·(1 + threshold) /
     best + threshold for mode='max'. After a reduction, `cooldown` steps pass before bad
     steps count again; lr never goes below min_lr (a number or one per group), and changes
-    smaller than eps are skipped. PyTorch's semantics."""
+    smaller than eps are skipped. PyTorch's semantics, including a group added later by
+    add_param_group: a number min_lr is its floor too; with a list, step raises until
+    `min_lrs` holds one floor per group. Unlike PyTorch, a NaN metric raises (PyTorch counts
+    it as a bad step)."""
 
     _keys = ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown",
              "min_lrs", "eps", "best", "num_bad_epochs", "cooldown_counter", "last_epoch",
@@ -481,6 +498,8 @@ class ReduceLROnPlateau:
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode = threshold, threshold_mode
         self.cooldown, self.min_lrs, self.eps = cooldown, min_lrs, eps
+        # a number extends to groups added later; a list must be extended by hand
+        self._default_min_lr = None if isinstance(min_lr, (list, tuple)) else min_lr
         self.best = math.inf if mode == "min" else -math.inf
         self.num_bad_epochs = 0
         self.cooldown_counter = 0
@@ -519,6 +538,13 @@ class ReduceLROnPlateau:
                             f"one-element tensor, got {metrics!r}") from None
         if math.isnan(value):
             raise ValueError("ReduceLROnPlateau.step: the metric is NaN")
+        groups = len(self.optimizer.param_groups)
+        if groups != len(self.min_lrs):  # a group added by add_param_group since
+            if self._default_min_lr is None:
+                raise ValueError(f"ReduceLROnPlateau.step: the optimizer has {groups} param "
+                                 f"groups, min_lr gave floors for {len(self.min_lrs)}; after "
+                                 "add_param_group set min_lrs to one floor per group")
+            self.min_lrs = [self._default_min_lr] * groups
         self.last_epoch += 1
         if self._is_better(value):
             self.best, self.num_bad_epochs = value, 0

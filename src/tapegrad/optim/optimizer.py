@@ -85,6 +85,7 @@ class Optimizer(ABC):
         if isinstance(params, Tensor):
             raise TypeError(f"{who}: params must be an iterable of tensors or dicts, got a "
                             "single Tensor; pass [t] or model.parameters()")
+        _check_ordered(who, params)
         try:
             items = list(params)
         except TypeError:
@@ -118,6 +119,7 @@ class Optimizer(ABC):
             raise ValueError(f"{who}: unknown option(s) {unknown} in a param group; "
                              f"known: {sorted(self.defaults)}")
         ps = group["params"]
+        _check_ordered(who, ps)
         ps = [ps] if isinstance(ps, Tensor) else list(ps)
         if not ps:
             raise ValueError(f"{who}: a param group has an empty 'params' list")
@@ -251,6 +253,15 @@ class Optimizer(ABC):
         return "\n".join(lines + [")"])
 
 
+def _check_ordered(who: str, params: Any) -> None:
+    """Refuse a set of parameters (PyTorch's rule for a group's params; here for the whole
+    list too): its order changes from run to run, and state_dict() numbers the parameters
+    in order, so a saved state would load into the wrong ones."""
+    if isinstance(params, (set, frozenset)):
+        raise TypeError(f"{who}: parameters must come in an ordered collection (a list), got "
+                        f"a {type(params).__name__}, whose order changes between runs")
+
+
 def _index(key: Any) -> int:
     """A state key as a parameter index: an int, or its digits (-1 for anything else)."""
     if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
@@ -307,11 +318,15 @@ class FirstOrderOptimizer(Optimizer):
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         """The names in a parameter's state after a step under the group's options."""
 
+    _known_state: frozenset[str] = frozenset()  # _state_names under any options
+
     def _check_state(self, state: dict[str, Any], group: dict[str, Any], who: str) -> None:
-        """A loaded state is empty (no step yet) or has exactly the rule's names, every one
-        but 'step' an array of the parameter's shape and dtype (see _import_state)."""
+        """A loaded state is empty (no step yet) or has the rule's names, every one but
+        'step' an array of the parameter's shape and dtype (see _import_state). It may keep
+        entries of earlier options too (a momentum buffer after momentum was set to 0 in
+        param_groups mid-run: the rule leaves it, as PyTorch's do, and a saved state has it)."""
         names = self._state_names(group)
-        if state and set(state) != names:
+        if state and not names <= set(state) <= self._known_state:
             raise ValueError(f"{who} has entries {sorted(state)}; {type(self).__name__} with "
                              f"these options keeps {sorted(names)} (or nothing before the "
                              "first step)")

@@ -44,6 +44,8 @@ class SGD(FirstOrderOptimizer):
                              f"momentum={group['momentum']!r}, "
                              f"dampening={group['dampening']!r}")
 
+    _known_state = frozenset({"momentum_buffer"})
+
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         return {"momentum_buffer"} if group["momentum"] else set()
 
