@@ -250,6 +250,8 @@ class Adadelta(FirstOrderOptimizer):
     with −∇L in place of ∇L when maximize=True (which ascends L).
     """
 
+    _known_state = frozenset({"step", "square_avg", "acc_delta"})
+
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9,
                  eps: float = 1e-6, weight_decay: float = 0.0, *,
                  maximize: bool = False) -> None:
