@@ -222,3 +222,27 @@ def test_hooks_act_in_backward_steps():
     np.testing.assert_allclose(steps[1].grad_output.numpy(), [2.0, 2.0])  # after it
     np.testing.assert_allclose(steps[1].grad_inputs[0].numpy(), [6.0, 6.0])
     assert x.grad is None
+
+
+def test_backward_inputs_accumulates_into_those_tensors_only():
+    """PyTorch's backward(inputs=...): y = Σ 3·x·w gives dy/dw = 3x, dy/dh = 3 for h = x·w;
+    x (not chosen) keeps no grad, an unrelated z keeps its .grad, a retained h fills as ever."""
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    w = tg.tensor([3.0, 4.0], requires_grad=True)
+    z = tg.tensor([5.0], requires_grad=True)
+    h = x * w
+    h.retain_grad()
+    y = (h * 3).sum()
+    y.backward(inputs=[w, z], retain_graph=True)
+    assert x.grad is None and z.grad is None
+    assert w.grad.tolist() == [3.0, 6.0] and h.grad.tolist() == [3.0, 3.0]
+    tg.autograd.backward(y, inputs=h)  # a computed tensor as the input: it accumulates
+    assert h.grad.tolist() == [6.0, 6.0] and w.grad.tolist() == [3.0, 6.0] and x.grad is None
+    for bad, error, match in (([], ValueError, "non-empty list"),
+                              ([tg.ones(2)], ValueError, r"inputs\[0\] does not require grad"),
+                              ([x, 3], TypeError, r"inputs\[1\] must be a Tensor, got int")):
+        loss = (x * 2).sum()
+        with pytest.raises(error, match=f"backward: .*{match}"):
+            loss.backward(inputs=bad)
+        loss.backward(inputs=x)  # the failed call freed nothing
+    assert x.grad.tolist() == [6.0, 6.0]

@@ -998,9 +998,14 @@ def _drop_values(node: Node, large: Sequence[int], sweeping: bool) -> None:
 
 
 def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
-             retain_graph: bool = False, create_graph: bool = False) -> None:
+             retain_graph: bool = False, create_graph: bool = False,
+             inputs: Tensor | Sequence[Tensor] | None = None) -> None:
     """Accumulate d(roots)/d(leaf) into `.grad` of every leaf that requires grad (and of
     tensors that retain their grad). No .grad is written unless the whole sweep succeeds.
+
+    With `inputs` (PyTorch's), only those tensors (leaves or computed ones) accumulate, and
+    the tensors that retain their grad as always; an input the roots do not depend on keeps
+    its .grad.
 
     Without retain_graph (or create_graph), each record frees its saved values once its vjps
     have run, as in PyTorch: the records a failed sweep has passed are freed too, unless
@@ -1008,9 +1013,12 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
     from .tensor import Tensor
 
     _check_requires_grad(roots, "backward")
+    chosen = None if inputs is None else _chosen_inputs(inputs)
     root_grads = _root_grads(roots, grads, "backward")
     targets: dict[int, Tensor] = {}
     nodes = _graph_nodes(roots, targets)
+    if chosen is not None:
+        targets = {key: t for key, t in targets.items() if t._node is not None} | chosen
     for t in targets.values():  # checked before the sweep frees anything
         if t._grad is not None and t._grad.shape != t.shape:
             raise TapeError(f"backward: {_describe(t)} has a .grad of shape {t._grad.shape} "
@@ -1046,6 +1054,24 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
                 _version_cell(t._grad)[0] += 1  # a record that saved the old .grad raises
             else:
                 t._grad = Tensor._make(np.asarray(acc + g._data), False)
+
+
+def _chosen_inputs(inputs: Any) -> dict[int, Tensor]:
+    """backward's `inputs` (a Tensor or a non-empty sequence of them, each requiring grad)
+    keyed as the sweep keys their gradients."""
+    from .tensor import Tensor
+
+    chosen = [inputs] if isinstance(inputs, Tensor) else inputs
+    if not isinstance(chosen, (list, tuple)) or not chosen:
+        raise ValueError(f"backward: inputs must be a Tensor or a non-empty list of tensors, "
+                         f"got {inputs!r:.80}")
+    for k, t in enumerate(chosen):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: inputs[{k}] must be a Tensor, got {type(t).__name__}")
+        if not t._requires_grad:
+            raise ValueError(f"backward: inputs[{k}] does not require grad, so no gradient "
+                             "can be accumulated into it")
+    return {_key(t): t for t in chosen}
 
 
 def _storage(a: np.ndarray) -> int:

@@ -715,17 +715,18 @@ class Tensor:
 
     # ------------------------------------------------------------------ gradients
     def backward(self, grad: Any = None, retain_graph: bool = False,
-                 create_graph: bool = False, *, gradient: Any = None) -> None:
-        """Accumulate the gradient of this tensor into `.grad` of every leaf it depends on.
-        `grad` (PyTorch's keyword: gradient) is required unless the tensor has one element
-        (dL/dself, same shape)."""
+                 create_graph: bool = False, *, gradient: Any = None,
+                 inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+        """Accumulate the gradient of this tensor into `.grad` of every leaf it depends on
+        (with PyTorch's `inputs`: of those tensors only). `grad` (PyTorch's keyword:
+        gradient) is required unless the tensor has one element (dL/dself, same shape)."""
         if gradient is not None:
             if grad is not None:
                 raise TypeError("backward: got both grad and gradient; gradient is PyTorch's "
                                 "name for grad, give one of them")
             grad = gradient
         _tape.backward([self], None if grad is None else [grad], retain_graph=retain_graph,
-                       create_graph=create_graph)
+                       create_graph=create_graph, inputs=inputs)
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _tape.RemovableHandle:
         """Call hook(grad) with the gradient with respect to this tensor each time backward

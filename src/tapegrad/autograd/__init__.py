@@ -15,11 +15,13 @@ __all__ = ["backward", "functional", "grad"]
 
 
 def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
-             retain_graph: bool | None = None, create_graph: bool = False) -> None:
-    """Accumulate the gradients of `tensors` into `.grad` of the leaves they depend on, as
-    torch.autograd.backward: Σ_k grad_tensors[k]ᵀ · d tensors[k] / d leaf. grad_tensors holds
-    one gradient per tensor (the tensor's shape), or None for a one-element tensor (its
-    gradient is 1); retain_graph defaults to create_graph."""
+             retain_graph: bool | None = None, create_graph: bool = False,
+             inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+    """Accumulate the gradients of `tensors` into `.grad` of the leaves they depend on (with
+    `inputs`: of those tensors only), as torch.autograd.backward:
+    Σ_k grad_tensors[k]ᵀ · d tensors[k] / d leaf. grad_tensors holds one gradient per tensor
+    (the tensor's shape), or None for a one-element tensor (its gradient is 1); retain_graph
+    defaults to create_graph."""
     roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
     for k, t in enumerate(roots):
         if not isinstance(t, Tensor):
@@ -29,4 +31,4 @@ def backward(tensors: Tensor | Sequence[Tensor], grad_tensors: Any = None,
         grads = ([grad_tensors] if isinstance(grad_tensors, Tensor) or len(roots) == 1
                  and not isinstance(grad_tensors, (list, tuple)) else list(grad_tensors))
     _tape.backward(roots, grads, retain_graph=create_graph if retain_graph is None
-                   else retain_graph, create_graph=create_graph)
+                   else retain_graph, create_graph=create_graph, inputs=inputs)
