@@ -19,6 +19,14 @@ from ..tensor import Tensor, zeros_like
 from .optimizer import FirstOrderOptimizer, check_flag, check_number
 
 
+def _average_square(avg: Tensor, x: Tensor, beta: float) -> None:
+    """avg ← β·avg + (1 − β)·x ⊙ x in place, rounded as PyTorch's addcmul: ((1 − β)·x)·x."""
+    avg *= beta
+    square = (1 - beta) * x
+    square *= x
+    avg += square
+
+
 class Adagrad(FirstOrderOptimizer):
     """Adagrad: divide each coordinate's step by the root of its summed squared gradients.
 
@@ -113,11 +121,7 @@ class RMSprop(FirstOrderOptimizer):
         state["step"] += 1
         if group["weight_decay"]:
             g = g + group["weight_decay"] * theta
-        a *= alpha
-        g2 = (1 - alpha) * g
-        g2 *= g
-        a += g2
-        del g2
+        _average_square(a, g, alpha)
         if m is not None:
             m *= alpha
             m += (1 - alpha) * g
@@ -196,12 +200,8 @@ class Adam(FirstOrderOptimizer):
             g = g + wd * theta
         v *= b1
         v += (1 - b1) * g
-        a *= b2
-        g2 = (1 - b2) * g
-        g2 *= g
+        _average_square(a, g, b2)
         del g
-        a += g2
-        del g2
         if a_max is not None:
             a = ops.maximum(a_max, a)
             state["max_exp_avg_sq"] = a
@@ -278,19 +278,11 @@ class Adadelta(FirstOrderOptimizer):
         state["step"] += 1
         if group["weight_decay"]:
             g = g + group["weight_decay"] * theta
-        a *= rho
-        g2 = (1 - rho) * g
-        g2 *= g
-        a += g2
-        del g2
+        _average_square(a, g, rho)
         std = (a + eps).sqrt()
         delta = (d + eps).sqrt()
         delta /= std
         del std
         delta *= g
-        d *= rho
-        d2 = (1 - rho) * delta
-        d2 *= delta
-        d += d2
-        del d2
+        _average_square(d, delta, rho)
         return group["lr"] * delta
