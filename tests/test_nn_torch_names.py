@@ -1,8 +1,11 @@
 """nn modules wrapping the new functions (L1Loss, SmoothL1Loss, HuberLoss, KLDivLoss, Hardtanh,
 ReLU6, Softmin, LogSigmoid), Unflatten, init.eye_ and trunc_normal_, parameters_to_vector and
-vector_to_parameters, Module.get_submodule/get_parameter/get_buffer and forward pre-hooks."""
+vector_to_parameters, Module.get_submodule/get_parameter/get_buffer and forward pre-hooks;
+Module.cpu/register_module, and insert, pop, item assignment and deletion in Sequential and
+ModuleList."""
 
 import math
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -251,3 +254,98 @@ def test_forward_pre_hooks_run_in_order_and_may_return_tuples():
     m.register_forward_pre_hook(lambda mod, args: (args[0] * 10, args[1]))
     m.register_forward_pre_hook(lambda mod, args: (args[0] + 1, args[1]))
     assert m(tg.tensor(1.0), tg.tensor(2.0), scale=2.0).item() == (1 * 10 + 1 + 2) * 2
+
+
+# ================================================================ Module and container gaps
+def test_cpu_and_register_module():
+    net = nn.Linear(2, 2)
+    assert net.cpu() is net
+    m = nn.Module()
+    m.register_module("fc", net)
+    assert m.fc is net and [k for k, _ in m.named_parameters()] == ["fc.weight", "fc.bias"]
+    for name, kind, match in ((3, TypeError, "add_module: the name must be a string, got 3"),
+                              ("a.b", ValueError, "add_module: the name must be non-empty and "
+                                                  "without '.', got 'a.b'"),
+                              ("", ValueError, "without '.', got ''"),
+                              ("training", ValueError, "add_module: attribute 'training' "
+                                                       "already exists in Module")):
+        with pytest.raises(kind, match=match):
+            m.register_module(name, nn.Identity())
+    with pytest.raises(ValueError, match="attribute 'weight' already exists in Linear"):
+        net.add_module("weight", nn.Identity())
+    with pytest.raises(TypeError, match="add_module: 'x' must be a Module, got int"):
+        m.register_module("x", 3)
+    assert list(m._modules) == ["fc"]  # failed calls add nothing
+
+
+def tagged(n):
+    return [nn.Linear(1, 1) for _ in range(n)]
+
+
+def names_of(container, mods):
+    """The (name, position in mods) of each child: what the container holds, in order."""
+    return [(k, next(i for i, m in enumerate(mods) if m is v))
+            for k, v in container._modules.items()]
+
+
+@pytest.mark.parametrize("kind", [nn.Sequential, nn.ModuleList])
+def test_insert_pop_and_delete_renumber_as_pytorch(kind):
+    mods = tagged(8)
+    c = kind(*mods[:4]) if kind is nn.Sequential else kind(mods[:4])
+    # the expected lists are what torch 2.13's Sequential and ModuleList give
+    c.insert(1, mods[4])
+    assert names_of(c, mods) == [("0", 0), ("1", 4), ("2", 1), ("3", 2), ("4", 3)]
+    c.insert(5, mods[5])  # at the end
+    c.insert(-1, mods[6])  # before the last
+    assert names_of(c, mods) == [("0", 0), ("1", 4), ("2", 1), ("3", 2), ("4", 3), ("5", 6),
+                                 ("6", 5)]
+    assert c.pop(1) is mods[4] and c.pop() is mods[5]
+    assert names_of(c, mods) == [("0", 0), ("1", 1), ("2", 2), ("3", 3), ("4", 6)]
+    del c[-2]
+    del c[::2]
+    assert names_of(c, mods) == [("0", 1), ("1", 6)]
+    c[-1] = mods[7]
+    assert names_of(c, mods) == [("0", 1), ("1", 7)]
+    popped = c.pop(slice(0, 1))
+    assert type(popped) is kind and names_of(popped, mods) == [("0", 1)]
+    assert names_of(c, mods) == [("0", 7)] and c[0] is mods[7] and c._modules["0"] is c[0]
+    assert [k for k, _ in c.named_parameters()] == ["0.weight", "0.bias"]
+
+
+def test_sequential_deletion_renumbers_its_own_names_as_pytorch():
+    mods = tagged(3)
+    seq = nn.Sequential(OrderedDict(a=mods[0], b=mods[1], c=mods[2]))
+    seq[1] = mods[1]  # assignment keeps the name
+    assert list(seq._modules) == ["a", "b", "c"]
+    del seq[1]
+    assert names_of(seq, mods) == [("0", 0), ("1", 2)]
+    assert not hasattr(seq, "a") and seq[1] is getattr(seq, "1")
+    tail = nn.Sequential(*mods)[1:]  # names '1', '2'
+    tail.insert(0, nn.Identity())
+    assert list(tail._modules) == ["0", "1", "2"]
+    x = tg.ones(1, 1)
+    np.testing.assert_array_equal(tail(x).numpy(), mods[2](mods[1](x)).numpy())
+
+
+@pytest.mark.parametrize("kind", [nn.Sequential, nn.ModuleList])
+def test_container_edits_check_their_arguments_and_change_nothing(kind):
+    mods = tagged(2)
+    c = kind(*mods) if kind is nn.Sequential else kind(mods)
+    name = kind.__name__
+    for call, err, match in (
+            (lambda: c.insert(3, nn.Identity()), IndexError,
+             rf"{name}.insert: index 3 is out of range for 2 modules \(in \[-2, 2\]\)"),
+            (lambda: c.insert(-3, nn.Identity()), IndexError, "index -3 is out of range"),
+            (lambda: c.insert(0, 3), TypeError, f"{name}.insert: module must be a Module"),
+            (lambda: c.insert("0", nn.Identity()), TypeError, "index must be an int"),
+            (lambda: c.pop(2), IndexError, f"{name}: index 2 is out of range for 2 modules"),
+            (lambda: c.__delitem__(-3), IndexError, "index -3 is out of range"),
+            (lambda: c.__delitem__("0"), TypeError, "index must be an int or a slice"),
+            (lambda: c.__setitem__(2, nn.Identity()), IndexError, "index 2 is out of range"),
+            (lambda: c.__setitem__(0, 3), TypeError, f"{name}: cannot assign int at index 0")):
+        with pytest.raises(err, match=match) as info:
+            call()
+        assert isinstance(info.value, (TypeError, ValueError))
+    assert names_of(c, mods) == [("0", 0), ("1", 1)]
+    with pytest.raises(IndexError, match="index -1 is out of range for 0 modules"):
+        kind().pop()
