@@ -1,8 +1,8 @@
 """nn modules wrapping the new functions (L1Loss, SmoothL1Loss, HuberLoss, KLDivLoss, Hardtanh,
 ReLU6, Softmin, LogSigmoid), Unflatten, init.eye_ and trunc_normal_, parameters_to_vector and
 vector_to_parameters, Module.get_submodule/get_parameter/get_buffer and forward pre-hooks;
-Module.cpu/register_module, and insert, pop, item assignment and deletion in Sequential and
-ModuleList."""
+PReLU (F.prelu), Module.cpu/register_module, and insert, pop, item assignment and deletion in
+Sequential and ModuleList."""
 
 import math
 from collections import OrderedDict
@@ -254,6 +254,75 @@ def test_forward_pre_hooks_run_in_order_and_may_return_tuples():
     m.register_forward_pre_hook(lambda mod, args: (args[0] * 10, args[1]))
     m.register_forward_pre_hook(lambda mod, args: (args[0] + 1, args[1]))
     assert m(tg.tensor(1.0), tg.tensor(2.0), scale=2.0).item() == (1 * 10 + 1 + 2) * 2
+
+
+# ================================================================ PReLU
+def prelu_truth(x, a, g):
+    """y, dy/dx·g and Σ dy/da·g of PReLU in plain numpy: a broadcast over axis 1 (or one a);
+    at x = 0 the slope side (PyTorch's), so dx = a·g and da gets x·g = 0."""
+    a_b = a.reshape(()) if a.size == 1 else a.reshape((-1,) + (1,) * (x.ndim - 2))
+    neg = ~(x > 0)
+    y = np.where(neg, a_b * x, x)
+    gx = np.where(neg, a_b * g, g)
+    ga = np.where(neg, x * g, 0.0)
+    ga = ga.sum() if a.size == 1 else ga.sum(axis=tuple(i for i in range(x.ndim) if i != 1))
+    return y, gx, np.reshape(ga, a.shape)
+
+
+@pytest.mark.parametrize("x_shape, a_shape", [
+    ((), (1,)), ((5,), (1,)), ((5,), ()), ((4, 3), (1,)), ((4, 3), (3,)), ((2, 3, 4), (3,)),
+    ((2, 3, 2, 2), (3,)), ((2, 3, 2, 2), (1,)), ((2, 1), (1,)),
+])
+def test_prelu_values_and_gradients(x_shape, a_shape, rng):
+    x = rng.standard_normal(x_shape)
+    x[rng.random(x_shape) < 0.3] = 0.0  # exact zeros: the slope side
+    a = rng.standard_normal(a_shape)
+    xt, at = t64(x), t64(a)
+    y = F.prelu(xt, at)
+    g = rng.standard_normal(y.shape)
+    (y * g).sum().backward()
+    ey, egx, ega = prelu_truth(x, a, g)
+    assert y.shape == x.shape and at.grad.shape == a.shape
+    np.testing.assert_array_equal(y.numpy(), ey)
+    np.testing.assert_array_equal(xt.grad.numpy(), egx)
+    np.testing.assert_allclose(at.grad.numpy(), ega, rtol=1e-13, atol=1e-15)
+    x_away = x + np.where(x >= 0, 0.5, -0.5)  # finite differences need no kink nearby
+    assert tg.gradcheck(lambda u, v: F.prelu(u, v), [t64(x_away), t64(a)])
+
+
+def test_prelu_module():
+    m = nn.PReLU()
+    assert m.weight.shape == (1,) and m.weight.dtype == np.float32
+    np.testing.assert_array_equal(m.weight.numpy(), [0.25])
+    np.testing.assert_array_equal(m(tg.tensor([-2.0, 0.0, 3.0])).numpy(), [-0.5, 0.0, 3.0])
+    m = nn.PReLU(3, init=0.1, dtype="float64")
+    assert m.weight.dtype == np.float64 and m.weight.requires_grad
+    np.testing.assert_array_equal(m.weight.numpy(), [0.1] * 3)
+    x = -np.ones((2, 3, 2))
+    np.testing.assert_allclose(m(t64(x)).numpy(), -0.1)
+    assert [k for k, _ in m.named_parameters()] == ["weight"]
+    assert repr(m) == "PReLU(num_parameters=3)" and repr(nn.PReLU()) == "PReLU(num_parameters=1)"
+
+
+def test_prelu_errors():
+    with pytest.raises(ValueError, match=r"prelu: weight has 3 slopes, but input of shape "
+                                         r"\(2, 4\) has 4 channels \(axis 1\)"):
+        nn.PReLU(3)(tg.zeros(2, 4))
+    with pytest.raises(ValueError, match=r"prelu: weight has 3 slopes, but input of shape "
+                                         r"\(3,\) has 1 channel "):
+        F.prelu(tg.zeros(3), tg.ones(3))
+    with pytest.raises(ValueError, match=r"prelu: weight must be 0-d or 1-D, got shape \(3, 1\)"):
+        F.prelu(tg.zeros(2, 3), tg.ones(3, 1))
+    with pytest.raises(TypeError, match="prelu: input is float64 but weight is float32"):
+        nn.PReLU(3)(tg.zeros(2, 3, dtype="float64"))
+    with pytest.raises(TypeError, match="prelu: input must be floating point, got int64"):
+        F.prelu(tg.zeros(2, 3, dtype="int64"), tg.ones(1))
+    with pytest.raises(ValueError, match="PReLU: num_parameters must be a non-negative int"):
+        nn.PReLU(-1)
+    with pytest.raises(TypeError, match="PReLU: init must be a number"):
+        nn.PReLU(2, init="0.1")
+    with pytest.raises(TypeError, match="PReLU: dtype must be floating point"):
+        nn.PReLU(2, dtype="int32")
 
 
 # ================================================================ Module and container gaps

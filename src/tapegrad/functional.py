@@ -131,6 +131,31 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -
     return ops.where(_mask(x._data > 0), x, x * negative_slope)
 
 
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x for x > 0, a·x otherwise, with learned slopes: weight (1,) (or 0-d) is one slope
+    for any input; weight (C,) is one slope per channel of input (N, C, ...) (axis 1; a 1-D
+    input has one channel), as in PyTorch. The output has input's shape. As for leaky_relu
+    the gradient at x = 0 is the slope side: ∂y/∂x = a, ∂y/∂a = x (= 0)."""
+    who = "prelu"
+    x = _floating(_tensor(input, who), who)
+    a = _operand(weight, x, who, "weight")
+    if a.dtype != x.dtype:  # as PyTorch, which refuses to promote here
+        raise TypeError(f"{who}: input is {x.dtype} but weight is {a.dtype}; convert one of "
+                        "them")
+    if a.ndim > 1:
+        raise ShapeError(f"{who}: weight must be 0-d or 1-D, got shape {a.shape}")
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if a.size == 1:
+        a = a.reshape(())
+    elif a.size == channels:
+        a = a.reshape((channels,) + (1,) * (x.ndim - 2))
+    else:
+        raise ShapeError(f"{who}: weight has {a.size} slopes, but input of shape {x.shape} "
+                         f"has {channels} channel{'s' * (channels != 1)} (axis 1); give 1 "
+                         "or one per channel")
+    return ops.where(_mask(x._data > 0), x, x * a)
+
+
 def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, α(eˣ − 1) otherwise. eˣ is taken of min(x, 0), so large x never overflows;
     the gradient at 0 is α (the left branch, as in PyTorch). inplace=True writes the result
