@@ -1,8 +1,8 @@
 """nn modules wrapping the new functions (L1Loss, SmoothL1Loss, HuberLoss, KLDivLoss, Hardtanh,
 ReLU6, Softmin, LogSigmoid), Unflatten, init.eye_ and trunc_normal_, parameters_to_vector and
 vector_to_parameters, Module.get_submodule/get_parameter/get_buffer and forward pre-hooks;
-PReLU (F.prelu), Module.cpu/register_module, and insert, pop, item assignment and deletion in
-Sequential and ModuleList."""
+Embedding and PReLU (F.embedding, F.prelu), Module.cpu/register_module, and insert, pop,
+item assignment and deletion in Sequential and ModuleList."""
 
 import math
 from collections import OrderedDict
@@ -254,6 +254,155 @@ def test_forward_pre_hooks_run_in_order_and_may_return_tuples():
     m.register_forward_pre_hook(lambda mod, args: (args[0] * 10, args[1]))
     m.register_forward_pre_hook(lambda mod, args: (args[0] + 1, args[1]))
     assert m(tg.tensor(1.0), tg.tensor(2.0), scale=2.0).item() == (1 * 10 + 1 + 2) * 2
+
+
+# ================================================================ Embedding
+def scattered(shape, idx, g):
+    """The gradient of sum(weight[idx] * g) with respect to weight: g added into the rows."""
+    out = np.zeros(shape)
+    np.add.at(out, idx, g)
+    return out
+
+
+def test_embedding_is_a_row_lookup_whose_gradient_adds_into_the_rows(rng):
+    w = rng.standard_normal((5, 3))
+    idx = np.array([[0, 4, 4], [2, 0, 4]])  # repeats accumulate
+    weight = t64(w)
+    y = F.embedding(tg.tensor(idx), weight)
+    assert y.shape == (2, 3, 3)
+    np.testing.assert_array_equal(y.numpy(), w[idx])
+    g = rng.standard_normal(y.shape)
+    (y * g).sum().backward()
+    np.testing.assert_allclose(weight.grad.numpy(), scattered(w.shape, idx, g), rtol=1e-15)
+    assert F.embedding(3, weight).shape == (3,)  # a 0-d index: one row
+    assert F.embedding(tg.zeros(2, 0, dtype="int64"), weight).shape == (2, 0, 3)
+    assert tg.gradcheck(lambda t: F.embedding(idx, t), [t64(w)])
+
+
+@pytest.mark.parametrize("padding_idx", [1, -4])
+def test_embedding_padding_row_is_read_but_gets_no_gradient(padding_idx, rng):
+    w = rng.standard_normal((5, 2))
+    idx = np.array([1, 3, 1, 0])
+    weight = t64(w)
+    y = F.embedding(idx, weight, padding_idx=padding_idx)
+    np.testing.assert_array_equal(y.numpy(), w[idx])  # the row's value, as PyTorch
+    g = rng.standard_normal(y.shape)
+    (y * g).sum().backward()
+    expected = scattered(w.shape, idx, g)
+    expected[1] = 0.0
+    np.testing.assert_allclose(weight.grad.numpy(), expected, rtol=1e-15)
+
+
+def test_embedding_module_init_padding_and_training(rng):
+    tg.manual_seed(5)
+    emb = nn.Embedding(400, 50)
+    w = emb.weight.numpy()
+    assert w.shape == (400, 50) and w.dtype == np.float32
+    assert abs(w.mean()) < 5 / math.sqrt(w.size) and w.std() == pytest.approx(1.0, rel=0.02)
+    tg.manual_seed(5)
+    np.testing.assert_array_equal(nn.Embedding(400, 50).weight.numpy(), w)
+    emb = nn.Embedding(6, 4, padding_idx=-2, dtype="float64")
+    assert emb.padding_idx == 4 and emb.weight.dtype == np.float64
+    np.testing.assert_array_equal(emb.weight.numpy()[4], 0.0)
+    assert [k for k, _ in emb.named_parameters()] == ["weight"]
+    before = emb.weight.numpy().copy()
+    opt = tg.optim.SGD(emb.parameters(), lr=0.5)
+    emb(np.array([[4, 1], [4, 4]])).sum().backward()
+    opt.step()
+    after = emb.weight.numpy()
+    np.testing.assert_array_equal(after[4], 0.0)  # the padding row stays as it was
+    np.testing.assert_allclose(after[1], before[1] - 0.5)
+    np.testing.assert_array_equal(after[[0, 2, 3, 5]], before[[0, 2, 3, 5]])
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0, math.inf])
+def test_embedding_max_norm_renormalizes_the_rows_used_in_place(norm_type, rng):
+    w = rng.standard_normal((6, 3)) * 2
+    idx = np.array([[0, 2], [2, 5]])
+    weight = t64(w)
+    y = F.embedding(idx, weight, max_norm=1.5, norm_type=norm_type)
+    expected = w.copy()
+    for r in (0, 2, 5):
+        norm = np.sum(np.abs(w[r]) ** norm_type) ** (1 / norm_type) if norm_type < math.inf \
+            else np.abs(w[r]).max()
+        if norm > 1.5:
+            expected[r] = w[r] * (1.5 / (norm + 1e-7))
+    np.testing.assert_allclose(weight.numpy(), expected, rtol=1e-14)
+    np.testing.assert_array_equal(weight.numpy()[[1, 3, 4]], w[[1, 3, 4]])  # rows not used
+    np.testing.assert_array_equal(y.numpy(), weight.numpy()[idx])
+    g = rng.standard_normal(y.shape)
+    (y * g).sum().backward()  # the renormalization is not differentiated
+    np.testing.assert_allclose(weight.grad.numpy(), scattered(w.shape, idx, g), rtol=1e-15)
+    emb = nn.Embedding(6, 3, max_norm=1.0)
+    emb(np.arange(6))
+    assert np.linalg.norm(emb.weight.numpy(), axis=1).max() <= 1.0 + 1e-6
+
+
+def test_embedding_from_pretrained():
+    pre = tg.tensor(np.arange(6.0).reshape(3, 2))
+    state = tg.get_rng_state()
+    emb = nn.Embedding.from_pretrained(pre, padding_idx=1)
+    assert tg.get_rng_state()["state"] == state["state"]  # nothing drawn
+    assert emb.weight.dtype == np.float64 and not emb.weight.requires_grad
+    np.testing.assert_array_equal(emb.weight.numpy(), pre.numpy())  # the padding row kept
+    emb.weight.data[0, 0] = 9.0
+    assert pre.numpy()[0, 0] == 0.0  # a copy
+    np.testing.assert_array_equal(emb(np.array([2, 1])).numpy(), [[4.0, 5.0], [2.0, 3.0]])
+    assert nn.Embedding.from_pretrained(pre, freeze=False).weight.requires_grad
+    assert repr(emb) == "Embedding(3, 2, padding_idx=1)"
+
+
+def test_embedding_repr():
+    assert repr(nn.Embedding(10, 3)) == "Embedding(10, 3)"
+    assert repr(nn.Embedding(10, 3, padding_idx=0)) == "Embedding(10, 3, padding_idx=0)"
+    assert repr(nn.Embedding(10, 3, padding_idx=-1)) == "Embedding(10, 3, padding_idx=9)"
+    assert repr(nn.Embedding(10, 3, max_norm=1.0, norm_type=1.0)) == (
+        "Embedding(10, 3, max_norm=1.0, norm_type=1.0)")
+    assert repr(nn.Sequential(nn.Embedding(4, 2))) == "Sequential(\n  (0): Embedding(4, 2)\n)"
+
+
+def test_embedding_errors_change_nothing():
+    weight = tg.ones(3, 2, requires_grad=True)
+    with pytest.raises(TypeError, match="embedding: input must hold integer indices, got "
+                                        "float32"):
+        F.embedding(tg.tensor([0.0, 1.0]), weight)
+    with pytest.raises(TypeError, match="embedding: input must hold integer indices, got bool"):
+        F.embedding(np.array([True]), weight)
+    for bad in (3, -1):
+        with pytest.raises(IndexError, match=rf"embedding: index {bad} is out of range for "
+                                             r"weight of shape \(3, 2\) \(indices in \[0, 3\)\)"
+                           ) as info:
+            F.embedding([0, bad], weight, max_norm=0.5)
+        assert isinstance(info.value, ValueError)
+    np.testing.assert_array_equal(weight.numpy(), 1.0)  # no row was renormalized
+    with pytest.raises(ValueError, match=r"embedding: weight must be 2-D .* got shape \(3,\)"):
+        F.embedding([0], tg.ones(3))
+    with pytest.raises(ValueError, match=r"embedding: padding_idx 3 is out of range for "
+                                         r"num_embeddings 3 \(in \[-3, 3\)\)"):
+        F.embedding([0], weight, padding_idx=3)
+    with pytest.raises(TypeError, match="embedding: padding_idx must be an int or None"):
+        F.embedding([0], weight, padding_idx=1.0)
+    with pytest.raises(ValueError, match="embedding: max_norm must be >= 0 and norm_type > 0"):
+        F.embedding([0], weight, max_norm=-1.0)
+    with pytest.raises(TypeError, match="embedding: weight must be floating point, got int64"):
+        F.embedding([0], tg.ones(3, 2, dtype="int64"), max_norm=1.0)
+    for make, kind, match in (
+            (lambda: nn.Embedding(-1, 2), ValueError, "Embedding: num_embeddings must be a "
+                                                      "non-negative int, got -1"),
+            (lambda: nn.Embedding(3, 2.0), ValueError, "Embedding: embedding_dim must be"),
+            (lambda: nn.Embedding(3, 2, padding_idx=-4), ValueError, "Embedding: padding_idx -4"),
+            (lambda: nn.Embedding(3, 2, True), TypeError, "Embedding: padding_idx must be"),
+            (lambda: nn.Embedding(3, 2, max_norm="1"), TypeError, "Embedding: max_norm must be"),
+            (lambda: nn.Embedding(3, 2, dtype="int64"), TypeError, "Embedding: dtype must be "
+                                                                   "floating point"),
+            (lambda: nn.Embedding.from_pretrained(tg.ones(3)), ValueError,
+             r"Embedding.from_pretrained: embeddings must be 2-D .* got shape \(3,\)"),
+            (lambda: nn.Embedding.from_pretrained(np.ones((3, 2))), TypeError,
+             "Embedding.from_pretrained: embeddings must be a Tensor"),
+            (lambda: nn.Embedding.from_pretrained(tg.ones(3, 2), padding_idx=3), ValueError,
+             "Embedding: padding_idx 3 is out of range")):
+        with pytest.raises(kind, match=match):
+            make()
 
 
 # ================================================================ PReLU
