@@ -1,8 +1,11 @@
 """nn modules wrapping the new functions (L1Loss, SmoothL1Loss, HuberLoss, KLDivLoss, Hardtanh,
 ReLU6, Softmin, LogSigmoid), Unflatten, init.eye_ and trunc_normal_, parameters_to_vector and
-vector_to_parameters, Module.get_submodule/get_parameter/get_buffer and forward pre-hooks."""
+vector_to_parameters, Module.get_submodule/get_parameter/get_buffer and forward pre-hooks;
+Embedding and PReLU (F.embedding, F.prelu), Module.cpu/register_module, and insert, pop,
+item assignment and deletion in Sequential and ModuleList."""
 
 import math
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -251,3 +254,316 @@ def test_forward_pre_hooks_run_in_order_and_may_return_tuples():
     m.register_forward_pre_hook(lambda mod, args: (args[0] * 10, args[1]))
     m.register_forward_pre_hook(lambda mod, args: (args[0] + 1, args[1]))
     assert m(tg.tensor(1.0), tg.tensor(2.0), scale=2.0).item() == (1 * 10 + 1 + 2) * 2
+
+
+# ================================================================ Embedding
+def scattered(shape, idx, g):
+    """The gradient of sum(weight[idx] * g) with respect to weight: g added into the rows."""
+    out = np.zeros(shape)
+    np.add.at(out, idx, g)
+    return out
+
+
+def test_embedding_is_a_row_lookup_whose_gradient_adds_into_the_rows(rng):
+    w = rng.standard_normal((5, 3))
+    idx = np.array([[0, 4, 4], [2, 0, 4]])  # repeats accumulate
+    weight = t64(w)
+    y = F.embedding(tg.tensor(idx), weight)
+    assert y.shape == (2, 3, 3)
+    np.testing.assert_array_equal(y.numpy(), w[idx])
+    g = rng.standard_normal(y.shape)
+    (y * g).sum().backward()
+    np.testing.assert_allclose(weight.grad.numpy(), scattered(w.shape, idx, g), rtol=1e-15)
+    assert F.embedding(3, weight).shape == (3,)  # a 0-d index: one row
+    assert F.embedding(tg.zeros(2, 0, dtype="int64"), weight).shape == (2, 0, 3)
+    assert tg.gradcheck(lambda t: F.embedding(idx, t), [t64(w)])
+
+
+@pytest.mark.parametrize("padding_idx", [1, -4])
+def test_embedding_padding_row_is_read_but_gets_no_gradient(padding_idx, rng):
+    w = rng.standard_normal((5, 2))
+    idx = np.array([1, 3, 1, 0])
+    weight = t64(w)
+    y = F.embedding(idx, weight, padding_idx=padding_idx)
+    np.testing.assert_array_equal(y.numpy(), w[idx])  # the row's value, as PyTorch
+    g = rng.standard_normal(y.shape)
+    (y * g).sum().backward()
+    expected = scattered(w.shape, idx, g)
+    expected[1] = 0.0
+    np.testing.assert_allclose(weight.grad.numpy(), expected, rtol=1e-15)
+
+
+def test_embedding_module_init_padding_and_training(rng):
+    tg.manual_seed(5)
+    emb = nn.Embedding(400, 50)
+    w = emb.weight.numpy()
+    assert w.shape == (400, 50) and w.dtype == np.float32
+    assert abs(w.mean()) < 5 / math.sqrt(w.size) and w.std() == pytest.approx(1.0, rel=0.02)
+    tg.manual_seed(5)
+    np.testing.assert_array_equal(nn.Embedding(400, 50).weight.numpy(), w)
+    emb = nn.Embedding(6, 4, padding_idx=-2, dtype="float64")
+    assert emb.padding_idx == 4 and emb.weight.dtype == np.float64
+    np.testing.assert_array_equal(emb.weight.numpy()[4], 0.0)
+    assert [k for k, _ in emb.named_parameters()] == ["weight"]
+    before = emb.weight.numpy().copy()
+    opt = tg.optim.SGD(emb.parameters(), lr=0.5)
+    emb(np.array([[4, 1], [4, 4]])).sum().backward()
+    opt.step()
+    after = emb.weight.numpy()
+    np.testing.assert_array_equal(after[4], 0.0)  # the padding row stays as it was
+    np.testing.assert_allclose(after[1], before[1] - 0.5)
+    np.testing.assert_array_equal(after[[0, 2, 3, 5]], before[[0, 2, 3, 5]])
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0, math.inf])
+def test_embedding_max_norm_renormalizes_the_rows_used_in_place(norm_type, rng):
+    w = rng.standard_normal((6, 3)) * 2
+    idx = np.array([[0, 2], [2, 5]])
+    weight = t64(w)
+    y = F.embedding(idx, weight, max_norm=1.5, norm_type=norm_type)
+    expected = w.copy()
+    for r in (0, 2, 5):
+        norm = np.sum(np.abs(w[r]) ** norm_type) ** (1 / norm_type) if norm_type < math.inf \
+            else np.abs(w[r]).max()
+        if norm > 1.5:
+            expected[r] = w[r] * (1.5 / (norm + 1e-7))
+    np.testing.assert_allclose(weight.numpy(), expected, rtol=1e-14)
+    np.testing.assert_array_equal(weight.numpy()[[1, 3, 4]], w[[1, 3, 4]])  # rows not used
+    np.testing.assert_array_equal(y.numpy(), weight.numpy()[idx])
+    g = rng.standard_normal(y.shape)
+    (y * g).sum().backward()  # the renormalization is not differentiated
+    np.testing.assert_allclose(weight.grad.numpy(), scattered(w.shape, idx, g), rtol=1e-15)
+    emb = nn.Embedding(6, 3, max_norm=1.0)
+    emb(np.arange(6))
+    assert np.linalg.norm(emb.weight.numpy(), axis=1).max() <= 1.0 + 1e-6
+
+
+def test_embedding_from_pretrained():
+    pre = tg.tensor(np.arange(6.0).reshape(3, 2))
+    state = tg.get_rng_state()
+    emb = nn.Embedding.from_pretrained(pre, padding_idx=1)
+    assert tg.get_rng_state()["state"] == state["state"]  # nothing drawn
+    assert emb.weight.dtype == np.float64 and not emb.weight.requires_grad
+    np.testing.assert_array_equal(emb.weight.numpy(), pre.numpy())  # the padding row kept
+    emb.weight.data[0, 0] = 9.0
+    assert pre.numpy()[0, 0] == 0.0  # a copy
+    np.testing.assert_array_equal(emb(np.array([2, 1])).numpy(), [[4.0, 5.0], [2.0, 3.0]])
+    assert nn.Embedding.from_pretrained(pre, freeze=False).weight.requires_grad
+    assert repr(emb) == "Embedding(3, 2, padding_idx=1)"
+
+
+def test_embedding_repr():
+    assert repr(nn.Embedding(10, 3)) == "Embedding(10, 3)"
+    assert repr(nn.Embedding(10, 3, padding_idx=0)) == "Embedding(10, 3, padding_idx=0)"
+    assert repr(nn.Embedding(10, 3, padding_idx=-1)) == "Embedding(10, 3, padding_idx=9)"
+    assert repr(nn.Embedding(10, 3, max_norm=1.0, norm_type=1.0)) == (
+        "Embedding(10, 3, max_norm=1.0, norm_type=1.0)")
+    assert repr(nn.Sequential(nn.Embedding(4, 2))) == "Sequential(\n  (0): Embedding(4, 2)\n)"
+
+
+def test_embedding_errors_change_nothing():
+    weight = tg.ones(3, 2, requires_grad=True)
+    with pytest.raises(TypeError, match="embedding: input must hold integer indices, got "
+                                        "float32"):
+        F.embedding(tg.tensor([0.0, 1.0]), weight)
+    with pytest.raises(TypeError, match="embedding: input must hold integer indices, got bool"):
+        F.embedding(np.array([True]), weight)
+    for bad in (3, -1):
+        with pytest.raises(IndexError, match=rf"embedding: index {bad} is out of range for "
+                                             r"weight of shape \(3, 2\) \(indices in \[0, 3\)\)"
+                           ) as info:
+            F.embedding([0, bad], weight, max_norm=0.5)
+        assert isinstance(info.value, ValueError)
+    np.testing.assert_array_equal(weight.numpy(), 1.0)  # no row was renormalized
+    with pytest.raises(ValueError, match=r"embedding: weight must be 2-D .* got shape \(3,\)"):
+        F.embedding([0], tg.ones(3))
+    with pytest.raises(ValueError, match=r"embedding: padding_idx 3 is out of range for "
+                                         r"num_embeddings 3 \(in \[-3, 3\)\)"):
+        F.embedding([0], weight, padding_idx=3)
+    with pytest.raises(TypeError, match="embedding: padding_idx must be an int or None"):
+        F.embedding([0], weight, padding_idx=1.0)
+    with pytest.raises(ValueError, match="embedding: max_norm must be >= 0 and norm_type > 0"):
+        F.embedding([0], weight, max_norm=-1.0)
+    with pytest.raises(TypeError, match="embedding: weight must be floating point, got int64"):
+        F.embedding([0], tg.ones(3, 2, dtype="int64"), max_norm=1.0)
+    for make, kind, match in (
+            (lambda: nn.Embedding(-1, 2), ValueError, "Embedding: num_embeddings must be a "
+                                                      "non-negative int, got -1"),
+            (lambda: nn.Embedding(3, 2.0), ValueError, "Embedding: embedding_dim must be"),
+            (lambda: nn.Embedding(3, 2, padding_idx=-4), ValueError, "Embedding: padding_idx -4"),
+            (lambda: nn.Embedding(3, 2, True), TypeError, "Embedding: padding_idx must be"),
+            (lambda: nn.Embedding(3, 2, max_norm="1"), TypeError, "Embedding: max_norm must be"),
+            (lambda: nn.Embedding(3, 2, dtype="int64"), TypeError, "Embedding: dtype must be "
+                                                                   "floating point"),
+            (lambda: nn.Embedding.from_pretrained(tg.ones(3)), ValueError,
+             r"Embedding.from_pretrained: embeddings must be 2-D .* got shape \(3,\)"),
+            (lambda: nn.Embedding.from_pretrained(np.ones((3, 2))), TypeError,
+             "Embedding.from_pretrained: embeddings must be a Tensor"),
+            (lambda: nn.Embedding.from_pretrained(tg.ones(3, 2), padding_idx=3), ValueError,
+             "Embedding: padding_idx 3 is out of range")):
+        with pytest.raises(kind, match=match):
+            make()
+
+
+# ================================================================ PReLU
+def prelu_truth(x, a, g):
+    """y, dy/dx·g and Σ dy/da·g of PReLU in plain numpy: a broadcast over axis 1 (or one a);
+    at x = 0 the slope side (PyTorch's), so dx = a·g and da gets x·g = 0."""
+    a_b = a.reshape(()) if a.size == 1 else a.reshape((-1,) + (1,) * (x.ndim - 2))
+    neg = ~(x > 0)
+    y = np.where(neg, a_b * x, x)
+    gx = np.where(neg, a_b * g, g)
+    ga = np.where(neg, x * g, 0.0)
+    ga = ga.sum() if a.size == 1 else ga.sum(axis=tuple(i for i in range(x.ndim) if i != 1))
+    return y, gx, np.reshape(ga, a.shape)
+
+
+@pytest.mark.parametrize("x_shape, a_shape", [
+    ((), (1,)), ((5,), (1,)), ((5,), ()), ((4, 3), (1,)), ((4, 3), (3,)), ((2, 3, 4), (3,)),
+    ((2, 3, 2, 2), (3,)), ((2, 3, 2, 2), (1,)), ((2, 1), (1,)),
+])
+def test_prelu_values_and_gradients(x_shape, a_shape, rng):
+    x = rng.standard_normal(x_shape)
+    x[rng.random(x_shape) < 0.3] = 0.0  # exact zeros: the slope side
+    a = rng.standard_normal(a_shape)
+    xt, at = t64(x), t64(a)
+    y = F.prelu(xt, at)
+    g = rng.standard_normal(y.shape)
+    (y * g).sum().backward()
+    ey, egx, ega = prelu_truth(x, a, g)
+    assert y.shape == x.shape and at.grad.shape == a.shape
+    np.testing.assert_array_equal(y.numpy(), ey)
+    np.testing.assert_array_equal(xt.grad.numpy(), egx)
+    np.testing.assert_allclose(at.grad.numpy(), ega, rtol=1e-13, atol=1e-15)
+    x_away = x + np.where(x >= 0, 0.5, -0.5)  # finite differences need no kink nearby
+    assert tg.gradcheck(lambda u, v: F.prelu(u, v), [t64(x_away), t64(a)])
+
+
+def test_prelu_module():
+    m = nn.PReLU()
+    assert m.weight.shape == (1,) and m.weight.dtype == np.float32
+    np.testing.assert_array_equal(m.weight.numpy(), [0.25])
+    np.testing.assert_array_equal(m(tg.tensor([-2.0, 0.0, 3.0])).numpy(), [-0.5, 0.0, 3.0])
+    m = nn.PReLU(3, init=0.1, dtype="float64")
+    assert m.weight.dtype == np.float64 and m.weight.requires_grad
+    np.testing.assert_array_equal(m.weight.numpy(), [0.1] * 3)
+    x = -np.ones((2, 3, 2))
+    np.testing.assert_allclose(m(t64(x)).numpy(), -0.1)
+    assert [k for k, _ in m.named_parameters()] == ["weight"]
+    assert repr(m) == "PReLU(num_parameters=3)" and repr(nn.PReLU()) == "PReLU(num_parameters=1)"
+
+
+def test_prelu_errors():
+    with pytest.raises(ValueError, match=r"prelu: weight has 3 slopes, but input of shape "
+                                         r"\(2, 4\) has 4 channels \(axis 1\)"):
+        nn.PReLU(3)(tg.zeros(2, 4))
+    with pytest.raises(ValueError, match=r"prelu: weight has 3 slopes, but input of shape "
+                                         r"\(3,\) has 1 channel "):
+        F.prelu(tg.zeros(3), tg.ones(3))
+    with pytest.raises(ValueError, match=r"prelu: weight must be 0-d or 1-D, got shape \(3, 1\)"):
+        F.prelu(tg.zeros(2, 3), tg.ones(3, 1))
+    with pytest.raises(TypeError, match="prelu: input is float64 but weight is float32"):
+        nn.PReLU(3)(tg.zeros(2, 3, dtype="float64"))
+    with pytest.raises(TypeError, match="prelu: input must be floating point, got int64"):
+        F.prelu(tg.zeros(2, 3, dtype="int64"), tg.ones(1))
+    with pytest.raises(ValueError, match="PReLU: num_parameters must be a non-negative int"):
+        nn.PReLU(-1)
+    with pytest.raises(TypeError, match="PReLU: init must be a number"):
+        nn.PReLU(2, init="0.1")
+    with pytest.raises(TypeError, match="PReLU: dtype must be floating point"):
+        nn.PReLU(2, dtype="int32")
+
+
+# ================================================================ Module and container gaps
+def test_cpu_and_register_module():
+    net = nn.Linear(2, 2)
+    assert net.cpu() is net
+    m = nn.Module()
+    m.register_module("fc", net)
+    assert m.fc is net and [k for k, _ in m.named_parameters()] == ["fc.weight", "fc.bias"]
+    for name, kind, match in ((3, TypeError, "add_module: the name must be a string, got 3"),
+                              ("a.b", ValueError, "add_module: the name must be non-empty and "
+                                                  "without '.', got 'a.b'"),
+                              ("", ValueError, "without '.', got ''"),
+                              ("training", ValueError, "add_module: attribute 'training' "
+                                                       "already exists in Module")):
+        with pytest.raises(kind, match=match):
+            m.register_module(name, nn.Identity())
+    with pytest.raises(ValueError, match="attribute 'weight' already exists in Linear"):
+        net.add_module("weight", nn.Identity())
+    with pytest.raises(TypeError, match="add_module: 'x' must be a Module, got int"):
+        m.register_module("x", 3)
+    assert list(m._modules) == ["fc"]  # failed calls add nothing
+
+
+def tagged(n):
+    return [nn.Linear(1, 1) for _ in range(n)]
+
+
+def names_of(container, mods):
+    """The (name, position in mods) of each child: what the container holds, in order."""
+    return [(k, next(i for i, m in enumerate(mods) if m is v))
+            for k, v in container._modules.items()]
+
+
+@pytest.mark.parametrize("kind", [nn.Sequential, nn.ModuleList])
+def test_insert_pop_and_delete_renumber_as_pytorch(kind):
+    mods = tagged(8)
+    c = kind(*mods[:4]) if kind is nn.Sequential else kind(mods[:4])
+    # the expected lists are what torch 2.13's Sequential and ModuleList give
+    c.insert(1, mods[4])
+    assert names_of(c, mods) == [("0", 0), ("1", 4), ("2", 1), ("3", 2), ("4", 3)]
+    c.insert(5, mods[5])  # at the end
+    c.insert(-1, mods[6])  # before the last
+    assert names_of(c, mods) == [("0", 0), ("1", 4), ("2", 1), ("3", 2), ("4", 3), ("5", 6),
+                                 ("6", 5)]
+    assert c.pop(1) is mods[4] and c.pop() is mods[5]
+    assert names_of(c, mods) == [("0", 0), ("1", 1), ("2", 2), ("3", 3), ("4", 6)]
+    del c[-2]
+    del c[::2]
+    assert names_of(c, mods) == [("0", 1), ("1", 6)]
+    c[-1] = mods[7]
+    assert names_of(c, mods) == [("0", 1), ("1", 7)]
+    popped = c.pop(slice(0, 1))
+    assert type(popped) is kind and names_of(popped, mods) == [("0", 1)]
+    assert names_of(c, mods) == [("0", 7)] and c[0] is mods[7] and c._modules["0"] is c[0]
+    assert [k for k, _ in c.named_parameters()] == ["0.weight", "0.bias"]
+
+
+def test_sequential_deletion_renumbers_its_own_names_as_pytorch():
+    mods = tagged(3)
+    seq = nn.Sequential(OrderedDict(a=mods[0], b=mods[1], c=mods[2]))
+    seq[1] = mods[1]  # assignment keeps the name
+    assert list(seq._modules) == ["a", "b", "c"]
+    del seq[1]
+    assert names_of(seq, mods) == [("0", 0), ("1", 2)]
+    assert not hasattr(seq, "a") and seq[1] is getattr(seq, "1")
+    tail = nn.Sequential(*mods)[1:]  # names '1', '2'
+    tail.insert(0, nn.Identity())
+    assert list(tail._modules) == ["0", "1", "2"]
+    x = tg.ones(1, 1)
+    np.testing.assert_array_equal(tail(x).numpy(), mods[2](mods[1](x)).numpy())
+
+
+@pytest.mark.parametrize("kind", [nn.Sequential, nn.ModuleList])
+def test_container_edits_check_their_arguments_and_change_nothing(kind):
+    mods = tagged(2)
+    c = kind(*mods) if kind is nn.Sequential else kind(mods)
+    name = kind.__name__
+    for call, err, match in (
+            (lambda: c.insert(3, nn.Identity()), IndexError,
+             rf"{name}.insert: index 3 is out of range for 2 modules \(in \[-2, 2\]\)"),
+            (lambda: c.insert(-3, nn.Identity()), IndexError, "index -3 is out of range"),
+            (lambda: c.insert(0, 3), TypeError, f"{name}.insert: module must be a Module"),
+            (lambda: c.insert("0", nn.Identity()), TypeError, "index must be an int"),
+            (lambda: c.pop(2), IndexError, f"{name}: index 2 is out of range for 2 modules"),
+            (lambda: c.__delitem__(-3), IndexError, "index -3 is out of range"),
+            (lambda: c.__delitem__("0"), TypeError, "index must be an int or a slice"),
+            (lambda: c.__setitem__(2, nn.Identity()), IndexError, "index 2 is out of range"),
+            (lambda: c.__setitem__(0, 3), TypeError, f"{name}: cannot assign int at index 0")):
+        with pytest.raises(err, match=match) as info:
+            call()
+        assert isinstance(info.value, (TypeError, ValueError))
+    assert names_of(c, mods) == [("0", 0), ("1", 1)]
+    with pytest.raises(IndexError, match="index -1 is out of range for 0 modules"):
+        kind().pop()

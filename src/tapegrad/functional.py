@@ -18,7 +18,7 @@ import numpy as np
 
 from . import ops
 from . import random as _random
-from .tape import ShapeError, _user_frame, no_grad
+from .tape import ShapeError, TapegradIndexError, _user_frame, no_grad
 from .tensor import Tensor, _alias, _axes, _axis, int64
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -129,6 +129,31 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -
     if inplace:
         return _in_place(x, lambda t: leaky_relu(t, negative_slope), "leaky_relu")
     return ops.where(_mask(x._data > 0), x, x * negative_slope)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x for x > 0, a·x otherwise, with learned slopes: weight (1,) (or 0-d) is one slope
+    for any input; weight (C,) is one slope per channel of input (N, C, ...) (axis 1; a 1-D
+    input has one channel), as in PyTorch. The output has input's shape. As for leaky_relu
+    the gradient at x = 0 is the slope side: ∂y/∂x = a, ∂y/∂a = x (= 0)."""
+    who = "prelu"
+    x = _floating(_tensor(input, who), who)
+    a = _operand(weight, x, who, "weight")
+    if a.dtype != x.dtype:  # as PyTorch, which refuses to promote here
+        raise TypeError(f"{who}: input is {x.dtype} but weight is {a.dtype}; convert one of "
+                        "them")
+    if a.ndim > 1:
+        raise ShapeError(f"{who}: weight must be 0-d or 1-D, got shape {a.shape}")
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if a.size == 1:
+        a = a.reshape(())
+    elif a.size == channels:
+        a = a.reshape((channels,) + (1,) * (x.ndim - 2))
+    else:
+        raise ShapeError(f"{who}: weight has {a.size} slopes, but input of shape {x.shape} "
+                         f"has {channels} channel{'s' * (channels != 1)} (axis 1); give 1 "
+                         "or one per channel")
+    return ops.where(_mask(x._data > 0), x, x * a)
 
 
 def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -735,6 +760,79 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
                          f"{w_shape} (expected ({w_shape[0]},))")
     y = ops.matmul(x, ops.transpose(weight, axes=(1, 0)))  # x @ weight.T
     return y if bias is None else ops.add(y, bias)
+
+
+def embedding(input: Any, weight: Any, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0) -> Tensor:
+    """The rows of weight (num_embeddings, embedding_dim) at the integer indices input (any
+    shape, values in [0, num_embeddings)): out[i…] = weight[input[i…]], shape
+    input.shape + (embedding_dim,). A getitem with an index array, so the gradient adds
+    into the rows used (a row used k times receives the sum of its k upstream gradients).
+
+    padding_idx (negative counts from the end, as in PyTorch): that row's value is read
+    like any other, but it receives no gradient (where(input == padding_idx, rows as a
+    constant, rows)).
+
+    max_norm: as PyTorch, first (under no_grad, in place, bumping weight's version) every
+    row used whose norm_type-norm ‖w‖ exceeds max_norm is scaled by max_norm/(‖w‖ + 1e-7);
+    the renormalization itself is not differentiated."""
+    who = "embedding"
+    idx = _tensor(input, who)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{who}: input must hold integer indices, got {idx.dtype}")
+    weight = _tensor(weight, who, "weight")
+    if weight.ndim != 2:
+        raise ShapeError(f"{who}: weight must be 2-D (num_embeddings, embedding_dim), got "
+                         f"shape {weight.shape}")
+    n = weight.shape[0]
+    padding_idx = _padding_idx(padding_idx, n, who)
+    _check_max_norm(max_norm, norm_type, who)
+    rows = np.array(idx._data)  # a copy: the backward scatters by it, whatever input becomes
+    if rows.size and not (rows.min() >= 0 and rows.max() < n):
+        bad = rows[(rows < 0) | (rows >= n)].flat[0]
+        raise TapegradIndexError(f"{who}: index {bad} is out of range for weight of shape "
+                                 f"{weight.shape} (indices in [0, {n}))")
+    if max_norm is not None and rows.size and weight.shape[1]:  # no norm of no values
+        _floating(weight, who, "weight")
+        _renorm(weight, np.unique(rows), max_norm, norm_type)
+    out = ops.getitem(weight, index=(rows,))
+    if padding_idx is not None:
+        pad = rows == padding_idx
+        if pad.any():
+            out = ops.where(_mask(pad[..., None]), out.detach(), out)
+    return out
+
+
+def _padding_idx(padding_idx: Any, n: int, who: str) -> int | None:
+    """padding_idx in [−n, n) as an index in [0, n), or None."""
+    if padding_idx is None:
+        return None
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, (int, np.integer)):
+        raise TypeError(f"{who}: padding_idx must be an int or None, got {padding_idx!r}")
+    if not -n <= padding_idx < n:
+        raise ValueError(f"{who}: padding_idx {padding_idx} is out of range for "
+                         f"num_embeddings {n} (in [-{n}, {n}))")
+    return int(padding_idx) % n
+
+
+def _check_max_norm(max_norm: float | None, norm_type: float, who: str) -> None:
+    if max_norm is not None:
+        _number(max_norm, who, "max_norm")
+        _number(norm_type, who, "norm_type")
+        if not (max_norm >= 0 and norm_type > 0):
+            raise ValueError(f"{who}: max_norm must be >= 0 and norm_type > 0, got max_norm="
+                             f"{max_norm}, norm_type={norm_type}")
+
+
+def _renorm(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """Scale each row in rows of weight whose norm exceeds max_norm to norm max_norm (up to
+    PyTorch's 1e-7), in place, under no_grad."""
+    norms = np.linalg.norm(weight._data[rows], ord=norm_type, axis=1).astype(np.float64)
+    over = norms > max_norm
+    if over.any():
+        scale = (max_norm / (norms[over] + 1e-7)).astype(weight.dtype)
+        with no_grad():
+            weight[rows[over]] = weight._data[rows[over]] * scale[:, None]
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, inverted: bool = True) -> Tensor:

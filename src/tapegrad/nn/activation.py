@@ -6,9 +6,12 @@ input (a recorded graph needs it; F.relu(x, inplace=True) does, where nothing re
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import functional as F
 from ..tensor import Tensor
-from .module import Module
+from .init import constant_
+from .module import Module, Parameter, _float_dtype
 
 
 def _inplace(m: Module) -> str:
@@ -41,6 +44,33 @@ class LeakyReLU(Module):
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + _inplace(self)
+
+
+class PReLU(Module):
+    """x for x > 0, a·x otherwise, the slopes a learned: weight (num_parameters,), one slope
+    shared by every element (num_parameters=1) or one per channel of input (N, C, ...)
+    (num_parameters=C, channels on axis 1); see F.prelu. weight starts at init (0.25, as
+    in PyTorch). dtype: float32 by default."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: object = None
+                 ) -> None:
+        super().__init__()
+        n = num_parameters
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"PReLU: num_parameters must be a non-negative int, got {n!r}")
+        F._number(init, "PReLU", "init")
+        self.num_parameters, self.init = int(n), init
+        self.weight = Parameter(np.empty(self.num_parameters, _float_dtype(dtype, "PReLU")))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        constant_(self.weight, self.init)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
 
 
 class ELU(Module):

@@ -10,12 +10,14 @@ from typing import Any
 
 import numpy as np
 
+from ..tape import TapegradIndexError
 from ..tensor import Tensor
 from .module import Module
 
 
 class _ModuleSequence(Module, ABC):
-    """Children named '0', '1', ...: len, iteration, indexing, slicing, append, extend."""
+    """Children named '0', '1', ...: len, iteration, indexing, slicing, append, extend,
+    insert, pop, item assignment and deletion."""
 
     def append(self, module: Module) -> _ModuleSequence:
         """Add module at the end, named str(len(self)) (or the next free number: a slice
@@ -34,6 +36,67 @@ class _ModuleSequence(Module, ABC):
             self.append(m)
         return self
 
+    def insert(self, index: int, module: Module) -> _ModuleSequence:
+        """Put module before position index (-len(self) <= index <= len(self), as for
+        PyTorch's Sequential.insert; negative counts from the end); the children are then
+        renumbered '0', '1', .... Returns self."""
+        name = type(self).__name__
+        if not isinstance(module, Module):
+            raise TypeError(f"{name}.insert: module must be a Module, got "
+                            f"{type(module).__name__}")
+        n = len(self)
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(f"{name}.insert: index must be an int, got {index!r}")
+        if not -n <= index <= n:
+            raise TapegradIndexError(f"{name}.insert: index {index} is out of range for "
+                                     f"{n} modules (in [-{n}, {n}])")
+        mods = list(self._modules.values())
+        mods.insert(int(index), module)
+        self._renumber(mods)
+        return self
+
+    def pop(self, index: int | slice = -1) -> Module:
+        """Remove the module at index (the last by default) and return it (a slice: remove
+        those and return them as a container); the rest are renumbered, see __delitem__."""
+        module = self[index]
+        del self[index]
+        return module
+
+    def __delitem__(self, index: int | slice) -> None:
+        """Remove the module at index (or those of a slice); as PyTorch does, the children
+        left are renumbered '0', '1', ... (a Sequential's own names are lost too)."""
+        mods = list(self._modules.values())
+        if isinstance(index, slice):
+            del mods[index]
+        else:
+            del mods[self._position(index)]
+        self._renumber(mods)
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        """Replace the module at index; it takes the name of the one it replaces."""
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}: cannot assign {type(module).__name__} "
+                            f"at index {index!r} (a Module expected)")
+        setattr(self, list(self._modules)[self._position(index)], module)
+
+    def _renumber(self, modules: list[Module]) -> None:
+        """Hold exactly modules, in this order, named '0', '1', ...."""
+        for name in list(self._modules):
+            delattr(self, name)
+        for i, m in enumerate(modules):
+            setattr(self, str(i), m)
+
+    def _position(self, index: Any) -> int:
+        """index (an int in [-len, len)) as a position in [0, len)."""
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(f"{type(self).__name__}: index must be an int or a slice, got "
+                            f"{index!r}")
+        n = len(self)
+        if not -n <= index < n:
+            raise TapegradIndexError(f"{type(self).__name__}: index {index} is out of range "
+                                     f"for {n} modules")
+        return int(index) % n
+
     def __len__(self) -> int:
         return len(self._modules)
 
@@ -47,14 +110,7 @@ class _ModuleSequence(Module, ABC):
     def __getitem__(self, index: int | slice) -> Module:
         if isinstance(index, slice):
             return self._slice(list(self._modules.items())[index])
-        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
-            raise TypeError(f"{type(self).__name__}: index must be an int or a slice, got "
-                            f"{index!r}")
-        mods = list(self._modules.values())
-        if not -len(mods) <= index < len(mods):
-            raise IndexError(f"{type(self).__name__}: index {index} is out of range for "
-                             f"{len(mods)} modules")
-        return mods[index]
+        return list(self._modules.values())[self._position(index)]
 
 
 class Sequential(_ModuleSequence):

@@ -8,6 +8,7 @@ from ..functional import (
     cross_entropy,
     dropout,
     elu,
+    embedding,
     gelu,
     hardtanh,
     huber_loss,
@@ -25,6 +26,7 @@ from ..functional import (
     nll_loss,
     normalize,
     one_hot,
+    prelu,
     relu,
     relu6,
     sigmoid,
@@ -37,8 +39,8 @@ from ..functional import (
 )
 
 __all__ = ["batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-           "cosine_similarity", "cross_entropy", "dropout", "elu", "gelu", "hardtanh",
+           "cosine_similarity", "cross_entropy", "dropout", "elu", "embedding", "gelu", "hardtanh",
            "huber_loss", "kl_div", "l1_loss", "l1_penalty", "l2_penalty", "layer_norm",
            "leaky_relu", "linear", "log_softmax", "logsigmoid", "mish", "mse_loss", "nll_loss",
-           "normalize", "one_hot", "relu", "relu6", "sigmoid", "silu", "smooth_l1_loss",
+           "normalize", "one_hot", "prelu", "relu", "relu6", "sigmoid", "silu", "smooth_l1_loss",
            "softmax", "softmin", "softplus", "tanh"]

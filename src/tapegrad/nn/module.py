@@ -214,10 +214,23 @@ class Module:
         setattr(self, name, tensor)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        """Register module (or None, keeping the slot) as the child `name`, the attribute
+        self.name. As in PyTorch the name is a non-empty string without '.' that is not
+        already a non-module attribute (ValueError; TypeError for a non-str or non-Module)."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module: {name!r} must be a Module, got "
                             f"{type(module).__name__}")
+        if not isinstance(name, str):
+            raise TypeError(f"add_module: the name must be a string, got {name!r}")
+        if not name or "." in name:
+            raise ValueError(f"add_module: the name must be non-empty and without '.', got "
+                             f"{name!r}")
+        if name not in self._modules and hasattr(self, name):
+            raise ValueError(f"add_module: attribute {name!r} already exists in "
+                             f"{type(self).__name__}")
         setattr(self, name, module)
+
+    register_module = add_module  # PyTorch's alias
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -455,6 +468,10 @@ class Module:
             if t.dtype.kind == "f" and t.dtype != dt:
                 t.data = t.numpy().astype(dt)
                 t.grad = None
+        return self
+
+    def cpu(self) -> Module:
+        """Returns self, as to("cpu") does: tapegrad runs on numpy, on the CPU."""
         return self
 
     def double(self) -> Module:
