@@ -553,7 +553,8 @@ class CyclicLR(LRScheduler):
     once per batch. With cycle_momentum (PyTorch's default) the momentum of each group
     (SGD's and RMSprop's 'momentum', Adam's and AdamW's betas[0]) goes the other way:
     momentum = max_momentum − (max_momentum − base_momentum)·s·a. PyTorch's semantics and
-    defaults, without its scale_fn/scale_mode (a custom shape is a LambdaLR)."""
+    defaults, without its scale_fn/scale_mode (a custom shape is a LambdaLR): the arguments
+    after gamma, which follow those two in PyTorch, are keyword-only here."""
 
     _hyper = ("max_lrs", "step_size_up", "step_size_down", "mode", "gamma", "cycle_momentum",
               "base_momentums", "max_momentums")
@@ -562,7 +563,7 @@ class CyclicLR(LRScheduler):
     def __init__(self, optimizer: Optimizer, base_lr: float | Sequence[float],
                  max_lr: float | Sequence[float], step_size_up: int = 2000,
                  step_size_down: int | None = None, mode: str = "triangular",
-                 gamma: float = 1.0, cycle_momentum: bool = True,
+                 gamma: float = 1.0, *, cycle_momentum: bool = True,
                  base_momentum: float | Sequence[float] = 0.8,
                  max_momentum: float | Sequence[float] = 0.9, last_epoch: int = -1) -> None:
         who = "CyclicLR"
