@@ -83,9 +83,35 @@ def test_linear_contract():
 
 
 @pytest.mark.parametrize("where, names", [
-    (optim.lr_scheduler, ["LambdaLR", "MultiStepLR", "ConstantLR", "SequentialLR"]),
+    (optim.lr_scheduler, ["LambdaLR", "MultiStepLR", "ConstantLR", "SequentialLR",
+                          "PolynomialLR", "CosineAnnealingWarmRestarts", "CyclicLR",
+                          "OneCycleLR"]),
     (nn, ["ModuleDict", "GELU", "SiLU", "Mish"]), (F, ["gelu", "silu", "mish"]),
 ])
 def test_training_loop_extras_exist(where, names):
     """Beyond DESIGN.md's list: what a PyTorch training loop reaches for, same names."""
     assert [n for n in names if not hasattr(where, n)] == []
+
+
+@pytest.mark.parametrize("sched, params", [
+    (optim.lr_scheduler.OneCycleLR, ["optimizer", "max_lr", "total_steps", "epochs",
+                                     "steps_per_epoch", "pct_start", "anneal_strategy",
+                                     "cycle_momentum", "base_momentum", "max_momentum",
+                                     "div_factor", "final_div_factor", "three_phase",
+                                     "last_epoch"]),
+    (optim.lr_scheduler.CyclicLR, ["optimizer", "base_lr", "max_lr", "step_size_up",
+                                   "step_size_down", "mode", "gamma", "cycle_momentum",
+                                   "base_momentum", "max_momentum", "last_epoch"]),
+    (optim.lr_scheduler.CosineAnnealingWarmRestarts, ["optimizer", "T_0", "T_mult", "eta_min",
+                                                      "last_epoch"]),
+    (optim.lr_scheduler.PolynomialLR, ["optimizer", "total_iters", "power", "last_epoch"]),
+])
+def test_more_schedulers_take_pytorchs_parameters_in_its_order(sched, params):
+    """Beyond DESIGN.md: positional calls written for PyTorch mean the same here. CyclicLR
+    leaves out PyTorch's scale_fn and scale_mode, which come after gamma: what follows them
+    is keyword-only, so a positional call past gamma fails rather than binds wrongly."""
+    assert list(inspect.signature(sched).parameters) == params
+    if sched is optim.lr_scheduler.CyclicLR:
+        kinds = {n: p.kind for n, p in inspect.signature(sched).parameters.items()}
+        assert kinds["gamma"] == inspect.Parameter.POSITIONAL_OR_KEYWORD
+        assert kinds["cycle_momentum"] == inspect.Parameter.KEYWORD_ONLY

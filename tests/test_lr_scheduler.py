@@ -157,6 +157,8 @@ def test_reduce_on_plateau_with_a_min_lr_list_needs_a_floor_for_a_new_group():
     lambda o: S.LambdaLR(o, lambda t: 0.5 ** t),
     lambda o: S.CosineAnnealingLR(o, T_max=4),
     lambda o: S.SequentialLR(o, [S.ConstantLR(o, 0.5, 2), S.ExponentialLR(o, 0.9)], [2]),
+    lambda o: S.OneCycleLR(o, 1.0, total_steps=10),
+    lambda o: S.CosineAnnealingWarmRestarts(o, 2),
 ])
 def test_a_schedule_refuses_a_group_added_after_it_was_made(make):
     # the new group has no initial rate in the schedule; it was once left at its rate
@@ -502,3 +504,375 @@ def test_a_schedule_without_a_formula_is_a_type_error_that_changes_nothing():
         with pytest.raises(TypeError, match=f"{cls.__name__}: a schedule must define _lr_at"):
             cls(opt)
         assert opt.param_groups == groups
+
+
+# ------------------------------------------------ PolynomialLR, SGDR, CyclicLR, OneCycleLR
+
+def make_momentum_opt(kind="sgd", lr=0.5, lr2=0.2):
+    a = tg.Tensor(np.array([1.0]), requires_grad=True)
+    b = tg.Tensor(np.array([1.0]), requires_grad=True)
+    groups = [{"params": [a]}, {"params": [b], "lr": lr2}]
+    if kind == "sgd":
+        return optim.SGD(groups, lr=lr, momentum=0.9)
+    if kind == "adam":
+        return optim.Adam(groups, lr=lr, betas=(0.9, 0.99))
+    return optim.Adagrad(groups, lr=lr)
+
+
+def momenta(opt):
+    return [g["betas"][0] if "betas" in g else g["momentum"] for g in opt.param_groups]
+
+
+def rates_and_momenta(opt, sched, steps):
+    lrs, ms = [], []
+    for k in range(steps):
+        if k:
+            sched.step()
+        lrs.append([g["lr"] for g in opt.param_groups])
+        ms.append(momenta(opt))
+    return np.array(lrs), np.array(ms)
+
+
+def test_polynomial_lr():
+    # PyTorch's docs: lr = lr0 · (1 − min(t, K)/K)^power, 0 from K on
+    opt = make_opt(0.5, 0.2)
+    got = rates(opt, S.PolynomialLR(opt, total_iters=8, power=0.9))
+    np.testing.assert_allclose(got, expected(lambda lr, t: lr * (1 - min(t, 8) / 8) ** 0.9),
+                               rtol=1e-15)
+    assert got[8:].tolist() == [[0.0, 0.0]] * (T - 8)
+    opt = make_opt(0.6)
+    assert rates(opt, S.PolynomialLR(opt, total_iters=3), 5)[:, 0].tolist() == pytest.approx(
+        [0.6, 0.4, 0.2, 0.0, 0.0])
+
+
+def sgdr(lr, t, T_0, T_mult, eta_min):
+    """SGDR by hand: walk the cycles T_0, T_0·T_mult, ... to find T_cur and T_i."""
+    T_i = T_0
+    while t >= T_i:
+        t, T_i = t - T_i, T_i * T_mult
+    return eta_min + (lr - eta_min) * (1 + math.cos(math.pi * t / T_i)) / 2
+
+
+@pytest.mark.parametrize("T_0, T_mult", [(5, 1), (2, 2), (3, 3)])
+def test_cosine_annealing_warm_restarts(T_0, T_mult):
+    opt = make_opt(0.5, 0.2)
+    got = rates(opt, S.CosineAnnealingWarmRestarts(opt, T_0, T_mult, eta_min=0.01), 40)
+    np.testing.assert_allclose(got, expected(lambda lr, t: sgdr(lr, t, T_0, T_mult, 0.01),
+                                             steps=40), rtol=1e-12)
+    # each restart is back at lr0: t = 5, 10, 15 (T_mult 1); 2, 6, 14, 30 (T_mult 2)
+    restarts = [t for t in range(1, 40) if got[t, 0] == 0.5]
+    assert restarts == {1: list(range(5, 40, 5)), 2: [2, 6, 14, 30], 3: [3, 12, 39]}[T_mult]
+
+
+def test_warm_restarts_fractional_epochs_as_pytorch_documents():
+    # sched.step(epoch + i / iters) inside each epoch; a later step() goes on by one
+    opt = make_opt(0.5, 0.2)
+    sched = S.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+    for epoch in range(7):
+        for i in range(4):
+            sched.step(epoch + i / 4)
+            want = [sgdr(lr, epoch + i / 4, 2, 2, 0.0) for lr in (0.5, 0.2)]
+            np.testing.assert_allclose(sched.get_last_lr(), want, rtol=1e-12)
+            assert sched.last_epoch == epoch
+    assert [g["lr"] for g in opt.param_groups] == sched.get_last_lr()
+    sched.step()  # from 6.75 to 7.75
+    np.testing.assert_allclose(sched.get_last_lr(), [sgdr(0.5, 7.75, 2, 2, 0.0),
+                                                     sgdr(0.2, 7.75, 2, 2, 0.0)], rtol=1e-12)
+    assert sched.last_epoch == 7
+    sched.step(3)  # a jump back: whole epochs again
+    np.testing.assert_allclose(sched.get_last_lr()[0], sgdr(0.5, 3, 2, 2, 0.0), rtol=1e-15)
+    sched.step()
+    np.testing.assert_allclose(sched.get_last_lr()[0], sgdr(0.5, 4, 2, 2, 0.0), rtol=1e-15)
+
+
+def test_warm_restarts_an_integer_epoch_at_a_restart_restarts():
+    # 121 = 1 + 3 + 9 + 27 + 81 is a restart for T_0 = 1, T_mult = 3 (PyTorch's step(121)
+    # finds the cycle by a floating-point log, which lands in the previous one there)
+    opt = make_opt(1.0)
+    sched = S.CosineAnnealingWarmRestarts(opt, T_0=1, T_mult=3)
+    sched.step(121)
+    assert sched.get_last_lr() == [1.0]
+    sched.step(120)
+    assert sched.get_last_lr()[0] == pytest.approx((1 + math.cos(math.pi * 80 / 81)) / 2)
+
+
+def test_warm_restarts_bad_epoch_changes_nothing():
+    opt = make_opt(0.5)
+    sched = S.CosineAnnealingWarmRestarts(opt, T_0=3)
+    sched.step(1.5)
+    before = sched.state_dict()
+    for bad, exc in ((-1, ValueError), ("2", TypeError), (float("nan"), ValueError)):
+        with pytest.raises(exc, match="CosineAnnealingWarmRestarts.step: .*epoch"):
+            sched.step(bad)
+        assert sched.state_dict() == before and opt.param_groups[0]["lr"] == before["_last_lr"][0]
+
+
+def cyclic(t, base, peak, up, down, mode="triangular", gamma=1.0):
+    """CLR by hand: linear up over `up` steps, down over `down`, the amplitude scaled."""
+    n, r = divmod(t, up + down)  # cycle n (from 0), step r inside it
+    s = r / up if r <= up else 1 - (r - up) / down
+    a = {"triangular": 1.0, "triangular2": 0.5 ** n, "exp_range": gamma ** t}[mode]
+    return base + (peak - base) * s * a
+
+
+@pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
+def test_cyclic_lr_and_its_momentum(mode):
+    opt = make_momentum_opt("sgd")
+    sched = S.CyclicLR(opt, base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=3, step_size_down=5,
+                       mode=mode, gamma=0.97, base_momentum=[0.8, 0.7], max_momentum=0.95)
+    lrs, ms = rates_and_momenta(opt, sched, 30)
+    for k, (base, bm) in enumerate(((0.01, 0.8), (0.02, 0.7))):
+        want = [cyclic(t, base, 0.1, 3, 5, mode, 0.97) for t in range(30)]
+        np.testing.assert_allclose(lrs[:, k], want, rtol=1e-12)
+        # the momentum goes the other way: max_momentum at base_lr, base_momentum at max_lr
+        s = [(cyclic(t, base, 0.1, 3, 5, mode, 0.97) - base) / (0.1 - base) for t in range(30)]
+        np.testing.assert_allclose(ms[:, k], [0.95 - (0.95 - bm) * x for x in s], rtol=1e-12)
+    assert lrs[3, 0] == pytest.approx(0.1 if mode != "exp_range" else 0.01 + 0.09 * 0.97 ** 3)
+
+
+def test_cyclic_lr_triangular_by_hand():
+    opt = make_opt(1.0)
+    sched = S.CyclicLR(opt, base_lr=0.1, max_lr=0.5, step_size_up=2, cycle_momentum=False)
+    got = rates(opt, sched, 9)[:, 0]
+    np.testing.assert_allclose(got, [0.1, 0.3, 0.5, 0.3, 0.1, 0.3, 0.5, 0.3, 0.1], rtol=1e-15)
+    assert opt.param_groups[0]["momentum"] == 0  # left alone without cycle_momentum
+
+
+def one_cycle(t, peak, T, pct=0.3, strategy="cos", div=25.0, final_div=1e4, three=False,
+              low_m=0.85, high_m=0.95):
+    """1cycle by hand from PyTorch's description: (lr, momentum) at step t."""
+    initial = peak / div
+    if three:
+        bounds = [0, pct * T - 1, 2 * pct * T - 2, T - 1]
+        lr_ends = [initial, peak, initial, initial / final_div]
+        m_ends = [high_m, low_m, high_m, high_m]
+    else:
+        bounds = [0, pct * T - 1, T - 1]
+        lr_ends = [initial, peak, initial / final_div]
+        m_ends = [high_m, low_m, high_m]
+    i = next((k for k in range(len(bounds) - 2) if t <= bounds[k + 1]), len(bounds) - 2)
+    p = (t - bounds[i]) / (bounds[i + 1] - bounds[i])
+    if strategy == "cos":
+        w = (1 - math.cos(math.pi * p)) / 2  # 0 → 1 along the phase
+    else:
+        w = p
+    return [a + (b - a) * w for a, b in ((lr_ends[i], lr_ends[i + 1]),
+                                          (m_ends[i], m_ends[i + 1]))]
+
+
+@pytest.mark.parametrize("strategy, three", [("cos", False), ("linear", False),
+                                             ("cos", True), ("linear", True)])
+def test_one_cycle_lr_per_group_max_lr_and_momentum(strategy, three):
+    opt = make_momentum_opt("sgd")
+    sched = S.OneCycleLR(opt, max_lr=[1.0, 0.4], total_steps=50, anneal_strategy=strategy,
+                         three_phase=three)
+    lrs, ms = rates_and_momenta(opt, sched, 50)
+    for k, peak in enumerate((1.0, 0.4)):
+        want = np.array([one_cycle(t, peak, 50, strategy=strategy, three=three)
+                         for t in range(50)])
+        # (the hand formula a + (b − a)·w cancels near min_lr: an absolute bound there)
+        np.testing.assert_allclose(lrs[:, k], want[:, 0], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(ms[:, k], want[:, 1], rtol=1e-12)
+    assert lrs[0].tolist() == pytest.approx([1.0 / 25, 0.4 / 25])
+    assert lrs[14].tolist() == pytest.approx([1.0, 0.4])  # the peak: pct_start·T − 1
+    assert ms[14].tolist() == pytest.approx([0.85, 0.85])
+    assert lrs[49].tolist() == pytest.approx([1.0 / 25 / 1e4, 0.4 / 25 / 1e4])
+    assert ms[49].tolist() == pytest.approx([0.95, 0.95])
+
+
+def test_one_cycle_lr_cycles_adams_beta1_and_keeps_beta2():
+    opt = make_momentum_opt("adam")
+    sched = S.OneCycleLR(opt, max_lr=0.1, epochs=4, steps_per_epoch=5, pct_start=0.25,
+                         base_momentum=0.8, max_momentum=0.9)
+    lrs, ms = rates_and_momenta(opt, sched, 20)
+    want = np.array([one_cycle(t, 0.1, 20, pct=0.25, low_m=0.8, high_m=0.9)
+                     for t in range(20)])
+    np.testing.assert_allclose(lrs, np.repeat(want[:, :1], 2, axis=1), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ms, np.repeat(want[:, 1:], 2, axis=1), rtol=1e-12)
+    assert all(isinstance(g["betas"], tuple) and g["betas"][1] == 0.99
+               for g in opt.param_groups)
+
+
+def test_one_cycle_lr_ends_after_total_steps():
+    # the constructor is step 0; step() total_steps times is allowed, once more raises
+    opt = make_momentum_opt("sgd")
+    sched = S.OneCycleLR(opt, max_lr=1.0, total_steps=10, anneal_strategy="linear")
+    for _ in range(10):
+        sched.step()
+    # PyTorch extrapolates the last phase to a negative rate at step 10; it is held instead
+    assert sched.get_last_lr() == pytest.approx([1.0 / 25 / 1e4] * 2)
+    assert momenta(opt) == pytest.approx([0.95, 0.95])
+    before, groups = sched.state_dict(), [dict(g) for g in opt.param_groups]
+    with pytest.raises(ValueError, match="OneCycleLR.step: step 11 is past total_steps=10"):
+        sched.step()
+    assert sched.state_dict() == before and opt.param_groups == groups
+
+
+def test_one_cycle_lr_a_warmup_of_length_zero_starts_at_the_peak():
+    # pct_start·T = 1: the first phase ends at step 0 (PyTorch divides by zero there)
+    opt = make_momentum_opt("sgd")
+    sched = S.OneCycleLR(opt, max_lr=1.0, total_steps=10, pct_start=0.1)
+    assert sched.get_last_lr() == [1.0, 1.0] and momenta(opt) == [0.85, 0.85]
+    sched.step()
+    assert sched.get_last_lr()[0] == pytest.approx(one_cycle(1, 1.0, 10, pct=0.1)[0])
+
+
+def test_momentum_cycling_needs_an_optimizer_with_momentum():
+    for make in (lambda o, **kw: S.OneCycleLR(o, 1.0, total_steps=10, **kw),
+                 lambda o, **kw: S.CyclicLR(o, 0.1, 1.0, **kw)):
+        opt = make_momentum_opt("adagrad")
+        with pytest.raises(ValueError, match="cycle_momentum=True needs an optimizer with "
+                                             "'momentum' or 'betas'.*Adagrad"):
+            make(opt)
+        assert [g["lr"] for g in opt.param_groups] == [0.5, 0.2]
+        make(opt, cycle_momentum=False)
+        assert all("momentum" not in g for g in opt.param_groups)
+
+
+def test_one_cycle_lr_in_a_sequential_lr_cycles_momentum_from_its_milestone():
+    opt = make_momentum_opt("sgd")
+    sched = S.SequentialLR(opt, [S.ConstantLR(opt, factor=0.5, total_iters=3),
+                                 S.OneCycleLR(opt, max_lr=1.0, total_steps=10)],
+                           milestones=[3])
+    lrs, ms = rates_and_momenta(opt, sched, 10)
+    want = np.array([one_cycle(t - 3, 1.0, 10) for t in range(3, 10)])
+    np.testing.assert_allclose(lrs[3:, 0], want[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(ms[3:, 0], want[:, 1], rtol=1e-12)
+    saved = sched.state_dict()
+    opt2 = make_momentum_opt("sgd")
+    sched2 = S.SequentialLR(opt2, [S.ConstantLR(opt2, factor=0.5, total_iters=3),
+                                   S.OneCycleLR(opt2, max_lr=1.0, total_steps=10)],
+                            milestones=[3])
+    sched2.load_state_dict(saved)
+    assert momenta(opt2) == momenta(opt) and sched2.get_last_lr() == sched.get_last_lr()
+
+
+NEW_SCHEDULES = {
+    "PolynomialLR": (lambda o: S.PolynomialLR(o, total_iters=10, power=2.0), "sgd"),
+    "CosineAnnealingWarmRestarts": (lambda o: S.CosineAnnealingWarmRestarts(o, 3, 2, 0.01),
+                                    "sgd"),
+    "CyclicLR": (lambda o: S.CyclicLR(o, [0.01, 0.02], [0.5, 0.3], step_size_up=4,
+                                      mode="triangular2"), "adam"),
+    "OneCycleLR": (lambda o: S.OneCycleLR(o, [0.5, 0.3], total_steps=16, three_phase=True),
+                   "sgd"),
+    "OneCycleLR-adam": (lambda o: S.OneCycleLR(o, 0.5, total_steps=16,
+                                               anneal_strategy="linear"), "adam"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_SCHEDULES))
+@pytest.mark.parametrize("k", [1, 5, 11])
+def test_new_schedules_resume_mid_schedule_bit_for_bit(name, k, tmp_path):
+    # PyTorch's resume order (load the optimizer, make the scheduler, load it), through
+    # tg.save: rates and momenta continue exactly as without the interruption
+    make, kind = NEW_SCHEDULES[name]
+    opt = make_momentum_opt(kind)
+    straight = rates_and_momenta(opt, make(opt), 17)
+    opt = make_momentum_opt(kind)
+    sched = make(opt)
+    for _ in range(k):
+        sched.step()
+    tg.save({"opt": opt.state_dict(), "sched": sched.state_dict()}, tmp_path / "c.npz")
+    ckpt = tg.load(tmp_path / "c.npz")
+    opt2 = make_momentum_opt(kind)
+    opt2.load_state_dict(ckpt["opt"])
+    sched2 = make(opt2)
+    sched2.load_state_dict(ckpt["sched"])
+    lrs, ms = rates_and_momenta(opt2, sched2, 17 - k)
+    assert np.array_equal(lrs, straight[0][k:]) and np.array_equal(ms, straight[1][k:])
+
+
+def test_warm_restarts_resume_after_a_fractional_epoch(tmp_path):
+    opt = make_opt(0.5, 0.2)
+    sched = S.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2)
+    sched.step(4.3)
+    tg.save(sched.state_dict(), tmp_path / "s.npz")
+    opt2 = make_opt(0.5, 0.2)
+    sched2 = S.CosineAnnealingWarmRestarts(opt2, T_0=2, T_mult=2)
+    sched2.load_state_dict(tg.load(tmp_path / "s.npz"))
+    assert [g["lr"] for g in opt2.param_groups] == sched.get_last_lr()
+    for _ in range(12):
+        sched.step()
+        sched2.step()
+        assert sched2.get_last_lr() == sched.get_last_lr()
+    np.testing.assert_allclose(sched.get_last_lr()[0], sgdr(0.5, 16.3, 2, 2, 0.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("make, exc, match", [
+    (lambda o: S.PolynomialLR(o, total_iters=0), ValueError, "PolynomialLR: invalid total_iters=0"),
+    (lambda o: S.PolynomialLR(o, power=-1.0), ValueError, "PolynomialLR: invalid power=-1.0"),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, T_0=0), ValueError,
+     "CosineAnnealingWarmRestarts: invalid T_0=0"),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, 2, T_mult=1.5), ValueError,
+     "CosineAnnealingWarmRestarts: invalid T_mult=1.5"),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, 2, eta_min=-0.1), ValueError, "eta_min=-0.1"),
+    (lambda o: S.CyclicLR(o, 0.1, 1.0, mode="tri"), ValueError, "CyclicLR: invalid mode='tri'"),
+    (lambda o: S.CyclicLR(o, 0.1, 1.0, step_size_up=0), ValueError,
+     "CyclicLR: invalid step_size_up=0"),
+    (lambda o: S.CyclicLR(o, 0.1, 1.0, step_size_down=-1), ValueError, "step_size_down=-1"),
+    (lambda o: S.CyclicLR(o, [0.1, 0.2], 1.0), ValueError,
+     "CyclicLR: base_lr has 2 values, the optimizer has 1 param groups"),
+    (lambda o: S.CyclicLR(o, -0.1, 1.0), ValueError, "CyclicLR: invalid base_lr=-0.1"),
+    (lambda o: S.CyclicLR(o, 0.1, "1"), TypeError, "CyclicLR: max_lr must be a number, got '1'"),
+    (lambda o: S.CyclicLR(o, 0.1, 1.0, max_momentum=1.0), ValueError,
+     "CyclicLR: invalid max_momentum=1.0"),
+    (lambda o: S.OneCycleLR(o, 1.0), ValueError,
+     "OneCycleLR: give total_steps, or epochs and steps_per_epoch"),
+    (lambda o: S.OneCycleLR(o, 1.0, epochs=3), ValueError, "steps_per_epoch=None"),
+    (lambda o: S.OneCycleLR(o, 1.0, total_steps=0), ValueError,
+     "OneCycleLR: invalid total_steps=0"),
+    (lambda o: S.OneCycleLR(o, 1.0, epochs=2, steps_per_epoch=2.5), ValueError,
+     "OneCycleLR: invalid steps_per_epoch=2.5"),
+    (lambda o: S.OneCycleLR(o, [1.0, 2.0], total_steps=9), ValueError,
+     "OneCycleLR: max_lr has 2 values, the optimizer has 1 param groups"),
+    (lambda o: S.OneCycleLR(o, 1.0, 9, pct_start=1.5), ValueError, "invalid pct_start=1.5"),
+    (lambda o: S.OneCycleLR(o, 1.0, 9, anneal_strategy="cosine"), ValueError,
+     "OneCycleLR: invalid anneal_strategy='cosine'"),
+    (lambda o: S.OneCycleLR(o, 1.0, 9, div_factor=0), ValueError, "invalid div_factor=0"),
+    (lambda o: S.OneCycleLR(o, 1.0, 9, three_phase="yes"), TypeError,
+     "OneCycleLR: three_phase must be True or False"),
+    (lambda o: S.OneCycleLR(o, 1.0, 9, base_momentum=-0.5), ValueError,
+     "OneCycleLR: invalid base_momentum=-0.5"),
+    (lambda o: S.OneCycleLR(o, 1.0, 9, last_epoch=9), ValueError,
+     "OneCycleLR: last_epoch=9 resumes a schedule, but the optimizer's groups have no"),
+    (lambda o: S.OneCycleLR(o, 1.0, 9, cycle_momentum=1), TypeError,
+     "OneCycleLR: cycle_momentum must be True or False"),
+])
+def test_bad_arguments_of_the_cycle_schedules_change_nothing(make, exc, match):
+    opt = optim.SGD([tg.Tensor(np.array([1.0]), requires_grad=True)], lr=0.5, momentum=0.5)
+    with pytest.raises(exc, match=match):
+        make(opt)
+    assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["momentum"] == 0.5
+    assert "initial_lr" not in opt.param_groups[0]
+
+
+def test_one_cycle_lr_resuming_past_the_end_raises_and_changes_nothing():
+    opt = optim.SGD([tg.Tensor(np.array([1.0]), requires_grad=True)], lr=0.5, momentum=0.5)
+    S.OneCycleLR(opt, 1.0, total_steps=9)
+    groups = [dict(g) for g in opt.param_groups]
+    with pytest.raises(ValueError, match="OneCycleLR.step: step 10 is past total_steps=9"):
+        S.OneCycleLR(opt, 1.0, total_steps=9, last_epoch=9)
+    assert opt.param_groups == groups
+
+
+@pytest.mark.parametrize("make, key, value, match", [
+    (lambda o: S.PolynomialLR(o), "power", -2.0, "power=-2.0"),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, 3), "T_mult", 0, "T_mult=0"),
+    (lambda o: S.CosineAnnealingWarmRestarts(o, 3), "_frac", 1.5, "_frac=1.5"),
+    (lambda o: S.CyclicLR(o, 0.1, 1.0), "mode", "exp", "mode='exp'"),
+    (lambda o: S.CyclicLR(o, 0.1, 1.0), "max_lrs", [1.0], "max_lrs has 1 per-group rates"),
+    (lambda o: S.CyclicLR(o, 0.1, 1.0), "base_momentums", 0.8,
+     "base_momentum must be a list with one number per param group"),
+    (lambda o: S.OneCycleLR(o, 1.0, 20), "last_epoch", 21, "last_epoch=21 is past total_steps=20"),
+    (lambda o: S.OneCycleLR(o, 1.0, 20), "total_steps", 0, "total_steps=0"),
+    (lambda o: S.OneCycleLR(o, 1.0, 20), "max_momentums", [0.9, 1.2], "max_momentum=1.2"),
+    (lambda o: S.OneCycleLR(o, 1.0, 20), "anneal_strategy", "lin", "anneal_strategy='lin'"),
+])
+def test_cycle_schedules_load_checks_settings_like_the_constructor(make, key, value, match):
+    opt = make_momentum_opt("sgd")
+    sched = make(opt)
+    sched.step()
+    before, groups = sched.state_dict(), [dict(g) for g in opt.param_groups]
+    with pytest.raises((ValueError, TypeError), match=match):
+        sched.load_state_dict({**before, key: value})
+    assert sched.state_dict() == before and opt.param_groups == groups

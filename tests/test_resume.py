@@ -74,6 +74,12 @@ SCHEDULERS = {
     # warmup, then cosine from the milestone (t = 3) on: the save at N = 4 is past it
     "sequential": lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.1, total_iters=3),
                                               S.CosineAnnealingLR(o, T_max=6)], milestones=[3]),
+    "polynomial": lambda o: S.PolynomialLR(o, total_iters=7, power=1.5),
+    "warm-restarts": lambda o: S.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=2, eta_min=1e-3),
+    # these two cycle Adam's beta1 as well
+    "cyclic": lambda o: S.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=3,
+                                   mode="exp_range", gamma=0.9),
+    "one-cycle": lambda o: S.OneCycleLR(o, max_lr=0.1, total_steps=N + M),
     # the save at N = 4 is the second milestone itself
     "sequential-3": lambda o: S.SequentialLR(o, [S.ConstantLR(o, factor=0.5, total_iters=2),
                                                 S.ExponentialLR(o, gamma=0.8),
@@ -118,6 +124,12 @@ def test_every_optimizer_resumes_bit_for_bit(name, tmp_path):
 @pytest.mark.parametrize("name", sorted(SCHEDULERS))
 def test_every_scheduler_resumes_bit_for_bit(name, tmp_path):
     check_resume(OPTIMIZERS["adam"], SCHEDULERS[name], tmp_path)
+
+
+@pytest.mark.parametrize("name", ["cyclic", "one-cycle"])
+def test_momentum_cycling_resumes_bit_for_bit_with_sgd_momentum(name, tmp_path):
+    opt = check_resume(OPTIMIZERS["sgd-nesterov-wd"], SCHEDULERS[name], tmp_path)
+    assert opt.param_groups[0]["momentum"] != 0.9  # the schedule set it
 
 
 STATEFUL = sorted(set(OPTIMIZERS) - {"sgd", "newton-damped"})

@@ -11,7 +11,11 @@ The lecture's schedules (notes 000, "Learning Rate Scheduling"):
     exponential  η(τ) = η0·c^(τ/s)                                        -> ExponentialLR
 
 Warmup then decay is SequentialLR(opt, [LinearLR(...) or ConstantLR(...), CosineAnnealingLR(...)],
-milestones=[warmup_steps]); LambdaLR takes any factor λ(t), MultiStepLR decays at milestones.
+milestones=[warmup_steps]); LambdaLR takes any factor λ(t), MultiStepLR decays at milestones,
+PolynomialLR to 0. Stepped per batch: OneCycleLR and CyclicLR, which also cycle the momentum
+(SGD's, RMSprop's, or Adam's β1) against the rate, and CosineAnnealingWarmRestarts (SGDR).
+There is no ChainedScheduler (it multiplies recursive schedules); a product of factors is a
+LambdaLR.
 
 >>> import tapegrad as tg, tapegrad.optim as optim
 >>> opt = optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1)
@@ -32,7 +36,7 @@ import types
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .optimizer import Optimizer, check_int, check_number
+from .optimizer import Optimizer, check_flag, check_int, check_number
 
 
 class LRScheduler:
@@ -42,12 +46,17 @@ class LRScheduler:
     last_epoch=-1 starts a new schedule (the constructor performs step 0, so the optimizer's
     lr is the t = 0 value right away). last_epoch=k resumes one: the constructor performs
     step k + 1 from the groups' 'initial_lr', as PyTorch's LambdaLR, StepLR, MultiStepLR and
-    ConstantLR do (its ExponentialLR, LinearLR and CosineAnnealingLR keep the optimizer's
-    current rate for that first step instead). load_state_dict resumes exactly."""
+    ConstantLR do (its ExponentialLR, LinearLR, CosineAnnealingLR and PolynomialLR keep the
+    optimizer's current rate for that first step instead). load_state_dict resumes exactly."""
 
-    _hyper: tuple[str, ...] = ()
+    _hyper: tuple[str, ...] = ()  # the settings state_dict saves and _check_hyper checks
+    _per_group: tuple[str, ...] = ()  # those of them that hold one number per param group
 
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1, *,
+                 base_lrs: Sequence[float] | None = None) -> None:
+        """base_lrs: the groups' starting rates, for a schedule that sets its own (CyclicLR's
+        base_lr, OneCycleLR's max_lr / div_factor); by default the groups' 'initial_lr', or
+        their current rate for a new schedule."""
         who = type(self).__name__
         _check_optimizer(who, optimizer)
         check_int(who, "last_epoch", last_epoch, low=-1)
@@ -55,7 +64,8 @@ class LRScheduler:
             raise ValueError(f"{who}: last_epoch={last_epoch} resumes a schedule, but the "
                              "optimizer's groups have no 'initial_lr'")
         self.optimizer = optimizer
-        self.base_lrs = [g.get("initial_lr", g["lr"]) for g in optimizer.param_groups]
+        self.base_lrs = list(base_lrs) if base_lrs is not None else [
+            g.get("initial_lr", g["lr"]) for g in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._last_lr: list[float] = []
         self.step()  # may raise (a LambdaLR's function): the optimizer is then left as it was
@@ -74,26 +84,41 @@ class LRScheduler:
         with a formula per group override this)."""
         return [self._lr_at(b, t) for b in self.base_lrs]
 
+    def _momenta_at(self, t: int) -> list[float] | None:
+        """The momenta of all groups at step t, for a schedule that cycles momentum too
+        (CyclicLR, OneCycleLR); None leaves the optimizer's momentum alone."""
+        return None
+
     @staticmethod
     def _check_hyper(who: str, **hyper: Any) -> None:
         """Raise unless the schedule's settings (the _hyper names) are valid: the one check
         of the constructor and of load_state_dict (a schedule with none has none)."""
 
     def step(self) -> None:
-        """Advance the schedule by one and write the new rates into the optimizer.
+        """Advance the schedule by one and write the new rates (and momenta, for a schedule
+        that cycles them) into the optimizer.
 
         The schedule knows the groups the optimizer had when it was made: after
         add_param_group, step raises (changing nothing) rather than leave the new group at
         its rate; make the scheduler once every group is in (PyTorch's recursive schedules
         scale the new group by their step-to-step ratios; its LambdaLR raises)."""
+        self._check_groups()
+        t = self.last_epoch + 1
+        lrs, momenta = self._lrs_at(t), self._momenta_at(t)
+        self.last_epoch = t
+        self._set_lrs(lrs)
+        _set_momenta(self.optimizer, momenta)
+
+    def _check_groups(self) -> None:
+        """Raise (before any change) if the optimizer has gained a group since."""
         groups = len(self.optimizer.param_groups)
         if groups != len(self.base_lrs):
             raise ValueError(f"{type(self).__name__}.step: the optimizer has {groups} param "
                              f"groups, this schedule was made for {len(self.base_lrs)}; a "
                              "group added later (add_param_group) has no initial rate here: "
                              "make the scheduler after adding every group")
-        lrs = self._lrs_at(self.last_epoch + 1)
-        self.last_epoch += 1
+
+    def _set_lrs(self, lrs: list[float]) -> None:
         self._last_lr = lrs
         for g, lr in zip(self.optimizer.param_groups, lrs):
             g["lr"] = lr
@@ -112,20 +137,70 @@ class LRScheduler:
         """Restore what state_dict() gave and put its last rates into the optimizer's
         groups, so the rate in use is the restored one whichever of the optimizer and the
         scheduler was created or loaded first. The keys must match exactly and the settings
-        pass the constructor's checks (nothing changes on error)."""
+        pass the constructor's checks (nothing changes on error). A schedule that cycles
+        momentum puts the momenta of its restored step back too."""
         self._check_state(f"{type(self).__name__}.load_state_dict", state_dict)
         _restore(self, state_dict)
+        _set_momenta(self.optimizer, self._momenta_at(self.last_epoch))
 
     def _check_state(self, who: str, state: Any) -> None:
         """Raise unless `state` is a state_dict() this scheduler can take."""
         _check_keys(who, state, self.state_dict())
         self._check_hyper(who, **{n: state[n] for n in self._hyper})
-        _check_loaded(self, who, state, ("base_lrs", "_last_lr"), low_epoch=-1)
+        _check_loaded(self, who, state, ("base_lrs", "_last_lr") + self._per_group,
+                      low_epoch=-1)
 
 
 def _check_optimizer(who: str, optimizer: Any) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{who}: expected a tapegrad optimizer, got {type(optimizer).__name__}")
+
+
+def _per_group_values(who: str, name: str, value: Any, optimizer: Optimizer) -> list[Any]:
+    """A setting given as one value for every group or as a list with one per group."""
+    groups = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != groups:
+            raise ValueError(f"{who}: {name} has {len(value)} values, the optimizer has "
+                             f"{groups} param groups")
+        return list(value)
+    return [value] * groups
+
+
+def _check_numbers(who: str, name: str, values: Any, **bounds: Any) -> None:
+    """A per-group setting (a list of numbers, each checked as check_number checks)."""
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"{who}: {name} must be a list with one number per param group, got "
+                        f"{values!r:.80}")
+    for v in values:
+        check_number(who, name, v, **bounds)
+
+
+def _check_momentum(who: str, hyper: dict[str, Any]) -> None:
+    """CyclicLR's and OneCycleLR's momentum settings."""
+    check_flag(who, "cycle_momentum", hyper["cycle_momentum"])
+    _check_numbers(who, "base_momentum", hyper["base_momentums"], high=1.0)
+    _check_numbers(who, "max_momentum", hyper["max_momentums"], high=1.0)
+
+
+def _check_cycles_momentum(who: str, optimizer: Optimizer, cycle_momentum: bool) -> None:
+    if cycle_momentum and not {"momentum", "betas"} & set(optimizer.defaults):
+        raise ValueError(f"{who}: cycle_momentum=True needs an optimizer with 'momentum' or "
+                         f"'betas' options; {type(optimizer).__name__} has neither (pass "
+                         "cycle_momentum=False)")
+
+
+def _set_momenta(optimizer: Optimizer, momenta: list[float] | None) -> None:
+    """Write each group's momentum (None: nothing): betas[0] for an optimizer with betas
+    (Adam, AdamW), else 'momentum' (SGD, RMSprop), PyTorch's rule."""
+    if momenta is None:
+        return
+    beta1 = "betas" in optimizer.defaults
+    for g, m in zip(optimizer.param_groups, momenta):
+        if beta1:
+            g["betas"] = (m, *g["betas"][1:])
+        else:
+            g["momentum"] = m
 
 
 def _check_milestones(who: str, milestones: Any, low: int) -> None:
@@ -379,6 +454,292 @@ class PowerLR(LRScheduler):
         return base_lr * (1 + t / self.s) ** self.c
 
 
+class PolynomialLR(LRScheduler):
+    """lr = lr0 · (1 − min(t, K)/K)^power, K = total_iters: a polynomial decay to 0 at step K
+    (power = 1: linear), held there. PyTorch's closed form (its step() recursion gives the
+    same rates up to rounding)."""
+
+    _hyper = ("total_iters", "power")
+
+    def __init__(self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0,
+                 last_epoch: int = -1) -> None:
+        self._check_hyper("PolynomialLR", total_iters=total_iters, power=power)
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _check_hyper(who: str, **hyper: Any) -> None:
+        check_int(who, "total_iters", hyper["total_iters"])
+        check_number(who, "power", hyper["power"])
+
+    def _lr_at(self, base_lr: float, t: int) -> float:
+        return base_lr * (1.0 - min(self.total_iters, t) / self.total_iters) ** self.power
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR: cosine annealing restarted every T_i steps, with T_0 = T_0 and
+    T_{i+1} = T_mult·T_i:
+
+        lr = eta_min + (lr0 − eta_min)·(1 + cos(π·T_cur / T_i)) / 2
+
+    where T_cur counts the steps since the last restart (the restarts fall at
+    T_0·(T_mult^n − 1)/(T_mult − 1)). step() advances by one, per epoch or per batch;
+    step(epoch) jumps to `epoch`, which may be fractional (PyTorch's
+    `sched.step(epoch + i / iters)` inside an epoch of `iters` batches), and later step()
+    calls go on from there one by one. PyTorch's semantics, from the closed form: the
+    restart is found in exact arithmetic (PyTorch's step(epoch) uses a floating-point log,
+    which can put an integer epoch at a restart in the previous cycle), and
+    last_epoch=k resumes at step k + 1 of the closed form (PyTorch's constructor restarts
+    at most once there)."""
+
+    _hyper = ("T_0", "T_mult", "eta_min", "_frac")  # _frac: what step(epoch) gave past last_epoch
+
+    def __init__(self, optimizer: Optimizer, T_0: int, T_mult: int = 1, eta_min: float = 0.0,
+                 last_epoch: int = -1) -> None:
+        self._check_hyper("CosineAnnealingWarmRestarts", T_0=T_0, T_mult=T_mult,
+                          eta_min=eta_min, _frac=0.0)
+        self.T_0, self.T_mult, self.eta_min, self._frac = T_0, T_mult, eta_min, 0.0
+        super().__init__(optimizer, last_epoch)
+
+    @staticmethod
+    def _check_hyper(who: str, **hyper: Any) -> None:
+        check_int(who, "T_0", hyper["T_0"])
+        check_int(who, "T_mult", hyper["T_mult"])
+        check_number(who, "eta_min", hyper["eta_min"])
+        check_number(who, "_frac", hyper["_frac"], high=1.0)
+
+    def _cycle(self, epoch: float) -> tuple[float, int]:
+        """(T_cur, T_i) at `epoch` >= 0."""
+        if self.T_mult == 1:
+            return epoch % self.T_0, self.T_0
+        start, length = 0, self.T_0
+        while epoch >= start + length:
+            start, length = start + length, length * self.T_mult
+        return epoch - start, length
+
+    def _lrs_at_epoch(self, epoch: float) -> list[float]:
+        t_cur, t_i = self._cycle(epoch)
+        return [self.eta_min + (b - self.eta_min) * (1 + math.cos(math.pi * t_cur / t_i)) / 2
+                for b in self.base_lrs]
+
+    def _lrs_at(self, t: int) -> list[float]:
+        return self._lrs_at_epoch(t + self._frac)
+
+    def step(self, epoch: float | None = None) -> None:
+        """Advance by one, or go to `epoch` (a number >= 0, fractional or not; last_epoch
+        becomes its floor)."""
+        if epoch is None:
+            super().step()
+            return
+        who = "CosineAnnealingWarmRestarts.step"
+        check_number(who, "epoch", epoch)
+        self._check_groups()
+        lrs = self._lrs_at_epoch(epoch)
+        self.last_epoch = math.floor(epoch)
+        self._frac = epoch - self.last_epoch
+        self._set_lrs(lrs)
+
+
+class CyclicLR(LRScheduler):
+    """Cyclical learning rates (Smith 2017): the rate climbs linearly from base_lr to max_lr in
+    step_size_up steps and falls back in step_size_down (default: step_size_up), again and
+    again. With L = up + down, cycle c = ⌊1 + t/L⌋ and x = 1 + t/L − c (the place in it),
+
+        s = x / (up/L) while rising, (x − 1) / (up/L − 1) while falling   (0 → 1 → 0)
+        lr = base_lr + (max_lr − base_lr)·s·a
+
+    with the amplitude a = 1 ('triangular'), 1/2^(c−1) ('triangular2', halved every cycle)
+    or gamma^t ('exp_range'). base_lr and max_lr are a number or one per group; step()
+    once per batch. With cycle_momentum (PyTorch's default) the momentum of each group
+    (SGD's and RMSprop's 'momentum', Adam's and AdamW's betas[0]) goes the other way:
+    momentum = max_momentum − (max_momentum − base_momentum)·s·a. PyTorch's semantics and
+    defaults, without its scale_fn/scale_mode (a custom shape is a LambdaLR): the arguments
+    after gamma, which follow those two in PyTorch, are keyword-only here."""
+
+    _hyper = ("max_lrs", "step_size_up", "step_size_down", "mode", "gamma", "cycle_momentum",
+              "base_momentums", "max_momentums")
+    _per_group = ("max_lrs", "base_momentums", "max_momentums")
+
+    def __init__(self, optimizer: Optimizer, base_lr: float | Sequence[float],
+                 max_lr: float | Sequence[float], step_size_up: int = 2000,
+                 step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, *, cycle_momentum: bool = True,
+                 base_momentum: float | Sequence[float] = 0.8,
+                 max_momentum: float | Sequence[float] = 0.9, last_epoch: int = -1) -> None:
+        who = "CyclicLR"
+        _check_optimizer(who, optimizer)
+        base_lrs = _per_group_values(who, "base_lr", base_lr, optimizer)
+        _check_numbers(who, "base_lr", base_lrs)
+        hyper = {"max_lrs": _per_group_values(who, "max_lr", max_lr, optimizer),
+                 "step_size_up": step_size_up,
+                 "step_size_down": step_size_up if step_size_down is None else step_size_down,
+                 "mode": mode, "gamma": gamma, "cycle_momentum": cycle_momentum,
+                 "base_momentums": _per_group_values(who, "base_momentum", base_momentum,
+                                                     optimizer),
+                 "max_momentums": _per_group_values(who, "max_momentum", max_momentum,
+                                                    optimizer)}
+        self._check_hyper(who, **hyper)
+        _check_cycles_momentum(who, optimizer, cycle_momentum)
+        vars(self).update(hyper)
+        super().__init__(optimizer, last_epoch, base_lrs=base_lrs)
+
+    @staticmethod
+    def _check_hyper(who: str, **hyper: Any) -> None:
+        _check_numbers(who, "max_lr", hyper["max_lrs"])
+        check_int(who, "step_size_up", hyper["step_size_up"])
+        check_int(who, "step_size_down", hyper["step_size_down"], low=0)
+        if hyper["mode"] not in ("triangular", "triangular2", "exp_range"):
+            raise ValueError(f"{who}: invalid mode={hyper['mode']!r}; use 'triangular', "
+                             "'triangular2' or 'exp_range'")
+        check_number(who, "gamma", hyper["gamma"])
+        _check_momentum(who, hyper)
+
+    def _shape(self, t: int) -> tuple[float, float]:
+        """(s, a) at step t: the place in the cycle (0 → 1 → 0) and the amplitude."""
+        size = float(self.step_size_up) + float(self.step_size_down)
+        ratio = self.step_size_up / size
+        cycle = math.floor(1 + t / size)
+        x = 1.0 + t / size - cycle
+        s = x / ratio if x <= ratio else (x - 1) / (ratio - 1)
+        if self.mode == "triangular":
+            return s, 1.0
+        if self.mode == "triangular2":
+            return s, 1 / (2.0 ** (cycle - 1))
+        return s, self.gamma ** t
+
+    def _lrs_at(self, t: int) -> list[float]:
+        s, a = self._shape(t)
+        return [b + (m - b) * s * a for b, m in zip(self.base_lrs, self.max_lrs)]
+
+    def _momenta_at(self, t: int) -> list[float] | None:
+        if not self.cycle_momentum:
+            return None
+        s, a = self._shape(t)
+        return [m - (m - b) * s * a for b, m in zip(self.base_momentums, self.max_momentums)]
+
+
+class OneCycleLR(LRScheduler):
+    """The 1cycle policy (Smith & Topin 2017): from initial_lr = max_lr / div_factor up to
+    max_lr in the first pct_start of total_steps (or epochs · steps_per_epoch), then down to
+    min_lr = initial_lr / final_div_factor by the last step; step() once per batch.
+    Phase i runs from step e_{i−1} to e_i (e_{−1} = 0) with p = (t − e_{i−1})/(e_i − e_{i−1})
+    and anneals between its two ends,
+
+        'cos':     lr = end + (start − end)·(1 + cos(π·p)) / 2
+        'linear':  lr = start + (end − start)·p
+
+    two phases (initial_lr → max_lr → min_lr, e_0 = pct_start·T − 1, e_1 = T − 1, fastai's
+    default) or, with three_phase=True, the paper's three (initial_lr → max_lr → initial_lr
+    → min_lr, e_0 = pct_start·T − 1, e_1 = 2·pct_start·T − 2, e_2 = T − 1). max_lr is a
+    number or one per group. With cycle_momentum (the default) each group's momentum (SGD's
+    and RMSprop's 'momentum', Adam's and AdamW's betas[0]) goes the other way, max_momentum →
+    base_momentum → max_momentum (three phases: then held at max_momentum).
+
+    PyTorch's schedule and semantics (its argument order too): the constructor is step 0, and
+    after total_steps step() calls one more raises ValueError. Two differences where PyTorch's
+    numbers are no use: a phase of length 0 (pct_start·T = 1, ...) counts as done (PyTorch
+    divides by zero), and at step T, past the last batch, 'linear' holds the end values
+    (PyTorch extrapolates: a negative rate, which no optimizer or checkpoint takes). The
+    settings live in the scheduler (PyTorch also writes max_lr, min_lr and the momenta into
+    the param groups); the groups' 'initial_lr' is set as every schedule sets it."""
+
+    _hyper = ("total_steps", "max_lrs", "pct_start", "anneal_strategy", "div_factor",
+              "final_div_factor", "three_phase", "cycle_momentum", "base_momentums",
+              "max_momentums")
+    _per_group = ("max_lrs", "base_momentums", "max_momentums")
+
+    def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float],
+                 total_steps: int | None = None, epochs: int | None = None,
+                 steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | Sequence[float] = 0.85,
+                 max_momentum: float | Sequence[float] = 0.95, div_factor: float = 25.0,
+                 final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1) -> None:
+        who = "OneCycleLR"
+        _check_optimizer(who, optimizer)
+        if total_steps is None:
+            if epochs is None or steps_per_epoch is None:
+                raise ValueError(f"{who}: give total_steps, or epochs and steps_per_epoch "
+                                 f"(got epochs={epochs!r}, steps_per_epoch={steps_per_epoch!r})")
+            check_int(who, "epochs", epochs)
+            check_int(who, "steps_per_epoch", steps_per_epoch)
+            total_steps = epochs * steps_per_epoch
+        hyper = {"total_steps": total_steps,
+                 "max_lrs": _per_group_values(who, "max_lr", max_lr, optimizer),
+                 "pct_start": pct_start, "anneal_strategy": anneal_strategy,
+                 "div_factor": div_factor, "final_div_factor": final_div_factor,
+                 "three_phase": three_phase, "cycle_momentum": cycle_momentum,
+                 "base_momentums": _per_group_values(who, "base_momentum", base_momentum,
+                                                     optimizer),
+                 "max_momentums": _per_group_values(who, "max_momentum", max_momentum,
+                                                    optimizer)}
+        self._check_hyper(who, **hyper)
+        _check_cycles_momentum(who, optimizer, cycle_momentum)
+        vars(self).update(hyper)
+        super().__init__(optimizer, last_epoch,
+                         base_lrs=[m / div_factor for m in self.max_lrs])
+
+    @staticmethod
+    def _check_hyper(who: str, **hyper: Any) -> None:
+        check_int(who, "total_steps", hyper["total_steps"])
+        _check_numbers(who, "max_lr", hyper["max_lrs"])
+        check_number(who, "pct_start", hyper["pct_start"], high=1.0, high_open=False)
+        if hyper["anneal_strategy"] not in ("cos", "linear"):
+            raise ValueError(f"{who}: invalid anneal_strategy={hyper['anneal_strategy']!r}; "
+                             "use 'cos' or 'linear'")
+        check_number(who, "div_factor", hyper["div_factor"], low_open=True)
+        check_number(who, "final_div_factor", hyper["final_div_factor"], low_open=True)
+        check_flag(who, "three_phase", hyper["three_phase"])
+        _check_momentum(who, hyper)
+
+    def _check_state(self, who: str, state: Any) -> None:
+        super()._check_state(who, state)
+        if state["last_epoch"] > state["total_steps"]:
+            raise ValueError(f"{who}: last_epoch={state['last_epoch']} is past "
+                             f"total_steps={state['total_steps']}")
+
+    def _phase(self, t: int) -> tuple[int, float]:
+        """(i, p) at step t: the phase and how far into it (PyTorch's arithmetic)."""
+        if t > self.total_steps:
+            raise ValueError(f"OneCycleLR.step: step {t} is past total_steps="
+                             f"{self.total_steps} (the constructor is step 0 and each "
+                             "step() one more); make a new scheduler to go on")
+        ends = ([float(self.pct_start * self.total_steps) - 1,
+                 float(2 * self.pct_start * self.total_steps) - 2] if self.three_phase
+                else [float(self.pct_start * self.total_steps) - 1]) + [self.total_steps - 1]
+        i, start = 0, 0.0
+        while i < len(ends) - 1 and t > ends[i]:  # the last phase takes every later step
+            i, start = i + 1, ends[i]
+        p = (t - start) / (ends[i] - start) if ends[i] != start else 1.0
+        return i, min(p, 1.0) if self.anneal_strategy == "linear" else p
+
+    def _anneal(self, start: float, end: float, p: float) -> float:
+        if self.anneal_strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * p) + 1)
+        return (end - start) * p + start
+
+    def _lrs_at(self, t: int) -> list[float]:
+        i, p = self._phase(t)
+        lrs = []
+        for peak, initial in zip(self.max_lrs, self.base_lrs):
+            ends = [initial, peak, initial / self.final_div_factor]
+            if self.three_phase:
+                ends.insert(2, initial)
+            lrs.append(self._anneal(ends[i], ends[i + 1], p))
+        return lrs
+
+    def _momenta_at(self, t: int) -> list[float] | None:
+        if not self.cycle_momentum:
+            return None
+        i, p = self._phase(t)
+        momenta = []
+        for low, high in zip(self.base_momentums, self.max_momentums):
+            ends = [high, low, high, high] if self.three_phase else [high, low, high]
+            momenta.append(self._anneal(ends[i], ends[i + 1], p))
+        return momenta
+
+
 class SequentialLR(LRScheduler):
     """Run schedulers one after another: schedulers[0] until milestones[0], then
     schedulers[1], each starting afresh at its own step 0 when its milestone is reached:
@@ -432,6 +793,10 @@ class SequentialLR(LRScheduler):
         sched, start = self._phase(t)
         return sched._lrs_at(t - start)
 
+    def _momenta_at(self, t: int) -> list[float] | None:
+        sched, start = self._phase(t)
+        return sched._momenta_at(t - start)
+
     def step(self) -> None:
         """Advance by one; the scheduler in charge advances too (its own step count)."""
         super().step()
@@ -449,6 +814,7 @@ class SequentialLR(LRScheduler):
         for s, state in zip(self._schedulers, state_dict["_schedulers"]):
             s.load_state_dict(state)
         _restore(self, {k: v for k, v in state_dict.items() if k != "_schedulers"})
+        _set_momenta(self.optimizer, self._momenta_at(self.last_epoch))
 
     def _check_state(self, who: str, state: Any) -> None:
         super()._check_state(who, state)
