@@ -116,9 +116,15 @@ def relu(x: Tensor, inplace: bool = False) -> Tensor:
 def _in_place(x: Tensor, fn: Any, who: str) -> Tensor:
     """PyTorch's inplace=True: fn(x) written into x, and x returned, by the rules of F.relu's
     inplace (refused where the change would be recorded: x or a tensor it was computed from
-    requires grad, outside no_grad)."""
+    requires grad, outside no_grad). A result of another dtype (a float activation of an
+    integer tensor) is refused, as PyTorch does, rather than cast into x."""
     x._recorded(None, f"{who}(inplace=True)", True)
-    return x.copy_(fn(x))
+    out = fn(x)
+    if out.dtype != x.dtype:
+        raise TypeError(f"{who}(inplace=True): the result is {out.dtype}, which cannot be "
+                        f"written into x, a {x.dtype} tensor of shape {x.shape}; give a "
+                        "floating-point tensor, or leave inplace=False")
+    return x.copy_(out)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
