@@ -651,7 +651,8 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
     With label smoothing ε the target becomes (1 − ε)·t + ε/C, so for indices
     loss_n = (1 − ε)·(−log p[n, y_n]) + ε·mean_c(−log p[n, c]). weight (C,) and ignore_index
     follow PyTorch (see nll_loss; for probability targets loss_n = −Σ_c w_c·t_c·log p[n, c],
-    'mean' divides by the number of samples N·d1·…·dk, and ignore_index is refused).
+    'mean' divides by the number of samples N·d1·…·dk, and an ignore_index >= 0 is
+    refused, as in PyTorch).
 
     >>> import tapegrad as tg
     >>> logits = tg.tensor([[2.0, 0.0, 0.0]], requires_grad=True)
@@ -674,7 +675,9 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
     logp = log_softmax(batch, axis=1)
     t_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
     if tuple(t_shape) == logits.shape:  # same shape as the logits: probabilities
-        if ignore_index != -100:  # PyTorch refuses it too, rather than ignore nothing
+        # PyTorch's rule: an index it would ignore is refused; a negative one (no class)
+        # goes unused, so CrossEntropyLoss(ignore_index=-1) also takes soft targets
+        if not (isinstance(ignore_index, (int, np.integer)) and ignore_index < 0):
             raise ValueError(f"{who}: ignore_index={ignore_index} is not supported for "
                              f"probability targets (target shape {tuple(t_shape)}, the "
                              "logits' shape); give class indices, or leave ignore_index")
