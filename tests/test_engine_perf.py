@@ -141,7 +141,8 @@ def test_a_freed_input_is_shown_by_a_stand_in_of_its_shape():
 def test_relu_backward_allocates_one_array_and_no_mask():
     """relu's vjp compares straight into an integer array and ANDs the gradient's bits into
     it (as PyTorch's threshold_backward makes one array): a 1 MiB gradient costs 1 MiB, not
-    1 MiB + a 0.25 MiB bool mask. The values are PyTorch's: 0 at 0 and at NaN."""
+    1 MiB + a 0.25 MiB bool mask. The values: 0 at 0, as PyTorch's, and 0 at NaN (where
+    PyTorch's threshold_backward passes g, since NaN <= 0 is false)."""
     a = np.linspace(-1, 1, MB // 4, dtype=np.float32)
     a[:4] = [np.nan, 0.0, -2.0, 3.0]
     out = np.maximum(a, 0)

@@ -234,6 +234,10 @@ def test_cross_entropy_refuses_ignore_index_with_probability_targets(rng):
                                          "probability targets"):
         F.cross_entropy(t64(z), p, ignore_index=1)
     F.cross_entropy(t64(z), p, ignore_index=-100)  # the default is fine
+    # as in PyTorch, a negative ignore_index (no class) is unused, not refused: a
+    # CrossEntropyLoss(ignore_index=-1) also takes soft targets (mixup, distillation)
+    loss = nn.CrossEntropyLoss(ignore_index=-1)(t64(z), p)
+    assert loss.item() == pytest.approx(-(p * np_log_softmax(z)).sum(axis=1).mean(), rel=1e-12)
 
 
 def test_binary_cross_entropy(rng):

@@ -555,7 +555,18 @@ def test_micrograds_and_pytorchs_updates_through_data_take_a_tensor():
         p.data -= tg.ones(3)
     with pytest.raises(ValueError, match=r"Tensor.data\[...\] = v \(shape \(2,\)\)"):
         p.data.copy_(tg.ones(3))
-    assert p.tolist() == [0.0, 0.0]
+    # fill_ takes one value, as PyTorch's and Tensor.fill_ do (not a broadcast copy_)
+    with pytest.raises(TypeError, match=r"Tensor.data.fill_: value must be a number or a 0-d "
+                                        r"tensor, got Tensor of shape \(2,\)"):
+        p.data.fill_(tg.tensor([5.0, 6.0]))
+    with pytest.raises(TypeError, match=r"Tensor.data.fill_: .* got ndarray of shape \(1,\)"):
+        p.data.fill_(np.ones(1))
+    n = tg.tensor([1, 2])
+    with pytest.raises(ValueError, match=r"Tensor.data.fill_: nan does not fit a int64"):
+        n.data.fill_(float("nan"))
+    assert p.tolist() == [0.0, 0.0] and n.tolist() == [1, 2]
+    p.data.fill_(np.float64(2.5))
+    assert p.tolist() == [2.5, 2.5]
 
 
 def test_reading_through_data_does_not_bump_the_version():

@@ -324,6 +324,18 @@ def test_functional_activations_take_pytorchs_inplace_flag(fn, kwargs, ref):
     np.testing.assert_allclose(w.numpy(), ref(x), rtol=1e-12)
 
 
+@pytest.mark.parametrize("fn", [F.leaky_relu, F.elu, F.silu, F.mish])
+def test_inplace_float_activation_of_an_integer_tensor_is_refused(fn):
+    # PyTorch refuses these on integer tensors; writing silu([-1, 2, 7]) = [-0.27, 1.76,
+    # 6.99] into int64 once truncated it to [0, 1, 6] silently
+    t = tg.tensor([-1, 2, 7])
+    with pytest.raises(TypeError, match=rf"{fn.__name__}\(inplace=True\): the result is "
+                                        r"float32, .* a int64 tensor of shape \(3,\)"):
+        fn(t, inplace=True)
+    assert t.tolist() == [-1, 2, 7] and t.dtype == np.int64
+    assert F.relu6(t, inplace=True) is t and t.tolist() == [0, 2, 6]  # int stays int
+
+
 def test_stale_backward_after_an_in_place_method_raises():
     w = tg.tensor([1.0, 2.0], requires_grad=True)
     b = tg.tensor([3.0, 4.0])

@@ -116,9 +116,15 @@ def relu(x: Tensor, inplace: bool = False) -> Tensor:
 def _in_place(x: Tensor, fn: Any, who: str) -> Tensor:
     """PyTorch's inplace=True: fn(x) written into x, and x returned, by the rules of F.relu's
     inplace (refused where the change would be recorded: x or a tensor it was computed from
-    requires grad, outside no_grad)."""
+    requires grad, outside no_grad). A result of another dtype (a float activation of an
+    integer tensor) is refused, as PyTorch does, rather than cast into x."""
     x._recorded(None, f"{who}(inplace=True)", True)
-    return x.copy_(fn(x))
+    out = fn(x)
+    if out.dtype != x.dtype:
+        raise TypeError(f"{who}(inplace=True): the result is {out.dtype}, which cannot be "
+                        f"written into x, a {x.dtype} tensor of shape {x.shape}; give a "
+                        "floating-point tensor, or leave inplace=False")
+    return x.copy_(out)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
@@ -645,7 +651,8 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
     With label smoothing ε the target becomes (1 − ε)·t + ε/C, so for indices
     loss_n = (1 − ε)·(−log p[n, y_n]) + ε·mean_c(−log p[n, c]). weight (C,) and ignore_index
     follow PyTorch (see nll_loss; for probability targets loss_n = −Σ_c w_c·t_c·log p[n, c],
-    'mean' divides by the number of samples N·d1·…·dk, and ignore_index is refused).
+    'mean' divides by the number of samples N·d1·…·dk, and an ignore_index >= 0 is
+    refused, as in PyTorch).
 
     >>> import tapegrad as tg
     >>> logits = tg.tensor([[2.0, 0.0, 0.0]], requires_grad=True)
@@ -668,7 +675,9 @@ def cross_entropy(logits: Tensor, target: Any, weight: Any = None, *, ignore_ind
     logp = log_softmax(batch, axis=1)
     t_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
     if tuple(t_shape) == logits.shape:  # same shape as the logits: probabilities
-        if ignore_index != -100:  # PyTorch refuses it too, rather than ignore nothing
+        # PyTorch's rule: an index it would ignore is refused; a negative one (no class)
+        # goes unused, so CrossEntropyLoss(ignore_index=-1) also takes soft targets
+        if not (isinstance(ignore_index, (int, np.integer)) and ignore_index < 0):
             raise ValueError(f"{who}: ignore_index={ignore_index} is not supported for "
                              f"probability targets (target shape {tuple(t_shape)}, the "
                              "logits' shape); give class indices, or leave ignore_index")

@@ -269,8 +269,15 @@ class _LiveArray(np.ndarray):
         return self
 
     def fill_(self, value: Any) -> _LiveArray:
-        """PyTorch's `p.data.fill_(v)`: v written everywhere in place."""
-        self[...] = value._data if isinstance(value, Tensor) else value
+        """PyTorch's `p.data.fill_(v)`: the number (or 0-d tensor) v written everywhere in
+        place, by the rules of Tensor.fill_."""
+        v = value._data if isinstance(value, Tensor) else value
+        if not (_is_scalar(v) or isinstance(v, np.ndarray) and v.ndim == 0):
+            raise TypeError(f"Tensor.data.fill_: value must be a number or a 0-d tensor, got "
+                            f"{type(value).__name__}" + (f" of shape {np.shape(v)}"
+                                                         if isinstance(v, np.ndarray) else ""))
+        _fill_value(v, self.dtype, "Tensor.data.fill_")
+        self[...] = v
         return self
 
     def byteswap(self, inplace: bool = False) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 from .. import functional as F
 from ..tensor import Tensor
 from .init import constant_
-from .module import Module, Parameter, _float_dtype
+from .module import Module, Parameter, _float_dtype, _size
 
 
 def _inplace(m: Module) -> str:
@@ -55,11 +55,9 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: object = None
                  ) -> None:
         super().__init__()
-        n = num_parameters
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-            raise ValueError(f"PReLU: num_parameters must be a non-negative int, got {n!r}")
+        self.num_parameters = _size(num_parameters, "PReLU", "num_parameters")
         F._number(init, "PReLU", "init")
-        self.num_parameters, self.init = int(n), init
+        self.init = init
         self.weight = Parameter(np.empty(self.num_parameters, _float_dtype(dtype, "PReLU")))
         self.reset_parameters()
 

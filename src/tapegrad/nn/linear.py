@@ -10,7 +10,7 @@ from .. import functional as F
 from ..tape import ShapeError, current_scope
 from ..tensor import Tensor
 from . import init
-from .module import Module, Parameter, _float_dtype
+from .module import Module, Parameter, _float_dtype, _size
 
 
 class Linear(Module):
@@ -23,11 +23,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  dtype: object = None) -> None:
         super().__init__()
-        for name, n in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-                raise ValueError(f"Linear: {name} must be a non-negative int, got {n!r}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = _size(in_features, "Linear", "in_features")
+        self.out_features = _size(out_features, "Linear", "out_features")
         dt = _float_dtype(dtype, "Linear")
         self.weight = Parameter(np.empty((self.out_features, self.in_features), dt))
         self.register_parameter("bias", Parameter(np.empty(self.out_features, dt))

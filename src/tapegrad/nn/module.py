@@ -54,6 +54,14 @@ def _float_dtype(dtype: Any, who: str) -> np.dtype:
     return dt
 
 
+def _size(n: Any, who: str, name: str) -> int:
+    """A layer's size argument (in_features, num_embeddings, ...) as an int >= 0
+    (ValueError naming the layer and the argument for anything else)."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"{who}: {name} must be a non-negative int, got {n!r}")
+    return int(n)
+
+
 def zero_grads(params: Iterable[Tensor], set_to_none: bool) -> None:
     """p.grad = None for every p, or (set_to_none=False) zeros written in place into each
     .grad, so a reference to it kept elsewhere sees the zeros (PyTorch's zero_()). A grad

@@ -10,13 +10,7 @@ from .. import functional as F
 from ..tape import ShapeError, no_grad
 from ..tensor import Tensor
 from . import init
-from .module import Module, Parameter, _float_dtype
-
-
-def _size(n: object, who: str, name: str) -> int:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-        raise ValueError(f"{who}: {name} must be a non-negative int, got {n!r}")
-    return int(n)
+from .module import Module, Parameter, _float_dtype, _size
 
 
 class Embedding(Module):
