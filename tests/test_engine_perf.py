@@ -141,8 +141,8 @@ def test_a_freed_input_is_shown_by_a_stand_in_of_its_shape():
 def test_relu_backward_allocates_one_array_and_no_mask():
     """relu's vjp compares straight into an integer array and ANDs the gradient's bits into
     it (as PyTorch's threshold_backward makes one array): a 1 MiB gradient costs 1 MiB, not
-    1 MiB + a 0.25 MiB bool mask. The values: 0 at 0, as PyTorch's, and 0 at NaN (where
-    PyTorch's threshold_backward passes g, since NaN <= 0 is false)."""
+    1 MiB + a 0.25 MiB bool mask. The values are PyTorch's threshold_backward: 0 where the
+    output is <= 0 (so at 0), g elsewhere, also at a NaN (NaN <= 0 is false)."""
     a = np.linspace(-1, 1, MB // 4, dtype=np.float32)
     a[:4] = [np.nan, 0.0, -2.0, 3.0]
     out = np.maximum(a, 0)
@@ -162,9 +162,9 @@ def test_relu_backward_allocates_one_array_and_no_mask():
         tracemalloc.stop()
         st.arrays = False
     assert peak - before < 1.1 * MB, f"relu's vjp peaked {(peak - before) / MB:.2f} MiB"
-    np.testing.assert_array_equal(grad, np.where(a > 0, 2.0, 0.0).astype(np.float32))
-    assert grad.dtype == np.float32 and grad[:4].tolist() == [0.0, 0.0, 0.0, 2.0]
-    assert small.dtype == np.float32 and small.tolist() == [0.0, 0.0, 0.0, 2.0]
+    np.testing.assert_array_equal(grad, np.where(a <= 0, 0.0, 2.0).astype(np.float32))
+    assert grad.dtype == np.float32 and grad[:4].tolist() == [2.0, 0.0, 0.0, 2.0]
+    assert small.dtype == np.float32 and small.tolist() == [2.0, 0.0, 0.0, 2.0]
 
 
 def test_a_number_is_one_shared_constant_shown_per_use():

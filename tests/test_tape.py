@@ -272,6 +272,24 @@ def test_an_inf_gradient_stops_at_an_inactive_unit(fn, expected, dtype, create_g
     np.testing.assert_array_equal(g.numpy(), np.array(expected, dtype=dtype))
 
 
+@pytest.mark.parametrize("fn, expected", [
+    (lambda a, b: a.relu(), ([1.0, 0.0, 1.0], None)),
+    (lambda a, b: tg.maximum(a, b), ([1.0, 0.0, 1.0], [1.0, 1.0, 0.0])),
+    (lambda a, b: tg.minimum(a, b), ([1.0, 1.0, 0.0], [1.0, 0.0, 1.0])),
+    (lambda a, b: a.clip(-0.5, 0.5), ([0.0, 0.0, 0.0], None)),
+])
+def test_a_nan_input_gets_the_gradient_pytorchs_rules_give(fn, expected):
+    """x = [NaN, -1, 2], y = 0: PyTorch's rules drop the gradient where the unit is off
+    (relu's out <= 0, maximum's x < y, clamp's outside [lo, hi]), and NaN is never off in
+    the first two (every comparison with NaN is false) but is never inside the third."""
+    x = tg.tensor([np.nan, -1.0, 2.0], dtype="float64", requires_grad=True)
+    y = tg.zeros(3, dtype="float64", requires_grad=True)
+    out = fn(x, y)
+    gx, gy = tg.grad(out, [x, y], grad_outputs=tg.ones_like(out), allow_unused=True)
+    assert gx.tolist() == expected[0]
+    assert (gy is None) if expected[1] is None else gy.tolist() == expected[1]
+
+
 def test_backward_create_graph_records_grad():
     x = t64(2.0)
     (x ** 3).backward(create_graph=True)

@@ -521,32 +521,37 @@ _SAME_SIZE_INTS = {2: np.dtype(np.int16), 4: np.dtype(np.int32), 8: np.dtype(np.
 _LARGE_MASK_BYTES = 256 * 1024
 
 
-def _gated(g: np.ndarray, compare: np.ufunc, a: np.ndarray, b: Any) -> np.ndarray:
-    """g where compare(a, b) holds (a of g's shape), else exactly 0, also where g is inf or
-    NaN. In a float's bits: g AND all-ones where it holds, which costs about what g · mask
+def _gated(g: np.ndarray, drop: np.ufunc, a: np.ndarray, b: Any) -> np.ndarray:
+    """g, with an exact 0 where drop(a, b) holds (a of g's shape), also where g is inf or
+    NaN there. In a float's bits: g AND all-ones where kept, which costs about what g · mask
     does (np.where runs ~6x slower here). A large mask (from 256 KiB, where numpy starts
     reusing temporaries) is compared straight into the integer array, with no bool array."""
     g = np.asarray(g)
     ints = _SAME_SIZE_INTS.get(g.dtype.itemsize) if g.dtype.kind == "f" else None
     if ints is None:
-        return np.where(compare(a, b), g, g.dtype.type(0))
+        return np.where(drop(a, b), g.dtype.type(0), g)
     if g.nbytes < _LARGE_MASK_BYTES:
-        bits = np.asarray(compare(a, b)).astype(ints)  # 1 where it holds, 0 elsewhere
+        bits = np.asarray(drop(a, b)).astype(ints)  # 1 where dropped, 0 where kept
     else:
-        bits = compare(a, b, out=np.empty(g.shape, ints), casting="unsafe")
-    np.negative(bits, out=bits)  # all ones where it holds
+        bits = drop(a, b, out=np.empty(g.shape, ints), casting="unsafe")
+    bits -= 1  # 0 where dropped, all ones where kept
     np.bitwise_and(bits, g.view(ints), out=bits)
     return bits.view(g.dtype)
 
 
 def _relu_backward(g: np.ndarray, out: np.ndarray) -> np.ndarray:
-    return _gated(g, np.greater, out, 0)
+    """g, 0 where out <= 0: PyTorch's threshold_backward, which passes g at a NaN."""
+    return _gated(g, np.less_equal, out, 0)
 
 
 def _gate(g: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    with np.errstate(invalid="ignore"):  # inf · 0, where the mask then gives 0
-        g = g * mask
-    return _gated(g, np.not_equal, mask, 0)
+    """g · mask, exactly 0 where the mask is 0. The product is that already unless an inf
+    (or NaN) in g met a 0 there; only then, one NaN check later, are those zeroed."""
+    with np.errstate(invalid="ignore"):  # inf · 0
+        product = np.asarray(g * mask)
+    if not product.size or not np.isnan(product.max()):
+        return product
+    return _gated(product, np.equal, mask, 0)
 
 
 # relu's rule, g where out > 0 (PyTorch's threshold_backward), and the rule of clip and
@@ -567,9 +572,20 @@ sign = Primitive("sign", lambda a: np.sign(a), _flat)
 inside = Primitive("inside", lambda a, lo, hi: ((a >= lo if lo is not None else True)
                                                 & (a <= hi if hi is not None else True)
                                                 ).astype(a.dtype), _flat)
-ge_split = Primitive("ge_split", lambda a, b: (np.greater(a, b)
-                                               + 0.5 * np.equal(a, b)).astype(_float(a, b)),
-                     _flat, _flat)
+
+
+def _ge_split(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a's share of the gradient of maximum(a, b): 1 where a > b, ½ where a = b, 0 where
+    a < b, and 1 where either is NaN (PyTorch's rule: g, halved at ties, masked where
+    a < b). Of minimum(a, b): ge_split(b, a)."""
+    dt = _float(a, b)
+    share = np.asarray(np.less(a, b)).astype(dt)  # 0-d inputs give a numpy bool
+    np.subtract(1, share, out=share)
+    share -= np.equal(a, b) * dt.type(0.5)  # in dt: a float64 half would cost 10x here
+    return share
+
+
+ge_split = Primitive("ge_split", _ge_split, _flat, _flat)
 
 
 def _float(*arrays: np.ndarray) -> np.dtype:
