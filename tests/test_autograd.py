@@ -236,13 +236,15 @@ def test_backward_inputs_accumulates_into_those_tensors_only():
     y.backward(inputs=[w, z], retain_graph=True)
     assert x.grad is None and z.grad is None
     assert w.grad.tolist() == [3.0, 6.0] and h.grad.tolist() == [3.0, 3.0]
+    tg.autograd.backward(y, inputs=(t for t in [h]), retain_graph=True)  # any iterable
+    assert h.grad.tolist() == [6.0, 6.0]
     tg.autograd.backward(y, inputs=h)  # a computed tensor as the input: it accumulates
-    assert h.grad.tolist() == [6.0, 6.0] and w.grad.tolist() == [3.0, 6.0] and x.grad is None
-    for bad, error, match in (([], ValueError, "non-empty list"),
+    assert h.grad.tolist() == [9.0, 9.0] and w.grad.tolist() == [3.0, 6.0] and x.grad is None
+    for bad, error, match in (([], ValueError, "non-empty list"), (3, ValueError, "got 3"),
                               ([tg.ones(2)], ValueError, r"inputs\[0\] does not require grad"),
                               ([x, 3], TypeError, r"inputs\[1\] must be a Tensor, got int")):
         loss = (x * 2).sum()
         with pytest.raises(error, match=f"backward: .*{match}"):
             loss.backward(inputs=bad)
         loss.backward(inputs=x)  # the failed call freed nothing
-    assert x.grad.tolist() == [6.0, 6.0]
+    assert x.grad.tolist() == [8.0, 8.0]  # four failed calls, each followed by one that ran

@@ -1057,12 +1057,18 @@ def backward(roots: Sequence[Tensor], grads: Sequence[Any] | None = None,
 
 
 def _chosen_inputs(inputs: Any) -> dict[int, Tensor]:
-    """backward's `inputs` (a Tensor or a non-empty sequence of them, each requiring grad)
+    """backward's `inputs` (a Tensor or a non-empty iterable of them, each requiring grad)
     keyed as the sweep keys their gradients."""
     from .tensor import Tensor
 
-    chosen = [inputs] if isinstance(inputs, Tensor) else inputs
-    if not isinstance(chosen, (list, tuple)) or not chosen:
+    if isinstance(inputs, Tensor):
+        chosen = [inputs]
+    else:  # any iterable of tensors, as in PyTorch (a generator too)
+        try:
+            chosen = [] if isinstance(inputs, (str, bytes)) else list(inputs)
+        except TypeError:
+            chosen = []
+    if not chosen:
         raise ValueError(f"backward: inputs must be a Tensor or a non-empty list of tensors, "
                          f"got {inputs!r:.80}")
     for k, t in enumerate(chosen):
