@@ -143,6 +143,32 @@ def test_plateau_scheduler_gets_the_validation_loss():
         assert seen == history["val_loss" if val else "train_loss"]
 
 
+def test_a_per_batch_scheduler_steps_after_every_batch():
+    """scheduler_interval='batch': batch k trains at LinearLR's rate for step k,
+    lr0·(½ + ½·min(k, 6)/6), over two epochs of 4 batches; the epoch log shows the next one."""
+    X, y = blobs(40)
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.2)
+    sched = lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=6)
+    seen = []
+
+    def loss_fn(out, target):
+        seen.append(opt.param_groups[0]["lr"])
+        return F.cross_entropy(out, target)
+
+    history = training.fit(model, loss_fn, opt, (X, y), epochs=2, batch_size=10,
+                           scheduler=sched, scheduler_interval="batch", progress=False)
+    expected = [0.2 * (0.5 + 0.5 * min(k, 6) / 6) for k in range(8)]
+    np.testing.assert_allclose(seen, expected, rtol=1e-12)
+    assert sched.last_epoch == 8 and history["lr"] == pytest.approx([0.2 * (0.5 + 0.5 * 4 / 6),
+                                                                     0.2])
+    for kwargs, match in (({"scheduler_interval": "step"}, "'epoch' or 'batch', got 'step'"),
+                          ({"scheduler": lr_scheduler.ReduceLROnPlateau(opt),
+                            "scheduler_interval": "batch"}, "ReduceLROnPlateau steps on")):
+        with pytest.raises(ValueError, match=f"fit: .*{match}"):
+            training.fit(model, F.cross_entropy, opt, (X, y), progress=False, **kwargs)
+
+
 def test_progress_bar_is_shown(capsys):
     X, y = blobs(40)
     model = mlp()

@@ -479,7 +479,8 @@ def _train_step(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimiz
 
 
 def _check_fit_args(model: Any, loss_fn: Any, optimizer: Any, scheduler: Any, epochs: Any,
-                    initial_epoch: Any, callbacks: Any) -> list[Callback]:
+                    initial_epoch: Any, callbacks: Any, scheduler_interval: Any
+                    ) -> list[Callback]:
     """Raise before training on a bad argument; returns the callbacks as a list."""
     _check_model(model, "fit")
     if not callable(loss_fn):
@@ -507,6 +508,12 @@ def _check_fit_args(model: Any, loss_fn: Any, optimizer: Any, scheduler: Any, ep
         raise ValueError(f"fit: the scheduler ({type(scheduler).__name__}) was made for "
                          "another optimizer than the one passed to fit; its steps would "
                          "change that optimizer's learning rate")
+    if scheduler_interval not in ("epoch", "batch"):
+        raise ValueError(f"fit: scheduler_interval must be 'epoch' or 'batch', got "
+                         f"{scheduler_interval!r}")
+    if scheduler_interval == "batch" and isinstance(scheduler, ReduceLROnPlateau):
+        raise ValueError("fit: ReduceLROnPlateau steps on an epoch's loss; give it "
+                         "scheduler_interval='epoch'")
     return callbacks
 
 
@@ -521,7 +528,7 @@ def _check_reiterable(batches: Iterable[Any], name: str, epochs: int) -> None:
 def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
         train: Batches, val: Batches | None = None, epochs: int = 10, scheduler: Any = None,
         callbacks: Sequence[Callback] = (), progress: bool = True, batch_size: int = 32,
-        initial_epoch: int = 0) -> History:
+        initial_epoch: int = 0, scheduler_interval: str = "epoch") -> History:
     """Train `model` for epochs initial_epoch .. epochs-1 and return the History.
 
     train / val: a DataLoader, an iterable of (X, y) batches, or an (X, y) pair of arrays
@@ -529,7 +536,9 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     Each epoch: model.train(); per batch zero_grad, forward, loss, backward,
     optimizer.step(closure); then model.eval() and the validation pass under no_grad; then
     scheduler.step() (ReduceLROnPlateau gets the val loss, or the train loss without val);
-    then the callbacks. A tqdm bar shows the progress (progress=False hides it).
+    then the callbacks. scheduler_interval='batch' steps the scheduler after each batch's
+    optimizer step instead, for the schedules made per batch (OneCycleLR, CyclicLR, a
+    warmup counted in steps). A tqdm bar shows the progress (progress=False hides it).
     A batch whose loss is NaN or infinite stops training with a ValueError naming the
     epoch and batch, raised before that batch's optimizer step: the parameters and the
     optimizer keep their state after the last finite batch (buffers the forward pass
@@ -537,7 +546,8 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     and no callback's on_train_end runs (so EarlyStopping does not restore weights under an
     error)."""
     callbacks = _check_fit_args(model, loss_fn, optimizer, scheduler, epochs, initial_epoch,
-                                callbacks)
+                                callbacks, scheduler_interval)
+    per_batch = scheduler if scheduler_interval == "batch" else None
     train_batches = _loader(train, batch_size, "fit")
     val_batches = None if val is None else _loader(val, batch_size, "fit (val)")
     _check_reiterable(train_batches, "the training data", epochs - initial_epoch)
@@ -555,14 +565,14 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
         for epoch in range(initial_epoch, epochs):
             state.epoch = epoch
             bar.set_description(f"epoch {epoch + 1}/{epochs}")
-            logs = _fit_epoch(state, loss_fn, bar)
+            logs = _fit_epoch(state, loss_fn, bar, per_batch)
             if val_batches is not None:
                 logs.update({"val_" + k: v for k, v in
                              evaluate(model, val_batches, loss_fn).items()})
             logs["lr"] = float(optimizer.param_groups[0]["lr"])
             if isinstance(scheduler, ReduceLROnPlateau):
                 scheduler.step(logs.get("val_loss", logs["train_loss"]))
-            elif scheduler is not None:
+            elif scheduler is not None and per_batch is None:
                 scheduler.step()
             history.append(epoch, logs)
             bar.set_postfix({k: f"{v:.4g}" for k, v in logs.items() if k != "lr"})
@@ -577,14 +587,17 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
     return history
 
 
-def _fit_epoch(state: FitState, loss_fn: Callable[[Tensor, Tensor], Tensor], bar: tqdm
-               ) -> dict[str, float]:
-    """One pass over the training batches; returns {"train_loss", ["train_accuracy"]}."""
+def _fit_epoch(state: FitState, loss_fn: Callable[[Tensor, Tensor], Tensor], bar: tqdm,
+               per_batch: Any) -> dict[str, float]:
+    """One pass over the training batches, stepping `per_batch` (a scheduler, or None)
+    after each; returns {"train_loss", ["train_accuracy"]}."""
     state.model.train()
     meter = _Meter()
     for i, batch in enumerate(state.train):
         x, y = _split(batch, "fit")
         loss, out = _train_step(state.model, loss_fn, state.optimizer, x, y, state.epoch, i)
+        if per_batch is not None:
+            per_batch.step()
         meter.add(loss, out, np.asarray(y))
         bar.update(1)
         bar.set_postfix(loss=f"{meter.loss_sum / meter.n:.4g}", refresh=False)
