@@ -303,3 +303,255 @@ def test_einsum_refuses_a_repeated_subscript_of_two_sizes():
     with pytest.raises(ValueError, match=r"einsum: subscript 'i' is repeated in 'ii' with sizes "
                        r"0 and 1 \(einsum\('ii->i'\) of shapes \(0, 1\)"):
         tg.einsum("ii->i", tg.ones(0, 1))
+
+
+# ---------------------------------------------------------------------- the Tensor tail
+# (name, numpy's function, domain of the test inputs)
+UNARY = [
+    ("log2", np.log2, (0.1, 5)), ("log10", np.log10, (0.1, 5)), ("expm1", np.expm1, (-3, 3)),
+    ("exp2", np.exp2, (-3, 3)), ("tan", np.tan, (-1.2, 1.2)), ("asin", np.arcsin, (-0.9, 0.9)),
+    ("acos", np.arccos, (-0.9, 0.9)), ("atan", np.arctan, (-3, 3)), ("sinh", np.sinh, (-3, 3)),
+    ("cosh", np.cosh, (-3, 3)), ("asinh", np.arcsinh, (-3, 3)),
+    ("atanh", np.arctanh, (-0.9, 0.9)),
+]
+
+
+@pytest.mark.parametrize("name, fn, domain", UNARY, ids=[u[0] for u in UNARY])
+def test_float_functions_values_dtypes_and_gradients(name, fn, domain):
+    a = np.random.default_rng(5).uniform(*domain, (3, 4))
+    np.testing.assert_array_equal(getattr(tg, name)(tg.tensor(a)).numpy(), fn(a))
+    f32 = getattr(tg.tensor(a, dtype="float32"), name)()
+    assert f32.dtype == np.float32
+    np.testing.assert_array_equal(f32.numpy(), fn(a.astype(np.float32)))
+    k = [1, 2] if domain[0] > 0 else [0, 1] if domain[1] > 1 else [0]
+    ints = getattr(tg.tensor(k), name)()  # integers compute in float32, as in PyTorch
+    assert ints.dtype == np.float32
+    np.testing.assert_array_equal(ints.numpy(), fn(np.array(k, np.float32)))
+    x = tg.tensor(a, requires_grad=True)
+    assert tg.gradcheck(lambda x: getattr(x, name)(), x)
+    assert tg.gradcheck(_second_order(lambda x: getattr(x, name)()), x)
+
+
+def test_expm1_and_log2_log10_are_exact_where_compositions_round():
+    assert tg.tensor(1e-10, dtype="float64").expm1().item() == np.expm1(1e-10)  # exp − 1: 0
+    powers = tg.tensor([1.0, 8.0, 1024.0, 2.0 ** -20])
+    assert powers.log2().tolist() == [0.0, 3.0, 10.0, -20.0]
+    assert tg.tensor([1.0, 1000.0, 1e-5]).log10().tolist() == [0.0, 3.0, -5.0]
+    assert tg.exp2(tg.tensor([10, -1])).tolist() == [1024.0, 0.5]
+
+
+@pytest.mark.parametrize("name", ["floor", "ceil", "round", "trunc"])
+def test_rounding_values_and_zero_gradients(name):
+    a = np.array([[-2.5, -1.5, -0.5, 0.0], [0.5, 1.5, 2.5, 2.7]])
+    x = tg.tensor(a, requires_grad=True)
+    y = getattr(x, name)()
+    np.testing.assert_array_equal(y.numpy(), getattr(np, name)(a))  # round: half to even
+    assert y.requires_grad and y.dtype == np.float64  # as in PyTorch: gradient 0, not none
+    (y * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros_like(a))
+    # d/dx (round(x)·x) = round(x)
+    (g,) = tg.grad((getattr(x, name)() * x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.numpy(), getattr(np, name)(a))
+    ints = tg.tensor([3, -2])
+    out = getattr(tg, name)(ints)
+    assert out.dtype == np.int64 and out.tolist() == [3, -2] and out.data_ptr() != ints.data_ptr()
+    with pytest.raises(TypeError, match=f"{name}: not defined for bool"):
+        getattr(tg.tensor([True]), name)()
+
+
+def test_round_decimals_and_frac():
+    a = np.array([1.2345, -2.675, 125.0, 0.125])
+    for d in (-1, 0, 2, 3):
+        np.testing.assert_array_equal(tg.tensor(a).round(decimals=d).numpy(), np.round(a, d))
+    assert tg.round(tg.tensor([0.125]), 2).dtype == np.float32
+    with pytest.raises(TypeError, match="round: decimals=1 needs a floating tensor"):
+        tg.tensor([1, 2]).round(decimals=1)
+    with pytest.raises(TypeError, match="round: decimals must be an int"):
+        tg.tensor([1.0]).round(1.5)
+    np.testing.assert_array_equal(tg.frac(tg.tensor(a)).numpy(), a - np.trunc(a))
+    assert tg.tensor([-1.5, 2.25]).frac().tolist() == [-0.5, 0.25]
+    x = _f64(3, 4)
+    assert tg.gradcheck(lambda x: (x * 3).frac() * x, x)  # gradient 1 (away from integers)
+    with pytest.raises(TypeError, match="frac: needs a floating tensor, got int64"):
+        tg.tensor([1, 2]).frac()
+
+
+def _with_zeros(zeros, seed=0):
+    a = np.random.default_rng(seed).uniform(0.5, 1.5, (3, 4)) * np.array([1, -1, 1, -1])
+    a[0, :zeros] = 0.0  # row 0 holds `zeros` zeros, column 0 (for dim 0) one if any
+    return a
+
+
+@pytest.mark.parametrize("zeros", [0, 1, 2, 3])
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (0, False), (1, True), (-1, False),
+                                          ((0, 1), True)])
+def test_prod_values_and_gradients_with_zeros(zeros, dim, keepdim):
+    a = _with_zeros(zeros)
+    axis = dim
+    np.testing.assert_allclose(tg.tensor(a).prod(dim, keepdim).numpy(),
+                               np.prod(a, axis=axis, keepdims=keepdim), rtol=1e-15)
+    x = tg.tensor(a, requires_grad=True)
+    assert tg.gradcheck(lambda x: x.prod(dim, keepdim), x)
+    assert tg.gradcheck(_second_order(lambda x: x.prod(dim, keepdim)), x)
+
+
+def test_prod_gradient_at_zeros_is_the_product_of_the_others():
+    """PyTorch's rule: one zero in a slice gets the product of the others, the rest 0; two
+    zeros make the whole slice's gradient 0 (no 0/0 on the way)."""
+    x = tg.tensor([[2.0, 0.0, 3.0], [2.0, 0.0, 0.0], [2.0, 4.0, 3.0]], requires_grad=True)
+    x.prod(1).sum().backward()
+    assert x.grad.tolist() == [[0.0, 6.0, 0.0], [0.0, 0.0, 0.0], [12.0, 6.0, 8.0]]
+    y = tg.tensor([0.0, 0.0, 5.0], dtype="float64", requires_grad=True)
+    (g,) = tg.grad(y.prod(), y, create_graph=True)
+    assert g.tolist() == [0.0, 0.0, 0.0]
+    (h,) = tg.grad(g[0], y)  # ∂²/∂y0∂y1 of y0·y1·y2 = y2
+    assert h.tolist() == [0.0, 5.0, 0.0]
+
+
+def test_prod_dtypes_and_empty_slices():
+    assert tg.tensor([2, 3], dtype="int32").prod().dtype == np.int64  # as in PyTorch
+    assert tg.tensor([True, True]).prod().item() == 1 and tg.tensor([True]).prod().dtype == np.int64
+    assert tg.tensor(np.array([200, 2], np.uint8)).prod().item() == 400
+    assert tg.tensor([2.0, 3.0], dtype="float16").prod().dtype == np.float16
+    assert tg.ones(0).prod().item() == 1.0 and tg.zeros(0, 3).prod(0).tolist() == [1.0] * 3
+    assert tg.prod(tg.tensor(3.0), 0).item() == 3.0
+    x = tg.zeros(0, 2, requires_grad=True)
+    x.prod(0).sum().backward()
+    assert x.grad.shape == (0, 2)
+    with pytest.raises(ValueError, match="prod: axis 2 is out of range for a 2-d"):
+        x.prod(2)
+
+
+@pytest.mark.parametrize("ddof", [0, 1])
+def test_var_mean_and_std_mean(ddof):
+    a = np.random.default_rng(6).standard_normal((3, 5))
+    v, m = tg.var_mean(tg.tensor(a), dim=1, keepdim=True, correction=ddof)
+    np.testing.assert_allclose(v.numpy(), a.var(axis=1, ddof=ddof, keepdims=True), rtol=1e-14)
+    np.testing.assert_allclose(m.numpy(), a.mean(axis=1, keepdims=True), rtol=1e-14)
+    s, m = tg.tensor(a).std_mean(0, ddof=ddof)
+    np.testing.assert_allclose(s.numpy(), a.std(axis=0, ddof=ddof), rtol=1e-14)
+    np.testing.assert_allclose(m.numpy(), a.mean(axis=0), rtol=1e-14)
+    x = tg.tensor(a, requires_grad=True)
+    assert tg.gradcheck(lambda x: tg.std_mean(x, 1, ddof=ddof)[0] + x.var_mean(1)[1], x)
+
+
+def test_var_mean_defaults_to_ddof_0_like_var():
+    a = np.array([1.0, 2.0, 4.0])
+    v, m = tg.tensor(a).var_mean()
+    assert v.item() == pytest.approx(a.var()) and m.item() == pytest.approx(a.mean())
+    assert tg.tensor(a).var_mean(unbiased=True)[0].item() == pytest.approx(a.var(ddof=1))
+    with pytest.raises(TypeError, match="std_mean: got ddof=1 and correction=1"):
+        tg.tensor(a).std_mean(ddof=1, correction=1)
+
+
+def test_logical_functions_are_bool_and_broadcast():
+    a, b = np.array([[0.0, 1.5, -2.0]]), np.array([[1], [0]])
+    for name in ("logical_and", "logical_or", "logical_xor"):
+        out = getattr(tg, name)(tg.tensor(a, requires_grad=True), tg.tensor(b))
+        assert out.dtype == np.bool_ and not out.requires_grad
+        np.testing.assert_array_equal(out.numpy(), getattr(np, name)(a, b))
+    assert tg.logical_not(tg.tensor([0, 3])).tolist() == [True, False]
+    assert tg.tensor([True, False]).logical_and([True, True]).tolist() == [True, False]
+    with pytest.raises(ValueError, match=r"logical_or: shapes \(1, 3\) and \(2,\) do not"):
+        tg.tensor(a).logical_or(tg.tensor([1, 0]))
+
+
+def test_tensor_where_and_masked_select():
+    x = _f64(2, 3)
+    c = np.array([[True, False, True], [False, False, True]])
+    np.testing.assert_array_equal(x.where(c, 0.0).numpy(), np.where(c, x.numpy(), 0.0))
+    assert tg.gradcheck(lambda x, y: x.where(tg.tensor(c), y) * x, [x, _f64(3, seed=1)])
+    np.testing.assert_array_equal(tg.masked_select(x, c).numpy(), x.numpy()[c])
+    row = np.array([True, False, True])  # broadcast: x's shape
+    np.testing.assert_array_equal(x.masked_select(row).numpy(), x.numpy()[:, row].ravel())
+    big = np.array([[[True]], [[False]]])  # broadcast: the mask's shape, (2, 2, 3)
+    assert x.masked_select(big).shape == (6,)
+    assert tg.gradcheck(lambda x: x.masked_select(tg.tensor(big)) ** 2, x)
+    with pytest.raises(TypeError, match="where: condition must be boolean, got int64"):
+        x.where(np.ones((2, 3), int), 0.0)
+    with pytest.raises(TypeError, match="masked_select: mask must be boolean"):
+        x.masked_select([1, 0, 1])
+    with pytest.raises(ValueError, match=r"masked_select: mask shape \(2,\) does not"):
+        x.masked_select(np.array([True, False]))
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_scatter_add_values_and_gradients(dim):
+    rng = np.random.default_rng(7)
+    s, src = rng.standard_normal((3, 4)), rng.standard_normal((4, 5))
+    index = rng.integers(0, s.shape[dim], (2, 3))  # repeated positions add up
+    expected = s.copy()
+    for (i, j), k in np.ndenumerate(index):
+        expected[(k, j) if dim == 0 else (i, k)] += src[i, j]
+    out = tg.tensor(s).scatter_add(dim, tg.tensor(index), tg.tensor(src))
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-15)
+    assert tg.gradcheck(lambda s, src: tg.scatter_add(s, dim, index, src) ** 2,
+                        [_f64(3, 4), _f64(4, 5, seed=1)])
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda s: s.scatter_add(0, [[0.0]], s), TypeError, "index must be integers"),
+    (lambda s: s.scatter_add(0, [[0]], s.float()), TypeError, "src must have the tensor's"),
+    (lambda s: s.scatter_add(0, [[0]], [[1.0]]), TypeError, "src must be a Tensor"),
+    (lambda s: s.scatter_add(0, [0], s), ValueError, r"index of shape \(1,\) does not fit"),
+    (lambda s: s.scatter_add(0, [[0, 0, 0, 0]], s), ValueError, "does not fit"),
+    (lambda s: s.scatter_add(1, [[3]], s), IndexError, "index 3 is out of range for axis 1"),
+    (lambda s: s.scatter_add(2, [[0]], s), ValueError, "axis 2 is out of range"),
+])
+def test_scatter_add_errors(call, error, match):
+    with pytest.raises(error, match=f"scatter_add: .*{match}"):
+        call(tg.zeros(2, 3, dtype="float64"))
+
+
+def test_multinomial_draws_repeat_and_follow_the_weights():
+    w = tg.tensor([[1.0, 0.0, 3.0, 4.0], [0.0, 0.0, 1.0, 1.0]])
+    tg.manual_seed(3)
+    first = tg.multinomial(w, 2000, replacement=True)
+    tg.manual_seed(3)
+    assert first.dtype == np.int64 and first.shape == (2, 2000)
+    np.testing.assert_array_equal(first.numpy(), w.multinomial(2000, True).numpy())
+    counts = np.stack([np.bincount(r, minlength=4) for r in first.numpy()]) / 2000
+    np.testing.assert_allclose(counts, w.numpy() / w.numpy().sum(1, keepdims=True), atol=0.04)
+    tg.manual_seed(4)
+    once = tg.multinomial(w, 4).numpy()  # without replacement: each category once, the
+    assert (np.sort(once, 1) == np.arange(4)).all()  # zero weights after the others
+    assert set(once[0, :3]) == {0, 2, 3} and set(once[1, :2]) == {2, 3}
+    firsts = np.array([tg.multinomial(tg.tensor([1.0, 3.0]), 1).item() for _ in range(2000)])
+    assert abs(firsts.mean() - 0.75) < 0.04  # the first draw follows the weights
+    assert tg.multinomial(tg.tensor([0.0, 2.0]), 3, replacement=True).tolist() == [1, 1, 1]
+    assert tg.multinomial(tg.ones(0, 3), 2).shape == (0, 2)
+
+
+@pytest.mark.parametrize("weights, n, kwargs, error, match", [
+    ([1.0, -1.0], 1, {}, ValueError, "finite and >= 0"),
+    ([1.0, np.nan], 1, {}, ValueError, "finite and >= 0"),
+    ([[1.0, 1.0], [0.0, 0.0]], 1, {}, ValueError, "row 1 of the weights sums to 0"),
+    ([1.0, 1.0], 3, {}, ValueError, "cannot draw 3 samples from 2 categories"),
+    ([1.0, 1.0], 0, {}, ValueError, "num_samples must be positive"),
+    ([1.0, 1.0], 1.0, {}, TypeError, "num_samples must be an int"),
+    ([1, 1], 1, {}, TypeError, "must be floating, got int64"),
+    ([[[1.0]]], 1, {}, ValueError, "1-D or 2-D"),
+])
+def test_multinomial_errors_change_no_state(weights, n, kwargs, error, match):
+    state = tg.get_rng_state()
+    with pytest.raises(error, match=f"multinomial: .*{match}"):
+        tg.multinomial(tg.tensor(np.array(weights)), n, **kwargs)
+    assert tg.get_rng_state() == state
+
+
+def test_bernoulli():
+    p = tg.tensor(np.linspace(0.0, 1.0, 5), requires_grad=True)
+    tg.manual_seed(5)
+    draws = np.stack([tg.bernoulli(p).numpy() for _ in range(2000)])
+    assert draws.dtype == np.float64 and set(np.unique(draws)) <= {0.0, 1.0}
+    np.testing.assert_allclose(draws.mean(0), p.numpy(), atol=0.04)
+    assert draws[:, 0].max() == 0.0 and draws[:, -1].min() == 1.0
+    tg.manual_seed(5)
+    np.testing.assert_array_equal(p.bernoulli().numpy(), draws[0])
+    assert tg.bernoulli(tg.full((2,), 0.5, dtype="float32")).dtype == np.float32
+    state = tg.get_rng_state()
+    with pytest.raises(ValueError, match=r"bernoulli: p must be in \[0, 1\]"):
+        tg.bernoulli(tg.tensor([1.5]))
+    with pytest.raises(TypeError, match="bernoulli: p must be floating"):
+        tg.bernoulli(tg.tensor([1]))
+    assert tg.get_rng_state() == state

@@ -105,11 +105,16 @@ def _function(name: str):
  split, chunk, unbind, masked_fill, flip, roll, argsort, sort, topk, cumsum, outer, diag, trace,
  tril, triu, isclose, squeeze, unsqueeze, reshape, transpose, permute, flatten, clone, square,
  log1p, rsqrt, dot, amax, amin, clamp_min, clamp_max, index_select, isnan, isinf, isfinite, all,
- any) = map(_function, """exp log sqrt sin cos tanh sigmoid relu abs sum mean var std max min
-    argmax argmin logsumexp norm clamp clip pow neg reciprocal sign numel t mm bmm gather split
-    chunk unbind masked_fill flip roll argsort sort topk cumsum outer diag trace tril triu
-    isclose squeeze unsqueeze reshape transpose permute flatten clone square log1p rsqrt dot
-    amax amin clamp_min clamp_max index_select isnan isinf isfinite all any""".split())
+ any, prod, floor, ceil, round, trunc, frac, log2, log10, expm1, exp2, tan, asin, acos, atan,
+ sinh, cosh, asinh, atanh, logical_and, logical_or, logical_xor, logical_not, masked_select,
+ scatter_add, multinomial, bernoulli, var_mean, std_mean) = map(_function, """exp log sqrt sin
+    cos tanh sigmoid relu abs sum mean var std max min argmax argmin logsumexp norm clamp clip
+    pow neg reciprocal sign numel t mm bmm gather split chunk unbind masked_fill flip roll
+    argsort sort topk cumsum outer diag trace tril triu isclose squeeze unsqueeze reshape
+    transpose permute flatten clone square log1p rsqrt dot amax amin clamp_min clamp_max
+    index_select isnan isinf isfinite all any prod floor ceil round trunc frac log2 log10 expm1
+    exp2 tan asin acos atan sinh cosh asinh atanh logical_and logical_or logical_xor logical_not
+    masked_select scatter_add multinomial bernoulli var_mean std_mean""".split())
 
 
 def _or_pairwise(reduce, pairwise, name: str):
@@ -131,8 +136,9 @@ def _or_pairwise(reduce, pairwise, name: str):
 
 
 max, min = _or_pairwise(max, maximum, "max"), _or_pairwise(min, minimum, "min")
-# all and any stay out of `import *`: the builtins take generators, tg.all(x) takes a tensor
-__all__ = [n for n in dir() if not n.startswith("_") and n not in ("all", "any")]
+# all, any and round stay out of `import *`: the builtins take generators (round a number),
+# tg.all(x) takes a tensor
+__all__ = [n for n in dir() if not n.startswith("_") and n not in ("all", "any", "round")]
 
 # PyTorch's dtype aliases (tg.tensor(y, dtype=tg.long), t.to(tg.float)); the names that are
 # Python builtins stay out of __all__, so `from tapegrad import *` does not shadow float()

@@ -406,6 +406,32 @@ cos = Primitive("cos", np.cos,
                 lambda g, out, a: -(g * sin(a)))
 tanh = Primitive("tanh", np.tanh,
                  lambda g, out, a: g - g * (out * out))  # g·(1 - tanh²)
+# the functions numpy computes to the last bit where a composition would round on the way
+# (log(8)/log(2) is not 3 in float32, exp(x) - 1 loses x near 0): each its own primitive
+log2 = Primitive("log2", np.log2,
+                 lambda g, out, a: g / (a * math.log(2)))
+log10 = Primitive("log10", np.log10,
+                  lambda g, out, a: g / (a * math.log(10)))
+expm1 = Primitive("expm1", np.expm1,
+                  lambda g, out, a: g * (out + 1))
+exp2 = Primitive("exp2", np.exp2,
+                 lambda g, out, a: g * (out * math.log(2)))
+tan = Primitive("tan", np.tan,
+                lambda g, out, a: g * (out * out + 1))  # g·(1 + tan²)
+asin = Primitive("asin", np.arcsin,
+                 lambda g, out, a: g / sqrt(1 - a * a))
+acos = Primitive("acos", np.arccos,
+                 lambda g, out, a: -g / sqrt(1 - a * a))
+atan = Primitive("atan", np.arctan,
+                 lambda g, out, a: g / (a * a + 1))
+sinh = Primitive("sinh", np.sinh,
+                 lambda g, out, a: g * cosh(a))
+cosh = Primitive("cosh", np.cosh,
+                 lambda g, out, a: g * sinh(a))
+asinh = Primitive("asinh", np.arcsinh,
+                  lambda g, out, a: g / sqrt(a * a + 1))
+atanh = Primitive("atanh", np.arctanh,
+                  lambda g, out, a: g / (1 - a * a))
 
 
 def _sigmoid(a: np.ndarray) -> np.ndarray:
@@ -569,6 +595,11 @@ gate = Primitive("gate", _gate,
 # gradient taken with create_graph=True still depends on the input, so differentiating it
 # again gives zeros (as PyTorch's abs does) instead of "does not require grad"
 sign = Primitive("sign", lambda a: np.sign(a), _flat)
+# rounding: piecewise constant, so gradient 0 (PyTorch's too, and its result requires grad)
+floor = Primitive("floor", np.floor, _flat)
+ceil = Primitive("ceil", np.ceil, _flat)
+trunc = Primitive("trunc", np.trunc, _flat)
+round = Primitive("round", lambda a, decimals: np.round(a, decimals), _flat)
 inside = Primitive("inside", lambda a, lo, hi: ((a >= lo if lo is not None else True)
                                                 & (a <= hi if hi is not None else True)
                                                 ).astype(a.dtype), _flat)
@@ -652,6 +683,34 @@ max = Primitive("max", lambda a, axis, keepdims: a.max(axis=axis, keepdims=keepd
                 _extreme_vjp)
 min = Primitive("min", lambda a, axis, keepdims: a.min(axis=axis, keepdims=keepdims),
                 _extreme_vjp)
+
+
+def _prod(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:
+    """Π over axis; integers and bools multiply in int64, as in PyTorch (numpy: uint64 for
+    unsigned ones). The product of nothing is 1."""
+    return a.prod(axis=axis, keepdims=keepdims,
+                  dtype=_INT64 if a.dtype.kind in "iub" else None)
+
+
+def _prod_vjp(g: Tensor, out: Tensor, a: Tensor, axis: tuple[int, ...] | None,
+              keepdims: bool) -> Tensor:
+    """d/da_k Π a = Π_{j≠k} a_j, without dividing by a zero: p = the product of the slice's
+    nonzero entries, and Π_{j≠k} a_j = p/a_k (a_k ≠ 0; p where a_k = 0) times W_k, the
+    product of the zeros other than a_k: 1 when there are none, 0 when there are some. As a
+    value W_k is 1 or 0 (PyTorch's rule: one zero in a slice gets the product of the
+    others, two or more zeros make it all 0), and it is recorded to have W_k's derivative
+    (for create_graph=True): with one other zero a_j, W_k = a_j, the sum of the other zeros;
+    with two or more, 0 (so are their products' first derivatives)."""
+    zero = equal_mask(a, 0)  # constants: which entries are 0, how many others are
+    others = sum(zero, axis=axis, keepdims=True) - zero
+    safe = where(zero, 1, a)
+    zeros = where(zero, a, 0)  # the zeros themselves, 0 in value, for their derivative
+    w = where(equal_mask(others, 0), 1,
+              where(equal_mask(others, 1), sum(zeros, axis=axis, keepdims=True) - zeros, 0))
+    return _kept(g, a.shape, axis) * (prod(safe, axis=axis, keepdims=True) / safe * w)
+
+
+prod = Primitive("prod", _prod, _prod_vjp)
 
 
 def _logsumexp(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.ndarray:

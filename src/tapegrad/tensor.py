@@ -989,6 +989,32 @@ class Tensor:
         """Where the values are neither NaN nor ±inf, a bool tensor (no gradient)."""
         return Tensor._make(np.isfinite(self._data), False)
 
+    def logical_and(self, other: Any) -> Tensor:
+        """x ≠ 0 and y ≠ 0, elementwise, broadcast: a bool tensor (no gradient)."""
+        return self._logical(np.logical_and, other)
+
+    def logical_or(self, other: Any) -> Tensor:
+        """x ≠ 0 or y ≠ 0, elementwise, broadcast: a bool tensor (no gradient)."""
+        return self._logical(np.logical_or, other)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        """Exactly one of x ≠ 0 and y ≠ 0, elementwise, broadcast: a bool tensor (no
+        gradient)."""
+        return self._logical(np.logical_xor, other)
+
+    def logical_not(self) -> Tensor:
+        """x = 0, elementwise: a bool tensor (no gradient)."""
+        return Tensor._make(np.logical_not(self._data), False)
+
+    def _logical(self, fn: Any, other: Any) -> Tensor:
+        b = other._data if isinstance(other, Tensor) else _as_array(other, None, fn.__name__)
+        try:
+            np.broadcast_shapes(self.shape, b.shape)
+        except ValueError:
+            raise ShapeError(f"{fn.__name__}: shapes {self.shape} and {b.shape} do not "
+                             "broadcast") from None
+        return Tensor._make(np.asarray(fn(self._data, b)), False)
+
     # ------------------------------------------------------------------ elementwise
     # float functions of integers (or bools) compute in float32, as in PyTorch (numpy: float64)
     def exp(self) -> Tensor:
@@ -1014,6 +1040,54 @@ class Tensor:
 
     def cos(self) -> Tensor:
         return ops.cos(self if self._data.dtype.kind == "f" else self.float())
+
+    def log2(self) -> Tensor:
+        """log₂ x; the gradient is 1/(x·ln 2)."""
+        return ops.log2(self if self._data.dtype.kind == "f" else self.float())
+
+    def log10(self) -> Tensor:
+        """log₁₀ x; the gradient is 1/(x·ln 10)."""
+        return ops.log10(self if self._data.dtype.kind == "f" else self.float())
+
+    def expm1(self) -> Tensor:
+        """eˣ − 1, exact near 0 (where exp(x) − 1 cancels); the gradient is eˣ."""
+        return ops.expm1(self if self._data.dtype.kind == "f" else self.float())
+
+    def exp2(self) -> Tensor:
+        """2ˣ; the gradient is 2ˣ·ln 2."""
+        return ops.exp2(self if self._data.dtype.kind == "f" else self.float())
+
+    def tan(self) -> Tensor:
+        """tan x; the gradient is 1 + tan² x."""
+        return ops.tan(self if self._data.dtype.kind == "f" else self.float())
+
+    def asin(self) -> Tensor:
+        """arcsin x (NaN outside [−1, 1]); the gradient is 1/√(1 − x²)."""
+        return ops.asin(self if self._data.dtype.kind == "f" else self.float())
+
+    def acos(self) -> Tensor:
+        """arccos x (NaN outside [−1, 1]); the gradient is −1/√(1 − x²)."""
+        return ops.acos(self if self._data.dtype.kind == "f" else self.float())
+
+    def atan(self) -> Tensor:
+        """arctan x; the gradient is 1/(1 + x²)."""
+        return ops.atan(self if self._data.dtype.kind == "f" else self.float())
+
+    def sinh(self) -> Tensor:
+        """sinh x; the gradient is cosh x."""
+        return ops.sinh(self if self._data.dtype.kind == "f" else self.float())
+
+    def cosh(self) -> Tensor:
+        """cosh x; the gradient is sinh x."""
+        return ops.cosh(self if self._data.dtype.kind == "f" else self.float())
+
+    def asinh(self) -> Tensor:
+        """arsinh x = log(x + √(x² + 1)); the gradient is 1/√(x² + 1)."""
+        return ops.asinh(self if self._data.dtype.kind == "f" else self.float())
+
+    def atanh(self) -> Tensor:
+        """artanh x (NaN outside [−1, 1], ±inf at ±1); the gradient is 1/(1 − x²)."""
+        return ops.atanh(self if self._data.dtype.kind == "f" else self.float())
 
     def sigmoid(self) -> Tensor:
         return ops.sigmoid(self)  # the primitive computes integers in float32
@@ -1067,6 +1141,41 @@ class Tensor:
         """−1, 0 or 1 by the sign of each element (of bools: the bools); gradient 0."""
         return self if self._data.dtype.kind == "b" else ops.sign(self)
 
+    def floor(self) -> Tensor:
+        """⌊x⌋, the largest integer ≤ x (integers: a copy); gradient 0."""
+        return self._rounded(ops.floor, "floor")
+
+    def ceil(self) -> Tensor:
+        """⌈x⌉, the smallest integer ≥ x (integers: a copy); gradient 0."""
+        return self._rounded(ops.ceil, "ceil")
+
+    def trunc(self) -> Tensor:
+        """x rounded toward 0 (integers: a copy); gradient 0."""
+        return self._rounded(ops.trunc, "trunc")
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """x rounded to the nearest multiple of 10^−decimals, halves to even (2.5 → 2,
+        0.125 → 0.12 with decimals=2, as PyTorch and numpy); integers: a copy (decimals 0
+        only); gradient 0."""
+        decimals = _int(decimals, "round", "decimals")
+        if decimals and self._data.dtype.kind != "f":
+            raise TypeError(f"round: decimals={decimals} needs a floating tensor, got "
+                            f"{self.dtype}")
+        return self._rounded(ops.round, "round", decimals=decimals)
+
+    def frac(self) -> Tensor:
+        """x − trunc(x), the fractional part with x's sign (floating tensors only); the
+        gradient is 1."""
+        if self._data.dtype.kind != "f":
+            raise TypeError(f"frac: needs a floating tensor, got {self.dtype}")
+        return self - self.trunc()
+
+    def _rounded(self, op: ops.Primitive, who: str, **params: Any) -> Tensor:
+        kind = self._data.dtype.kind
+        if kind == "b":
+            raise TypeError(f"{who}: not defined for bool tensors (as in PyTorch)")
+        return op(self, **params) if kind == "f" else ops.clone(self)
+
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """where(mask, value, self): value (a number, or a 0-d tensor, which gets the summed
         gradient of the filled entries) where the boolean mask is true. mask broadcasts with
@@ -1116,6 +1225,13 @@ class Tensor:
         if dim is not None or keepdim is not None:
             axis, keepdims = _dims("mean", axis, keepdims, dim, keepdim)
         return ops.mean(self, axis=_axes(axis, self.ndim, "mean"), keepdims=keepdims)
+
+    def prod(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Π over dim (an int or a tuple; all axes by default); integers and bools multiply
+        in int64, and the product of no values is 1. The gradient at x_k is Π_{j≠k} x_j, also
+        where the slice holds zeros (with one zero, that entry gets the product of the
+        others and the rest 0; with two or more, all 0), as in PyTorch."""
+        return ops.prod(self, axis=_axes(dim, self.ndim, "prod"), keepdims=keepdim)
 
     def max(self, axis: Any = None, keepdims: bool = False, *, dim: int | None = None,
             keepdim: bool | None = None) -> Tensor | ValuesIndices:
@@ -1204,6 +1320,29 @@ class Tensor:
         PyTorch (sqrt's own is 1/0 there; see _root)."""
         return _root(self._var(axis, keepdims, ddof, dim, keepdim, unbiased, correction,
                                "std"), 2)
+
+    def var_mean(self, axis: Any = None, keepdims: bool = False, ddof: int = 0, *,
+                 dim: Any = None, keepdim: bool | None = None, unbiased: bool | None = None,
+                 correction: int | None = None) -> tuple[Tensor, Tensor]:
+        """(var, mean), the arguments as for var: ddof=0 unless ddof, unbiased or
+        correction is given, as tapegrad's var (PyTorch's var_mean defaults to correction=1;
+        pass correction=1 for its values)."""
+        v = self._var(axis, keepdims, ddof, dim, keepdim, unbiased, correction, "var_mean")
+        return v, self._mean_like(axis, keepdims, dim, keepdim, "var_mean")
+
+    def std_mean(self, axis: Any = None, keepdims: bool = False, ddof: int = 0, *,
+                 dim: Any = None, keepdim: bool | None = None, unbiased: bool | None = None,
+                 correction: int | None = None) -> tuple[Tensor, Tensor]:
+        """(std, mean), the arguments as for var_mean (ddof=0 by default; PyTorch's
+        correction=1 on request)."""
+        v = self._var(axis, keepdims, ddof, dim, keepdim, unbiased, correction, "std_mean")
+        return _root(v, 2), self._mean_like(axis, keepdims, dim, keepdim, "std_mean")
+
+    def _mean_like(self, axis: Any, keepdims: bool, dim: Any, keepdim: bool | None,
+                   who: str) -> Tensor:
+        if dim is not None or keepdim is not None:
+            axis, keepdims = _dims(who, axis, keepdims, dim, keepdim)
+        return ops.mean(self, axis=_axes(axis, self.ndim, who), keepdims=keepdims)
 
     def norm(self, p: float | str = 2, axis: Any = None, keepdims: bool = False, *,
              dim: Any = None, keepdim: bool | None = None) -> Tensor:
@@ -1494,6 +1633,112 @@ class Tensor:
             raise TapegradIndexError(f"index_select: index {bad} is out of range for axis "
                                      f"{ax} of size {n}")
         return ops.getitem(self, index=(slice(None),) * ax + (idx,))
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """tg.where(condition, self, other): self where the boolean condition holds, else
+        other (broadcast); the gradient flows to the side chosen."""
+        c = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
+        if c.dtype != np.bool_:
+            raise TypeError(f"where: condition must be boolean, got {c.dtype}")
+        return ops.where(Tensor._make(c, False), self, other)
+
+    def masked_select(self, mask: Any) -> Tensor:
+        """The entries where the boolean mask (broadcast with self) is true, as a 1-D tensor
+        in row-major order; the gradient goes back to those entries (summed over a broadcast
+        self)."""
+        m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_select: mask must be boolean, got {m.dtype}")
+        try:
+            shape = np.broadcast_shapes(self.shape, m.shape)
+        except ValueError:
+            raise ShapeError(f"masked_select: mask shape {m.shape} does not broadcast with "
+                             f"the tensor's shape {self.shape}") from None
+        x = self if self.shape == shape else self.broadcast_to(shape)
+        return x[np.broadcast_to(m, shape)]
+
+    def scatter_add(self, dim: int, index: Any, src: Tensor) -> Tensor:
+        """A copy of self with src[i][j][k] added at [index[i][j][k]][j][k] for dim 0 (the
+        index replaces the position along dim), repeated positions adding up: PyTorch's
+        out-of-place scatter_add. index is an integer array of self's number of axes, no
+        larger than src anywhere nor than self outside dim; src of self's dtype (only its
+        part of index's shape is read). The gradient is g for self and g.gather(dim, index)
+        for src."""
+        idx = index._data if isinstance(index, Tensor) else np.asarray(index)
+        if not isinstance(src, Tensor):
+            raise TypeError(f"scatter_add: src must be a Tensor, got {type(src).__name__}")
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"scatter_add: index must be integers, got {idx.dtype}")
+        if src.dtype != self.dtype:
+            raise TypeError(f"scatter_add: src must have the tensor's dtype {self.dtype}, got "
+                            f"{src.dtype}")
+        ax = self._axis_of(dim, "scatter_add")
+        if idx.ndim != self.ndim or src.ndim != self.ndim or any(
+                m > k or (d != ax and m > n)
+                for d, (m, n, k) in enumerate(zip(idx.shape, self.shape, src.shape))):
+            raise ShapeError(f"scatter_add: index of shape {idx.shape} does not fit a tensor "
+                             f"of shape {self.shape} along axis {ax} with src of shape "
+                             f"{src.shape} (same number of axes; no larger than src, nor "
+                             "than the tensor outside dim)")
+        if idx.size and not (idx.min() >= 0 and idx.max() < self.shape[ax]):
+            bad = idx[(idx < 0) | (idx >= self.shape[ax])].flat[0]
+            raise TapegradIndexError(f"scatter_add: index {bad} is out of range for axis "
+                                     f"{ax} of size {self.shape[ax]}")
+        part = src if src.shape == idx.shape else src[tuple(slice(0, m) for m in idx.shape)]
+        key = np.ix_(*(np.arange(m) for m in idx.shape))
+        added = ops.scatter(part, shape=self.shape, index=key[:ax] + (idx,) + key[ax + 1:])
+        return self + added
+
+    def multinomial(self, num_samples: int, replacement: bool = False) -> Tensor:
+        """int64 indices of categories drawn with probabilities proportional to the weights
+        (self: 1-D, or 2-D with one distribution per row), num_samples per row, from
+        tapegrad's generator. With replacement, each draw is independent (inverse CDF);
+        without, every category is drawn at most once: the num_samples largest w_i/E_i for
+        E_i exponential draws (the order of successive draws, as PyTorch's sampler), so
+        zero weights come only after the others are used up."""
+        w = self._data
+        if w.dtype.kind != "f":
+            raise TypeError(f"multinomial: the weights must be floating, got {self.dtype}")
+        if w.ndim not in (1, 2):
+            raise ShapeError(f"multinomial: the weights must be 1-D or 2-D, got shape "
+                             f"{self.shape}")
+        n = _int(num_samples, "multinomial", "num_samples")
+        categories = w.shape[-1]
+        if n <= 0:
+            raise ValueError(f"multinomial: num_samples must be positive, got {n}")
+        if not replacement and n > categories:
+            raise ValueError(f"multinomial: cannot draw {n} samples from {categories} "
+                             "categories without replacement")
+        rows = w.reshape(w.shape[0] if w.ndim == 2 else 1, categories)
+        if not (np.isfinite(rows).all() and (rows >= 0).all()):
+            raise ValueError("multinomial: the weights must be finite and >= 0")
+        total = rows.sum(axis=1, dtype=np.float64)
+        if not (total > 0).all():
+            raise ValueError(f"multinomial: row {int(np.argmin(total > 0))} of the weights "
+                             "sums to 0 (no category to draw)")
+        gen = _random.generator()
+        if replacement:
+            cdf = np.cumsum(rows, axis=1, dtype=np.float64)
+            u = gen.random((rows.shape[0], n)) * total[:, None]
+            last = categories - 1 - np.argmax(rows[:, ::-1] > 0, axis=1)  # last w_i > 0
+            drawn = np.array([np.minimum(np.searchsorted(c, v, side="right"), k)
+                              for c, v, k in zip(cdf, u, last)]).reshape(u.shape)
+        else:
+            with np.errstate(divide="ignore"):
+                keys = rows / gen.standard_exponential(rows.shape)
+            drawn = np.argsort(-keys, axis=1, kind="stable")[:, :n]
+        return Tensor._make(drawn.reshape(w.shape[:-1] + (n,)).astype(int64), False)
+
+    def bernoulli(self) -> Tensor:
+        """1 with probability p (self's values, in [0, 1]) and 0 otherwise, in self's floating
+        dtype, from tapegrad's generator: u < p for u uniform in [0, 1). A draw: no gradient
+        flows to p (PyTorch's is 0)."""
+        p = self._data
+        if p.dtype.kind != "f":
+            raise TypeError(f"bernoulli: p must be floating, got {self.dtype}")
+        if not ((p >= 0) & (p <= 1)).all():
+            raise ValueError("bernoulli: p must be in [0, 1]")
+        return Tensor._make((_random.generator().random(p.shape) < p).astype(p.dtype), False)
 
     def view_as(self, other: Tensor) -> Tensor:
         """self.reshape(other.shape)."""
