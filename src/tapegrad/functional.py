@@ -18,8 +18,8 @@ import numpy as np
 
 from . import ops
 from . import random as _random
-from .tape import ShapeError, TapegradIndexError, _user_frame, no_grad
-from .tensor import Tensor, _alias, _axes, _axis, int64
+from .tape import ShapeError, _user_frame, no_grad
+from .tensor import Tensor, _alias, _axes, _axis, _check_in_range, int64
 
 _REDUCTIONS = ("mean", "sum", "none")
 _BCE_EPS = 1e-12  # PyTorch's floor on p(1 − p) in the gradient of binary_cross_entropy
@@ -797,10 +797,7 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,
     padding_idx = _padding_idx(padding_idx, n, who)
     _check_max_norm(max_norm, norm_type, who)
     rows = np.array(idx._data)  # a copy: the backward scatters by it, whatever input becomes
-    if rows.size and not (rows.min() >= 0 and rows.max() < n):
-        bad = rows[(rows < 0) | (rows >= n)].flat[0]
-        raise TapegradIndexError(f"{who}: index {bad} is out of range for weight of shape "
-                                 f"{weight.shape} (indices in [0, {n}))")
+    _check_in_range(rows, n, who, f"weight of shape {weight.shape} (indices in [0, {n}))")
     if max_norm is not None and rows.size and weight.shape[1]:  # no norm of no values
         _floating(weight, who, "weight")
         _renorm(weight, np.unique(rows), max_norm, norm_type)

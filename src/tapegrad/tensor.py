@@ -1610,10 +1610,7 @@ class Tensor:
             raise ShapeError(f"gather: index of shape {idx.shape} does not fit a tensor of "
                              f"shape {self.shape} along axis {ax} (same number of axes, no "
                              "larger on the other axes)")
-        if idx.size and not (idx.min() >= 0 and idx.max() < self.shape[ax]):
-            bad = idx[(idx < 0) | (idx >= self.shape[ax])].flat[0]
-            raise TapegradIndexError(f"gather: index {bad} is out of range for axis {ax} of "
-                                     f"size {self.shape[ax]}")
+        _check_in_range(idx, self.shape[ax], "gather", f"axis {ax} of size {self.shape[ax]}")
         key = np.ix_(*(np.arange(m) for m in idx.shape))
         return ops.getitem(self, index=key[:ax] + (idx,) + key[ax + 1:])
 
@@ -1680,10 +1677,8 @@ class Tensor:
                              f"of shape {self.shape} along axis {ax} with src of shape "
                              f"{src.shape} (same number of axes; no larger than src, nor "
                              "than the tensor outside dim)")
-        if idx.size and not (idx.min() >= 0 and idx.max() < self.shape[ax]):
-            bad = idx[(idx < 0) | (idx >= self.shape[ax])].flat[0]
-            raise TapegradIndexError(f"scatter_add: index {bad} is out of range for axis "
-                                     f"{ax} of size {self.shape[ax]}")
+        _check_in_range(idx, self.shape[ax], "scatter_add",
+                        f"axis {ax} of size {self.shape[ax]}")
         part = src if src.shape == idx.shape else src[tuple(slice(0, m) for m in idx.shape)]
         key = np.ix_(*(np.arange(m) for m in idx.shape))
         added = ops.scatter(part, shape=self.shape, index=key[:ax] + (idx,) + key[ax + 1:])
@@ -1990,6 +1985,13 @@ def _scaled(other: Any, alpha: Any, who: str) -> Any:
         raise TypeError(f"{who}: other must be a Tensor, a number or numbers, got "
                         f"{type(other).__name__} of dtype {value.dtype}")
     return value * alpha
+
+
+def _check_in_range(idx: np.ndarray, n: int, who: str, where: str) -> None:
+    """Raise a TapegradIndexError naming the first index of idx outside [0, n)."""
+    if idx.size and not (idx.min() >= 0 and idx.max() < n):
+        bad = idx[(idx < 0) | (idx >= n)].flat[0]
+        raise TapegradIndexError(f"{who}: index {bad} is out of range for {where}")
 
 
 def _other(other: Any, who: str) -> Tensor:
