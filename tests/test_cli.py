@@ -34,6 +34,18 @@ def test_train_reports_the_accuracy_numpy_measures(capsys, tmp_path):
         assert np.array_equal(restored.eval()(tg.tensor(X_test)).numpy(), logits)
 
 
+@pytest.mark.parametrize("optimizer, given, lr", [("adadelta", [], 1.0), ("adam", [], 1e-2),
+                                                   ("adadelta", ["--lr", "0.5"], 0.5)])
+def test_the_default_learning_rate_fits_the_optimizer(optimizer, given, lr):
+    """Adadelta's rule sets its step's scale and takes lr 1 (Zeiler's, PyTorch's default);
+    the others start from 1e-2; --lr overrides either. One epoch: the cosine schedule's
+    initial_lr is the rate the optimizer was made with."""
+    args = cli.parser().parse_args(["train", "--epochs", "1", "--no-progress",
+                                    "--optimizer", optimizer, *given])
+    result = cli.train(args)
+    assert result["optimizer"].param_groups[0]["initial_lr"] == lr
+
+
 @pytest.mark.parametrize("extra, present, absent", [
     ([], ["<b>bn1</b>: BatchNorm1d(256)", "sqrt", "square", "<i>grad</i>", "rankdir=TB"], []),
     (["--collapse", "all"], ["<b>bn1</b>: BatchNorm1d(256)"], ["sqrt"]),

@@ -24,7 +24,9 @@ from .nn import functional as F
 DATASETS = ("digits", "moons", "spirals", "blobs", "mnist")
 MODELS = ("mlp", "bn-mlp")
 OPTIMIZERS = {"sgd": optim.SGD, "momentum": optim.SGD, "adam": optim.Adam,
-              "adamw": optim.AdamW, "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
+              "adamw": optim.AdamW, "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad,
+              "adadelta": optim.Adadelta}
+DEFAULT_LR = {"adadelta": 1.0}  # its rule sets the step's scale; 1e-2 for the others
 
 
 def load_dataset(name: str, mnist_root: str | None = None, download: bool = False
@@ -50,7 +52,7 @@ def load_dataset(name: str, mnist_root: str | None = None, download: bool = Fals
 def train(args: argparse.Namespace) -> dict[str, Any]:
     """Hold out a stratified split, standardize on the training part, fit, report accuracy.
 
-    Returns {"model", "history", "test_accuracy"}."""
+    Returns {"model", "optimizer", "history", "test_accuracy"}."""
     batch_norm = args.model == "bn-mlp"
     if batch_norm and args.batch_size == 1:
         raise ValueError("train: --batch-size 1 gives batches of one sample, on which "
@@ -67,7 +69,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     model = MLP(X.shape[1], args.hidden, n_classes, batch_norm=batch_norm,
                 dropout=args.dropout)
     options = {"momentum": 0.9} if args.optimizer == "momentum" else {}
-    optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=args.lr, **options)
+    lr = DEFAULT_LR.get(args.optimizer, 1e-2) if args.lr is None else args.lr
+    optimizer = OPTIMIZERS[args.optimizer](model.parameters(), lr=lr, **options)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     train_loader = data.DataLoader((X_train, y_train), batch_size=args.batch_size,
                                    shuffle=True, drop_last=drop_last)
@@ -88,7 +91,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     print(f"held-out accuracy: {accuracy:.4f} ({round(accuracy * len(X_test))}/{len(X_test)})")
     if args.checkpoint:
         print(f"checkpoint: {args.checkpoint}")
-    return {"model": model, "history": history, "test_accuracy": accuracy}
+    return {"model": model, "optimizer": optimizer, "history": history,
+            "test_accuracy": accuracy}
 
 
 def graph(args: argparse.Namespace) -> Path:
@@ -150,8 +154,8 @@ def _add_training_options(p: argparse.ArgumentParser, model: str, dropout: float
     p.add_argument("--dropout", type=_probability, default=dropout,
                    help="dropout probability after the ReLU")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam")
-    p.add_argument("--lr", type=float, default=1e-2, help="learning rate (default 1e-2), "
-                   "annealed to 0 by a cosine schedule")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default 1e-2; "
+                   "1.0 for adadelta), annealed to 0 by a cosine schedule")
     p.add_argument("--epochs", type=_count, default=20)
     p.add_argument("--batch-size", type=_count, default=32,
                    help="default 32; with bn-mlp a last batch of one sample is left out")
