@@ -376,6 +376,23 @@ def test_round_decimals_and_frac():
         tg.tensor([1, 2]).frac()
 
 
+@pytest.mark.filterwarnings("error")
+def test_round_decimals_of_float16_computes_in_float32_quietly():
+    """PyTorch rounds half in float32: in float16, 10^5 is inf and 7000·10 already is, so
+    rounding there gave inf (and 125 → 124.9375 at 2 decimals)."""
+    a = np.array([7000.0, 125.0, 1.5, -2.25, 0.125], np.float16)
+    for d in (3, 5, 8):  # each value has at most 3 decimals: unchanged
+        out = tg.tensor(a).round(decimals=d)
+        assert out.dtype == np.float16 and out.tolist() == a.tolist()
+    assert tg.tensor(a).round(decimals=-1).tolist() == [7000.0, 120.0, 0.0, -0.0, 0.0]
+    b = np.random.default_rng(8).uniform(-60000, 60000, 1000).astype(np.float16)
+    for d in (-4, -2, 1, 2):
+        np.testing.assert_array_equal(tg.tensor(b).round(decimals=d).numpy(),
+                                      np.round(b.astype(np.float32), d).astype(np.float16))
+    # a·10^d past float32's range: inf, as in PyTorch, and no numpy warning
+    assert tg.tensor([3e38, -3e38]).round(decimals=2).tolist() == [np.inf, -np.inf]
+
+
 def _with_zeros(zeros, seed=0):
     a = np.random.default_rng(seed).uniform(0.5, 1.5, (3, 4)) * np.array([1, -1, 1, -1])
     a[0, :zeros] = 0.0  # row 0 holds `zeros` zeros, column 0 (for dim 0) one if any

@@ -599,7 +599,19 @@ sign = Primitive("sign", lambda a: np.sign(a), _flat)
 floor = Primitive("floor", np.floor, _flat)
 ceil = Primitive("ceil", np.ceil, _flat)
 trunc = Primitive("trunc", np.trunc, _flat)
-round = Primitive("round", lambda a, decimals: np.round(a, decimals), _flat)
+
+
+def _round(a: np.ndarray, decimals: int) -> np.ndarray:
+    """rint(a·10^d)/10^d (a/10^−d, rint, ·10^−d for d < 0), as numpy and PyTorch; float16
+    in float32, as PyTorch (in float16, 10^d and a·10^d overflow from d = 5, and 7000·10 is
+    inf already). Where a·10^d overflows the result is inf or NaN, as PyTorch's, quietly."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if a.dtype.itemsize < 4:
+            return np.round(a.astype(_FLOAT32), decimals).astype(a.dtype)
+        return np.round(a, decimals)
+
+
+round = Primitive("round", _round, _flat)
 inside = Primitive("inside", lambda a, lo, hi: ((a >= lo if lo is not None else True)
                                                 & (a <= hi if hi is not None else True)
                                                 ).astype(a.dtype), _flat)
