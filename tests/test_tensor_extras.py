@@ -425,6 +425,29 @@ def test_prod_gradient_at_zeros_is_the_product_of_the_others():
     assert h.tolist() == [0.0, 5.0, 0.0]
 
 
+@pytest.mark.filterwarnings("error")
+def test_prod_gradient_beside_a_zero_is_0_when_the_others_overflow():
+    """Π_{j≠k} x_j for an x_k beside a zero is 0, even where the product of the nonzero
+    entries overflows (it was inf/x_k·0 = NaN); and NaN where another entry is inf or NaN
+    (0·inf), as the exact product and PyTorch give."""
+    for a, dtype in (([0.0, 300.0, 300.0], "float16"), ([0.0, 1e20, 1e20], "float32"),
+                     ([0.0, 1e200, 1e200], "float64")):
+        x = tg.tensor(np.array(a), dtype=dtype, requires_grad=True)
+        x.prod().backward()
+        expected = [np.inf if v == 0 else 0.0 for v in a]  # the zero's: 300² etc., past range
+        assert x.grad.dtype == np.dtype(dtype) and x.grad.tolist() == expected
+    x = tg.tensor([[np.nan, 0.0, 2.0], [np.inf, 0.0, 2.0], [0.0, 1e200, 1e200]],
+                  dtype="float64", requires_grad=True)
+    with np.errstate(invalid="ignore"):  # inf · 0 in the forward
+        y = x.prod(1)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, np.nan, np.nan],
+                                                   [0.0, np.inf, np.nan], [np.inf, 0.0, 0.0]])
+    x = tg.tensor([0.0, 1e200, 1e200, 0.0], dtype="float64", requires_grad=True)
+    (g,) = tg.grad(x.prod(), x, create_graph=True)  # the recorded rule: the same values
+    assert g.tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
 def test_prod_dtypes_and_empty_slices():
     assert tg.tensor([2, 3], dtype="int32").prod().dtype == np.int64  # as in PyTorch
     assert tg.tensor([True, True]).prod().item() == 1 and tg.tensor([True]).prod().dtype == np.int64
