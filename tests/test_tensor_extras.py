@@ -376,6 +376,23 @@ def test_round_decimals_and_frac():
         tg.tensor([1, 2]).frac()
 
 
+@pytest.mark.filterwarnings("error")
+def test_round_decimals_of_float16_computes_in_float32_quietly():
+    """PyTorch rounds half in float32: in float16, 10^5 is inf and 7000·10 already is, so
+    rounding there gave inf (and 125 → 124.9375 at 2 decimals)."""
+    a = np.array([7000.0, 125.0, 1.5, -2.25, 0.125], np.float16)
+    for d in (3, 5, 8):  # each value has at most 3 decimals: unchanged
+        out = tg.tensor(a).round(decimals=d)
+        assert out.dtype == np.float16 and out.tolist() == a.tolist()
+    assert tg.tensor(a).round(decimals=-1).tolist() == [7000.0, 120.0, 0.0, -0.0, 0.0]
+    b = np.random.default_rng(8).uniform(-60000, 60000, 1000).astype(np.float16)
+    for d in (-4, -2, 1, 2):
+        np.testing.assert_array_equal(tg.tensor(b).round(decimals=d).numpy(),
+                                      np.round(b.astype(np.float32), d).astype(np.float16))
+    # a·10^d past float32's range: inf, as in PyTorch, and no numpy warning
+    assert tg.tensor([3e38, -3e38]).round(decimals=2).tolist() == [np.inf, -np.inf]
+
+
 def _with_zeros(zeros, seed=0):
     a = np.random.default_rng(seed).uniform(0.5, 1.5, (3, 4)) * np.array([1, -1, 1, -1])
     a[0, :zeros] = 0.0  # row 0 holds `zeros` zeros, column 0 (for dim 0) one if any
@@ -406,6 +423,29 @@ def test_prod_gradient_at_zeros_is_the_product_of_the_others():
     assert g.tolist() == [0.0, 0.0, 0.0]
     (h,) = tg.grad(g[0], y)  # ∂²/∂y0∂y1 of y0·y1·y2 = y2
     assert h.tolist() == [0.0, 5.0, 0.0]
+
+
+@pytest.mark.filterwarnings("error")
+def test_prod_gradient_beside_a_zero_is_0_when_the_others_overflow():
+    """Π_{j≠k} x_j for an x_k beside a zero is 0, even where the product of the nonzero
+    entries overflows (it was inf/x_k·0 = NaN); and NaN where another entry is inf or NaN
+    (0·inf), as the exact product and PyTorch give."""
+    for a, dtype in (([0.0, 300.0, 300.0], "float16"), ([0.0, 1e20, 1e20], "float32"),
+                     ([0.0, 1e200, 1e200], "float64")):
+        x = tg.tensor(np.array(a), dtype=dtype, requires_grad=True)
+        x.prod().backward()
+        expected = [np.inf if v == 0 else 0.0 for v in a]  # the zero's: 300² etc., past range
+        assert x.grad.dtype == np.dtype(dtype) and x.grad.tolist() == expected
+    x = tg.tensor([[np.nan, 0.0, 2.0], [np.inf, 0.0, 2.0], [0.0, 1e200, 1e200]],
+                  dtype="float64", requires_grad=True)
+    with np.errstate(invalid="ignore"):  # inf · 0 in the forward
+        y = x.prod(1)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, np.nan, np.nan],
+                                                   [0.0, np.inf, np.nan], [np.inf, 0.0, 0.0]])
+    x = tg.tensor([0.0, 1e200, 1e200, 0.0], dtype="float64", requires_grad=True)
+    (g,) = tg.grad(x.prod(), x, create_graph=True)  # the recorded rule: the same values
+    assert g.tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
 def test_prod_dtypes_and_empty_slices():

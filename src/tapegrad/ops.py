@@ -599,7 +599,19 @@ sign = Primitive("sign", lambda a: np.sign(a), _flat)
 floor = Primitive("floor", np.floor, _flat)
 ceil = Primitive("ceil", np.ceil, _flat)
 trunc = Primitive("trunc", np.trunc, _flat)
-round = Primitive("round", lambda a, decimals: np.round(a, decimals), _flat)
+
+
+def _round(a: np.ndarray, decimals: int) -> np.ndarray:
+    """rint(a·10^d)/10^d (a/10^−d, rint, ·10^−d for d < 0), as numpy and PyTorch; float16
+    in float32, as PyTorch (in float16, 10^d and a·10^d overflow from d = 5, and 7000·10 is
+    inf already). Where a·10^d overflows the result is inf or NaN, as PyTorch's, quietly."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if a.dtype.itemsize < 4:
+            return np.round(a.astype(_FLOAT32), decimals).astype(a.dtype)
+        return np.round(a, decimals)
+
+
+round = Primitive("round", _round, _flat)
 inside = Primitive("inside", lambda a, lo, hi: ((a >= lo if lo is not None else True)
                                                 & (a <= hi if hi is not None else True)
                                                 ).astype(a.dtype), _flat)
@@ -694,20 +706,25 @@ def _prod(a: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool) -> np.nda
 
 def _prod_vjp(g: Tensor, out: Tensor, a: Tensor, axis: tuple[int, ...] | None,
               keepdims: bool) -> Tensor:
-    """d/da_k Π a = Π_{j≠k} a_j, without dividing by a zero: p = the product of the slice's
-    nonzero entries, and Π_{j≠k} a_j = p/a_k (a_k ≠ 0; p where a_k = 0) times W_k, the
-    product of the zeros other than a_k: 1 when there are none, 0 when there are some. As a
-    value W_k is 1 or 0 (PyTorch's rule: one zero in a slice gets the product of the
-    others, two or more zeros make it all 0), and it is recorded to have W_k's derivative
-    (for create_graph=True): with one other zero a_j, W_k = a_j, the sum of the other zeros;
-    with two or more, 0 (so are their products' first derivatives)."""
+    """d/da_k Π a = Π_{j≠k} a_j, without dividing by a zero: q_k = the product of the
+    slice's nonzero entries other than a_k (p/a_k for p their product; p where a_k = 0).
+    Where a_k is the slice's only zero, or the slice has none, that is q_k. Where another
+    entry is 0, it is 0 (PyTorch's rule: one zero in a slice gets the product of the others,
+    two or more zeros make it all 0; NaN if another entry is inf or NaN, as 0·inf), also
+    where q_k overflows (the product of the others is 0 then, not 0·inf). That 0 is recorded
+    as q_k·W_k (for create_graph=True), W_k = the sum of the other zeros when there is one
+    (a_j, whose derivative is then q_k), else 0 (so are their products' first derivatives)."""
     zero = equal_mask(a, 0)  # constants: which entries are 0, how many others are
     others = sum(zero, axis=axis, keepdims=True) - zero
     safe = where(zero, 1, a)
     zeros = where(zero, a, 0)  # the zeros themselves, 0 in value, for their derivative
-    w = where(equal_mask(others, 0), 1,
-              where(equal_mask(others, 1), sum(zeros, axis=axis, keepdims=True) - zeros, 0))
-    return _kept(g, a.shape, axis) * (prod(safe, axis=axis, keepdims=True) / safe * w)
+    bad = where(greater(math.inf, abs(a)), 0, 1)  # constants: entries inf or NaN
+    with np.errstate(over="ignore", invalid="ignore"):  # a product past the range: inf
+        q = prod(safe, axis=axis, keepdims=True) / safe
+    w = where(equal_mask(others, 1), sum(zeros, axis=axis, keepdims=True) - zeros, 0)
+    beside = where(greater(sum(bad, axis=axis, keepdims=True) - bad, 0), math.nan,
+                   where(greater(math.inf, abs(q)), q, 0) * w)
+    return _kept(g, a.shape, axis) * where(equal_mask(others, 0), q, beside)
 
 
 prod = Primitive("prod", _prod, _prod_vjp)
