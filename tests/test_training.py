@@ -145,7 +145,7 @@ def test_plateau_scheduler_gets_the_validation_loss():
 
 def test_a_per_batch_scheduler_steps_after_every_batch():
     """scheduler_interval='batch': batch k trains at LinearLR's rate for step k,
-    lr0·(½ + ½·min(k, 6)/6), over two epochs of 4 batches; the epoch log shows the next one."""
+    lr0·(½ + ½·min(k, 6)/6), over two epochs of 4 batches; each epoch logs its last batch's."""
     X, y = blobs(40)
     model = mlp()
     opt = optim.SGD(model.parameters(), lr=0.2)
@@ -160,8 +160,7 @@ def test_a_per_batch_scheduler_steps_after_every_batch():
                            scheduler=sched, scheduler_interval="batch", progress=False)
     expected = [0.2 * (0.5 + 0.5 * min(k, 6) / 6) for k in range(8)]
     np.testing.assert_allclose(seen, expected, rtol=1e-12)
-    assert sched.last_epoch == 8 and history["lr"] == pytest.approx([0.2 * (0.5 + 0.5 * 4 / 6),
-                                                                     0.2])
+    assert sched.last_epoch == 8 and history["lr"] == pytest.approx([expected[3], expected[7]])
     for kwargs, match in (({"scheduler_interval": "step"}, "'epoch' or 'batch', got 'step'"),
                           ({"scheduler": lr_scheduler.ReduceLROnPlateau(opt),
                             "scheduler_interval": "batch"}, "ReduceLROnPlateau steps on")):

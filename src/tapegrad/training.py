@@ -189,7 +189,8 @@ def evaluate(model: Any, data: Batches, loss_fn: Callable[[Tensor, Tensor], Tens
 class History:
     """What fit measured, one entry per epoch: history["train_loss"], ["train_accuracy"],
     ["val_loss"], ["val_accuracy"] (the accuracies only for classification) and ["lr"]
-    (the first param group's rate during the epoch). `epoch` holds the epoch numbers."""
+    (the first param group's rate during the epoch; with a scheduler stepped per batch, the
+    rate of the epoch's last batch). `epoch` holds the epoch numbers."""
 
     epoch: list[int] = field(default_factory=list)
     history: dict[str, list[float]] = field(default_factory=dict)
@@ -565,11 +566,11 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
         for epoch in range(initial_epoch, epochs):
             state.epoch = epoch
             bar.set_description(f"epoch {epoch + 1}/{epochs}")
-            logs = _fit_epoch(state, loss_fn, bar, per_batch)
+            logs, lr = _fit_epoch(state, loss_fn, bar, per_batch)
             if val_batches is not None:
                 logs.update({"val_" + k: v for k, v in
                              evaluate(model, val_batches, loss_fn).items()})
-            logs["lr"] = float(optimizer.param_groups[0]["lr"])
+            logs["lr"] = lr
             if isinstance(scheduler, ReduceLROnPlateau):
                 scheduler.step(logs.get("val_loss", logs["train_loss"]))
             elif scheduler is not None and per_batch is None:
@@ -588,13 +589,15 @@ def fit(model: Any, loss_fn: Callable[[Tensor, Tensor], Tensor], optimizer: Any,
 
 
 def _fit_epoch(state: FitState, loss_fn: Callable[[Tensor, Tensor], Tensor], bar: tqdm,
-               per_batch: Any) -> dict[str, float]:
+               per_batch: Any) -> tuple[dict[str, float], float]:
     """One pass over the training batches, stepping `per_batch` (a scheduler, or None)
-    after each; returns {"train_loss", ["train_accuracy"]}."""
+    after each; returns ({"train_loss", ["train_accuracy"]}, the last batch's rate)."""
     state.model.train()
     meter = _Meter()
+    groups = state.optimizer.param_groups
     for i, batch in enumerate(state.train):
         x, y = _split(batch, "fit")
+        lr = float(groups[0]["lr"])
         loss, out = _train_step(state.model, loss_fn, state.optimizer, x, y, state.epoch, i)
         if per_batch is not None:
             per_batch.step()
@@ -603,4 +606,4 @@ def _fit_epoch(state: FitState, loss_fn: Callable[[Tensor, Tensor], Tensor], bar
         bar.set_postfix(loss=f"{meter.loss_sum / meter.n:.4g}", refresh=False)
     if meter.n == 0:
         raise ValueError(f"fit: the training data gave no batches in epoch {state.epoch + 1}")
-    return meter.results("train_")
+    return meter.results("train_"), lr
