@@ -595,3 +595,62 @@ def test_bernoulli():
     with pytest.raises(TypeError, match="bernoulli: p must be floating"):
         tg.bernoulli(tg.tensor([1]))
     assert tg.get_rng_state() == state
+
+
+def test_generator_draws_its_own_stream_and_leaves_tapegrad_s_alone():
+    # torch.Generator's pattern: g = tg.Generator().manual_seed(s); tg.randn(..., generator=g)
+    g = tg.Generator().manual_seed(2147483647)
+    assert g.initial_seed() == 2147483647 and tg.Generator().initial_seed() == 67280421310721
+    state = tg.get_rng_state()
+    truth = np.random.default_rng(2147483647)  # numpy's PCG64 with the seed: the truth
+    np.testing.assert_array_equal(tg.randn(2, 3, generator=g).numpy(),
+                                  truth.standard_normal((2, 3)).astype(np.float32))
+    np.testing.assert_array_equal(tg.rand((4,), generator=g, dtype=tg.float64).numpy(),
+                                  truth.random(4))
+    assert tg.randint(0, 10, (5,), generator=g).tolist() == truth.integers(0, 10, 5).tolist()
+    assert tg.randperm(6, generator=g).tolist() == truth.permutation(6).tolist()
+    np.testing.assert_array_equal(tg.normal(1.0, 2.0, (3,), generator=g).numpy(),
+                                  truth.normal(1.0, 2.0, (3,)).astype(np.float32))
+    p = tg.tensor([0.1, 0.5, 0.9], dtype=tg.float64)
+    np.testing.assert_array_equal(tg.bernoulli(p, generator=g).numpy(),
+                                  (truth.random(3) < p.numpy()).astype(np.float64))
+    w = tg.tensor([1.0, 2.0, 7.0], dtype=tg.float64)  # inverse CDF of u·sum(w)
+    u = truth.random((1, 4)) * 10.0
+    assert tg.multinomial(w, 4, replacement=True, generator=g).tolist() == \
+        np.searchsorted([1.0, 3.0, 10.0], u[0], side="right").tolist()
+    assert tg.get_rng_state() == state  # tapegrad's generator untouched
+    saved = g.get_state()
+    a = tg.randn(3, generator=g).numpy()
+    assert g.set_state(saved) is g
+    np.testing.assert_array_equal(tg.randn(3, generator=g).numpy(), a)
+    assert g.manual_seed(2147483647) is g  # reseeded in place: the same stream again
+    np.testing.assert_array_equal(tg.randn(2, 3, generator=g).numpy(),
+                                  np.random.default_rng(2147483647).standard_normal((2, 3))
+                                  .astype(np.float32))
+
+
+def test_generator_in_data_and_bad_generators():
+    order = np.random.default_rng(42).permutation(10)
+    a, b = tg.data.random_split(range(10), [0.5, 0.5], generator=tg.Generator().manual_seed(42))
+    assert list(a) + list(b) == order.tolist()
+    g = tg.Generator().manual_seed(1)
+    loader = tg.data.DataLoader(range(6), batch_size=6, shuffle=True, generator=g)
+    first = next(iter(loader)).tolist()
+    assert first == np.random.default_rng(1).permutation(6).tolist()
+    g.manual_seed(1)  # the loader draws from g itself, as PyTorch's
+    assert next(iter(loader)).tolist() == first
+    state, gstate = tg.get_rng_state(), g.get_state()
+    for call in (lambda: tg.randn(2, generator=7), lambda: tg.rand(2, generator="g"),
+                 lambda: tg.randint(0, 3, (2,), generator=1),
+                 lambda: tg.multinomial(tg.ones(3), 1, generator=3),
+                 lambda: tg.bernoulli(tg.ones(3), generator=3)):
+        with pytest.raises(TypeError, match=r"^\w+: generator must be a tg.Generator"):
+            call()
+    with pytest.raises(ValueError, match="Generator.manual_seed: seed must be a non-negative"):
+        g.manual_seed(-1)
+    with pytest.raises(ValueError, match="Generator.set_state: not a generator state"):
+        g.set_state({"bit_generator": "nope"})
+    assert tg.get_rng_state() == state and g.get_state() == gstate and g.initial_seed() == 1
+    with pytest.raises(TypeError, match="DataLoader: generator must be a non-negative int, "
+                                        "a tg.Generator"):
+        tg.data.DataLoader(range(3), generator=1.5)

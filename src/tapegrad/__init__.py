@@ -6,7 +6,7 @@ from . import autograd, data, functional, nn, ops, optim, training, viz
 from .functional import log_softmax, softmax
 from .gradcheck import GradcheckError, gradcheck
 from .higher import hessian, hvp
-from .random import get_rng_state, manual_seed, set_rng_state
+from .random import Generator, get_rng_state, manual_seed, set_rng_state
 from .serialization import load, save
 from .tape import (
     Node,

@@ -30,7 +30,7 @@ import numpy as np
 from . import random as _random
 from .tensor import Tensor
 
-Seed = int | np.random.Generator | None
+Seed = int | np.random.Generator | _random.Generator | None
 
 
 def _rng(seed: Seed, who: str, name: str = "seed") -> np.random.Generator:
@@ -38,12 +38,12 @@ def _rng(seed: Seed, who: str, name: str = "seed") -> np.random.Generator:
     the argument's name in `who`, for the error)."""
     if seed is None:
         return _random.generator()
-    if isinstance(seed, np.random.Generator):
-        return seed
+    if isinstance(seed, (np.random.Generator, _random.Generator)):
+        return _random.resolve(seed, who)
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
         return np.random.default_rng(int(seed))
-    raise TypeError(f"{who}: {name} must be a non-negative int, a numpy Generator or None, "
-                    f"got {seed!r}")
+    raise TypeError(f"{who}: {name} must be a non-negative int, a tg.Generator, a numpy "
+                    f"Generator or None, got {seed!r}")
 
 
 def _positive_int(value: Any, name: str, who: str, minimum: int = 1) -> int:

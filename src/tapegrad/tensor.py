@@ -1684,14 +1684,17 @@ class Tensor:
         added = ops.scatter(part, shape=self.shape, index=key[:ax] + (idx,) + key[ax + 1:])
         return self + added
 
-    def multinomial(self, num_samples: int, replacement: bool = False) -> Tensor:
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: Any = None) -> Tensor:
         """int64 indices of categories drawn with probabilities proportional to the weights
         (self: 1-D, or 2-D with one distribution per row), num_samples per row, from
         tapegrad's generator. With replacement, each draw is independent (inverse CDF);
         without, every category is drawn at most once: the num_samples largest w_i/E_i for
         E_i exponential draws (the order of successive draws, as PyTorch's sampler), so
-        zero weights come only after the others are used up."""
+        zero weights come only after the others are used up. generator: a tg.Generator (or
+        a numpy Generator) to draw from instead."""
         w = self._data
+        gen = _random.resolve(generator, "multinomial")
         if w.dtype.kind != "f":
             raise TypeError(f"multinomial: the weights must be floating, got {self.dtype}")
         if w.ndim not in (1, 2):
@@ -1711,7 +1714,6 @@ class Tensor:
         if not (total > 0).all():
             raise ValueError(f"multinomial: row {int(np.argmin(total > 0))} of the weights "
                              "sums to 0 (no category to draw)")
-        gen = _random.generator()
         if replacement:
             cdf = np.cumsum(rows, axis=1, dtype=np.float64)
             u = gen.random((rows.shape[0], n)) * total[:, None]
@@ -1724,16 +1726,17 @@ class Tensor:
             drawn = np.argsort(-keys, axis=1, kind="stable")[:, :n]
         return Tensor._make(drawn.reshape(w.shape[:-1] + (n,)).astype(int64), False)
 
-    def bernoulli(self) -> Tensor:
+    def bernoulli(self, *, generator: Any = None) -> Tensor:
         """1 with probability p (self's values, in [0, 1]) and 0 otherwise, in self's floating
         dtype, from tapegrad's generator: u < p for u uniform in [0, 1). A draw: no gradient
-        flows to p (PyTorch's is 0)."""
+        flows to p (PyTorch's is 0). generator: a tg.Generator to draw from instead."""
         p = self._data
+        gen = _random.resolve(generator, "bernoulli")
         if p.dtype.kind != "f":
             raise TypeError(f"bernoulli: p must be floating, got {self.dtype}")
         if not ((p >= 0) & (p <= 1)).all():
             raise ValueError("bernoulli: p must be in [0, 1]")
-        return Tensor._make((_random.generator().random(p.shape) < p).astype(p.dtype), False)
+        return Tensor._make((gen.random(p.shape) < p).astype(p.dtype), False)
 
     def view_as(self, other: Tensor) -> Tensor:
         """self.reshape(other.shape)."""
@@ -2203,17 +2206,23 @@ def _float_dtype(dtype: Any, who: str, default: np.dtype = float32) -> np.dtype:
     return dt
 
 
-def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform on [0, 1), from tapegrad's generator (see tg.manual_seed)."""
+def rand(*shape: Any, generator: Any = None, dtype: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1), from tapegrad's generator (see tg.manual_seed) or generator (a
+    tg.Generator)."""
     dt = _float_dtype(dtype, "rand")
-    return _factory(_random.generator().random(_sizes(shape, "rand")).astype(dt),
+    size, gen = _sizes(shape, "rand"), _random.resolve(generator, "rand")
+    return _factory(gen.random(size).astype(dt),
                     requires_grad)
 
 
-def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal, from tapegrad's generator (see tg.manual_seed)."""
+def randn(*shape: Any, generator: Any = None, dtype: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Standard normal, from tapegrad's generator (see tg.manual_seed) or generator (a
+    tg.Generator)."""
     dt = _float_dtype(dtype, "randn")
-    return _factory(_random.generator().standard_normal(_sizes(shape, "randn")).astype(dt),
+    size, gen = _sizes(shape, "randn"), _random.resolve(generator, "randn")
+    return _factory(gen.standard_normal(size).astype(dt),
                     requires_grad)
 
 
@@ -2245,10 +2254,11 @@ def _int(v: Any, who: str, what: str) -> int:
     return int(v)
 
 
-def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any = None,
-            requires_grad: bool = False) -> Tensor:
+def randint(low: int, high: int | None = None, size: Any = None, *, generator: Any = None,
+            dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Integers uniform on [low, high) of shape size, int64 unless dtype is given:
-    randint(low, high, size), or randint(high, size) from 0, as in PyTorch."""
+    randint(low, high, size), or randint(high, size) from 0, as in PyTorch; drawn from
+    tapegrad's generator or generator (a tg.Generator)."""
     if size is None:
         if high is None:
             raise TypeError("randint: give a size, e.g. randint(0, 10, (3,))")
@@ -2259,7 +2269,8 @@ def randint(low: int, high: int | None = None, size: Any = None, *, dtype: Any =
     shape = _sizes((size,), "randint")
     dt = _index_dtype(dtype, requires_grad, "randint")
     _fits(low, high - 1, dt, "randint")
-    return _factory(_random.generator().integers(low, high, shape).astype(dt), requires_grad)
+    gen = _random.resolve(generator, "randint")
+    return _factory(gen.integers(low, high, shape).astype(dt), requires_grad)
 
 
 def _fits(low: int, high: int, dt: np.dtype, who: str) -> None:
@@ -2273,8 +2284,10 @@ def _fits(low: int, high: int, dt: np.dtype, who: str) -> None:
                          f"(range {info[0]} .. {info[1]})")
 
 
-def randperm(n: int, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """A random permutation of 0 .. n-1, int64 unless dtype is given."""
+def randperm(n: int, *, generator: Any = None, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0 .. n-1, int64 unless dtype is given, from tapegrad's
+    generator or generator (a tg.Generator)."""
     n = _int(n, "randperm", "n")
     if n < 0:
         raise ValueError(f"randperm: n must be >= 0, got {n}")
@@ -2283,15 +2296,16 @@ def randperm(n: int, *, dtype: Any = None, requires_grad: bool = False) -> Tenso
         raise TypeError("randperm: a permutation of 0 .. n-1 cannot be bool; use an integer "
                         "dtype")
     _fits(0, n - 1, dt, "randperm")
-    return _factory(_random.generator().permutation(n).astype(dt), requires_grad)
+    gen = _random.resolve(generator, "randperm")
+    return _factory(gen.permutation(n).astype(dt), requires_grad)
 
 
-def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, dtype: Any = None,
-           requires_grad: bool = False) -> Tensor:
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, generator: Any = None,
+           dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Normal draws with the given means and standard deviations (numbers, or tensors that
     broadcast; their values only, no gradient flows to them), of shape size (default: the
     broadcast shape of mean and std). float32 unless dtype is given or a tensor mean or std
-    is floating (its dtype)."""
+    is floating (its dtype). generator: a tg.Generator to draw from instead of tapegrad's."""
     loc, scale = (v._data if isinstance(v, Tensor) else _as_array(v, None, "normal")
                   for v in (mean, std))
     floats = [v.dtype for v in (mean, std)
@@ -2300,8 +2314,9 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, *, dtype: Any = No
     if (scale < 0).any() or np.isnan(scale).any():
         raise ValueError(f"normal: std must be >= 0, got {scale.tolist()!r:.60}")
     shape = None if size is None else _sizes((size,), "normal")
+    gen = _random.resolve(generator, "normal")
     try:
-        data = _random.generator().normal(loc, scale, shape)
+        data = gen.normal(loc, scale, shape)
     except ValueError:
         raise ShapeError(f"normal: mean of shape {loc.shape} and std of shape {scale.shape} "
                          f"do not broadcast to {'each other' if size is None else shape}"
