@@ -119,3 +119,21 @@ def test_save_errors_name_the_given_path(tmp_path):
     with pytest.raises(IsADirectoryError, match=f"save: cannot write {tmp_path}: Is a dir"):
         tg.save({"a": 1}, tmp_path)
     assert os.listdir(tmp_path) == []
+
+
+def test_load_takes_torch_load_s_arguments(tmp_path):
+    # torch.load(path, map_location="cpu", weights_only=True) runs unchanged
+    w = np.arange(6.0).reshape(2, 3)
+    tg.save({"w": tg.tensor(w), "epoch": 3}, tmp_path / "c.pt")
+    for kwargs in ({"map_location": "cpu"}, {"map_location": tg.device("cpu")},
+                   {"weights_only": True}, {"weights_only": False},
+                   {"map_location": "cpu:0", "weights_only": True}):
+        back = tg.load(tmp_path / "c.pt", **kwargs)
+        np.testing.assert_array_equal(back["w"].numpy(), w)
+        assert back["epoch"] == 3
+    np.testing.assert_array_equal(tg.load(tmp_path / "c.pt", "cpu")["w"].numpy(), w)
+    for bad in ("cuda", "cuda:0", {"cuda:0": "cpu"}, lambda s, loc: s):
+        with pytest.raises(ValueError, match="load: map_location must be None or 'cpu'"):
+            tg.load(tmp_path / "c.pt", map_location=bad)
+    with pytest.raises(TypeError, match="load: weights_only must be True, False or None"):
+        tg.load(tmp_path / "c.pt", weights_only="yes")

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, device
 
 _STRUCTURE = "__structure__"
 
@@ -105,9 +105,22 @@ def _about(error: OSError, path: str) -> OSError:
     return type(error)(error.errno, f"save: cannot write {path}: {error.strerror}")
 
 
-def load(path: str | os.PathLike[str]) -> Any:
+def load(path: str | os.PathLike[str], map_location: Any = None, *,
+         weights_only: bool | None = None) -> Any:
     """Read what `save` wrote. Refuses pickles and object arrays (ValueError), and reports a
-    truncated or corrupt file as a ValueError naming it."""
+    truncated or corrupt file as a ValueError naming it.
+
+    torch.load's arguments, so its calls run unchanged: map_location None or the CPU ('cpu',
+    tg.device('cpu'); tapegrad's only device, any other is a ValueError), weights_only True,
+    False or None (load never unpickles: it reads only arrays and plain values either way)."""
+    if map_location is not None:
+        try:
+            device(map_location)
+        except (ValueError, TypeError):
+            raise ValueError(f"load: map_location must be None or 'cpu' (tapegrad's only "
+                             f"device), got {map_location!r}") from None
+    if weights_only is not None and not isinstance(weights_only, bool):
+        raise TypeError(f"load: weights_only must be True, False or None, got {weights_only!r}")
     path = os.fspath(path)
     try:
         with open(path, "rb") as f:
