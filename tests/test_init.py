@@ -230,3 +230,42 @@ def test_a_failed_lsuv_changes_no_weight(rng):
         init.lsuv_(net, tg.tensor(rng.standard_normal((10, 3)).astype(np.float32)))
     for k, v in net.state_dict().items():
         np.testing.assert_array_equal(v.numpy(), before[k], err_msg=k)
+
+
+@pytest.mark.parametrize("init, draw", [
+    (lambda t, g: nn.init.uniform_(t, -2.0, 3.0, generator=g),
+     lambda rng, shape: rng.uniform(-2.0, 3.0, shape)),
+    (lambda t, g: nn.init.normal_(t, 1.0, 0.5, generator=g),
+     lambda rng, shape: rng.normal(1.0, 0.5, shape)),
+    (lambda t, g: nn.init.xavier_uniform_(t, generator=g),  # b = √(6/(4 + 3))
+     lambda rng, shape: rng.uniform(-np.sqrt(6 / 7), np.sqrt(6 / 7), shape)),
+    (lambda t, g: nn.init.kaiming_normal_(t, nonlinearity="relu", generator=g),
+     lambda rng, shape: rng.normal(0.0, np.sqrt(2 / 3), shape)),
+    (lambda t, g: nn.init.lecun_normal_(t, generator=g),
+     lambda rng, shape: rng.normal(0.0, np.sqrt(1 / 3), shape)),
+])
+def test_an_init_draws_from_the_generator_it_is_given(init, draw):
+    """generator=g draws from g's stream (numpy's default_rng(seed)) and leaves tapegrad's
+    generator where it was, as PyTorch's init functions do with theirs."""
+    tg.manual_seed(0)
+    untouched = tg.randn(3).numpy()
+    tg.manual_seed(0)
+    w = tg.zeros(4, 3, dtype="float64")
+    init(w, tg.Generator().manual_seed(5))
+    np.testing.assert_allclose(w.numpy(), draw(np.random.default_rng(5), (4, 3)), rtol=1e-12)
+    np.testing.assert_array_equal(tg.randn(3).numpy(), untouched)
+
+
+def test_orthogonal_and_trunc_normal_take_a_generator_and_refuse_a_bad_one():
+    g = tg.Generator().manual_seed(1)
+    a = nn.init.orthogonal_(tg.zeros(4, 3, dtype="float64"), generator=g).numpy()
+    q, r = np.linalg.qr(np.random.default_rng(1).standard_normal((4, 3)))
+    np.testing.assert_allclose(a, q * np.sign(np.diag(r)), rtol=1e-12)  # Q with diag(R) > 0
+    np.testing.assert_allclose(a.T @ a, np.eye(3), atol=1e-12)
+    t = nn.init.trunc_normal_(tg.zeros(500, dtype="float64"), a=-1.0, b=1.0,
+                              generator=tg.Generator().manual_seed(2))
+    assert np.abs(t.numpy()).max() <= 1.0
+    w = tg.ones(2, 2)
+    with pytest.raises(TypeError, match="normal_: generator must be a tg.Generator"):
+        nn.init.normal_(w, generator=7)
+    assert w.tolist() == [[1.0, 1.0], [1.0, 1.0]]

@@ -1,6 +1,7 @@
 """Initializers (PyTorch's names and formulas), in place under no_grad.
 
-Every random draw comes from tg.random.generator(), so tg.manual_seed(s) repeats them.
+Every random draw comes from tg.random.generator(), so tg.manual_seed(s) repeats them, or,
+given generator=g (a tg.Generator), from g alone, as in PyTorch.
 fan_in / fan_out of a weight (out, in, *k) are in·∏k and out·∏k. The variances (lecture 001,
 "Initialization"):
 
@@ -124,25 +125,25 @@ def eye_(t: Tensor) -> Tensor:
 
 
 # ---------------------------------------------------------------------- distributions
-def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    """Fill with U(a, b)."""
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+    """Fill with U(a, b), drawn from generator (a tg.Generator; None: tapegrad's)."""
     _check(t, "uniform_")
     a, b = _real(a, "uniform_", "a"), _real(b, "uniform_", "b")
     if not a <= b:
         raise ValueError(f"uniform_: need a <= b, got a={a}, b={b}")
-    return _fill(t, _random.generator().uniform(a, b, t.shape))
+    return _fill(t, _random.resolve(generator, "uniform_").uniform(a, b, t.shape))
 
 
-def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    """Fill with N(mean, std²)."""
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+    """Fill with N(mean, std²), drawn from generator (a tg.Generator; None: tapegrad's)."""
     _check(t, "normal_")
     mean, std = _real(mean, "normal_", "mean"), _real(std, "normal_", "std")
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
-    return _fill(t, _random.generator().normal(mean, std, t.shape))
+    return _fill(t, _random.resolve(generator, "normal_").normal(mean, std, t.shape))
 
 def trunc_normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
-                  b: float = 2.0) -> Tensor:
+                  b: float = 2.0, generator: Any = None) -> Tensor:
     """Fill with N(mean, std²) truncated to [a, b] (absolute bounds, as in PyTorch: the
     defaults ±2 are ±2·std only for std = 1). The density is φ((x − mean)/std) / (std·Z) on
     [a, b], Z = Φ(β) − Φ(α) with α, β = (a − mean)/std, (b − mean)/std.
@@ -161,10 +162,11 @@ def trunc_normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.
     if mass < 0.01:
         raise ValueError(f"{who}: [a, b] = [{a}, {b}] holds only {mass:.3g} of N({mean}, "
                          f"{std}²), less than the 0.01 that rejection sampling needs")
+    rng = _random.resolve(generator, who)
     values = np.empty(t.size)
     todo = np.arange(t.size)
     while todo.size:
-        draws = _random.generator().normal(mean, std, todo.size)
+        draws = rng.normal(mean, std, todo.size)
         ok = (draws >= a) & (draws <= b)
         values[todo[ok]] = draws[ok]
         todo = todo[~ok]
@@ -183,16 +185,17 @@ def _xavier_std(t: Tensor, gain: float, who: str) -> float | None:
     return None if _empty(t, warn=False) else gain * math.sqrt(2.0 / (fan_in + fan_out))
 
 
-def xavier_uniform_(t: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_uniform_(t: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """U(−b, b) with b = gain·√(6 / (fan_in + fan_out)) (Glorot and Bengio, 2010)."""
     std = _xavier_std(t, gain, "xavier_uniform_")
-    return t if std is None else uniform_(t, -math.sqrt(3.0) * std, math.sqrt(3.0) * std)
+    return t if std is None else uniform_(t, -math.sqrt(3.0) * std, math.sqrt(3.0) * std,
+                                          generator)
 
 
-def xavier_normal_(t: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_normal_(t: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """N(0, std²) with std = gain·√(2 / (fan_in + fan_out))."""
     std = _xavier_std(t, gain, "xavier_normal_")
-    return t if std is None else normal_(t, 0.0, std)
+    return t if std is None else normal_(t, 0.0, std, generator)
 
 
 def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str, who: str
@@ -204,7 +207,7 @@ def _kaiming_std(t: Tensor, a: float, mode: str, nonlinearity: str, who: str
 
 
 def kaiming_uniform_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu") -> Tensor:
+                     nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """U(−b, b) with b = √3·gain/√fan (He et al., 2015); a is the leaky_relu slope.
     With a = √5 (nn.Linear's default) this is U(−1/√fan_in, 1/√fan_in).
 
@@ -212,26 +215,27 @@ def kaiming_uniform_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
     (fan_in + fan_out)/2: with ReLU's gain √2 that is lecture 002's
     U(±√(12/(n_in + n_out))), whose variance is 4/(n_in + n_out)."""
     std = _kaiming_std(t, a, mode, nonlinearity, "kaiming_uniform_")
-    return t if std is None else uniform_(t, -math.sqrt(3.0) * std, math.sqrt(3.0) * std)
+    return t if std is None else uniform_(t, -math.sqrt(3.0) * std, math.sqrt(3.0) * std,
+                                          generator)
 
 
 def kaiming_normal_(t: Tensor, a: float = 0.0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu") -> Tensor:
+                    nonlinearity: str = "leaky_relu", generator: Any = None) -> Tensor:
     """N(0, std²) with std = gain/√fan; for ReLU (gain √2) Var W = 2 / fan_in.
 
     mode="fan_avg" takes fan = (fan_in + fan_out)/2: with ReLU's gain this is lecture 002's
     He initialization N(0, 4/(n_in + n_out))."""
     std = _kaiming_std(t, a, mode, nonlinearity, "kaiming_normal_")
-    return t if std is None else normal_(t, 0.0, std)
+    return t if std is None else normal_(t, 0.0, std, generator)
 
 
-def lecun_normal_(t: Tensor) -> Tensor:
+def lecun_normal_(t: Tensor, generator: Any = None) -> Tensor:
     """N(0, 1/fan_in) (LeCun et al., 1998; the init that SELU networks assume)."""
     fan = _fan(_check(t, "lecun_normal_"), "fan_in", "lecun_normal_")
-    return t if _empty(t, warn=True) else normal_(t, 0.0, 1.0 / math.sqrt(fan))
+    return t if _empty(t, warn=True) else normal_(t, 0.0, 1.0 / math.sqrt(fan), generator)
 
 
-def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
+def orthogonal_(t: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
     """A (semi-)orthogonal matrix times gain (Saxe et al., 2013): for the weight viewed as
     rows × cols (rows = shape[0]), WᵀW = gain²·I if rows ≥ cols, else WWᵀ = gain²·I.
     Drawn as the Q of a QR of a Gaussian matrix, with signs fixed so Q is Haar-uniform."""
@@ -243,7 +247,8 @@ def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
     if _empty(t, warn=False):
         return t
     rows, cols = t.shape[0], t.size // t.shape[0]
-    a = _random.generator().standard_normal((max(rows, cols), min(rows, cols)))
+    a = _random.resolve(generator, "orthogonal_").standard_normal((max(rows, cols),
+                                                                   min(rows, cols)))
     q, r = np.linalg.qr(a)
     q = q * np.where(np.diag(r) < 0, -1.0, 1.0)
     if rows < cols:
