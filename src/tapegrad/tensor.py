@@ -199,6 +199,16 @@ def _in_place(name: str) -> Any:
     return method
 
 
+def _of_floats(name: str, doc: str) -> Callable[[Tensor], Tensor]:
+    """The Tensor method applying the primitive ops.<name>, to integers and bools in float32
+    (as PyTorch computes them)."""
+    def method(self: Tensor) -> Tensor:
+        return getattr(ops, name)(self if self._data.dtype.kind == "f" else self.float())
+
+    method.__name__, method.__qualname__, method.__doc__ = name, f"Tensor.{name}", doc
+    return method
+
+
 class _LiveArray(np.ndarray):
     """A view of a tensor's storage, returned by `t.data`: writing into it (`t.data[...] = v`,
     `t.data *= 2`, `np.copyto(t.data, v)`, `t.data.sort()`, ...) changes the tensor and bumps
@@ -271,13 +281,7 @@ class _LiveArray(np.ndarray):
     def fill_(self, value: Any) -> _LiveArray:
         """PyTorch's `p.data.fill_(v)`: the number (or 0-d tensor) v written everywhere in
         place, by the rules of Tensor.fill_."""
-        v = value._data if isinstance(value, Tensor) else value
-        if not (_is_scalar(v) or isinstance(v, np.ndarray) and v.ndim == 0):
-            raise TypeError(f"Tensor.data.fill_: value must be a number or a 0-d tensor, got "
-                            f"{type(value).__name__}" + (f" of shape {np.shape(v)}"
-                                                         if isinstance(v, np.ndarray) else ""))
-        _fill_value(v, self.dtype, "Tensor.data.fill_")
-        self[...] = v
+        self[...] = _one_fill_value(value, self.dtype, "Tensor.data.fill_")
         return self
 
     def byteswap(self, inplace: bool = False) -> np.ndarray:
@@ -911,11 +915,7 @@ class Tensor:
 
     def fill_(self, value: Any) -> Tensor:
         """Every element set to the number (or 0-d tensor) value, by the rules of copy_."""
-        if not (_is_scalar(value) or isinstance(value, Tensor) and value.ndim == 0):
-            raise TypeError(f"fill_: value must be a number or a 0-d tensor, got "
-                            f"{type(value).__name__}" + (f" of shape {value.shape}"
-                                                         if isinstance(value, Tensor) else ""))
-        _fill_value(value, self.dtype, "fill_")
+        _one_fill_value(value, self.dtype, "fill_")
         return self.copy_(value)
 
     def zero_(self) -> Tensor:
@@ -1041,53 +1041,21 @@ class Tensor:
     def cos(self) -> Tensor:
         return ops.cos(self if self._data.dtype.kind == "f" else self.float())
 
-    def log2(self) -> Tensor:
-        """log₂ x; the gradient is 1/(x·ln 2)."""
-        return ops.log2(self if self._data.dtype.kind == "f" else self.float())
-
-    def log10(self) -> Tensor:
-        """log₁₀ x; the gradient is 1/(x·ln 10)."""
-        return ops.log10(self if self._data.dtype.kind == "f" else self.float())
-
-    def expm1(self) -> Tensor:
-        """eˣ − 1, exact near 0 (where exp(x) − 1 cancels); the gradient is eˣ."""
-        return ops.expm1(self if self._data.dtype.kind == "f" else self.float())
-
-    def exp2(self) -> Tensor:
-        """2ˣ; the gradient is 2ˣ·ln 2."""
-        return ops.exp2(self if self._data.dtype.kind == "f" else self.float())
-
-    def tan(self) -> Tensor:
-        """tan x; the gradient is 1 + tan² x."""
-        return ops.tan(self if self._data.dtype.kind == "f" else self.float())
-
-    def asin(self) -> Tensor:
-        """arcsin x (NaN outside [−1, 1]); the gradient is 1/√(1 − x²)."""
-        return ops.asin(self if self._data.dtype.kind == "f" else self.float())
-
-    def acos(self) -> Tensor:
-        """arccos x (NaN outside [−1, 1]); the gradient is −1/√(1 − x²)."""
-        return ops.acos(self if self._data.dtype.kind == "f" else self.float())
-
-    def atan(self) -> Tensor:
-        """arctan x; the gradient is 1/(1 + x²)."""
-        return ops.atan(self if self._data.dtype.kind == "f" else self.float())
-
-    def sinh(self) -> Tensor:
-        """sinh x; the gradient is cosh x."""
-        return ops.sinh(self if self._data.dtype.kind == "f" else self.float())
-
-    def cosh(self) -> Tensor:
-        """cosh x; the gradient is sinh x."""
-        return ops.cosh(self if self._data.dtype.kind == "f" else self.float())
-
-    def asinh(self) -> Tensor:
-        """arsinh x = log(x + √(x² + 1)); the gradient is 1/√(x² + 1)."""
-        return ops.asinh(self if self._data.dtype.kind == "f" else self.float())
-
-    def atanh(self) -> Tensor:
-        """artanh x (NaN outside [−1, 1], ±inf at ±1); the gradient is 1/(1 − x²)."""
-        return ops.atanh(self if self._data.dtype.kind == "f" else self.float())
+    # the elementwise functions below take integers and bools in float32, as in PyTorch
+    log2 = _of_floats("log2", "log₂ x; the gradient is 1/(x·ln 2).")
+    log10 = _of_floats("log10", "log₁₀ x; the gradient is 1/(x·ln 10).")
+    expm1 = _of_floats("expm1",
+                       "eˣ − 1, exact near 0 (where exp(x) − 1 cancels); the gradient is eˣ.")
+    exp2 = _of_floats("exp2", "2ˣ; the gradient is 2ˣ·ln 2.")
+    tan = _of_floats("tan", "tan x; the gradient is 1 + tan² x.")
+    asin = _of_floats("asin", "arcsin x (NaN outside [−1, 1]); the gradient is 1/√(1 − x²).")
+    acos = _of_floats("acos", "arccos x (NaN outside [−1, 1]); the gradient is −1/√(1 − x²).")
+    atan = _of_floats("atan", "arctan x; the gradient is 1/(1 + x²).")
+    sinh = _of_floats("sinh", "sinh x; the gradient is cosh x.")
+    cosh = _of_floats("cosh", "cosh x; the gradient is sinh x.")
+    asinh = _of_floats("asinh", "arsinh x = log(x + √(x² + 1)); the gradient is 1/√(x² + 1).")
+    atanh = _of_floats("atanh",
+                       "artanh x (NaN outside [−1, 1], ±inf at ±1); the gradient is 1/(1 − x²).")
 
     def sigmoid(self) -> Tensor:
         return ops.sigmoid(self)  # the primitive computes integers in float32
@@ -1960,6 +1928,18 @@ class Tensor:
         except ValueError as e:
             raise ShapeError(f"setitem: {e}") from None
         _tape._version_cell(self)[0] += 1
+
+
+def _one_fill_value(value: Any, dtype: np.dtype, who: str) -> Any:
+    """fill_'s value: a number, or a 0-d tensor or array, that fits dtype (_fill_value); its
+    plain value."""
+    v = value._data if isinstance(value, Tensor) else value
+    if not (_is_scalar(v) or isinstance(v, np.ndarray) and v.ndim == 0):
+        raise TypeError(f"{who}: value must be a number or a 0-d tensor, got "
+                        f"{type(value).__name__}" + (f" of shape {np.shape(v)}"
+                                                     if isinstance(v, np.ndarray) else ""))
+    _fill_value(v, dtype, who)
+    return v
 
 
 def _fill_value(value: Any, dtype: np.dtype, who: str) -> None:

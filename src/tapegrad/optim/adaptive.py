@@ -50,8 +50,6 @@ class Adagrad(FirstOrderOptimizer):
             check_number("Adagrad", name, group[name])
         check_flag("Adagrad", "maximize", group["maximize"])
 
-    _known_state = frozenset({"step", "sum"})
-
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         return {"step", "sum"}
 
@@ -249,8 +247,6 @@ class Adadelta(FirstOrderOptimizer):
     Δθ = −RMS[Δθ]_{t−1} / RMS[g]_t · g, and PyTorch's formulation.) g = ∇L + weight_decay·θ,
     with −∇L in place of ∇L when maximize=True (which ascends L).
     """
-
-    _known_state = frozenset({"step", "square_avg", "acc_delta"})
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9,
                  eps: float = 1e-6, weight_decay: float = 0.0, *,

@@ -183,11 +183,18 @@ def _check_momentum(who: str, hyper: dict[str, Any]) -> None:
     _check_numbers(who, "max_momentum", hyper["max_momentums"], high=1.0)
 
 
-def _check_cycles_momentum(who: str, optimizer: Optimizer, cycle_momentum: bool) -> None:
-    if cycle_momentum and not {"momentum", "betas"} & set(optimizer.defaults):
+def _momentum_settings(who: str, optimizer: Optimizer, cycle_momentum: bool,
+                       base_momentum: Any, max_momentum: Any) -> dict[str, Any]:
+    """CyclicLR's and OneCycleLR's momentum settings, one value per group; a momentum cycle
+    needs an optimizer that has one."""
+    if cycle_momentum is True and not {"momentum", "betas"} & set(optimizer.defaults):
         raise ValueError(f"{who}: cycle_momentum=True needs an optimizer with 'momentum' or "
                          f"'betas' options; {type(optimizer).__name__} has neither (pass "
                          "cycle_momentum=False)")
+    return {"cycle_momentum": cycle_momentum,
+            "base_momentums": _per_group_values(who, "base_momentum", base_momentum,
+                                                optimizer),
+            "max_momentums": _per_group_values(who, "max_momentum", max_momentum, optimizer)}
 
 
 def _set_momenta(optimizer: Optimizer, momenta: list[float] | None) -> None:
@@ -573,13 +580,10 @@ class CyclicLR(LRScheduler):
         hyper = {"max_lrs": _per_group_values(who, "max_lr", max_lr, optimizer),
                  "step_size_up": step_size_up,
                  "step_size_down": step_size_up if step_size_down is None else step_size_down,
-                 "mode": mode, "gamma": gamma, "cycle_momentum": cycle_momentum,
-                 "base_momentums": _per_group_values(who, "base_momentum", base_momentum,
-                                                     optimizer),
-                 "max_momentums": _per_group_values(who, "max_momentum", max_momentum,
-                                                    optimizer)}
+                 "mode": mode, "gamma": gamma,
+                 **_momentum_settings(who, optimizer, cycle_momentum, base_momentum,
+                                      max_momentum)}
         self._check_hyper(who, **hyper)
-        _check_cycles_momentum(who, optimizer, cycle_momentum)
         vars(self).update(hyper)
         super().__init__(optimizer, last_epoch, base_lrs=base_lrs)
 
@@ -669,13 +673,10 @@ class OneCycleLR(LRScheduler):
                  "max_lrs": _per_group_values(who, "max_lr", max_lr, optimizer),
                  "pct_start": pct_start, "anneal_strategy": anneal_strategy,
                  "div_factor": div_factor, "final_div_factor": final_div_factor,
-                 "three_phase": three_phase, "cycle_momentum": cycle_momentum,
-                 "base_momentums": _per_group_values(who, "base_momentum", base_momentum,
-                                                     optimizer),
-                 "max_momentums": _per_group_values(who, "max_momentum", max_momentum,
-                                                    optimizer)}
+                 "three_phase": three_phase,
+                 **_momentum_settings(who, optimizer, cycle_momentum, base_momentum,
+                                      max_momentum)}
         self._check_hyper(who, **hyper)
-        _check_cycles_momentum(who, optimizer, cycle_momentum)
         vars(self).update(hyper)
         super().__init__(optimizer, last_epoch,
                          base_lrs=[m / div_factor for m in self.max_lrs])
@@ -851,10 +852,7 @@ class ReduceLROnPlateau:
                  eps: float = 1e-8) -> None:
         who = "ReduceLROnPlateau"
         _check_optimizer(who, optimizer)
-        n = len(optimizer.param_groups)
-        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
-        if len(min_lrs) != n:
-            raise ValueError(f"{who}: min_lr has {len(min_lrs)} entries for {n} param groups")
+        min_lrs = _per_group_values(who, "min_lr", min_lr, optimizer)
         for v in min_lrs:
             check_number(who, "min_lr", v)
         self._check_settings(who, mode=mode, factor=factor, patience=patience,

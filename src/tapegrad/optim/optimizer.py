@@ -318,7 +318,9 @@ class FirstOrderOptimizer(Optimizer):
     def _state_names(self, group: dict[str, Any]) -> set[str]:
         """The names in a parameter's state after a step under the group's options."""
 
-    _known_state: frozenset[str] = frozenset()  # _state_names under any options
+    # _state_names under any options; a rule whose names do not depend on its options
+    # leaves it empty, and then the names themselves are all it knows
+    _known_state: frozenset[str] = frozenset()
 
     def _check_state(self, state: dict[str, Any], group: dict[str, Any], who: str) -> None:
         """A loaded state is empty (no step yet) or has the rule's names, every one but
@@ -326,7 +328,7 @@ class FirstOrderOptimizer(Optimizer):
         entries of earlier options too (a momentum buffer after momentum was set to 0 in
         param_groups mid-run: the rule leaves it, as PyTorch's do, and a saved state has it)."""
         names = self._state_names(group)
-        if state and not names <= set(state) <= self._known_state:
+        if state and not names <= set(state) <= (self._known_state or names):
             raise ValueError(f"{who} has entries {sorted(state)}; {type(self).__name__} with "
                              f"these options keeps {sorted(names)} (or nothing before the "
                              "first step)")
